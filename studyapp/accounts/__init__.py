@@ -1,0 +1,1 @@
+"""Accounts: researchers, admins and company contacts; login and logout."""

@@ -1,0 +1,52 @@
+"""Login and logout pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from studyapp.accounts.forms import LoginForm
+from studyapp.accounts.services import authenticate
+from studyapp.database import get_session
+
+bp = Blueprint("accounts", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():  # noqa: ANN201
+    """Show the login form; log in and go to the page that was asked for."""
+    if current_user.is_authenticated:
+        return redirect(url_for("studies.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        result = authenticate(
+            session=get_session(),
+            email=form.email.data or "",
+            password=form.password.data or "",
+            ip_address=request.remote_addr or "",
+        )
+        if result.user is not None:
+            login_user(result.user)
+            return redirect(_safe_next(request.args.get("next")))
+        flash(result.message, "error")
+    return render_template("accounts/login.html", form=form), 200 if request.method == "GET" else 401
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():  # noqa: ANN201
+    """End the login session."""
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths, so a login link cannot send people elsewhere."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("studies.dashboard")

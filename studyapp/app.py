@@ -1,0 +1,51 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from studyapp import database, extensions
+from studyapp.settings import Settings, load_settings
+
+
+def create_app(test_config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
+    """Build the web app from ``settings`` (default: the environment).
+
+    ``test_config`` holds Flask config overrides for tests. Refuses to start on invalid settings,
+    and in production on default secrets.
+    """
+    settings = settings or load_settings()
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        SECRET_KEY=settings.secret_key,
+        STUDYAPP_SETTINGS=settings,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        REMEMBER_COOKIE_SECURE=settings.is_production,
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+    )
+    if test_config:
+        app.config.update(test_config)
+
+    database.init_app(app)
+    extensions.init_app(app)
+
+    from studyapp import cli, errors, templating
+    from studyapp.accounts import views as account_views
+    from studyapp.studies import views as study_views
+
+    app.register_blueprint(account_views.bp)
+    app.register_blueprint(study_views.bp)
+    errors.init_app(app)
+    templating.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def settings_of(app: Flask) -> Settings:
+    """The settings object an app was built with."""
+    return app.config["STUDYAPP_SETTINGS"]

@@ -1,0 +1,170 @@
+"""The `studyapp` command line: database, users, instruments, demo data, server and scheduler."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import run_simple
+
+from studyapp.accounts.services import AccountError, create_user
+from studyapp.core import migrate
+from studyapp.core.db import session_scope
+from studyapp.core.models import ROLES
+from studyapp.database import engine_of
+from studyapp.instruments.loader import InstrumentDefinitionError, bundled_definitions, load_file
+from studyapp.settings import SettingsError
+
+
+def _create_app() -> Flask:
+    from studyapp.app import create_app
+
+    try:
+        return create_app()
+    except SettingsError as error:
+        click.echo(str(error), err=True)
+        sys.exit(2)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, add_default_commands=False)
+def main() -> None:
+    """Bridge the Gap study management framework."""
+
+
+db_group = click.Group("db", help="Database schema (Alembic migrations).")
+users_group = click.Group("users", help="Researcher, admin and company-contact accounts.")
+instruments_group = click.Group("instruments", help="Questionnaire definitions.")
+demo_group = click.Group("demo", help="The demo study for trying the framework.")
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Upgrade the schema to REVISION (default: the newest)."""
+    migrate.upgrade(engine_of(current_app), revision)
+    click.echo(f"Database at revision {migrate.current_revision(engine_of(current_app))}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Downgrade the schema to REVISION (`base` removes every table)."""
+    migrate.downgrade(engine_of(current_app), revision)
+    click.echo(f"Database at revision {migrate.current_revision(engine_of(current_app)) or 'base'}.")
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Show the database's revision and whether it is the newest."""
+    engine = engine_of(current_app)
+    current = migrate.current_revision(engine) or "base (empty)"
+    head = migrate.head_revision()
+    click.echo(f"current: {current}\nnewest:  {head}")
+
+
+@users_group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(ROLES), default="researcher", show_default=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Prompted for when not given.")
+@click.option("--can-view-identities", is_flag=True, help="May see participants' e-mail and name.")
+@click.option("--organisation-id", type=int, default=None, help="For company contacts.")
+@with_appcontext
+def users_create(email: str, name: str, role: str, password: str, can_view_identities: bool,
+                 organisation_id: int | None) -> None:
+    """Create an account."""
+    try:
+        with session_scope(engine_of(current_app)) as session:
+            user = create_user(session=session, email=email, name=name, password=password, role=role,
+                               can_view_identities=can_view_identities, organisation_id=organisation_id)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+@instruments_group.command("load")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@with_appcontext
+def instruments_load(files: tuple[Path, ...]) -> None:
+    """Validate and load instrument definitions (default: the bundled ones)."""
+    paths = list(files) or bundled_definitions()
+    for path in paths:
+        try:
+            with session_scope(engine_of(current_app)) as session:
+                result = load_file(session=session, path=path)
+        except InstrumentDefinitionError as error:
+            raise click.ClickException(str(error)) from None
+        state = "loaded" if result.created else "already loaded, unchanged"
+        click.echo(f"{result.instrument.code} {result.instrument.version}: {state}")
+
+
+@demo_group.command("seed")
+@with_appcontext
+def demo_seed() -> None:
+    """Create the demo study and demo researcher if they do not exist."""
+    from studyapp.demo import seed_demo
+
+    with session_scope(engine_of(current_app)) as session:
+        report = seed_demo(session=session)
+    click.echo(report.summary())
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def serve(host: str, port: int) -> None:
+    """Run the app with the scheduler in this process (for `make run`, not for production)."""
+    from studyapp.demo import prepare_local_instance
+    from studyapp.scheduler import start_in_process
+
+    settings = current_app.config["STUDYAPP_SETTINGS"]
+    if settings.is_production:
+        raise click.ClickException("`serve` is for local use; run gunicorn and `studyapp scheduler` in production.")
+    report = prepare_local_instance(current_app)
+    click.echo(report.summary())
+    click.echo(f"\n  Open {settings.base_url if port == 5000 else f'http://{host}:{port}'}/login")
+    click.echo(f"  Log in as {report.researcher_email} with password {report.researcher_password}\n")
+    scheduler = start_in_process(current_app)
+    if scheduler is not None:
+        click.echo(f"Scheduler started (tick every {settings.scheduler_interval_seconds} s).")
+    run_simple(host, port, current_app._get_current_object(), use_reloader=False, use_debugger=False, threaded=True)
+
+
+@main.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the scheduler as its own process (production: exactly one of these)."""
+    from studyapp.scheduler import build_scheduler
+
+    settings = current_app.config["STUDYAPP_SETTINGS"]
+    engine = engine_of(current_app)
+    if not migrate.is_up_to_date(engine):
+        raise click.ClickException("The database schema is not up to date: run `studyapp db upgrade` first.")
+    click.echo(f"Scheduler running, tick every {settings.scheduler_interval_seconds} s. Ctrl-C stops it.")
+    scheduler = build_scheduler(engine, interval_seconds=settings.scheduler_interval_seconds, blocking=True)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
+def init_app(app: Flask) -> None:
+    """Make the command groups available as `flask ...` too."""
+    for group in (db_group, users_group, instruments_group, demo_group):
+        app.cli.add_command(group)
+
+
+for _group in (db_group, users_group, instruments_group, demo_group):
+    main.add_command(_group)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Core of the framework: data model, database access and shared services."""

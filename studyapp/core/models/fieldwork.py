@@ -1,0 +1,94 @@
+"""Invitations to waves, the transactional e-mail outbox, and scheduler heartbeats."""
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from studyapp.core.models._common import LANGUAGES, created_at_field, in_list, timestamp_field
+
+INVITATION_STATES = ("planned", "sent", "opened", "started", "completed", "failed", "expired")
+OUTBOX_KINDS = ("invitation", "reminder", "test", "notification", "account")
+OUTBOX_STATUSES = ("pending", "sent", "failed")
+
+
+class Invitation(SQLModel, table=True):
+    """A participant's place in one wave: one per participant and wave.
+
+    Only a hash of the personal link's token is stored. Participants and waves with invitations
+    cannot be deleted (RESTRICT).
+    """
+
+    __tablename__ = "invitation"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "wave_id"),
+        CheckConstraint(in_list("state", INVITATION_STATES), name="state_known"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", ondelete="RESTRICT", index=True)
+    wave_id: int = Field(foreign_key="wave.id", ondelete="RESTRICT", index=True)
+    token_hash: Optional[str] = Field(default=None, max_length=64, unique=True)
+    state: str = Field(default="planned", max_length=20)
+    opens_at: Optional[datetime] = timestamp_field()
+    closes_at: Optional[datetime] = timestamp_field()
+    sent_at: Optional[datetime] = timestamp_field()
+    opened_at: Optional[datetime] = timestamp_field()
+    completed_at: Optional[datetime] = timestamp_field()
+    created_at: datetime = created_at_field()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One e-mail to send, written in the same transaction as the decision to send it.
+
+    The idempotency key makes planning twice harmless and gives the Message-ID. Content is rendered
+    at send time, so edited templates reach messages not yet sent. Rows go with their invitation,
+    participant or user (CASCADE).
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        CheckConstraint(in_list("kind", OUTBOX_KINDS), name="kind_known"),
+        CheckConstraint(in_list("status", OUTBOX_STATUSES), name="status_known"),
+        CheckConstraint(in_list("language", LANGUAGES), name="language_known"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        CheckConstraint(
+            "participant_id IS NOT NULL OR user_id IS NOT NULL", name="has_recipient"
+        ),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=20)
+    invitation_id: Optional[int] = Field(
+        default=None, foreign_key="invitation.id", ondelete="CASCADE", index=True
+    )
+    participant_id: Optional[int] = Field(
+        default=None, foreign_key="participant.id", ondelete="CASCADE", index=True
+    )
+    user_id: Optional[int] = Field(
+        default=None, foreign_key="user_account.id", ondelete="CASCADE", index=True
+    )
+    language: str = Field(default="nl", max_length=2)
+    status: str = Field(default="pending", max_length=20, index=True)
+    attempts: int = Field(default=0)
+    not_before: datetime = created_at_field()
+    last_error: str = Field(default="")
+    message_id: Optional[str] = Field(default=None, max_length=255)
+    created_at: datetime = created_at_field()
+    sent_at: Optional[datetime] = timestamp_field()
+
+
+class SchedulerHeartbeat(SQLModel, table=True):
+    """The last tick of each scheduler process, shown to researchers and operators."""
+
+    __tablename__ = "scheduler_heartbeat"
+
+    name: str = Field(primary_key=True, max_length=200)
+    hostname: str = Field(max_length=255)
+    pid: int
+    started_at: datetime = created_at_field()
+    last_tick_at: Optional[datetime] = timestamp_field()
+    ticks: int = Field(default=0)
+    last_error: str = Field(default="")

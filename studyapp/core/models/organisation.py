@@ -1,0 +1,50 @@
+"""Companies in the study and the briefings generated for them."""
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, LargeBinary
+from sqlmodel import Field, SQLModel
+
+from studyapp.core.models._common import LANGUAGES, created_at_field, in_list
+
+SECTORS = ("technical_industry", "technical_consultancy", "non_technical", "higher_education")
+
+
+class Organisation(SQLModel, table=True):
+    """An employer that participants' organisation names are coded to."""
+
+    __tablename__ = "organisation"
+    __table_args__ = (
+        CheckConstraint(f"sector IS NULL OR {in_list('sector', SECTORS)}", name="sector_known"),
+        CheckConstraint("name <> ''", name="name_present"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    sector: Optional[str] = Field(default=None, max_length=30)
+    created_at: datetime = created_at_field()
+
+
+class Briefing(SQLModel, table=True):
+    """A generated PDF briefing: for one organisation, or sample-wide when ``organisation_id`` is null.
+
+    Briefings are derived documents: they go with their organisation, study or wave (CASCADE).
+    """
+
+    __tablename__ = "briefing"
+    __table_args__ = (CheckConstraint(in_list("language", LANGUAGES), name="language_known"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", ondelete="CASCADE", index=True)
+    organisation_id: Optional[int] = Field(
+        default=None, foreign_key="organisation.id", ondelete="CASCADE", index=True
+    )
+    wave_id: Optional[int] = Field(default=None, foreign_key="wave.id", ondelete="CASCADE")
+    language: str = Field(default="nl", max_length=2)
+    pdf: bytes = Field(sa_type=LargeBinary)
+    checksum: str = Field(max_length=64)
+    created_by_id: Optional[int] = Field(
+        default=None, foreign_key="user_account.id", ondelete="SET NULL"
+    )
+    created_at: datetime = created_at_field()

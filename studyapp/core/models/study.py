@@ -1,0 +1,87 @@
+"""Studies, their cohorts and the scheduled measurement waves of each cohort."""
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from studyapp.core.models._common import created_at_field, in_list, json_field, timestamp_field
+
+WAVE_SCHEDULES = ("on_date", "after_enrolment", "after_previous")
+
+
+class Study(SQLModel, table=True):
+    """A research study, such as Bridge the Gap."""
+
+    __tablename__ = "study"
+    __table_args__ = (
+        CheckConstraint("slug <> '' AND name <> ''", name="slug_and_name_present"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=60, unique=True)
+    name: str = Field(max_length=200)
+    description: str = Field(default="")
+    timezone: str = Field(default="Europe/Amsterdam", max_length=64)
+    created_at: datetime = created_at_field()
+
+
+class Cohort(SQLModel, table=True):
+    """A group of participants followed together over the same waves.
+
+    Deleting a study with cohorts is refused (RESTRICT): cohorts hold participants.
+    """
+
+    __tablename__ = "cohort"
+    __table_args__ = (
+        UniqueConstraint("study_id", "name"),
+        CheckConstraint("name <> ''", name="name_present"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", ondelete="RESTRICT", index=True)
+    name: str = Field(max_length=200)
+    description: str = Field(default="")
+    created_at: datetime = created_at_field()
+
+
+class Wave(SQLModel, table=True):
+    """One measurement occasion of a cohort.
+
+    A wave opens on a date (``on_date``: ``opens_at`` .. ``closes_at``) or a number of days after each
+    participant's enrolment or after the previous wave (``offset_days``, open for ``window_days``).
+    Reminders go out ``reminder_days`` days after a participant's window opens. Deleting a cohort
+    deletes its waves (CASCADE) but the database refuses while a wave has invitations.
+    """
+
+    __tablename__ = "wave"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "position"),
+        UniqueConstraint("cohort_id", "label"),
+        CheckConstraint("position >= 1", name="position_positive"),
+        CheckConstraint(in_list("schedule", WAVE_SCHEDULES), name="schedule_known"),
+        CheckConstraint(
+            "(schedule = 'on_date' AND opens_at IS NOT NULL AND closes_at IS NOT NULL"
+            " AND closes_at > opens_at AND offset_days IS NULL AND window_days IS NULL)"
+            " OR (schedule <> 'on_date' AND opens_at IS NULL AND closes_at IS NULL"
+            " AND offset_days IS NOT NULL AND offset_days >= 0"
+            " AND window_days IS NOT NULL AND window_days >= 1)",
+            name="schedule_consistent",
+        ),
+        CheckConstraint("label <> ''", name="label_present"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    cohort_id: int = Field(foreign_key="cohort.id", ondelete="CASCADE", index=True)
+    position: int
+    label: str = Field(max_length=100)
+    instrument_id: int = Field(foreign_key="instrument.id", ondelete="RESTRICT", index=True)
+    schedule: str = Field(max_length=20)
+    opens_at: Optional[datetime] = timestamp_field()
+    closes_at: Optional[datetime] = timestamp_field()
+    offset_days: Optional[int] = None
+    window_days: Optional[int] = None
+    reminder_days: list[int] = json_field(default_factory=list)
+    paused: bool = Field(default=False)
+    created_at: datetime = created_at_field()

@@ -1,0 +1,39 @@
+"""Binds one engine to the app and gives each request its own session."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from studyapp.core.db import make_engine
+
+_ENGINE_KEY = "studyapp.engine"
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's engine (one per process) and close request sessions on teardown."""
+    settings = app.config["STUDYAPP_SETTINGS"]
+    url = app.config.get("DATABASE_URL", settings.database_url)
+    app.extensions[_ENGINE_KEY] = app.config.get("ENGINE") or make_engine(url)
+    app.teardown_appcontext(_close_session)
+
+
+def engine_of(app: Flask | None = None) -> Engine:
+    """The engine bound to ``app`` (default: the current app)."""
+    return (app or current_app).extensions[_ENGINE_KEY]
+
+
+def get_session() -> Session:
+    """The session of the current request or CLI command, created on first use."""
+    if "db_session" not in g:
+        g.db_session = Session(engine_of(), expire_on_commit=False)
+    return g.db_session
+
+
+def _close_session(exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        if exc is not None:
+            session.rollback()
+        session.close()

@@ -1,0 +1,126 @@
+"""The demo study that `make run` shows on first start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from sqlmodel import Session, select
+
+from studyapp.accounts.services import create_user
+from studyapp.core import migrate
+from studyapp.core.db import session_scope
+from studyapp.core.models import Instrument, Study, User
+from studyapp.database import engine_of
+from studyapp.instruments.loader import bundled_definitions, load_file
+from studyapp.studies import services
+from studyapp.studies.schedule import WaveSchedule
+
+DEMO_STUDY_SLUG = "bridge-the-gap"
+DEMO_RESEARCHER_EMAIL = "researcher@example.org"
+DEMO_RESEARCHER_PASSWORD = "bridge-the-gap-demo"
+DEMO_INSTRUMENT = ("carriere-kompas", "2026.1")
+WAVE_SPACING_DAYS = 182
+WINDOW_DAYS = 28
+REMINDER_DAYS = [7, 14]
+
+
+@dataclass
+class DemoReport:
+    """What seeding did, and how to log in."""
+
+    created: list[str] = field(default_factory=list)
+    researcher_email: str = DEMO_RESEARCHER_EMAIL
+    researcher_password: str = DEMO_RESEARCHER_PASSWORD
+
+    def summary(self) -> str:
+        if not self.created:
+            return "Demo study already present."
+        return "Created: " + "; ".join(self.created) + "."
+
+
+def _first_monday_after(day: date) -> date:
+    return day + timedelta(days=7 - day.weekday())
+
+
+def _local(day: date, hour: int, tz: str) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+
+
+def seed_demo(*, session: Session, today: date | None = None) -> DemoReport:
+    """Create the demo researcher and the Bridge the Gap study with two cohorts of three waves.
+
+    Final-year students are measured on dates six months apart; young professionals at enrolment
+    and then six months after each previous wave. Idempotent: existing parts are left alone.
+    """
+    report = DemoReport()
+    if session.exec(select(User).where(User.email == DEMO_RESEARCHER_EMAIL)).first() is None:
+        create_user(session=session, email=DEMO_RESEARCHER_EMAIL, name="Demo Researcher",
+                    password=DEMO_RESEARCHER_PASSWORD, role="researcher", can_view_identities=True)
+        report.created.append(f"researcher {DEMO_RESEARCHER_EMAIL}")
+    if session.exec(select(Study).where(Study.slug == DEMO_STUDY_SLUG)).first() is not None:
+        return report
+    code, version = DEMO_INSTRUMENT
+    instrument = session.exec(
+        select(Instrument).where(Instrument.code == code, Instrument.version == version)
+    ).one()
+    study = services.create_study(session=session, data=services.StudyData(
+        slug=DEMO_STUDY_SLUG,
+        name="Bridge the Gap",
+        description=(
+            "Follow-up of the Mind the Gap! study: how the professional identity of STEM students and "
+            "young professionals develops, and how it shapes the choice for or against a technical career."
+        ),
+    ))
+    report.created.append(f"study {study.name}")
+    tz = study.timezone
+    students = services.create_cohort(
+        session=session, study=study, name="Final-year students",
+        description="Followed from the last study year to half a year into their first job.",
+    )
+    first = _first_monday_after(today or date.today())
+    for n in range(3):
+        opens = first + timedelta(days=n * WAVE_SPACING_DAYS)
+        services.create_wave(session=session, cohort=students, data=services.WaveData(
+            label=f"T{n + 1}",
+            instrument_id=instrument.id,
+            schedule=WaveSchedule(
+                schedule="on_date",
+                opens_at=_local(opens, 9, tz),
+                closes_at=_local(opens + timedelta(days=WINDOW_DAYS), 9, tz),
+                reminder_days=REMINDER_DAYS,
+            ),
+        ))
+    professionals = services.create_cohort(
+        session=session, study=study, name="Young professionals",
+        description="Followed over their first one and a half years of work.",
+    )
+    for n in range(3):
+        services.create_wave(session=session, cohort=professionals, data=services.WaveData(
+            label=f"T{n + 1}",
+            instrument_id=instrument.id,
+            schedule=WaveSchedule(
+                schedule="after_enrolment" if n == 0 else "after_previous",
+                offset_days=0 if n == 0 else WAVE_SPACING_DAYS,
+                window_days=WINDOW_DAYS,
+                reminder_days=REMINDER_DAYS,
+            ),
+        ))
+    report.created.append("cohorts Final-year students and Young professionals with three waves each")
+    return report
+
+
+def prepare_local_instance(app: Flask) -> DemoReport:
+    """Migrate the database, load the bundled instruments and seed the demo study."""
+    engine = engine_of(app)
+    migrate.upgrade(engine)
+    for path in bundled_definitions():
+        with session_scope(engine) as session:
+            load_file(session=session, path=path)
+    with session_scope(engine) as session:
+        return seed_demo(session=session)
+
+
+__all__ = ["DemoReport", "prepare_local_instance", "seed_demo"]

@@ -1,0 +1,40 @@
+"""Error pages that say what happened without showing internals."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+_MESSAGES = {
+    400: ("Bad request", "The request could not be understood. Go back and try again."),
+    403: ("Not allowed", "Your account does not give access to this page."),
+    404: ("Not found", "There is no page at this address."),
+    405: ("Not allowed", "This page cannot be used that way."),
+    413: ("Too large", "The upload is larger than this site accepts."),
+    429: ("Too many requests", "Please wait a moment and try again."),
+    500: ("Something went wrong", "The error has been logged. Please try again in a moment."),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Render every HTTP error, and CSRF failures, with the site's layout."""
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):  # noqa: ANN202
+        body = "The form had expired or was not sent from this site. Reload the page and try again."
+        return render_template("errors/error.html", code=400, title="Form expired", body=body), 400
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):  # noqa: ANN202
+        code = error.code or 500
+        title, body = _MESSAGES.get(code, (error.name, error.description or ""))
+        return render_template("errors/error.html", code=code, title=title, body=body), code
+
+    @app.errorhandler(Exception)
+    def _unexpected_error(error: Exception):  # noqa: ANN202
+        if app.testing:
+            raise error
+        app.logger.exception("Unhandled error")
+        title, body = _MESSAGES[500]
+        return render_template("errors/error.html", code=500, title=title, body=body), 500

@@ -1,0 +1,1 @@
+"""Instruments: questionnaire definitions kept as versioned YAML and loaded into the database."""

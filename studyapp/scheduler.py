@@ -1,0 +1,114 @@
+"""The scheduler: one APScheduler job that ticks every interval, started once per deployment.
+
+The job is derived entirely from database state, so an in-memory job store is enough: a restarted
+scheduler simply ticks again and finds what is due.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from studyapp.core.db import session_scope
+from studyapp.core.models import SchedulerHeartbeat
+from studyapp.core.types import utcnow
+
+log = logging.getLogger(__name__)
+_EXTENSION_KEY = "studyapp.scheduler"
+
+
+@dataclass(frozen=True)
+class SchedulerStatus:
+    """What the admin shows about the scheduler."""
+
+    name: str
+    last_tick_at: datetime | None
+    ticks: int
+    healthy: bool
+    last_error: str
+
+
+def process_name() -> str:
+    """A name for this scheduler process: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def tick(engine: Engine, *, name: str, now: datetime | None = None) -> None:
+    """One scheduler tick: record that this process is alive."""
+    now = now or utcnow()
+    with session_scope(engine) as session:
+        beat = session.get(SchedulerHeartbeat, name)
+        if beat is None:
+            host, _, pid = name.rpartition(":")
+            beat = SchedulerHeartbeat(name=name, hostname=host, pid=int(pid) if pid.isdigit() else 0)
+        beat.last_tick_at = now
+        beat.ticks += 1
+        beat.last_error = ""
+        session.add(beat)
+
+
+def scheduler_status(*, session: Session, interval_seconds: int = 60, now: datetime | None = None) -> list[SchedulerStatus]:
+    """The scheduler processes seen in the last day, newest first; healthy if they ticked lately."""
+    now = now or utcnow()
+    beats = session.exec(
+        select(SchedulerHeartbeat)
+        .where(SchedulerHeartbeat.last_tick_at >= now - timedelta(days=1))  # type: ignore[operator]
+        .order_by(SchedulerHeartbeat.last_tick_at.desc())  # type: ignore[union-attr]
+    ).all()
+    late = timedelta(seconds=max(3 * interval_seconds, 90))
+    return [
+        SchedulerStatus(
+            name=b.name,
+            last_tick_at=b.last_tick_at,
+            ticks=b.ticks,
+            healthy=b.last_tick_at is not None and now - b.last_tick_at <= late,
+            last_error=b.last_error,
+        )
+        for b in beats
+    ]
+
+
+def _safe_tick(engine: Engine, name: str) -> None:
+    try:
+        tick(engine, name=name)
+    except Exception:  # a failed tick must not kill the scheduler; the next one tries again
+        log.exception("Scheduler tick failed")
+
+
+def build_scheduler(engine: Engine, *, interval_seconds: int, blocking: bool = False) -> BaseScheduler:
+    """A scheduler with the tick job; the first tick runs at once."""
+    scheduler: BaseScheduler = BlockingScheduler() if blocking else BackgroundScheduler(daemon=True)
+    scheduler.add_job(
+        _safe_tick,
+        "interval",
+        seconds=interval_seconds,
+        args=[engine, process_name()],
+        id="tick",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now().astimezone(),
+    )
+    return scheduler
+
+
+def start_in_process(app: Flask) -> BaseScheduler | None:
+    """Start the background scheduler in this process, once; ``None`` if disabled or running."""
+    settings = app.config["STUDYAPP_SETTINGS"]
+    if not settings.scheduler_enabled or _EXTENSION_KEY in app.extensions:
+        return None
+    from studyapp.database import engine_of
+
+    scheduler = build_scheduler(engine_of(app), interval_seconds=settings.scheduler_interval_seconds)
+    scheduler.start()
+    app.extensions[_EXTENSION_KEY] = scheduler
+    return scheduler

@@ -1,0 +1,1 @@
+"""Studies, cohorts and waves: what researchers define before fieldwork starts."""

@@ -1,0 +1,301 @@
+"""Operations on studies, cohorts and waves, shared by the admin pages, CLI and demo."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from studyapp.core import audit
+from studyapp.core.errors import NotAllowed, ValidationFailed
+from studyapp.core.models import (
+    Cohort,
+    Instrument,
+    Invitation,
+    Participant,
+    Study,
+    User,
+    Wave,
+)
+from studyapp.studies.schedule import WaveSchedule, is_known_timezone, schedule_problems
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class StudyData:
+    """What a researcher types to create or edit a study."""
+
+    slug: str
+    name: str
+    description: str = ""
+    timezone: str = "Europe/Amsterdam"
+
+
+@dataclass(frozen=True)
+class WaveData:
+    """What a researcher types to create or edit a wave."""
+
+    label: str
+    instrument_id: int | None
+    schedule: WaveSchedule
+    paused: bool = False
+
+
+@dataclass
+class CohortOverview:
+    """A cohort with its waves and headcount, for listing."""
+
+    cohort: Cohort
+    waves: list[Wave] = field(default_factory=list)
+    participants: int = 0
+
+
+def _study_problems(session: Session, data: StudyData, *, study_id: int | None) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if not SLUG_PATTERN.match(data.slug):
+        problems["slug"] = "Use lowercase letters, digits and single dashes (e.g. bridge-the-gap)."
+    elif len(data.slug) > 60:
+        problems["slug"] = "At most 60 characters."
+    else:
+        clash = session.exec(select(Study).where(Study.slug == data.slug)).first()
+        if clash is not None and clash.id != study_id:
+            problems["slug"] = f"Another study already uses {data.slug!r}."
+    if not data.name.strip():
+        problems["name"] = "A study needs a name."
+    elif len(data.name) > 200:
+        problems["name"] = "At most 200 characters."
+    if not is_known_timezone(data.timezone):
+        problems["timezone"] = f"{data.timezone!r} is not a known time zone (e.g. Europe/Amsterdam)."
+    return problems
+
+
+def create_study(*, session: Session, data: StudyData, user: User | None = None) -> Study:
+    """Create a study; raises :class:`ValidationFailed` naming each bad field."""
+    problems = _study_problems(session, data, study_id=None)
+    if problems:
+        raise ValidationFailed(problems)
+    study = Study(
+        slug=data.slug,
+        name=data.name.strip(),
+        description=data.description.strip(),
+        timezone=data.timezone,
+    )
+    session.add(study)
+    session.flush()
+    audit.record(session=session, action="study.created", user=user, target_type="study",
+                 target_id=study.id, detail={"slug": study.slug})
+    return study
+
+
+def update_study(*, session: Session, study: Study, data: StudyData, user: User | None = None) -> Study:
+    """Change a study's details; raises :class:`ValidationFailed` naming each bad field."""
+    problems = _study_problems(session, data, study_id=study.id)
+    if problems:
+        raise ValidationFailed(problems)
+    study.slug = data.slug
+    study.name = data.name.strip()
+    study.description = data.description.strip()
+    study.timezone = data.timezone
+    session.add(study)
+    audit.record(session=session, action="study.updated", user=user, target_type="study",
+                 target_id=study.id)
+    return study
+
+
+def delete_study(*, session: Session, study: Study, user: User | None = None) -> None:
+    """Delete a study that has no cohorts; raises :class:`NotAllowed` otherwise."""
+    if session.exec(select(Cohort.id).where(Cohort.study_id == study.id)).first() is not None:
+        raise NotAllowed("This study has cohorts. Delete its cohorts first.")
+    audit.record(session=session, action="study.deleted", user=user, target_type="study",
+                 target_id=study.id, detail={"slug": study.slug})
+    session.delete(study)
+
+
+def _cohort_problems(session: Session, study: Study, name: str, *, cohort_id: int | None) -> dict[str, str]:
+    if not name.strip():
+        return {"name": "A cohort needs a name."}
+    if len(name) > 200:
+        return {"name": "At most 200 characters."}
+    clash = session.exec(
+        select(Cohort).where(Cohort.study_id == study.id, Cohort.name == name.strip())
+    ).first()
+    if clash is not None and clash.id != cohort_id:
+        return {"name": f"This study already has a cohort called {name.strip()!r}."}
+    return {}
+
+
+def create_cohort(
+    *, session: Session, study: Study, name: str, description: str = "", user: User | None = None
+) -> Cohort:
+    """Add a cohort to a study; raises :class:`ValidationFailed` on a missing or taken name."""
+    problems = _cohort_problems(session, study, name, cohort_id=None)
+    if problems:
+        raise ValidationFailed(problems)
+    cohort = Cohort(study_id=study.id, name=name.strip(), description=description.strip())  # type: ignore[arg-type]
+    session.add(cohort)
+    session.flush()
+    audit.record(session=session, action="cohort.created", user=user, target_type="cohort",
+                 target_id=cohort.id, detail={"study_id": study.id, "name": cohort.name})
+    return cohort
+
+
+def update_cohort(
+    *, session: Session, cohort: Cohort, name: str, description: str = "", user: User | None = None
+) -> Cohort:
+    """Rename or describe a cohort."""
+    study = session.get(Study, cohort.study_id)
+    assert study is not None
+    problems = _cohort_problems(session, study, name, cohort_id=cohort.id)
+    if problems:
+        raise ValidationFailed(problems)
+    cohort.name = name.strip()
+    cohort.description = description.strip()
+    session.add(cohort)
+    audit.record(session=session, action="cohort.updated", user=user, target_type="cohort",
+                 target_id=cohort.id)
+    return cohort
+
+
+def delete_cohort(*, session: Session, cohort: Cohort, user: User | None = None) -> None:
+    """Delete a cohort without participants, with its waves; raises :class:`NotAllowed` otherwise."""
+    if session.exec(select(Participant.id).where(Participant.cohort_id == cohort.id)).first():
+        raise NotAllowed("This cohort has participants; it cannot be deleted.")
+    for wave in session.exec(select(Wave).where(Wave.cohort_id == cohort.id)):
+        session.delete(wave)
+    audit.record(session=session, action="cohort.deleted", user=user, target_type="cohort",
+                 target_id=cohort.id, detail={"name": cohort.name})
+    session.delete(cohort)
+
+
+def _wave_problems(
+    session: Session, cohort: Cohort, data: WaveData, *, position: int, wave_id: int | None
+) -> dict[str, str]:
+    problems = schedule_problems(data.schedule, position=position)
+    label = data.label.strip()
+    if not label:
+        problems["label"] = "A wave needs a label (e.g. T1)."
+    elif len(label) > 100:
+        problems["label"] = "At most 100 characters."
+    else:
+        clash = session.exec(
+            select(Wave).where(Wave.cohort_id == cohort.id, Wave.label == label)
+        ).first()
+        if clash is not None and clash.id != wave_id:
+            problems["label"] = f"This cohort already has a wave labelled {label!r}."
+    if data.instrument_id is None or session.get(Instrument, data.instrument_id) is None:
+        problems["instrument_id"] = "Choose a loaded instrument."
+    return problems
+
+
+def _apply(wave: Wave, data: WaveData) -> None:
+    spec = data.schedule
+    on_date = spec.schedule == "on_date"
+    wave.label = data.label.strip()
+    wave.instrument_id = data.instrument_id  # type: ignore[assignment]
+    wave.schedule = spec.schedule
+    wave.opens_at = spec.opens_at if on_date else None
+    wave.closes_at = spec.closes_at if on_date else None
+    wave.offset_days = None if on_date else spec.offset_days
+    wave.window_days = None if on_date else spec.window_days
+    wave.reminder_days = sorted(spec.reminder_days)
+    wave.paused = data.paused
+
+
+def create_wave(*, session: Session, cohort: Cohort, data: WaveData, user: User | None = None) -> Wave:
+    """Append a wave to a cohort; raises :class:`ValidationFailed` naming each bad field."""
+    last = session.exec(select(func.max(Wave.position)).where(Wave.cohort_id == cohort.id)).one()
+    position = (last or 0) + 1
+    problems = _wave_problems(session, cohort, data, position=position, wave_id=None)
+    if problems:
+        raise ValidationFailed(problems)
+    wave = Wave(cohort_id=cohort.id, position=position, label="", instrument_id=0, schedule="")  # type: ignore[arg-type]
+    _apply(wave, data)
+    session.add(wave)
+    session.flush()
+    audit.record(session=session, action="wave.created", user=user, target_type="wave",
+                 target_id=wave.id, detail={"cohort_id": cohort.id, "label": wave.label})
+    return wave
+
+
+def update_wave(*, session: Session, wave: Wave, data: WaveData, user: User | None = None) -> Wave:
+    """Change a wave's label, instrument or schedule; messages not yet sent follow the change."""
+    cohort = session.get(Cohort, wave.cohort_id)
+    assert cohort is not None
+    problems = _wave_problems(session, cohort, data, position=wave.position, wave_id=wave.id)
+    if problems:
+        raise ValidationFailed(problems)
+    _apply(wave, data)
+    session.add(wave)
+    audit.record(session=session, action="wave.updated", user=user, target_type="wave",
+                 target_id=wave.id)
+    return wave
+
+
+def delete_wave(*, session: Session, wave: Wave, user: User | None = None) -> None:
+    """Delete the last wave of a cohort if nobody was invited; raises :class:`NotAllowed` otherwise."""
+    if session.exec(select(Invitation.id).where(Invitation.wave_id == wave.id)).first():
+        raise NotAllowed("Participants were invited to this wave; it cannot be deleted.")
+    later = session.exec(
+        select(Wave.id).where(Wave.cohort_id == wave.cohort_id, Wave.position > wave.position)
+    ).first()
+    if later is not None:
+        raise NotAllowed("Only the last wave of a cohort can be deleted.")
+    audit.record(session=session, action="wave.deleted", user=user, target_type="wave",
+                 target_id=wave.id, detail={"label": wave.label})
+    session.delete(wave)
+
+
+def list_studies(*, session: Session) -> list[tuple[Study, int, int]]:
+    """All studies with their number of cohorts and participants."""
+    cohorts = (
+        select(Cohort.study_id, func.count(Cohort.id).label("n")).group_by(Cohort.study_id).subquery()
+    )
+    people = (
+        select(Cohort.study_id, func.count(Participant.id).label("n"))
+        .join(Participant, Participant.cohort_id == Cohort.id)
+        .group_by(Cohort.study_id)
+        .subquery()
+    )
+    rows = session.exec(
+        select(Study, func.coalesce(cohorts.c.n, 0), func.coalesce(people.c.n, 0))
+        .outerjoin(cohorts, cohorts.c.study_id == Study.id)
+        .outerjoin(people, people.c.study_id == Study.id)
+        .order_by(Study.name)
+    ).all()
+    return [(study, int(n_cohorts), int(n_people)) for study, n_cohorts, n_people in rows]
+
+
+def cohort_overviews(*, session: Session, study: Study) -> list[CohortOverview]:
+    """A study's cohorts in name order, each with its waves in order and its headcount."""
+    cohorts = session.exec(
+        select(Cohort).where(Cohort.study_id == study.id).order_by(Cohort.name)
+    ).all()
+    overviews = {c.id: CohortOverview(cohort=c) for c in cohorts}
+    if not overviews:
+        return []
+    for wave in session.exec(
+        select(Wave).where(Wave.cohort_id.in_(overviews)).order_by(Wave.position)  # type: ignore[union-attr]
+    ):
+        overviews[wave.cohort_id].waves.append(wave)
+    for cohort_id, count in session.exec(
+        select(Participant.cohort_id, func.count(Participant.id))
+        .where(Participant.cohort_id.in_(overviews))  # type: ignore[attr-defined]
+        .group_by(Participant.cohort_id)
+    ):
+        overviews[cohort_id].participants = int(count)
+    return list(overviews.values())
+
+
+def wave_schedule_of(wave: Wave) -> WaveSchedule:
+    """A stored wave's schedule as the pure value the rules work on."""
+    return WaveSchedule(
+        schedule=wave.schedule,
+        opens_at=wave.opens_at,
+        closes_at=wave.closes_at,
+        offset_days=wave.offset_days,
+        window_days=wave.window_days,
+        reminder_days=list(wave.reminder_days or []),
+    )

@@ -1,0 +1,294 @@
+"""Admin pages for studies, cohorts and waves (thin: parse, call a service, render)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlmodel import select
+
+from studyapp.auth import staff_required
+from studyapp.core.errors import NotAllowed, ValidationFailed
+from studyapp.core.models import Cohort, Instrument, Study, Wave
+from studyapp.database import get_session
+from studyapp.scheduler import scheduler_status
+from studyapp.studies import services
+from studyapp.studies.forms import CohortForm, DeleteForm, StudyForm, WaveForm
+from studyapp.studies.schedule import WaveSchedule, describe, parse_day_list
+
+bp = Blueprint("studies", __name__)
+
+
+def _get_or_404(model: type, object_id: int):  # noqa: ANN202
+    found = get_session().get(model, object_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _show_errors(form: FlaskForm, error: ValidationFailed) -> None:
+    for name, message in error.errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            flash(message, "error")
+
+
+def _commit(message: str) -> None:
+    get_session().commit()
+    flash(message, "success")
+
+
+@bp.route("/")
+@staff_required
+def dashboard():  # noqa: ANN201
+    """The researcher's start page: studies and the scheduler's health."""
+    session = get_session()
+    return render_template(
+        "studies/dashboard.html",
+        studies=services.list_studies(session=session),
+        scheduler=scheduler_status(session=session),
+    )
+
+
+@bp.route("/studies/new", methods=["GET", "POST"])
+@staff_required
+def study_new():  # noqa: ANN201
+    """Create a study."""
+    form = StudyForm()
+    if form.validate_on_submit():
+        try:
+            study = services.create_study(session=get_session(), data=_study_data(form), user=current_user)
+        except ValidationFailed as error:
+            _show_errors(form, error)
+        else:
+            _commit(f"Study “{study.name}” created.")
+            return redirect(url_for(".study_detail", study_id=study.id))
+    return render_template("studies/study_form.html", form=form, study=None)
+
+
+@bp.route("/studies/<int:study_id>")
+@staff_required
+def study_detail(study_id: int):  # noqa: ANN201
+    """A study with its cohorts and their waves."""
+    study = _get_or_404(Study, study_id)
+    session = get_session()
+    overviews = services.cohort_overviews(session=session, study=study)
+    instruments = {i.id: i for i in session.exec(select(Instrument))}
+    schedules = {
+        wave.id: describe(services.wave_schedule_of(wave), tz=study.timezone)
+        for overview in overviews
+        for wave in overview.waves
+    }
+    return render_template(
+        "studies/study_detail.html",
+        study=study,
+        overviews=overviews,
+        instruments=instruments,
+        schedules=schedules,
+        delete_form=DeleteForm(),
+    )
+
+
+@bp.route("/studies/<int:study_id>/edit", methods=["GET", "POST"])
+@staff_required
+def study_edit(study_id: int):  # noqa: ANN201
+    """Edit a study's details."""
+    study = _get_or_404(Study, study_id)
+    form = StudyForm(obj=study)
+    if form.validate_on_submit():
+        try:
+            services.update_study(session=get_session(), study=study, data=_study_data(form),
+                                  user=current_user)
+        except ValidationFailed as error:
+            get_session().rollback()
+            _show_errors(form, error)
+        else:
+            _commit("Study saved.")
+            return redirect(url_for(".study_detail", study_id=study.id))
+    return render_template("studies/study_form.html", form=form, study=study)
+
+
+@bp.route("/studies/<int:study_id>/delete", methods=["POST"])
+@staff_required
+def study_delete(study_id: int):  # noqa: ANN201
+    """Delete an empty study."""
+    study = _get_or_404(Study, study_id)
+    if not DeleteForm().validate_on_submit():
+        abort(400)
+    try:
+        services.delete_study(session=get_session(), study=study, user=current_user)
+    except NotAllowed as error:
+        flash(str(error), "error")
+        return redirect(url_for(".study_detail", study_id=study.id))
+    _commit(f"Study “{study.name}” deleted.")
+    return redirect(url_for(".dashboard"))
+
+
+@bp.route("/studies/<int:study_id>/cohorts/new", methods=["GET", "POST"])
+@staff_required
+def cohort_new(study_id: int):  # noqa: ANN201
+    """Add a cohort to a study."""
+    study = _get_or_404(Study, study_id)
+    form = CohortForm()
+    if form.validate_on_submit():
+        try:
+            cohort = services.create_cohort(session=get_session(), study=study, name=form.name.data or "",
+                                            description=form.description.data or "", user=current_user)
+        except ValidationFailed as error:
+            _show_errors(form, error)
+        else:
+            _commit(f"Cohort “{cohort.name}” created.")
+            return redirect(url_for(".study_detail", study_id=study.id))
+    return render_template("studies/cohort_form.html", form=form, study=study, cohort=None)
+
+
+@bp.route("/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
+@staff_required
+def cohort_edit(cohort_id: int):  # noqa: ANN201
+    """Rename or describe a cohort."""
+    cohort = _get_or_404(Cohort, cohort_id)
+    study = _get_or_404(Study, cohort.study_id)
+    form = CohortForm(obj=cohort)
+    if form.validate_on_submit():
+        try:
+            services.update_cohort(session=get_session(), cohort=cohort, name=form.name.data or "",
+                                   description=form.description.data or "", user=current_user)
+        except ValidationFailed as error:
+            get_session().rollback()
+            _show_errors(form, error)
+        else:
+            _commit("Cohort saved.")
+            return redirect(url_for(".study_detail", study_id=study.id))
+    return render_template("studies/cohort_form.html", form=form, study=study, cohort=cohort)
+
+
+@bp.route("/cohorts/<int:cohort_id>/delete", methods=["POST"])
+@staff_required
+def cohort_delete(cohort_id: int):  # noqa: ANN201
+    """Delete a cohort that has no participants."""
+    cohort = _get_or_404(Cohort, cohort_id)
+    if not DeleteForm().validate_on_submit():
+        abort(400)
+    try:
+        services.delete_cohort(session=get_session(), cohort=cohort, user=current_user)
+    except NotAllowed as error:
+        flash(str(error), "error")
+    else:
+        _commit(f"Cohort “{cohort.name}” deleted.")
+    return redirect(url_for(".study_detail", study_id=cohort.study_id))
+
+
+@bp.route("/cohorts/<int:cohort_id>/waves/new", methods=["GET", "POST"])
+@staff_required
+def wave_new(cohort_id: int):  # noqa: ANN201
+    """Add a wave to a cohort."""
+    cohort = _get_or_404(Cohort, cohort_id)
+    study = _get_or_404(Study, cohort.study_id)
+    form = _wave_form()
+    if form.validate_on_submit():
+        data = _wave_data(form, study.timezone)
+        if data is not None:
+            try:
+                wave = services.create_wave(session=get_session(), cohort=cohort, data=data, user=current_user)
+            except ValidationFailed as error:
+                _show_errors(form, error)
+            else:
+                _commit(f"Wave “{wave.label}” added to {cohort.name}.")
+                return redirect(url_for(".study_detail", study_id=study.id))
+    return render_template("studies/wave_form.html", form=form, study=study, cohort=cohort, wave=None)
+
+
+@bp.route("/waves/<int:wave_id>/edit", methods=["GET", "POST"])
+@staff_required
+def wave_edit(wave_id: int):  # noqa: ANN201
+    """Change a wave's label, instrument or schedule."""
+    wave = _get_or_404(Wave, wave_id)
+    cohort = _get_or_404(Cohort, wave.cohort_id)
+    study = _get_or_404(Study, cohort.study_id)
+    form = _wave_form(wave, study.timezone)
+    if form.validate_on_submit():
+        data = _wave_data(form, study.timezone)
+        if data is not None:
+            try:
+                services.update_wave(session=get_session(), wave=wave, data=data, user=current_user)
+            except ValidationFailed as error:
+                get_session().rollback()
+                _show_errors(form, error)
+            else:
+                _commit(f"Wave “{wave.label}” saved.")
+                return redirect(url_for(".study_detail", study_id=study.id))
+    return render_template("studies/wave_form.html", form=form, study=study, cohort=cohort, wave=wave)
+
+
+@bp.route("/waves/<int:wave_id>/delete", methods=["POST"])
+@staff_required
+def wave_delete(wave_id: int):  # noqa: ANN201
+    """Delete the last wave of a cohort if nobody was invited to it."""
+    wave = _get_or_404(Wave, wave_id)
+    cohort = _get_or_404(Cohort, wave.cohort_id)
+    if not DeleteForm().validate_on_submit():
+        abort(400)
+    try:
+        services.delete_wave(session=get_session(), wave=wave, user=current_user)
+    except NotAllowed as error:
+        flash(str(error), "error")
+    else:
+        _commit(f"Wave “{wave.label}” deleted.")
+    return redirect(url_for(".study_detail", study_id=cohort.study_id))
+
+
+def _study_data(form: StudyForm) -> services.StudyData:
+    return services.StudyData(
+        slug=(form.slug.data or "").strip(),
+        name=form.name.data or "",
+        description=form.description.data or "",
+        timezone=(form.timezone.data or "").strip(),
+    )
+
+
+def _wave_form(wave: Wave | None = None, tz: str = "UTC") -> WaveForm:
+    form = WaveForm(obj=wave) if wave is not None else WaveForm()
+    form.instrument_id.choices = [
+        (i.id, f"{i.title.get('en', i.code)} ({i.version})")
+        for i in get_session().exec(select(Instrument).order_by(Instrument.code, Instrument.version))
+    ]
+    if wave is not None and not form.is_submitted():
+        zone = ZoneInfo(tz)
+        form.opens_at.data = wave.opens_at.astimezone(zone).replace(tzinfo=None) if wave.opens_at else None
+        form.closes_at.data = wave.closes_at.astimezone(zone).replace(tzinfo=None) if wave.closes_at else None
+        form.reminder_days.data = ", ".join(str(d) for d in wave.reminder_days or [])
+    return form
+
+
+def _local_to_utc(value: datetime | None, tz: str) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+
+
+def _wave_data(form: WaveForm, tz: str) -> services.WaveData | None:
+    """The form as service input; ``None`` (with the error on the field) if days do not parse."""
+    try:
+        reminder_days = parse_day_list(form.reminder_days.data or "")
+    except ValueError as error:
+        form.reminder_days.errors = [str(error)]
+        return None
+    schedule = WaveSchedule(
+        schedule=form.schedule.data or "",
+        opens_at=_local_to_utc(form.opens_at.data, tz),
+        closes_at=_local_to_utc(form.closes_at.data, tz),
+        offset_days=form.offset_days.data,
+        window_days=form.window_days.data,
+        reminder_days=reminder_days,
+    )
+    return services.WaveData(
+        label=form.label.data or "",
+        instrument_id=form.instrument_id.data,
+        schedule=schedule,
+        paused=bool(form.paused.data),
+    )

@@ -1,0 +1,20 @@
+"""Template filters shared by all pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters."""
+    default_tz = app.config["STUDYAPP_SETTINGS"].timezone
+
+    @app.template_filter("localtime")
+    def localtime(value: datetime | None, tz: str | None = None, fmt: str = "%d %b %Y %H:%M") -> str:
+        """A UTC time shown in the study's time zone."""
+        if value is None:
+            return "—"
+        return value.astimezone(ZoneInfo(tz or default_tz)).strftime(fmt)

@@ -1,0 +1,129 @@
+"""Fixtures: an isolated database per test on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+
+import studyapp.core.models  # noqa: F401  (registers every table)
+from studyapp.app import create_app
+from studyapp.core.db import make_engine
+from studyapp.settings import load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def postgres_url() -> str | None:
+    """The PostgreSQL server tests may use, or ``None``; a failure when it is required but absent."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    if os.environ.get("REQUIRE_POSTGRES") == "1":
+        pytest.fail("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
+    return None
+
+
+class Database:
+    """A fresh, empty database: a temporary SQLite file or a new PostgreSQL schema."""
+
+    def __init__(self, backend: str, tmp_path: Path) -> None:
+        self.backend = backend
+        self.schema: str | None = None
+        if backend == "sqlite":
+            self.url = f"sqlite:///{tmp_path / 'test.db'}"
+            self.engine = make_engine(self.url)
+            return
+        url = postgres_url()
+        if url is None:
+            pytest.skip("PostgreSQL: set TEST_DATABASE_URL (REQUIRE_POSTGRES=1 makes this a failure)")
+        self.schema = f"t_{uuid.uuid4().hex[:16]}"
+        admin = make_engine(url)
+        try:
+            with admin.begin() as connection:
+                connection.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+        except Exception as error:  # an unreachable server must not pass silently
+            pytest.fail(f"PostgreSQL at {url} is not usable: {error}")
+        finally:
+            admin.dispose()
+        self.url = url
+        self.engine = make_engine(url, connect_args={"options": f"-csearch_path={self.schema}"})
+
+    def drop(self) -> None:
+        self.engine.dispose()
+        if self.schema:
+            admin = make_engine(self.url)
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
+            admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """An empty database on each backend."""
+    db = Database(request.param, tmp_path)
+    yield db
+    db.drop()
+
+
+@pytest.fixture
+def engine(database: Database) -> Engine:
+    """An engine on a database with every table created (tests only; the app migrates)."""
+    SQLModel.metadata.create_all(database.engine)
+    return database.engine
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session for arranging and checking state."""
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def settings(tmp_path: Path):  # noqa: ANN201
+    """Development settings with the scheduler off (tests start it themselves)."""
+    return load_settings({}, scheduler_enabled=False)
+
+
+@pytest.fixture
+def app(engine: Engine, settings) -> Flask:  # noqa: ANN001
+    """The web app on the test database; CSRF is off here and tested on its own."""
+    return create_app({"TESTING": True, "ENGINE": engine, "WTF_CSRF_ENABLED": False}, settings=settings)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # noqa: ANN201
+    return app.test_cli_runner()
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token in a rendered form."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def artifact_dir(name: str) -> Path:
+    """A folder under test-artifacts/ for screenshots and other things to look at."""
+    path = ARTIFACTS / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,58 @@
+"""Alembic owns the schema: migrations match the models and go up, down and up again."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
+
+from studyapp.app import create_app
+from studyapp.core import migrate
+from tests.conftest import Database
+
+
+def _differences(database: Database) -> list:
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, SQLModel.metadata)
+
+
+def _tables(database: Database) -> set[str]:
+    return set(inspect(database.engine).get_table_names()) - {"alembic_version"}
+
+
+def test_upgrade_matches_models(database: Database) -> None:
+    migrate.upgrade(database.engine)
+    assert _tables(database) == set(SQLModel.metadata.tables)
+    assert _differences(database) == []
+    assert migrate.is_up_to_date(database.engine)
+
+
+def test_upgrade_downgrade_upgrade(database: Database) -> None:
+    migrate.upgrade(database.engine)
+    migrate.downgrade(database.engine, "base")
+    assert _tables(database) == set()
+    assert migrate.current_revision(database.engine) is None
+    migrate.upgrade(database.engine)
+    assert _differences(database) == []
+    assert migrate.current_revision(database.engine) == migrate.head_revision()
+
+
+def test_check_constraints_exist_after_migration(database: Database) -> None:
+    migrate.upgrade(database.engine)
+    names = {c["name"] for c in inspect(database.engine).get_check_constraints("wave")}
+    assert "ck_wave_schedule_consistent" in names
+
+
+def test_cli_upgrade_and_current(database: Database, settings) -> None:  # noqa: ANN001
+    app = create_app({"TESTING": True, "ENGINE": database.engine}, settings=settings)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert f"revision {migrate.head_revision()}" in result.output
+    result = runner.invoke(args=["db", "current"])
+    assert f"current: {migrate.head_revision()}" in result.output
+    result = runner.invoke(args=["db", "downgrade", "base"])
+    assert result.exit_code == 0 and "base" in result.output
+    assert _tables(database) == set()

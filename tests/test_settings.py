@@ -1,0 +1,78 @@
+"""Settings come from the environment; production refuses default secrets, naming each one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from cryptography.fernet import Fernet
+
+from studyapp.app import create_app
+from studyapp.settings import SettingsError, load_settings
+
+GOOD_PRODUCTION = {
+    "STUDYAPP_ENV": "production",
+    "SECRET_KEY": "s" * 40,
+    "PSEUDONYM_KEY": "p" * 40,
+    "IDENTITY_KEY": Fernet.generate_key().decode(),
+    "SMTP_HOST": "smtp.example.org",
+    "DATABASE_URL": "sqlite:////tmp/never-opened.db",
+}
+
+
+def test_defaults_are_safe_for_local_use() -> None:
+    settings = load_settings({})
+    assert settings.env == "development"
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.min_cell_size == 10
+    assert settings.timezone == "Europe/Amsterdam"
+
+
+def test_values_are_read_and_converted() -> None:
+    settings = load_settings({"MIN_CELL_SIZE": "15", "SCHEDULER_ENABLED": "no", "SMTP_PORT": "587"})
+    assert (settings.min_cell_size, settings.scheduler_enabled, settings.smtp_port) == (15, False, 587)
+
+
+def test_bad_number_is_named() -> None:
+    with pytest.raises(SettingsError, match="MIN_CELL_SIZE must be a whole number"):
+        load_settings({"MIN_CELL_SIZE": "ten"})
+
+
+def test_production_names_every_default_secret() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"STUDYAPP_ENV": "production"})
+    message = str(caught.value)
+    for name in ("SECRET_KEY", "PSEUDONYM_KEY", "IDENTITY_KEY", "SMTP_HOST"):
+        assert name in message
+
+
+def test_production_refuses_one_default_among_good_ones() -> None:
+    environ = dict(GOOD_PRODUCTION)
+    del environ["PSEUDONYM_KEY"]
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ)
+    assert "PSEUDONYM_KEY" in str(caught.value)
+    assert "SECRET_KEY is" not in str(caught.value)
+
+
+def test_production_refuses_short_secret() -> None:
+    with pytest.raises(SettingsError, match="SECRET_KEY must be at least 32 characters"):
+        load_settings({**GOOD_PRODUCTION, "SECRET_KEY": "short"})
+
+
+def test_production_with_real_secrets_starts() -> None:
+    app = create_app(settings=load_settings(GOOD_PRODUCTION))
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_cli_refuses_to_start_in_production_with_defaults(tmp_path) -> None:  # noqa: ANN001
+    env = {k: v for k, v in os.environ.items() if k not in GOOD_PRODUCTION}
+    env.update({"STUDYAPP_ENV": "production", "STUDYAPP_INSTANCE": str(tmp_path)})
+    result = subprocess.run(
+        [sys.executable, "-m", "studyapp.cli", "db", "current"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )
+    assert result.returncode == 2
+    assert "SECRET_KEY" in result.stderr and "IDENTITY_KEY" in result.stderr
