@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import studyapp.core.db  # noqa: F401  (naming convention)
+import studyapp.core.db
 import studyapp.core.models  # noqa: F401  (registers every table)
 
 config = context.config
@@ -19,7 +19,7 @@ def run_migrations_online() -> None:
 
         engine = make_engine(load_settings().database_url)
 
-    def run(conn) -> None:  # noqa: ANN001
+    def run(conn) -> None:
         context.configure(
             connection=conn,
             target_metadata=target_metadata,

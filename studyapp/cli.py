@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -72,18 +73,27 @@ def db_current() -> None:
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(ROLES), default="researcher", show_default=True)
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Prompted for when not given.")
+@click.option(
+    "--password", prompt=True, hide_input=True, confirmation_prompt=True, help="Prompted for when not given."
+)
 @click.option("--can-view-identities", is_flag=True, help="May see participants' e-mail and name.")
 @click.option("--organisation-id", type=int, default=None, help="For company contacts.")
 @with_appcontext
-def users_create(email: str, name: str, role: str, password: str, can_view_identities: bool,
-                 organisation_id: int | None) -> None:
+def users_create(
+    email: str, name: str, role: str, password: str, can_view_identities: bool, organisation_id: int | None
+) -> None:
     """Create an account."""
     try:
         with session_scope(engine_of(current_app)) as session:
-            user = create_user(session=session, email=email, name=name, password=password, role=role,
-                               can_view_identities=can_view_identities, organisation_id=organisation_id)
+            user = create_user(
+                session=session,
+                email=email,
+                name=name,
+                password=password,
+                role=role,
+                can_view_identities=can_view_identities,
+                organisation_id=organisation_id,
+            )
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Created {user.role} {user.email}.")
@@ -127,7 +137,9 @@ def serve(host: str, port: int) -> None:
 
     settings = current_app.config["STUDYAPP_SETTINGS"]
     if settings.is_production:
-        raise click.ClickException("`serve` is for local use; run gunicorn and `studyapp scheduler` in production.")
+        raise click.ClickException(
+            "`serve` is for local use; run gunicorn and `studyapp scheduler` in production."
+        )
     report = prepare_local_instance(current_app)
     click.echo(report.summary())
     click.echo(f"\n  Open {settings.base_url if port == 5000 else f'http://{host}:{port}'}/login")
@@ -135,7 +147,9 @@ def serve(host: str, port: int) -> None:
     scheduler = start_in_process(current_app)
     if scheduler is not None:
         click.echo(f"Scheduler started (tick every {settings.scheduler_interval_seconds} s).")
-    run_simple(host, port, current_app._get_current_object(), use_reloader=False, use_debugger=False, threaded=True)
+    run_simple(
+        host, port, current_app._get_current_object(), use_reloader=False, use_debugger=False, threaded=True
+    )
 
 
 @main.command("scheduler")
@@ -150,10 +164,8 @@ def scheduler_command() -> None:
         raise click.ClickException("The database schema is not up to date: run `studyapp db upgrade` first.")
     click.echo(f"Scheduler running, tick every {settings.scheduler_interval_seconds} s. Ctrl-C stops it.")
     scheduler = build_scheduler(engine, interval_seconds=settings.scheduler_interval_seconds, blocking=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
 
 
 def init_app(app: Flask) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -46,7 +46,7 @@ def _first_monday_after(day: date) -> date:
 
 
 def _local(day: date, hour: int, tz: str) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+    return datetime.combine(day, time(hour), tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
 def seed_demo(*, session: Session, today: date | None = None) -> DemoReport:
@@ -57,8 +57,14 @@ def seed_demo(*, session: Session, today: date | None = None) -> DemoReport:
     """
     report = DemoReport()
     if session.exec(select(User).where(User.email == DEMO_RESEARCHER_EMAIL)).first() is None:
-        create_user(session=session, email=DEMO_RESEARCHER_EMAIL, name="Demo Researcher",
-                    password=DEMO_RESEARCHER_PASSWORD, role="researcher", can_view_identities=True)
+        create_user(
+            session=session,
+            email=DEMO_RESEARCHER_EMAIL,
+            name="Demo Researcher",
+            password=DEMO_RESEARCHER_PASSWORD,
+            role="researcher",
+            can_view_identities=True,
+        )
         report.created.append(f"researcher {DEMO_RESEARCHER_EMAIL}")
     if session.exec(select(Study).where(Study.slug == DEMO_STUDY_SLUG)).first() is not None:
         return report
@@ -66,48 +72,64 @@ def seed_demo(*, session: Session, today: date | None = None) -> DemoReport:
     instrument = session.exec(
         select(Instrument).where(Instrument.code == code, Instrument.version == version)
     ).one()
-    study = services.create_study(session=session, data=services.StudyData(
-        slug=DEMO_STUDY_SLUG,
-        name="Bridge the Gap",
-        description=(
-            "Follow-up of the Mind the Gap! study: how the professional identity of STEM students and "
-            "young professionals develops, and how it shapes the choice for or against a technical career."
+    study = services.create_study(
+        session=session,
+        data=services.StudyData(
+            slug=DEMO_STUDY_SLUG,
+            name="Bridge the Gap",
+            description=(
+                "Follow-up of the Mind the Gap! study: how the professional identity of STEM students "
+                "and young professionals develops, and how it shapes the choice for or against a "
+                "technical career."
+            ),
         ),
-    ))
+    )
     report.created.append(f"study {study.name}")
     tz = study.timezone
     students = services.create_cohort(
-        session=session, study=study, name="Final-year students",
+        session=session,
+        study=study,
+        name="Final-year students",
         description="Followed from the last study year to half a year into their first job.",
     )
     first = _first_monday_after(today or date.today())
     for n in range(3):
         opens = first + timedelta(days=n * WAVE_SPACING_DAYS)
-        services.create_wave(session=session, cohort=students, data=services.WaveData(
-            label=f"T{n + 1}",
-            instrument_id=instrument.id,
-            schedule=WaveSchedule(
-                schedule="on_date",
-                opens_at=_local(opens, 9, tz),
-                closes_at=_local(opens + timedelta(days=WINDOW_DAYS), 9, tz),
-                reminder_days=REMINDER_DAYS,
+        services.create_wave(
+            session=session,
+            cohort=students,
+            data=services.WaveData(
+                label=f"T{n + 1}",
+                instrument_id=instrument.id,
+                schedule=WaveSchedule(
+                    schedule="on_date",
+                    opens_at=_local(opens, 9, tz),
+                    closes_at=_local(opens + timedelta(days=WINDOW_DAYS), 9, tz),
+                    reminder_days=REMINDER_DAYS,
+                ),
             ),
-        ))
+        )
     professionals = services.create_cohort(
-        session=session, study=study, name="Young professionals",
+        session=session,
+        study=study,
+        name="Young professionals",
         description="Followed over their first one and a half years of work.",
     )
     for n in range(3):
-        services.create_wave(session=session, cohort=professionals, data=services.WaveData(
-            label=f"T{n + 1}",
-            instrument_id=instrument.id,
-            schedule=WaveSchedule(
-                schedule="after_enrolment" if n == 0 else "after_previous",
-                offset_days=0 if n == 0 else WAVE_SPACING_DAYS,
-                window_days=WINDOW_DAYS,
-                reminder_days=REMINDER_DAYS,
+        services.create_wave(
+            session=session,
+            cohort=professionals,
+            data=services.WaveData(
+                label=f"T{n + 1}",
+                instrument_id=instrument.id,
+                schedule=WaveSchedule(
+                    schedule="after_enrolment" if n == 0 else "after_previous",
+                    offset_days=0 if n == 0 else WAVE_SPACING_DAYS,
+                    window_days=WINDOW_DAYS,
+                    reminder_days=REMINDER_DAYS,
+                ),
             ),
-        ))
+        )
     report.created.append("cohorts Final-year students and Young professionals with three waves each")
     return report
 

@@ -21,18 +21,18 @@ def init_app(app: Flask) -> None:
     """Render every HTTP error, and CSRF failures, with the site's layout."""
 
     @app.errorhandler(CSRFError)
-    def _csrf_error(error: CSRFError):  # noqa: ANN202
+    def _csrf_error(error: CSRFError):
         body = "The form had expired or was not sent from this site. Reload the page and try again."
         return render_template("errors/error.html", code=400, title="Form expired", body=body), 400
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException):  # noqa: ANN202
+    def _http_error(error: HTTPException):
         code = error.code or 500
         title, body = _MESSAGES.get(code, (error.name, error.description or ""))
         return render_template("errors/error.html", code=code, title=title, body=body), code
 
     @app.errorhandler(Exception)
-    def _unexpected_error(error: Exception):  # noqa: ANN202
+    def _unexpected_error(error: Exception):
         if app.testing:
             raise error
         app.logger.exception("Unhandled error")

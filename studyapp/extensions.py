@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
     from studyapp.accounts.services import load_active_user
 
     @login_manager.user_loader
-    def _load_user(user_id: str):  # noqa: ANN202
+    def _load_user(user_id: str):
         from studyapp.database import get_session
 
         return load_active_user(session=get_session(), user_id=user_id)

@@ -57,7 +57,9 @@ def tick(engine: Engine, *, name: str, now: datetime | None = None) -> None:
         session.add(beat)
 
 
-def scheduler_status(*, session: Session, interval_seconds: int = 60, now: datetime | None = None) -> list[SchedulerStatus]:
+def scheduler_status(
+    *, session: Session, interval_seconds: int = 60, now: datetime | None = None
+) -> list[SchedulerStatus]:
     """The scheduler processes seen in the last day, newest first; healthy if they ticked lately."""
     now = now or utcnow()
     beats = session.exec(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Mapping
 
 DEV_SECRET_KEY = "dev-secret-key-not-for-production"
 DEV_PSEUDONYM_KEY = "dev-pseudonym-key-not-for-production"

@@ -92,13 +92,13 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path):  # noqa: ANN201
+def settings(tmp_path: Path):
     """Development settings with the scheduler off (tests start it themselves)."""
     return load_settings({}, scheduler_enabled=False)
 
 
 @pytest.fixture
-def app(engine: Engine, settings) -> Flask:  # noqa: ANN001
+def app(engine: Engine, settings) -> Flask:
     """The web app on the test database; CSRF is off here and tested on its own."""
     return create_app({"TESTING": True, "ENGINE": engine, "WTF_CSRF_ENABLED": False}, settings=settings)
 
@@ -109,7 +109,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def runner(app: Flask):  # noqa: ANN201
+def runner(app: Flask):
     return app.test_cli_runner()
 
 

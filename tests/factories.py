@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from studyapp.accounts.services import create_user
 from studyapp.core.models import Cohort, Instrument, Organisation, Participant, Study, User, Wave
-from studyapp.instruments.loader import bundled_definitions, load_file, parse_definition, load_definition
+from studyapp.instruments.loader import bundled_definitions, load_definition, load_file, parse_definition
 from studyapp.studies import services
 from studyapp.studies.schedule import WaveSchedule
 
@@ -35,15 +35,30 @@ sections:
   - code: career
     title: {nl: Loopbaan, en: Career}
     items:
-      - {code: cc_1, type: scale, scale: agree3, facet: clarity, text: {nl: Ik weet wat ik wil, en: I know what I want}}
-      - {code: cc_2, type: scale, scale: agree3, facet: clarity, reverse: true, text: {nl: Ik twijfel, en: I doubt}}
+      - {code: cc_1, type: scale, scale: agree3, facet: clarity,
+         text: {nl: Ik weet wat ik wil, en: I know what I want}}
+      - {code: cc_2, type: scale, scale: agree3, facet: clarity, reverse: true,
+         text: {nl: Ik twijfel, en: I doubt}}
 """
 
 
-def make_user(session: Session, *, email: str = "researcher@example.org", role: str = "researcher",
-              organisation_id: int | None = None, can_view_identities: bool = False) -> User:
-    user = create_user(session=session, email=email, name=email.split("@")[0].title(), password=PASSWORD,
-                       role=role, organisation_id=organisation_id, can_view_identities=can_view_identities)
+def make_user(
+    session: Session,
+    *,
+    email: str = "researcher@example.org",
+    role: str = "researcher",
+    organisation_id: int | None = None,
+    can_view_identities: bool = False,
+) -> User:
+    user = create_user(
+        session=session,
+        email=email,
+        name=email.split("@")[0].title(),
+        password=PASSWORD,
+        role=role,
+        organisation_id=organisation_id,
+        can_view_identities=can_view_identities,
+    )
     session.commit()
     return user
 
@@ -80,16 +95,20 @@ def make_cohort(session: Session, study: Study, name: str = "Final-year students
 
 
 def make_wave(session: Session, cohort: Cohort, instrument: Instrument, *, label: str = "T1") -> Wave:
-    wave = services.create_wave(session=session, cohort=cohort, data=services.WaveData(
-        label=label,
-        instrument_id=instrument.id,
-        schedule=WaveSchedule(
-            schedule="on_date",
-            opens_at=datetime(2027, 2, 1, 8, tzinfo=timezone.utc),
-            closes_at=datetime(2027, 3, 1, 8, tzinfo=timezone.utc),
-            reminder_days=[7, 14],
+    wave = services.create_wave(
+        session=session,
+        cohort=cohort,
+        data=services.WaveData(
+            label=label,
+            instrument_id=instrument.id,
+            schedule=WaveSchedule(
+                schedule="on_date",
+                opens_at=datetime(2027, 2, 1, 8, tzinfo=UTC),
+                closes_at=datetime(2027, 3, 1, 8, tzinfo=UTC),
+                reminder_days=[7, 14],
+            ),
         ),
-    ))
+    )
     session.commit()
     return wave
 
@@ -101,5 +120,5 @@ def make_participant(session: Session, cohort: Cohort, pseudonym: str = "P-0001"
     return participant
 
 
-def login(client: FlaskClient, email: str = "researcher@example.org", password: str = PASSWORD):  # noqa: ANN201
+def login(client: FlaskClient, email: str = "researcher@example.org", password: str = PASSWORD):
     return client.post("/login", data={"email": email, "password": password})

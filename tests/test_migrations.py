@@ -45,7 +45,7 @@ def test_check_constraints_exist_after_migration(database: Database) -> None:
     assert "ck_wave_schedule_consistent" in names
 
 
-def test_cli_upgrade_and_current(database: Database, settings) -> None:  # noqa: ANN001
+def test_cli_upgrade_and_current(database: Database, settings) -> None:
     app = create_app({"TESTING": True, "ENGINE": database.engine}, settings=settings)
     runner = app.test_cli_runner()
     result = runner.invoke(args=["db", "upgrade"])

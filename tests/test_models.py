@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy.exc import IntegrityError, StatementError
@@ -60,19 +60,49 @@ def test_pseudonyms_are_unique(session: Session, wave: Wave) -> None:
 
 
 def test_wave_must_close_after_it_opens(session: Session, wave: Wave) -> None:
-    opens = datetime(2027, 5, 1, tzinfo=timezone.utc)
-    _fails(session, Wave(cohort_id=wave.cohort_id, position=2, label="T2", instrument_id=wave.instrument_id,
-                         schedule="on_date", opens_at=opens, closes_at=opens - timedelta(days=1)))
+    opens = datetime(2027, 5, 1, tzinfo=UTC)
+    _fails(
+        session,
+        Wave(
+            cohort_id=wave.cohort_id,
+            position=2,
+            label="T2",
+            instrument_id=wave.instrument_id,
+            schedule="on_date",
+            opens_at=opens,
+            closes_at=opens - timedelta(days=1),
+        ),
+    )
 
 
 def test_wave_offsets_cannot_be_negative(session: Session, wave: Wave) -> None:
-    _fails(session, Wave(cohort_id=wave.cohort_id, position=2, label="T2", instrument_id=wave.instrument_id,
-                         schedule="after_enrolment", offset_days=-1, window_days=14))
+    _fails(
+        session,
+        Wave(
+            cohort_id=wave.cohort_id,
+            position=2,
+            label="T2",
+            instrument_id=wave.instrument_id,
+            schedule="after_enrolment",
+            offset_days=-1,
+            window_days=14,
+        ),
+    )
 
 
 def test_wave_schedule_kind_is_checked(session: Session, wave: Wave) -> None:
-    _fails(session, Wave(cohort_id=wave.cohort_id, position=2, label="T2", instrument_id=wave.instrument_id,
-                         schedule="whenever", offset_days=1, window_days=14))
+    _fails(
+        session,
+        Wave(
+            cohort_id=wave.cohort_id,
+            position=2,
+            label="T2",
+            instrument_id=wave.instrument_id,
+            schedule="whenever",
+            offset_days=1,
+            window_days=14,
+        ),
+    )
 
 
 def test_participant_status_is_checked(session: Session, wave: Wave) -> None:
@@ -82,8 +112,15 @@ def test_participant_status_is_checked(session: Session, wave: Wave) -> None:
 def test_company_contact_needs_organisation(session: Session) -> None:
     _fails(session, User(email="c@example.org", name="C", password_hash="x", role="company_contact"))
     organisation = make_organisation(session)
-    session.add(User(email="c@example.org", name="C", password_hash="x", role="company_contact",
-                     organisation_id=organisation.id))
+    session.add(
+        User(
+            email="c@example.org",
+            name="C",
+            password_hash="x",
+            role="company_contact",
+            organisation_id=organisation.id,
+        )
+    )
     session.commit()
 
 
@@ -163,7 +200,7 @@ def test_timestamps_round_trip_as_aware_utc(session: Session, wave: Wave) -> Non
     session.commit()
     session.expunge_all()
     stored = session.get(Wave, wave_id)
-    assert stored.opens_at == datetime(2027, 7, 1, 7, 0, tzinfo=timezone.utc)
+    assert stored.opens_at == datetime(2027, 7, 1, 7, 0, tzinfo=UTC)
     assert stored.opens_at.utcoffset() == timedelta(0)
     assert stored.created_at.tzinfo is not None
 

@@ -67,12 +67,16 @@ def test_production_with_real_secrets_starts() -> None:
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
-def test_cli_refuses_to_start_in_production_with_defaults(tmp_path) -> None:  # noqa: ANN001
+def test_cli_refuses_to_start_in_production_with_defaults(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in GOOD_PRODUCTION}
     env.update({"STUDYAPP_ENV": "production", "STUDYAPP_INSTANCE": str(tmp_path)})
     result = subprocess.run(
         [sys.executable, "-m", "studyapp.cli", "db", "current"],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     assert "SECRET_KEY" in result.stderr and "IDENTITY_KEY" in result.stderr

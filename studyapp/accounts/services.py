@@ -70,9 +70,10 @@ def create_user(
         raise AccountError("A name is required.")
     if session.exec(select(User).where(User.email == email)).first():
         raise AccountError(f"An account for {email} already exists.")
-    if role == "company_contact":
-        if organisation_id is None or session.get(Organisation, organisation_id) is None:
-            raise AccountError("A company contact needs an existing organisation.")
+    if role == "company_contact" and (
+        organisation_id is None or session.get(Organisation, organisation_id) is None
+    ):
+        raise AccountError("A company contact needs an existing organisation.")
     user = User(
         email=email,
         name=name.strip(),
@@ -115,8 +116,14 @@ def authenticate(*, session: Session, email: str, password: str, ip_address: str
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = now + LOCKOUT
             user.failed_logins = 0
-            audit.record(session=session, action="user.locked", target_type="user",
-                         target_id=user.id, actor=email, ip_address=ip_address)
+            audit.record(
+                session=session,
+                action="user.locked",
+                target_type="user",
+                target_id=user.id,
+                actor=email,
+                ip_address=ip_address,
+            )
         session.add(user)
         session.commit()
         return LoginResult(None, generic)
@@ -126,8 +133,14 @@ def authenticate(*, session: Session, email: str, password: str, ip_address: str
     user.locked_until = None
     user.last_login_at = now
     session.add(user)
-    audit.record(session=session, action="user.login", user=user, target_type="user",
-                 target_id=user.id, ip_address=ip_address)
+    audit.record(
+        session=session,
+        action="user.login",
+        user=user,
+        target_type="user",
+        target_id=user.id,
+        ip_address=ip_address,
+    )
     session.commit()
     return LoginResult(user)
 

@@ -15,7 +15,7 @@ bp = Blueprint("accounts", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # noqa: ANN201
+def login():
     """Show the login form; log in and go to the page that was asked for."""
     if current_user.is_authenticated:
         return redirect(url_for("studies.dashboard"))
@@ -31,12 +31,12 @@ def login():  # noqa: ANN201
             login_user(result.user)
             return redirect(_safe_next(request.args.get("next")))
         flash(result.message, "error")
-    return render_template("accounts/login.html", form=form), 200 if request.method == "GET" else 401
+    return render_template("accounts/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
-def logout():  # noqa: ANN201
+def logout():
     """End the login session."""
     logout_user()
     flash("You are logged out.", "info")

@@ -63,11 +63,14 @@ def _to_python(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], proble
         for key_node, value_node in node.value:
             key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if key is None or isinstance(key, (dict, list)):
-                problems.append(Problem(path, key_node.start_mark.line + 1, "keys must be plain text or numbers"))
+                problems.append(
+                    Problem(path, key_node.start_mark.line + 1, "keys must be plain text or numbers")
+                )
                 continue
             if key in result:
                 problems.append(Problem((*path, key), key_node.start_mark.line + 1, f"duplicate key {key!r}"))
             result[key] = _to_python(value_node, (*path, key), lines, problems)
+            lines[(*path, key)] = key_node.start_mark.line + 1  # point at the key, not its value
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(child, (*path, i), lines, problems) for i, child in enumerate(node.value)]
@@ -110,7 +113,9 @@ def parse_definition(text: str, source: str = "<definition>") -> InstrumentDef:
             loc = tuple(detail["loc"])
             problems.append(Problem(loc, _line_of(loc, lines), _pydantic_message(detail)))
         raise InstrumentDefinitionError(source, problems) from None
-    problems = [Problem(path, _line_of(path, lines), message) for path, message in _rule_violations(definition)]
+    problems = [
+        Problem(path, _line_of(path, lines), message) for path, message in _rule_violations(definition)
+    ]
     if problems:
         raise InstrumentDefinitionError(source, problems)
     return definition
@@ -224,7 +229,9 @@ def _item_violations(
     return out
 
 
-def _title_violations(d: InstrumentDef, items: dict[str, tuple[int, int, ItemDef]]) -> list[tuple[PathKey, str]]:
+def _title_violations(
+    d: InstrumentDef, items: dict[str, tuple[int, int, ItemDef]]
+) -> list[tuple[PathKey, str]]:
     out: list[tuple[PathKey, str]] = []
     title_section = None
     if d.title_item is not None:
@@ -245,7 +252,9 @@ def _title_violations(d: InstrumentDef, items: dict[str, tuple[int, int, ItemDef
         if code != d.title_item:
             for o, option in enumerate(item.options or []):
                 if option.title is not None or option.free_text_item is not None:
-                    out.append(((*path, "options", o), "'title' and 'free_text_item' belong on the title item only"))
+                    out.append(
+                        ((*path, "options", o), "'title' and 'free_text_item' belong on the title item only")
+                    )
         if any(TITLE_PLACEHOLDER.search(t) for t in item.text.values()):
             if title_section is None:
                 out.append(((*path, "text"), "{title} is used but the instrument has no 'title_item'"))
@@ -300,31 +309,61 @@ def load_definition(
     session.flush()
     facet_ids: dict[str, int] = {}
     for facet_def in definition.facets:
-        facet = Facet(instrument_id=instrument.id, code=facet_def.code, kind=facet_def.kind,  # type: ignore[arg-type]
-                      domain=facet_def.domain, name=facet_def.name, min_answered=facet_def.min_answered)
+        facet = Facet(
+            instrument_id=instrument.id,
+            code=facet_def.code,
+            kind=facet_def.kind,  # type: ignore[arg-type]
+            domain=facet_def.domain,
+            name=facet_def.name,
+            min_answered=facet_def.min_answered,
+        )
         session.add(facet)
         session.flush()
         facet_ids[facet_def.code] = facet.id  # type: ignore[assignment]
     for s, section_def in enumerate(definition.sections, start=1):
-        section = InstrumentSection(instrument_id=instrument.id, code=section_def.code, position=s,  # type: ignore[arg-type]
-                                    title=section_def.title, intro=section_def.intro or {})
+        section = InstrumentSection(
+            instrument_id=instrument.id,
+            code=section_def.code,
+            position=s,  # type: ignore[arg-type]
+            title=section_def.title,
+            intro=section_def.intro or {},
+        )
         session.add(section)
         session.flush()
         for i, item_def in enumerate(section_def.items, start=1):
             session.add(_item_row(item_def, definition, instrument.id, section.id, facet_ids, i))  # type: ignore[arg-type]
     session.flush()
-    audit.record(session=session, action="instrument.loaded", user=user, actor="cli" if user is None else "",
-                 target_type="instrument", target_id=instrument.id,
-                 detail={"code": instrument.code, "version": instrument.version, "checksum": digest})
+    audit.record(
+        session=session,
+        action="instrument.loaded",
+        user=user,
+        actor="cli" if user is None else "",
+        target_type="instrument",
+        target_id=instrument.id,
+        detail={"code": instrument.code, "version": instrument.version, "checksum": digest},
+    )
     return LoadResult(instrument, created=True)
 
 
 def _item_row(
-    item: ItemDef, d: InstrumentDef, instrument_id: int, section_id: int, facet_ids: dict[str, int], position: int
+    item: ItemDef,
+    d: InstrumentDef,
+    instrument_id: int,
+    section_id: int,
+    facet_ids: dict[str, int],
+    position: int,
 ) -> Item:
-    row = Item(instrument_id=instrument_id, section_id=section_id, code=item.code, position=position,
-               type=item.type, text=item.text, reverse=item.reverse, required=item.required,
-               facet_id=facet_ids.get(item.facet) if item.facet else None)
+    row = Item(
+        instrument_id=instrument_id,
+        section_id=section_id,
+        code=item.code,
+        position=position,
+        type=item.type,
+        text=item.text,
+        reverse=item.reverse,
+        required=item.required,
+        facet_id=facet_ids.get(item.facet) if item.facet else None,
+    )
     if item.type == "scale" and item.scale:
         scale = d.response_scales[item.scale]
         row.min_value, row.max_value = scale.min, scale.max
@@ -343,7 +382,9 @@ def load_file(*, session: Session, path: Path, user: User | None = None) -> Load
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise InstrumentDefinitionError(str(path), [Problem((), 1, f"cannot read the file: {error}")]) from None
+        raise InstrumentDefinitionError(
+            str(path), [Problem((), 1, f"cannot read the file: {error}")]
+        ) from None
     definition = parse_definition(text, source=str(path))
     return load_definition(session=session, definition=definition, source=str(path), user=user)
 

@@ -10,12 +10,13 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 SCHEDULE_CHOICES = [
-    ("on_date", "On a date"),
-    ("after_enrolment", "A number of days after each participant's enrolment"),
-    ("after_previous", "A number of days after the previous wave opened"),
+    SelectChoice("on_date", "On a date"),
+    SelectChoice("after_enrolment", "A number of days after each participant's enrolment"),
+    SelectChoice("after_previous", "A number of days after the previous wave opened"),
 ]
 
 
@@ -51,11 +52,11 @@ class DeleteForm(FlaskForm):
 class WaveForm(FlaskForm):
     """A wave's label, instrument and schedule."""
 
-    label = StringField("Label", validators=[DataRequired(), Length(max=100)],
-                        description="Short, e.g. T1 or 'Spring 2027'.")
+    label = StringField(
+        "Label", validators=[DataRequired(), Length(max=100)], description="Short, e.g. T1 or 'Spring 2027'."
+    )
     instrument_id = SelectField("Instrument", coerce=int, validators=[DataRequired()])
-    schedule = RadioField("Opens", choices=SCHEDULE_CHOICES, default="on_date",
-                          validators=[DataRequired()])
+    schedule = RadioField("Opens", choices=SCHEDULE_CHOICES, default="on_date", validators=[DataRequired()])
     opens_at = DateTimeLocalField("Opens at", format="%Y-%m-%dT%H:%M", validators=[Optional()])
     closes_at = DateTimeLocalField("Closes at", format="%Y-%m-%dT%H:%M", validators=[Optional()])
     offset_days = IntegerField(

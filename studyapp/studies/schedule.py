@@ -105,7 +105,10 @@ def describe(spec: WaveSchedule, *, tz: str) -> str:
         text = f"{opens} to {closes}"
     else:
         anchor = "enrolment" if spec.schedule == "after_enrolment" else "the previous wave opens"
-        text = f"{spec.offset_days} days after {anchor}, open {spec.window_days} days"
+        when = f"at {anchor}" if spec.offset_days == 0 else f"{spec.offset_days} days after {anchor}"
+        if spec.offset_days == 0 and spec.schedule == "after_previous":
+            when = "when the previous wave opens"
+        text = f"{when[0].upper()}{when[1:]}, open {spec.window_days} days"
     if spec.reminder_days:
         text += "; reminders on day " + ", ".join(str(d) for d in spec.reminder_days)
     return text

@@ -85,8 +85,14 @@ def create_study(*, session: Session, data: StudyData, user: User | None = None)
     )
     session.add(study)
     session.flush()
-    audit.record(session=session, action="study.created", user=user, target_type="study",
-                 target_id=study.id, detail={"slug": study.slug})
+    audit.record(
+        session=session,
+        action="study.created",
+        user=user,
+        target_type="study",
+        target_id=study.id,
+        detail={"slug": study.slug},
+    )
     return study
 
 
@@ -100,8 +106,7 @@ def update_study(*, session: Session, study: Study, data: StudyData, user: User 
     study.description = data.description.strip()
     study.timezone = data.timezone
     session.add(study)
-    audit.record(session=session, action="study.updated", user=user, target_type="study",
-                 target_id=study.id)
+    audit.record(session=session, action="study.updated", user=user, target_type="study", target_id=study.id)
     return study
 
 
@@ -109,8 +114,14 @@ def delete_study(*, session: Session, study: Study, user: User | None = None) ->
     """Delete a study that has no cohorts; raises :class:`NotAllowed` otherwise."""
     if session.exec(select(Cohort.id).where(Cohort.study_id == study.id)).first() is not None:
         raise NotAllowed("This study has cohorts. Delete its cohorts first.")
-    audit.record(session=session, action="study.deleted", user=user, target_type="study",
-                 target_id=study.id, detail={"slug": study.slug})
+    audit.record(
+        session=session,
+        action="study.deleted",
+        user=user,
+        target_type="study",
+        target_id=study.id,
+        detail={"slug": study.slug},
+    )
     session.delete(study)
 
 
@@ -137,8 +148,14 @@ def create_cohort(
     cohort = Cohort(study_id=study.id, name=name.strip(), description=description.strip())  # type: ignore[arg-type]
     session.add(cohort)
     session.flush()
-    audit.record(session=session, action="cohort.created", user=user, target_type="cohort",
-                 target_id=cohort.id, detail={"study_id": study.id, "name": cohort.name})
+    audit.record(
+        session=session,
+        action="cohort.created",
+        user=user,
+        target_type="cohort",
+        target_id=cohort.id,
+        detail={"study_id": study.id, "name": cohort.name},
+    )
     return cohort
 
 
@@ -154,8 +171,9 @@ def update_cohort(
     cohort.name = name.strip()
     cohort.description = description.strip()
     session.add(cohort)
-    audit.record(session=session, action="cohort.updated", user=user, target_type="cohort",
-                 target_id=cohort.id)
+    audit.record(
+        session=session, action="cohort.updated", user=user, target_type="cohort", target_id=cohort.id
+    )
     return cohort
 
 
@@ -165,8 +183,14 @@ def delete_cohort(*, session: Session, cohort: Cohort, user: User | None = None)
         raise NotAllowed("This cohort has participants; it cannot be deleted.")
     for wave in session.exec(select(Wave).where(Wave.cohort_id == cohort.id)):
         session.delete(wave)
-    audit.record(session=session, action="cohort.deleted", user=user, target_type="cohort",
-                 target_id=cohort.id, detail={"name": cohort.name})
+    audit.record(
+        session=session,
+        action="cohort.deleted",
+        user=user,
+        target_type="cohort",
+        target_id=cohort.id,
+        detail={"name": cohort.name},
+    )
     session.delete(cohort)
 
 
@@ -180,9 +204,7 @@ def _wave_problems(
     elif len(label) > 100:
         problems["label"] = "At most 100 characters."
     else:
-        clash = session.exec(
-            select(Wave).where(Wave.cohort_id == cohort.id, Wave.label == label)
-        ).first()
+        clash = session.exec(select(Wave).where(Wave.cohort_id == cohort.id, Wave.label == label)).first()
         if clash is not None and clash.id != wave_id:
             problems["label"] = f"This cohort already has a wave labelled {label!r}."
     if data.instrument_id is None or session.get(Instrument, data.instrument_id) is None:
@@ -215,8 +237,14 @@ def create_wave(*, session: Session, cohort: Cohort, data: WaveData, user: User 
     _apply(wave, data)
     session.add(wave)
     session.flush()
-    audit.record(session=session, action="wave.created", user=user, target_type="wave",
-                 target_id=wave.id, detail={"cohort_id": cohort.id, "label": wave.label})
+    audit.record(
+        session=session,
+        action="wave.created",
+        user=user,
+        target_type="wave",
+        target_id=wave.id,
+        detail={"cohort_id": cohort.id, "label": wave.label},
+    )
     return wave
 
 
@@ -229,8 +257,7 @@ def update_wave(*, session: Session, wave: Wave, data: WaveData, user: User | No
         raise ValidationFailed(problems)
     _apply(wave, data)
     session.add(wave)
-    audit.record(session=session, action="wave.updated", user=user, target_type="wave",
-                 target_id=wave.id)
+    audit.record(session=session, action="wave.updated", user=user, target_type="wave", target_id=wave.id)
     return wave
 
 
@@ -243,16 +270,20 @@ def delete_wave(*, session: Session, wave: Wave, user: User | None = None) -> No
     ).first()
     if later is not None:
         raise NotAllowed("Only the last wave of a cohort can be deleted.")
-    audit.record(session=session, action="wave.deleted", user=user, target_type="wave",
-                 target_id=wave.id, detail={"label": wave.label})
+    audit.record(
+        session=session,
+        action="wave.deleted",
+        user=user,
+        target_type="wave",
+        target_id=wave.id,
+        detail={"label": wave.label},
+    )
     session.delete(wave)
 
 
 def list_studies(*, session: Session) -> list[tuple[Study, int, int]]:
     """All studies with their number of cohorts and participants."""
-    cohorts = (
-        select(Cohort.study_id, func.count(Cohort.id).label("n")).group_by(Cohort.study_id).subquery()
-    )
+    cohorts = select(Cohort.study_id, func.count(Cohort.id).label("n")).group_by(Cohort.study_id).subquery()
     people = (
         select(Cohort.study_id, func.count(Participant.id).label("n"))
         .join(Participant, Participant.cohort_id == Cohort.id)
@@ -270,9 +301,7 @@ def list_studies(*, session: Session) -> list[tuple[Study, int, int]]:
 
 def cohort_overviews(*, session: Session, study: Study) -> list[CohortOverview]:
     """A study's cohorts in name order, each with its waves in order and its headcount."""
-    cohorts = session.exec(
-        select(Cohort).where(Cohort.study_id == study.id).order_by(Cohort.name)
-    ).all()
+    cohorts = session.exec(select(Cohort).where(Cohort.study_id == study.id).order_by(Cohort.name)).all()
     overviews = {c.id: CohortOverview(cohort=c) for c in cohorts}
     if not overviews:
         return []

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import select
+from wtforms.fields.choices import SelectChoice
 
 from studyapp.auth import staff_required
 from studyapp.core.errors import NotAllowed, ValidationFailed
@@ -22,7 +23,7 @@ from studyapp.studies.schedule import WaveSchedule, describe, parse_day_list
 bp = Blueprint("studies", __name__)
 
 
-def _get_or_404(model: type, object_id: int):  # noqa: ANN202
+def _get_or_404(model: type, object_id: int):
     found = get_session().get(model, object_id)
     if found is None:
         abort(404)
@@ -45,7 +46,7 @@ def _commit(message: str) -> None:
 
 @bp.route("/")
 @staff_required
-def dashboard():  # noqa: ANN201
+def dashboard():
     """The researcher's start page: studies and the scheduler's health."""
     session = get_session()
     return render_template(
@@ -57,7 +58,7 @@ def dashboard():  # noqa: ANN201
 
 @bp.route("/studies/new", methods=["GET", "POST"])
 @staff_required
-def study_new():  # noqa: ANN201
+def study_new():
     """Create a study."""
     form = StudyForm()
     if form.validate_on_submit():
@@ -73,7 +74,7 @@ def study_new():  # noqa: ANN201
 
 @bp.route("/studies/<int:study_id>")
 @staff_required
-def study_detail(study_id: int):  # noqa: ANN201
+def study_detail(study_id: int):
     """A study with its cohorts and their waves."""
     study = _get_or_404(Study, study_id)
     session = get_session()
@@ -96,14 +97,15 @@ def study_detail(study_id: int):  # noqa: ANN201
 
 @bp.route("/studies/<int:study_id>/edit", methods=["GET", "POST"])
 @staff_required
-def study_edit(study_id: int):  # noqa: ANN201
+def study_edit(study_id: int):
     """Edit a study's details."""
     study = _get_or_404(Study, study_id)
     form = StudyForm(obj=study)
     if form.validate_on_submit():
         try:
-            services.update_study(session=get_session(), study=study, data=_study_data(form),
-                                  user=current_user)
+            services.update_study(
+                session=get_session(), study=study, data=_study_data(form), user=current_user
+            )
         except ValidationFailed as error:
             get_session().rollback()
             _show_errors(form, error)
@@ -115,7 +117,7 @@ def study_edit(study_id: int):  # noqa: ANN201
 
 @bp.route("/studies/<int:study_id>/delete", methods=["POST"])
 @staff_required
-def study_delete(study_id: int):  # noqa: ANN201
+def study_delete(study_id: int):
     """Delete an empty study."""
     study = _get_or_404(Study, study_id)
     if not DeleteForm().validate_on_submit():
@@ -131,14 +133,19 @@ def study_delete(study_id: int):  # noqa: ANN201
 
 @bp.route("/studies/<int:study_id>/cohorts/new", methods=["GET", "POST"])
 @staff_required
-def cohort_new(study_id: int):  # noqa: ANN201
+def cohort_new(study_id: int):
     """Add a cohort to a study."""
     study = _get_or_404(Study, study_id)
     form = CohortForm()
     if form.validate_on_submit():
         try:
-            cohort = services.create_cohort(session=get_session(), study=study, name=form.name.data or "",
-                                            description=form.description.data or "", user=current_user)
+            cohort = services.create_cohort(
+                session=get_session(),
+                study=study,
+                name=form.name.data or "",
+                description=form.description.data or "",
+                user=current_user,
+            )
         except ValidationFailed as error:
             _show_errors(form, error)
         else:
@@ -149,15 +156,20 @@ def cohort_new(study_id: int):  # noqa: ANN201
 
 @bp.route("/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
 @staff_required
-def cohort_edit(cohort_id: int):  # noqa: ANN201
+def cohort_edit(cohort_id: int):
     """Rename or describe a cohort."""
     cohort = _get_or_404(Cohort, cohort_id)
     study = _get_or_404(Study, cohort.study_id)
     form = CohortForm(obj=cohort)
     if form.validate_on_submit():
         try:
-            services.update_cohort(session=get_session(), cohort=cohort, name=form.name.data or "",
-                                   description=form.description.data or "", user=current_user)
+            services.update_cohort(
+                session=get_session(),
+                cohort=cohort,
+                name=form.name.data or "",
+                description=form.description.data or "",
+                user=current_user,
+            )
         except ValidationFailed as error:
             get_session().rollback()
             _show_errors(form, error)
@@ -169,7 +181,7 @@ def cohort_edit(cohort_id: int):  # noqa: ANN201
 
 @bp.route("/cohorts/<int:cohort_id>/delete", methods=["POST"])
 @staff_required
-def cohort_delete(cohort_id: int):  # noqa: ANN201
+def cohort_delete(cohort_id: int):
     """Delete a cohort that has no participants."""
     cohort = _get_or_404(Cohort, cohort_id)
     if not DeleteForm().validate_on_submit():
@@ -185,7 +197,7 @@ def cohort_delete(cohort_id: int):  # noqa: ANN201
 
 @bp.route("/cohorts/<int:cohort_id>/waves/new", methods=["GET", "POST"])
 @staff_required
-def wave_new(cohort_id: int):  # noqa: ANN201
+def wave_new(cohort_id: int):
     """Add a wave to a cohort."""
     cohort = _get_or_404(Cohort, cohort_id)
     study = _get_or_404(Study, cohort.study_id)
@@ -194,7 +206,9 @@ def wave_new(cohort_id: int):  # noqa: ANN201
         data = _wave_data(form, study.timezone)
         if data is not None:
             try:
-                wave = services.create_wave(session=get_session(), cohort=cohort, data=data, user=current_user)
+                wave = services.create_wave(
+                    session=get_session(), cohort=cohort, data=data, user=current_user
+                )
             except ValidationFailed as error:
                 _show_errors(form, error)
             else:
@@ -205,7 +219,7 @@ def wave_new(cohort_id: int):  # noqa: ANN201
 
 @bp.route("/waves/<int:wave_id>/edit", methods=["GET", "POST"])
 @staff_required
-def wave_edit(wave_id: int):  # noqa: ANN201
+def wave_edit(wave_id: int):
     """Change a wave's label, instrument or schedule."""
     wave = _get_or_404(Wave, wave_id)
     cohort = _get_or_404(Cohort, wave.cohort_id)
@@ -227,7 +241,7 @@ def wave_edit(wave_id: int):  # noqa: ANN201
 
 @bp.route("/waves/<int:wave_id>/delete", methods=["POST"])
 @staff_required
-def wave_delete(wave_id: int):  # noqa: ANN201
+def wave_delete(wave_id: int):
     """Delete the last wave of a cohort if nobody was invited to it."""
     wave = _get_or_404(Wave, wave_id)
     cohort = _get_or_404(Cohort, wave.cohort_id)
@@ -254,7 +268,7 @@ def _study_data(form: StudyForm) -> services.StudyData:
 def _wave_form(wave: Wave | None = None, tz: str = "UTC") -> WaveForm:
     form = WaveForm(obj=wave) if wave is not None else WaveForm()
     form.instrument_id.choices = [
-        (i.id, f"{i.title.get('en', i.code)} ({i.version})")
+        SelectChoice(i.id, f"{i.title.get('en', i.code)} ({i.version})")
         for i in get_session().exec(select(Instrument).order_by(Instrument.code, Instrument.version))
     ]
     if wave is not None and not form.is_submitted():
@@ -268,7 +282,7 @@ def _wave_form(wave: Wave | None = None, tz: str = "UTC") -> WaveForm:
 def _local_to_utc(value: datetime | None, tz: str) -> datetime | None:
     if value is None:
         return None
-    return value.replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+    return value.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
 def _wave_data(form: WaveForm, tz: str) -> services.WaveData | None:

@@ -1,7 +1,6 @@
 """Accounts of researchers, admins and company contacts."""
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
@@ -25,19 +24,19 @@ class User(SQLModel, table=True):
         CheckConstraint("email = lower(email) AND email LIKE '%_@_%'", name="email_normalised"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True)
     name: str = Field(max_length=200)
     password_hash: str = Field(max_length=255)
     role: str = Field(max_length=20)
     can_view_identities: bool = Field(default=False)
-    organisation_id: Optional[int] = Field(
+    organisation_id: int | None = Field(
         default=None, foreign_key="organisation.id", ondelete="RESTRICT", index=True
     )
     active: bool = Field(default=True)
     failed_logins: int = Field(default=0)
-    locked_until: Optional[datetime] = timestamp_field()
-    last_login_at: Optional[datetime] = timestamp_field()
+    locked_until: datetime | None = timestamp_field()
+    last_login_at: datetime | None = timestamp_field()
     created_at: datetime = created_at_field()
 
     # Flask-Login's user interface

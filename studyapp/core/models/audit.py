@@ -1,7 +1,7 @@
 """The audit log: who saw, exported or changed what."""
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlmodel import Field, SQLModel
 
@@ -13,11 +13,9 @@ class AuditEvent(SQLModel, table=True):
 
     __tablename__ = "audit_event"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     at: datetime = created_at_field()
-    user_id: Optional[int] = Field(
-        default=None, foreign_key="user_account.id", ondelete="SET NULL", index=True
-    )
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL", index=True)
     actor: str = Field(default="", max_length=254)
     action: str = Field(max_length=80, index=True)
     target_type: str = Field(default="", max_length=40)

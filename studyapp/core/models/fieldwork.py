@@ -1,7 +1,6 @@
 """Invitations to waves, the transactional e-mail outbox, and scheduler heartbeats."""
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -26,16 +25,16 @@ class Invitation(SQLModel, table=True):
         CheckConstraint(in_list("state", INVITATION_STATES), name="state_known"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     participant_id: int = Field(foreign_key="participant.id", ondelete="RESTRICT", index=True)
     wave_id: int = Field(foreign_key="wave.id", ondelete="RESTRICT", index=True)
-    token_hash: Optional[str] = Field(default=None, max_length=64, unique=True)
+    token_hash: str | None = Field(default=None, max_length=64, unique=True)
     state: str = Field(default="planned", max_length=20)
-    opens_at: Optional[datetime] = timestamp_field()
-    closes_at: Optional[datetime] = timestamp_field()
-    sent_at: Optional[datetime] = timestamp_field()
-    opened_at: Optional[datetime] = timestamp_field()
-    completed_at: Optional[datetime] = timestamp_field()
+    opens_at: datetime | None = timestamp_field()
+    closes_at: datetime | None = timestamp_field()
+    sent_at: datetime | None = timestamp_field()
+    opened_at: datetime | None = timestamp_field()
+    completed_at: datetime | None = timestamp_field()
     created_at: datetime = created_at_field()
 
 
@@ -53,31 +52,27 @@ class OutboxMessage(SQLModel, table=True):
         CheckConstraint(in_list("status", OUTBOX_STATUSES), name="status_known"),
         CheckConstraint(in_list("language", LANGUAGES), name="language_known"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
-        CheckConstraint(
-            "participant_id IS NOT NULL OR user_id IS NOT NULL", name="has_recipient"
-        ),
+        CheckConstraint("participant_id IS NOT NULL OR user_id IS NOT NULL", name="has_recipient"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200, unique=True)
     kind: str = Field(max_length=20)
-    invitation_id: Optional[int] = Field(
+    invitation_id: int | None = Field(
         default=None, foreign_key="invitation.id", ondelete="CASCADE", index=True
     )
-    participant_id: Optional[int] = Field(
+    participant_id: int | None = Field(
         default=None, foreign_key="participant.id", ondelete="CASCADE", index=True
     )
-    user_id: Optional[int] = Field(
-        default=None, foreign_key="user_account.id", ondelete="CASCADE", index=True
-    )
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="CASCADE", index=True)
     language: str = Field(default="nl", max_length=2)
     status: str = Field(default="pending", max_length=20, index=True)
     attempts: int = Field(default=0)
     not_before: datetime = created_at_field()
     last_error: str = Field(default="")
-    message_id: Optional[str] = Field(default=None, max_length=255)
+    message_id: str | None = Field(default=None, max_length=255)
     created_at: datetime = created_at_field()
-    sent_at: Optional[datetime] = timestamp_field()
+    sent_at: datetime | None = timestamp_field()
 
 
 class SchedulerHeartbeat(SQLModel, table=True):
@@ -89,6 +84,6 @@ class SchedulerHeartbeat(SQLModel, table=True):
     hostname: str = Field(max_length=255)
     pid: int
     started_at: datetime = created_at_field()
-    last_tick_at: Optional[datetime] = timestamp_field()
+    last_tick_at: datetime | None = timestamp_field()
     ticks: int = Field(default=0)
     last_error: str = Field(default="")

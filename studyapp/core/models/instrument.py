@@ -1,7 +1,7 @@
 """Versioned questionnaires kept as data: sections, items and the facets they score into."""
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -18,7 +18,7 @@ class Instrument(SQLModel, table=True):
     __tablename__ = "instrument"
     __table_args__ = (UniqueConstraint("code", "version"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=60)
     version: str = Field(max_length=30)
     title: dict[str, str] = json_field()
@@ -37,7 +37,7 @@ class InstrumentSection(SQLModel, table=True):
         UniqueConstraint("instrument_id", "position"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     instrument_id: int = Field(foreign_key="instrument.id", ondelete="CASCADE", index=True)
     code: str = Field(max_length=60)
     position: int
@@ -55,7 +55,7 @@ class Facet(SQLModel, table=True):
         CheckConstraint("min_answered > 0 AND min_answered <= 1", name="min_answered_share"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     instrument_id: int = Field(foreign_key="instrument.id", ondelete="CASCADE", index=True)
     code: str = Field(max_length=60)
     kind: str = Field(max_length=10)
@@ -79,19 +79,17 @@ class Item(SQLModel, table=True):
         CheckConstraint("max_length IS NULL OR max_length > 0", name="max_length_positive"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     instrument_id: int = Field(foreign_key="instrument.id", ondelete="CASCADE", index=True)
     section_id: int = Field(foreign_key="instrument_section.id", ondelete="CASCADE", index=True)
-    facet_id: Optional[int] = Field(
-        default=None, foreign_key="facet.id", ondelete="CASCADE", index=True
-    )
+    facet_id: int | None = Field(default=None, foreign_key="facet.id", ondelete="CASCADE", index=True)
     code: str = Field(max_length=60)
     position: int
     type: str = Field(max_length=10)
     text: dict[str, str] = json_field()
     options: list[dict[str, Any]] = json_field(default_factory=list)
-    min_value: Optional[int] = None
-    max_value: Optional[int] = None
-    max_length: Optional[int] = None
+    min_value: int | None = None
+    max_value: int | None = None
+    max_length: int | None = None
     reverse: bool = Field(default=False)
     required: bool = Field(default=True)

@@ -1,7 +1,6 @@
 """Companies in the study and the briefings generated for them."""
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import CheckConstraint, LargeBinary
 from sqlmodel import Field, SQLModel
@@ -20,9 +19,9 @@ class Organisation(SQLModel, table=True):
         CheckConstraint("name <> ''", name="name_present"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, unique=True)
-    sector: Optional[str] = Field(default=None, max_length=30)
+    sector: str | None = Field(default=None, max_length=30)
     created_at: datetime = created_at_field()
 
 
@@ -35,16 +34,14 @@ class Briefing(SQLModel, table=True):
     __tablename__ = "briefing"
     __table_args__ = (CheckConstraint(in_list("language", LANGUAGES), name="language_known"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     study_id: int = Field(foreign_key="study.id", ondelete="CASCADE", index=True)
-    organisation_id: Optional[int] = Field(
+    organisation_id: int | None = Field(
         default=None, foreign_key="organisation.id", ondelete="CASCADE", index=True
     )
-    wave_id: Optional[int] = Field(default=None, foreign_key="wave.id", ondelete="CASCADE")
+    wave_id: int | None = Field(default=None, foreign_key="wave.id", ondelete="CASCADE")
     language: str = Field(default="nl", max_length=2)
     pdf: bytes = Field(sa_type=LargeBinary)
     checksum: str = Field(max_length=64)
-    created_by_id: Optional[int] = Field(
-        default=None, foreign_key="user_account.id", ondelete="SET NULL"
-    )
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     created_at: datetime = created_at_field()

@@ -1,7 +1,6 @@
 """Participants under pseudonyms, their identities kept apart, and consent events."""
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
@@ -33,11 +32,11 @@ class Participant(SQLModel, table=True):
         CheckConstraint("pseudonym <> ''", name="pseudonym_present"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     pseudonym: str = Field(max_length=64, unique=True)
     cohort_id: int = Field(foreign_key="cohort.id", ondelete="RESTRICT", index=True)
     status: str = Field(default="active", max_length=20)
-    organisation_id: Optional[int] = Field(
+    organisation_id: int | None = Field(
         default=None, foreign_key="organisation.id", ondelete="SET NULL", index=True
     )
     enrolled_at: datetime = created_at_field()
@@ -52,15 +51,15 @@ class Identity(SQLModel, table=True):
     __tablename__ = "identity"
     __table_args__ = (CheckConstraint(in_list("language", LANGUAGES), name="language_known"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     participant_id: int = Field(foreign_key="participant.id", ondelete="CASCADE", unique=True)
     email_encrypted: str
     name_encrypted: str = Field(default="")
     email_hash: str = Field(max_length=64, index=True)
-    external_id_hash: Optional[str] = Field(default=None, max_length=64, index=True)
+    external_id_hash: str | None = Field(default=None, max_length=64, index=True)
     language: str = Field(default="nl", max_length=2)
     created_at: datetime = created_at_field()
-    updated_at: Optional[datetime] = timestamp_field()
+    updated_at: datetime | None = timestamp_field()
 
 
 class ConsentEvent(SQLModel, table=True):
@@ -72,13 +71,11 @@ class ConsentEvent(SQLModel, table=True):
         CheckConstraint(in_list("actor", ACTORS), name="actor_known"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     participant_id: int = Field(foreign_key="participant.id", ondelete="RESTRICT", index=True)
     kind: str = Field(max_length=30)
-    keep_data: Optional[bool] = None
+    keep_data: bool | None = None
     actor: str = Field(max_length=20)
-    user_id: Optional[int] = Field(
-        default=None, foreign_key="user_account.id", ondelete="SET NULL"
-    )
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     note: str = Field(default="")
     created_at: datetime = created_at_field()

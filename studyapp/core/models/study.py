@@ -1,7 +1,6 @@
 """Studies, their cohorts and the scheduled measurement waves of each cohort."""
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -15,11 +14,9 @@ class Study(SQLModel, table=True):
     """A research study, such as Bridge the Gap."""
 
     __tablename__ = "study"
-    __table_args__ = (
-        CheckConstraint("slug <> '' AND name <> ''", name="slug_and_name_present"),
-    )
+    __table_args__ = (CheckConstraint("slug <> '' AND name <> ''", name="slug_and_name_present"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=60, unique=True)
     name: str = Field(max_length=200)
     description: str = Field(default="")
@@ -39,7 +36,7 @@ class Cohort(SQLModel, table=True):
         CheckConstraint("name <> ''", name="name_present"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     study_id: int = Field(foreign_key="study.id", ondelete="RESTRICT", index=True)
     name: str = Field(max_length=200)
     description: str = Field(default="")
@@ -72,16 +69,16 @@ class Wave(SQLModel, table=True):
         CheckConstraint("label <> ''", name="label_present"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     cohort_id: int = Field(foreign_key="cohort.id", ondelete="CASCADE", index=True)
     position: int
     label: str = Field(max_length=100)
     instrument_id: int = Field(foreign_key="instrument.id", ondelete="RESTRICT", index=True)
     schedule: str = Field(max_length=20)
-    opens_at: Optional[datetime] = timestamp_field()
-    closes_at: Optional[datetime] = timestamp_field()
-    offset_days: Optional[int] = None
-    window_days: Optional[int] = None
+    opens_at: datetime | None = timestamp_field()
+    closes_at: datetime | None = timestamp_field()
+    offset_days: int | None = None
+    window_days: int | None = None
     reminder_days: list[int] = json_field(default_factory=list)
     paused: bool = Field(default=False)
     created_at: datetime = created_at_field()

@@ -1,0 +1,220 @@
+"""Admin pages for studies, cohorts and waves, with validation and clear messages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+
+from studyapp.core.models import AuditEvent, Cohort, Instrument, Study, Wave
+from tests.factories import (
+    login,
+    make_cohort,
+    make_instrument,
+    make_participant,
+    make_study,
+    make_user,
+    make_wave,
+)
+
+
+@pytest.fixture
+def researcher(client: FlaskClient, session: Session) -> FlaskClient:
+    make_user(session)
+    login(client)
+    return client
+
+
+@pytest.fixture
+def instrument(session: Session) -> Instrument:
+    return make_instrument(session)
+
+
+def _wave_form(instrument: Instrument, **overrides: object) -> dict[str, object]:
+    form: dict[str, object] = {
+        "label": "T1",
+        "instrument_id": instrument.id,
+        "schedule": "on_date",
+        "opens_at": "2027-03-01T09:00",
+        "closes_at": "2027-03-29T09:00",
+        "reminder_days": "7, 14",
+    }
+    form.update(overrides)
+    return form
+
+
+def test_create_study_through_the_form(researcher: FlaskClient, session: Session) -> None:
+    response = researcher.post(
+        "/studies/new",
+        data={
+            "name": "Bridge the Gap",
+            "slug": "bridge-the-gap",
+            "description": "Follow-up",
+            "timezone": "Europe/Amsterdam",
+        },
+    )
+    assert response.status_code == 302
+    study = session.exec(select(Study)).one()
+    assert (study.slug, study.timezone) == ("bridge-the-gap", "Europe/Amsterdam")
+    page = researcher.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Bridge the Gap" in page and "No cohorts yet" in page
+    assert "Bridge the Gap" in researcher.get("/").get_data(as_text=True)
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "study.created")).one()
+
+
+def test_study_form_explains_each_problem(researcher: FlaskClient, session: Session) -> None:
+    make_study(session, slug="taken")
+    response = researcher.post(
+        "/studies/new", data={"name": "X", "slug": "Not A Slug", "timezone": "Mars/Olympus"}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Use lowercase letters, digits and single dashes" in page
+    assert "&#39;Mars/Olympus&#39; is not a known time zone" in page
+    response = researcher.post("/studies/new", data={"name": "X", "slug": "taken", "timezone": "UTC"})
+    assert "Another study already uses &#39;taken&#39;" in response.get_data(as_text=True)
+    assert len(session.exec(select(Study)).all()) == 1
+
+
+def test_edit_and_delete_study(researcher: FlaskClient, session: Session) -> None:
+    study = make_study(session)
+    response = researcher.post(
+        f"/studies/{study.id}/edit", data={"name": "Renamed", "slug": "renamed", "timezone": "UTC"}
+    )
+    assert response.status_code == 302
+    session.refresh(study)
+    assert (study.name, study.slug) == ("Renamed", "renamed")
+    make_cohort(session, study)
+    response = researcher.post(f"/studies/{study.id}/delete", follow_redirects=True)
+    assert "Delete its cohorts first" in response.get_data(as_text=True)
+    assert session.get(Study, study.id) is not None
+
+
+def test_cohorts_are_created_and_names_checked(researcher: FlaskClient, session: Session) -> None:
+    study = make_study(session)
+    response = researcher.post(f"/studies/{study.id}/cohorts/new", data={"name": "Young professionals"})
+    assert response.status_code == 302
+    response = researcher.post(f"/studies/{study.id}/cohorts/new", data={"name": "Young professionals"})
+    assert "already has a cohort called" in response.get_data(as_text=True)
+    assert len(session.exec(select(Cohort)).all()) == 1
+
+
+def test_wave_on_dates_is_stored_in_utc(
+    researcher: FlaskClient, session: Session, instrument: Instrument
+) -> None:
+    cohort = make_cohort(session, make_study(session))
+    response = researcher.post(
+        f"/cohorts/{cohort.id}/waves/new",
+        data=_wave_form(
+            instrument, opens_at="2027-03-27T09:00", closes_at="2027-03-29T09:00", reminder_days="1"
+        ),
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    wave = session.exec(select(Wave)).one()
+    # Amsterdam moves to summer time in the night of 27-28 March 2027: CET then CEST.
+    assert wave.opens_at == datetime(2027, 3, 27, 8, 0, tzinfo=UTC)
+    assert wave.closes_at == datetime(2027, 3, 29, 7, 0, tzinfo=UTC)
+    assert (wave.position, wave.reminder_days, wave.offset_days) == (1, [1], None)
+    page = researcher.get(f"/studies/{cohort.study_id}").get_data(as_text=True)
+    assert "27 Mar 2027 09:00 to 29 Mar 2027 09:00" in page
+
+
+def test_relative_waves_follow_enrolment_and_previous_wave(
+    researcher: FlaskClient, session: Session, instrument: Instrument
+) -> None:
+    cohort = make_cohort(session, make_study(session))
+    first = _wave_form(
+        instrument, schedule="after_enrolment", offset_days=0, window_days=28, opens_at="", closes_at=""
+    )
+    assert researcher.post(f"/cohorts/{cohort.id}/waves/new", data=first).status_code == 302
+    second = _wave_form(
+        instrument,
+        label="T2",
+        schedule="after_previous",
+        offset_days=182,
+        window_days=28,
+        opens_at="",
+        closes_at="",
+    )
+    assert researcher.post(f"/cohorts/{cohort.id}/waves/new", data=second).status_code == 302
+    waves = session.exec(select(Wave).order_by(Wave.position)).all()
+    assert [(w.label, w.schedule, w.offset_days, w.window_days, w.opens_at) for w in waves] == [
+        ("T1", "after_enrolment", 0, 28, None),
+        ("T2", "after_previous", 182, 28, None),
+    ]
+    page = researcher.get(f"/studies/{cohort.study_id}").get_data(as_text=True)
+    assert "182 days after the previous wave opens, open 28 days" in page
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"closes_at": "2027-02-01T09:00"}, "The wave must close after it opens."),
+        ({"closes_at": ""}, "Give the date and time the wave closes."),
+        ({"schedule": "after_enrolment", "offset_days": "-3", "window_days": "10"}, "Cannot be negative."),
+        ({"schedule": "after_enrolment", "offset_days": "3", "window_days": "0"}, "At least 1 day."),
+        (
+            {"schedule": "after_previous", "offset_days": "3", "window_days": "10"},
+            "The first wave of a cohort has no previous wave to follow.",
+        ),
+        ({"reminder_days": "7, 40"}, "Every reminder must fall before the wave closes."),
+        ({"reminder_days": "7, 7"}, "Each reminder day may appear only once."),
+        ({"reminder_days": "seven"}, "&#39;seven&#39; is not a whole number of days."),
+        ({"reminder_days": "0"}, "use 1 or more"),
+        ({"label": ""}, "This field is required."),
+    ],
+)
+def test_wave_validation_messages(
+    researcher: FlaskClient, session: Session, instrument: Instrument, overrides: dict, message: str
+) -> None:
+    cohort = make_cohort(session, make_study(session))
+    response = researcher.post(f"/cohorts/{cohort.id}/waves/new", data=_wave_form(instrument, **overrides))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in page
+    assert "field--error" in page
+    assert session.exec(select(Wave)).all() == []
+
+
+def test_edit_wave_keeps_the_form_in_local_time(
+    researcher: FlaskClient, session: Session, instrument: Instrument
+) -> None:
+    cohort = make_cohort(session, make_study(session))
+    wave = make_wave(session, cohort, instrument)  # opens 2027-02-01 08:00 UTC = 09:00 in Amsterdam
+    page = researcher.get(f"/waves/{wave.id}/edit").get_data(as_text=True)
+    assert 'value="2027-02-01T09:00"' in page and 'value="7, 14"' in page
+    response = researcher.post(
+        f"/waves/{wave.id}/edit", data=_wave_form(instrument, label="Baseline", reminder_days="3", paused="y")
+    )
+    assert response.status_code == 302
+    session.refresh(wave)
+    assert (wave.label, wave.reminder_days, wave.paused) == ("Baseline", [3], True)
+    assert "Paused" in researcher.get(f"/studies/{cohort.study_id}").get_data(as_text=True)
+
+
+def test_only_the_last_uninvited_wave_can_be_deleted(
+    researcher: FlaskClient, session: Session, instrument: Instrument
+) -> None:
+    cohort = make_cohort(session, make_study(session))
+    first = make_wave(session, cohort, instrument, label="T1")
+    second = make_wave(session, cohort, instrument, label="T2")
+    page = researcher.post(f"/waves/{first.id}/delete", follow_redirects=True).get_data(as_text=True)
+    assert "Only the last wave of a cohort can be deleted." in page
+    researcher.post(f"/waves/{second.id}/delete")
+    assert [w.label for w in session.exec(select(Wave))] == ["T1"]
+
+
+def test_cohort_with_participants_is_kept(researcher: FlaskClient, session: Session) -> None:
+    cohort = make_cohort(session, make_study(session))
+    make_participant(session, cohort)
+    page = researcher.post(f"/cohorts/{cohort.id}/delete", follow_redirects=True).get_data(as_text=True)
+    assert "This cohort has participants; it cannot be deleted." in page
+    assert session.get(Cohort, cohort.id) is not None
+
+
+def test_unknown_objects_give_404(researcher: FlaskClient) -> None:
+    assert researcher.get("/studies/999").status_code == 404
+    assert researcher.get("/waves/999/edit").status_code == 404
+    assert b"There is no page at this address." in researcher.get("/cohorts/999/edit").data
