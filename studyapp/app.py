@@ -36,10 +36,19 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
 
     from studyapp import cli, errors, templating
     from studyapp.accounts import views as account_views
+    from studyapp.auditlog import views as audit_views
+    from studyapp.participants import admin_views as participant_admin_views
+    from studyapp.participants import public_views as participant_public_views
     from studyapp.studies import views as study_views
 
-    app.register_blueprint(account_views.bp)
-    app.register_blueprint(study_views.bp)
+    for blueprint in (
+        account_views.bp,
+        study_views.bp,
+        participant_admin_views.bp,
+        participant_public_views.bp,
+        audit_views.bp,
+    ):
+        app.register_blueprint(blueprint)
     errors.init_app(app)
     templating.init_app(app)
     cli.init_app(app)

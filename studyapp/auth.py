@@ -12,6 +12,19 @@ from flask_login import current_user, login_required
 STAFF_ROLES = ("admin", "researcher")
 
 
+def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Only logged-in admins."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user.role != "admin":
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Only logged-in researchers and admins; company contacts get 403."""
 

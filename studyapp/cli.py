@@ -39,6 +39,77 @@ db_group = click.Group("db", help="Database schema (Alembic migrations).")
 users_group = click.Group("users", help="Researcher, admin and company-contact accounts.")
 instruments_group = click.Group("instruments", help="Questionnaire definitions.")
 demo_group = click.Group("demo", help="The demo study for trying the framework.")
+participants_group = click.Group("participants", help="Enrolment, withdrawal and erasure.")
+
+
+def _study_by_slug(session, slug: str):  # noqa: ANN001, ANN202
+    from sqlmodel import select
+
+    from studyapp.core.models import Study
+
+    study = session.exec(select(Study).where(Study.slug == slug)).first()
+    if study is None:
+        raise click.ClickException(f"No study with the short name {slug!r}.")
+    return study
+
+
+@participants_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--study", "study_slug", required=True, help="The study's short name.")
+@click.option("--dry-run", is_flag=True, help="Check the file and show what would happen; store nothing.")
+@with_appcontext
+def participants_import(file: Path, study_slug: str, dry_run: bool) -> None:
+    """Enrol the participants in a CSV or XLSX list (all or nothing)."""
+    from studyapp.core.tabular import TableError, read_table
+    from studyapp.database import privacy_of
+    from studyapp.participants.enrolment import apply_enrolment, plan_enrolment
+
+    try:
+        table = read_table(file.name, file.read_bytes())
+    except TableError as error:
+        raise click.ClickException(f"{file}: {error}") from None
+    with session_scope(engine_of(current_app)) as session:
+        study = _study_by_slug(session, study_slug)
+        plan = plan_enrolment(session=session, privacy=privacy_of(), study=study, table=table)
+        if plan.problems:
+            lines = "\n".join(f"{file}:{p.line}: {p.message}" for p in plan.problems)
+            raise click.ClickException(f"The file was rejected; nothing was imported.\n{lines}")
+        click.echo(f"{len(plan.new)} new, {len(plan.existing)} already enrolled, "
+                   f"{len(plan.completed_identities)} linked to earlier data.")
+        if dry_run:
+            session.rollback()
+            click.echo("Dry run: nothing stored.")
+            return
+        summary = apply_enrolment(session=session, privacy=privacy_of(), study=study, plan=plan, source=str(file))
+    click.echo(f"Enrolled {summary.enrolled}.")
+
+
+@participants_group.command("leave")
+@click.argument("pseudonym")
+@click.option("--how", type=click.Choice(["stop-mail", "withdraw", "erase"]), required=True)
+@click.option("--note", default="", help="Why, for the record (e.g. the request's reference).")
+@with_appcontext
+def participants_leave(pseudonym: str, how: str, note: str) -> None:
+    """Stop mail, withdraw, or erase a participant (on their request)."""
+    from sqlmodel import select
+
+    from studyapp.core.models import Participant
+    from studyapp.participants import consent
+
+    with session_scope(engine_of(current_app)) as session:
+        participant = session.exec(select(Participant).where(Participant.pseudonym == pseudonym.strip())).first()
+        if participant is None:
+            raise click.ClickException(f"No participant with pseudonym {pseudonym!r}.")
+        if how == "stop-mail":
+            consent.stop_mail(session=session, participant=participant, actor="researcher")
+        elif how == "withdraw":
+            deleted = consent.withdraw(session=session, participant=participant, actor="researcher", note=note)
+            click.echo(f"{deleted} responses deleted." if deleted else "Answers kept under the pseudonym.")
+        else:
+            result = consent.erase(session=session, participant=participant, actor="researcher", note=note)
+            click.echo("Identity erased; " + ("answers kept under the pseudonym." if result.data_kept
+                                              else f"{result.responses_deleted} responses deleted."))
+    click.echo(f"{pseudonym}: done.")
 
 
 @db_group.command("upgrade")
@@ -170,11 +241,11 @@ def scheduler_command() -> None:
 
 def init_app(app: Flask) -> None:
     """Make the command groups available as `flask ...` too."""
-    for group in (db_group, users_group, instruments_group, demo_group):
+    for group in (db_group, users_group, instruments_group, demo_group, participants_group):
         app.cli.add_command(group)
 
 
-for _group in (db_group, users_group, instruments_group, demo_group):
+for _group in (db_group, users_group, instruments_group, demo_group, participants_group):
     main.add_command(_group)
 
 

@@ -37,3 +37,16 @@ def _close_session(exc: BaseException | None) -> None:
         if exc is not None:
             session.rollback()
         session.close()
+
+
+def privacy_of(app: Flask | None = None):  # noqa: ANN201
+    """The app's :class:`~studyapp.core.privacy.Privacy` (keys from its settings)."""
+    from studyapp.core.privacy import Privacy
+
+    app = app or current_app
+    privacy = app.extensions.get("studyapp.privacy")
+    if privacy is None:
+        settings = app.config["STUDYAPP_SETTINGS"]
+        privacy = Privacy(pseudonym_key=settings.pseudonym_key, identity_keys=settings.identity_key)
+        app.extensions["studyapp.privacy"] = privacy
+    return privacy

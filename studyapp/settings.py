@@ -61,6 +61,12 @@ class Settings:
             problems.append("MIN_CELL_SIZE must be at least 1")
         if self.scheduler_interval_seconds < 1:
             problems.append("SCHEDULER_INTERVAL_SECONDS must be at least 1")
+        from studyapp.core.privacy import PrivacyError, parse_fernet_keys
+
+        try:
+            parse_fernet_keys(self.identity_key)
+        except PrivacyError as error:
+            problems.append(str(error))
         if not (1 <= self.smtp_port <= 65535):
             problems.append("SMTP_PORT must be a port number (1-65535)")
         if self.is_production:

@@ -18,3 +18,9 @@ def init_app(app: Flask) -> None:
         if value is None:
             return "—"
         return value.astimezone(ZoneInfo(tz or default_tz)).strftime(fmt)
+
+    @app.template_filter("mask_email")
+    def mask_email(value: str) -> str:
+        """An e-mail address with the local part hidden, for users without the identity permission."""
+        local, _, domain = value.partition("@")
+        return f"{local[:1]}•••@{domain}" if domain else "•••"

@@ -8,7 +8,19 @@ from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from studyapp.accounts.services import create_user
-from studyapp.core.models import Cohort, Instrument, Organisation, Participant, Study, User, Wave
+from studyapp.core.models import (
+    Answer,
+    Cohort,
+    Instrument,
+    Invitation,
+    Item,
+    Organisation,
+    Participant,
+    Response,
+    Study,
+    User,
+    Wave,
+)
 from studyapp.instruments.loader import bundled_definitions, load_definition, load_file, parse_definition
 from studyapp.studies import services
 from studyapp.studies.schedule import WaveSchedule
@@ -122,3 +134,63 @@ def make_participant(session: Session, cohort: Cohort, pseudonym: str = "P-0001"
 
 def login(client: FlaskClient, email: str = "researcher@example.org", password: str = PASSWORD):
     return client.post("/login", data={"email": email, "password": password})
+
+
+def privacy_for_tests():  # noqa: ANN201
+    """The development keys' Privacy, as the app fixture uses."""
+    from studyapp.core.privacy import Privacy
+    from studyapp.settings import DEV_IDENTITY_KEY, DEV_PSEUDONYM_KEY
+
+    return Privacy(pseudonym_key=DEV_PSEUDONYM_KEY, identity_keys=DEV_IDENTITY_KEY)
+
+
+def enrol(session: Session, cohort: Cohort, email: str, *, name: str = "", language: str = "nl",
+          external_id: str | None = None, keep_data: bool = True) -> Participant:
+    """Enrol one person through the enrolment service."""
+    from studyapp.participants.enrolment import Person, enrol_person
+
+    study = session.get(Study, cohort.study_id)
+    person = Person(line=0, email=email, name=name, language=language, cohort_id=cohort.id, cohort_name=cohort.name,
+                    external_id=external_id, keep_data=keep_data)
+    participant = enrol_person(session=session, privacy=privacy_for_tests(), study=study, person=person,
+                               actor="researcher")
+    session.commit()
+    return participant
+
+
+def invite_with_token(session: Session, participant: Participant, wave: Wave) -> tuple[Invitation, str]:
+    """An invitation with a personal-link token (as the fieldwork planner will make them)."""
+    from studyapp.participants.links import issue_token
+
+    invitation = Invitation(participant_id=participant.id, wave_id=wave.id, state="sent")
+    session.add(invitation)
+    session.flush()
+    token = issue_token(session=session, invitation=invitation)
+    session.commit()
+    return invitation, token
+
+
+def submit_response(session: Session, invitation: Invitation, answers: dict[str, object]) -> Response:
+    """A submitted response with answers by item code (as the questionnaire will store them)."""
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from studyapp.core.types import utcnow
+
+    wave = session.get(Wave, invitation.wave_id)
+    items = {i.code: i for i in session.exec(select(Item).where(Item.instrument_id == wave.instrument_id))}
+    response = Response(invitation_id=invitation.id, started_at=utcnow() - timedelta(minutes=20),
+                        submitted_at=utcnow())
+    session.add(response)
+    session.flush()
+    for code, value in answers.items():
+        if isinstance(value, str):
+            session.add(Answer(response_id=response.id, item_id=items[code].id, value_text=value))
+        else:
+            session.add(Answer(response_id=response.id, item_id=items[code].id, value_number=value))
+    invitation.state = "completed"
+    invitation.completed_at = response.submitted_at
+    session.add(invitation)
+    session.commit()
+    return response

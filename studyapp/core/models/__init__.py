@@ -5,11 +5,14 @@ from studyapp.core.models.audit import AuditEvent
 from studyapp.core.models.fieldwork import Invitation, OutboxMessage, SchedulerHeartbeat
 from studyapp.core.models.instrument import Facet, Instrument, InstrumentSection, Item
 from studyapp.core.models.organisation import SECTORS, Briefing, Organisation
-from studyapp.core.models.participant import ConsentEvent, Identity, Participant
+from studyapp.core.models.participant import PARTICIPANT_STATUSES, ConsentEvent, Identity, Participant
 from studyapp.core.models.responses import Answer, Response
-from studyapp.core.models.study import WAVE_SCHEDULES, Cohort, Study, Wave
+from studyapp.core.models.study import LINKAGE_MODES, WAVE_SCHEDULES, Cohort, Study, Wave
+from studyapp.core.models.uploads import LinkageCode, PendingUpload
 
 __all__ = [
+    "LINKAGE_MODES",
+    "PARTICIPANT_STATUSES",
     "ROLES",
     "SECTORS",
     "WAVE_SCHEDULES",
@@ -24,9 +27,11 @@ __all__ = [
     "InstrumentSection",
     "Invitation",
     "Item",
+    "LinkageCode",
     "Organisation",
     "OutboxMessage",
     "Participant",
+    "PendingUpload",
     "Response",
     "SchedulerHeartbeat",
     "Study",

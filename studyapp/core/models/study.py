@@ -8,6 +8,7 @@ from sqlmodel import Field, SQLModel
 from studyapp.core.models._common import created_at_field, in_list, json_field, timestamp_field
 
 WAVE_SCHEDULES = ("on_date", "after_enrolment", "after_previous")
+LINKAGE_MODES = ("contact", "code")
 
 
 class Study(SQLModel, table=True):
@@ -34,12 +35,17 @@ class Cohort(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("study_id", "name"),
         CheckConstraint("name <> ''", name="name_present"),
+        CheckConstraint(in_list("linkage", LINKAGE_MODES), name="linkage_known"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     study_id: int = Field(foreign_key="study.id", ondelete="RESTRICT", index=True)
     name: str = Field(max_length=200)
     description: str = Field(default="")
+    # "contact": linked by personal links; "code": anonymous, linked by self-generated codes
+    linkage: str = Field(default="contact", max_length=10)
+    signup_code: str | None = Field(default=None, max_length=64, unique=True)
+    signup_open: bool = Field(default=False)
     created_at: datetime = created_at_field()
 
 

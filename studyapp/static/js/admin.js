@@ -11,6 +11,14 @@
     });
   });
 
+  document.querySelectorAll("button[data-confirm]").forEach(function (button) {
+    button.addEventListener("click", function (event) {
+      if (!window.confirm(button.getAttribute("data-confirm"))) {
+        event.preventDefault();
+      }
+    });
+  });
+
   // Show only the schedule fields that apply to the chosen kind of wave.
   var radios = document.querySelectorAll(".wave-form input[name='schedule']");
   function syncSchedule() {

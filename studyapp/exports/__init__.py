@@ -1,0 +1,1 @@
+"""Exports of pseudonymised research data: CSV, SPSS, Parquet and a codebook."""

@@ -1,0 +1,1 @@
+"""Participants: enrolment, pseudonyms, identities, consent and linkage."""

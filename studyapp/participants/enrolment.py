@@ -1,0 +1,280 @@
+"""Enrolment: import lists of participants (preview first, all-or-nothing) and create participants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from email_validator import EmailNotValidError, validate_email
+from sqlmodel import Session, col, select
+
+from studyapp.core import audit
+from studyapp.core.errors import NotAllowed, ValidationFailed
+from studyapp.core.models import Cohort, ConsentEvent, Identity, Participant, Study, User
+from studyapp.core.privacy import Privacy, normalise_email, normalise_external_id, person_key
+from studyapp.core.tabular import Table
+
+REQUIRED_COLUMNS = ("email", "cohort")
+OPTIONAL_COLUMNS = ("name", "language", "external_id", "keep_data")
+LANGUAGE_WORDS = {
+    "nl": "nl", "dutch": "nl", "nederlands": "nl", "ned": "nl",
+    "en": "en", "english": "en", "engels": "en", "eng": "en",
+}
+YES_WORDS = {"", "yes", "y", "ja", "j", "true", "1"}
+NO_WORDS = {"no", "n", "nee", "false", "0"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why one line of an import cannot be used."""
+
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Person:
+    """A checked row of an enrolment list."""
+
+    line: int
+    email: str
+    name: str
+    language: str
+    cohort_id: int
+    cohort_name: str
+    external_id: str | None
+    keep_data: bool
+
+
+@dataclass(frozen=True)
+class AlreadyEnrolled:
+    """A row whose person is in the study already; importing it changes nothing."""
+
+    person: Person
+    pseudonym: str
+    matched_by: str
+    note: str = ""
+
+
+@dataclass
+class EnrolmentPlan:
+    """What an import would do; it may be applied only when ``problems`` is empty."""
+
+    new: list[Person] = field(default_factory=list)
+    existing: list[AlreadyEnrolled] = field(default_factory=list)
+    completed_identities: list[AlreadyEnrolled] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class EnrolmentSummary:
+    """What an applied import did."""
+
+    enrolled: int
+    unchanged: int
+    identities_added: int
+
+
+class EnrolmentRejected(ValueError):
+    """An import with problems: nothing was stored."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"line {p.line}: {p.message}" for p in problems[:50])
+        more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"The file was rejected; nothing was imported.\n{lines}{more}")
+
+
+def _check_row(cells: dict[str, str], line: int, cohorts: dict[str, Cohort]) -> tuple[Person | None, list[str]]:
+    problems: list[str] = []
+    raw_email = cells.get("email", "")
+    email = ""
+    try:
+        email = validate_email(raw_email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        problems.append(f"malformed e-mail address {raw_email!r}: {error}")
+    cohort = cohorts.get(cells.get("cohort", "").strip().casefold())
+    if cohort is None:
+        known = ", ".join(sorted(c.name for c in cohorts.values())) or "none"
+        problems.append(f"unknown cohort {cells.get('cohort', '')!r} (this study has: {known})")
+    language = LANGUAGE_WORDS.get(cells.get("language", "").strip().casefold() or "nl")
+    if language is None:
+        problems.append(f"unknown language {cells.get('language')!r} (use nl or en)")
+    keep = cells.get("keep_data", "").strip().casefold()
+    if keep not in YES_WORDS | NO_WORDS:
+        problems.append(f"keep_data must be yes or no, not {cells.get('keep_data')!r}")
+    name = cells.get("name", "").strip()
+    if len(name) > 200:
+        problems.append("name is longer than 200 characters")
+    external_id = cells.get("external_id", "").strip() or None
+    if external_id is not None and len(external_id) > 100:
+        problems.append("external_id is longer than 100 characters")
+    if problems:
+        return None, problems
+    assert cohort is not None and language is not None
+    return Person(line=line, email=email, name=name, language=language, cohort_id=cohort.id,  # type: ignore[arg-type]
+                  cohort_name=cohort.name, external_id=external_id, keep_data=keep not in NO_WORDS), []
+
+
+def plan_enrolment(*, session: Session, privacy: Privacy, study: Study, table: Table) -> EnrolmentPlan:
+    """Check every row of an enrolment list against the rules and the study's participants."""
+    plan = EnrolmentPlan()
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    unknown = [c for c in table.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if missing:
+        plan.problems.append(Problem(1, f"missing column(s): {', '.join(missing)}"))
+    if unknown:
+        allowed = ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+        plan.problems.append(Problem(1, f"unknown column(s): {', '.join(unknown)} (allowed: {allowed})"))
+    if plan.problems:
+        return plan
+    if not table.rows:
+        plan.problems.append(Problem(1, "the file has a header but no participants"))
+        return plan
+    cohorts = {c.name.casefold(): c for c in session.exec(select(Cohort).where(Cohort.study_id == study.id))}
+    seen_email: dict[str, int] = {}
+    seen_external: dict[str, int] = {}
+    people: list[Person] = []
+    for row in table.rows:
+        person, problems = _check_row(row.cells, row.line, cohorts)
+        plan.problems.extend(Problem(row.line, message) for message in problems)
+        if person is None:
+            continue
+        email_key = normalise_email(person.email)
+        if email_key in seen_email:
+            plan.problems.append(Problem(row.line, f"the same e-mail address as line {seen_email[email_key]}"))
+            continue
+        seen_email[email_key] = row.line
+        if person.external_id:
+            external_key = normalise_external_id(person.external_id)
+            if external_key in seen_external:
+                line = seen_external[external_key]
+                plan.problems.append(Problem(row.line, f"the same external_id as line {line}"))
+                continue
+            seen_external[external_key] = row.line
+        people.append(person)
+    if plan.problems:
+        return plan
+    _match_existing(session, privacy, study, people, plan)
+    return plan
+
+
+def _match_existing(session: Session, privacy: Privacy, study: Study, people: list[Person], plan: EnrolmentPlan) -> None:
+    study_cohorts = select(Cohort.id).where(Cohort.study_id == study.id)
+    rows = session.exec(
+        select(Participant, Identity)
+        .outerjoin(Identity, col(Identity.participant_id) == Participant.id)
+        .where(col(Participant.cohort_id).in_(study_cohorts))
+    ).all()
+    by_email = {i.email_hash: p for p, i in rows if i is not None}
+    by_external = {i.external_id_hash: p for p, i in rows if i is not None and i.external_id_hash}
+    by_pseudonym = {p.pseudonym: (p, i) for p, i in rows}
+    for person in people:
+        email_hash = privacy.email_hash(person.email)
+        external_hash = privacy.external_id_hash(person.external_id) if person.external_id else None
+        pseudonym = privacy.pseudonym(study_id=study.id,  # type: ignore[arg-type]
+                                      person_key=person_key(email=person.email, external_id=person.external_id))
+        if external_hash and external_hash in by_external:
+            participant = by_external[external_hash]
+            note = "" if by_email.get(email_hash) is participant else "the e-mail address on file differs and was not changed"
+            plan.existing.append(AlreadyEnrolled(person, participant.pseudonym, "external id", note))
+        elif email_hash in by_email:
+            plan.existing.append(AlreadyEnrolled(person, by_email[email_hash].pseudonym, "e-mail"))
+        elif pseudonym in by_pseudonym:
+            participant, identity = by_pseudonym[pseudonym]
+            if identity is None and participant.status != "erased":
+                plan.completed_identities.append(
+                    AlreadyEnrolled(person, pseudonym, "external id", "linked to data imported earlier"))
+            else:
+                reason = "erased at their request" if participant.status == "erased" else "already enrolled"
+                plan.problems.append(Problem(person.line, f"this person cannot be enrolled again ({reason})"))
+        else:
+            plan.new.append(person)
+
+
+def add_identity(*, session: Session, privacy: Privacy, participant: Participant, person: Person) -> Identity:
+    """Store a participant's contact details, encrypted, with keyed look-up hashes."""
+    identity = Identity(
+        participant_id=participant.id,  # type: ignore[arg-type]
+        email_encrypted=privacy.encrypt(person.email),
+        name_encrypted=privacy.encrypt(person.name) if person.name else "",
+        email_hash=privacy.email_hash(person.email),
+        external_id_hash=privacy.external_id_hash(person.external_id) if person.external_id else None,
+        language=person.language,
+    )
+    session.add(identity)
+    return identity
+
+
+def enrol_person(
+    *, session: Session, privacy: Privacy, study: Study, person: Person, actor: str, user: User | None = None
+) -> Participant:
+    """Create one participant with identity and consent (used by imports and self-registration)."""
+    participant = Participant(
+        pseudonym=privacy.pseudonym(study_id=study.id,  # type: ignore[arg-type]
+                                    person_key=person_key(email=person.email, external_id=person.external_id)),
+        cohort_id=person.cohort_id,
+    )
+    session.add(participant)
+    session.flush()
+    add_identity(session=session, privacy=privacy, participant=participant, person=person)
+    session.add(ConsentEvent(participant_id=participant.id, kind="consent_given", keep_data=person.keep_data,  # type: ignore[arg-type]
+                             actor=actor, user_id=user.id if user else None))
+    return participant
+
+
+def apply_enrolment(
+    *, session: Session, privacy: Privacy, study: Study, plan: EnrolmentPlan, user: User | None = None,
+    source: str = "",
+) -> EnrolmentSummary:
+    """Store a checked plan; raises :class:`EnrolmentRejected` (storing nothing) if it has problems."""
+    if plan.problems:
+        raise EnrolmentRejected(plan.problems)
+    for person in plan.new:
+        enrol_person(session=session, privacy=privacy, study=study, person=person, actor="researcher", user=user)
+    for match in plan.completed_identities:
+        participant = session.exec(select(Participant).where(Participant.pseudonym == match.pseudonym)).one()
+        add_identity(session=session, privacy=privacy, participant=participant, person=match.person)
+        session.add(ConsentEvent(participant_id=participant.id, kind="consent_given",  # type: ignore[arg-type]
+                                 keep_data=match.person.keep_data, actor="researcher",
+                                 user_id=user.id if user else None))
+    session.flush()
+    summary = EnrolmentSummary(enrolled=len(plan.new), unchanged=len(plan.existing),
+                               identities_added=len(plan.completed_identities))
+    audit.record(session=session, action="participants.imported", user=user, actor="cli" if user is None else "",
+                 target_type="study", target_id=study.id,
+                 detail={"enrolled": summary.enrolled, "unchanged": summary.unchanged,
+                         "identities_added": summary.identities_added, "source": source[-100:]})
+    return summary
+
+
+def self_register(
+    *, session: Session, privacy: Privacy, cohort: Cohort, email: str, name: str, language: str, keep_data: bool
+) -> tuple[Participant | None, bool]:
+    """Enrol someone through a cohort's sign-up link; returns (participant, created).
+
+    Someone already in the study is left unchanged (``created`` is False), so the page can answer the
+    same either way and reveals nobody's membership.
+    """
+    if not cohort.signup_open:
+        raise NotAllowed("Self-registration for this cohort is closed.")
+    study = session.get(Study, cohort.study_id)
+    assert study is not None
+    try:
+        email = validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise ValidationFailed({"email": str(error)}) from None
+    person = Person(line=0, email=email, name=name.strip()[:200], language=language if language in ("nl", "en") else "nl",
+                    cohort_id=cohort.id, cohort_name=cohort.name, external_id=None, keep_data=keep_data)  # type: ignore[arg-type]
+    plan = EnrolmentPlan()
+    _match_existing(session, privacy, study, [person], plan)
+    if not plan.new:
+        return None, False
+    participant = enrol_person(session=session, privacy=privacy, study=study, person=person, actor="participant")
+    audit.record(session=session, action="participant.self_registered", actor="participant",
+                 target_type="participant", target_id=participant.id,
+                 detail={"cohort_id": cohort.id, "pseudonym": participant.pseudonym})
+    return participant, True

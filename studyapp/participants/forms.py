@@ -1,0 +1,48 @@
+"""Forms for enrolment, identities, consent and self-registration."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, InputRequired, Length
+
+
+class EnrolmentUploadForm(FlaskForm):
+    """A CSV or XLSX list of participants."""
+
+    file = FileField(
+        "Participant list",
+        validators=[FileRequired("Choose a file."), FileAllowed(["csv", "xlsx"], "Upload a .csv or .xlsx file.")],
+        description="Columns: email, cohort (required); name, language (nl/en), external_id, keep_data (yes/no).",
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmation button with a CSRF token."""
+
+
+class EmailForm(FlaskForm):
+    """A new contact address."""
+
+    email = EmailField("New e-mail address", validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class NoteForm(FlaskForm):
+    """A confirmation with an optional note for the record."""
+
+    note = TextAreaField("Note for the record (optional)", validators=[Length(max=1000)])
+
+
+class SignupForm(FlaskForm):
+    """Self-registration for a cohort."""
+
+    name = StringField("Name", validators=[Length(max=200)])
+    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
+    language = RadioField("Language", choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")],
+                          default="nl", validators=[InputRequired()])
+    consent = BooleanField("I agree to take part", validators=[DataRequired()])
+    keep_data = RadioField(
+        "If I stop later",
+        choices=[SelectChoice("yes", "keep"), SelectChoice("no", "delete")],
+        default="yes", validators=[InputRequired()],
+    )

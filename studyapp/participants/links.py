@@ -1,0 +1,38 @@
+"""Personal links: random tokens of which only a hash is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlmodel import Session, select
+
+from studyapp.core.models import Invitation
+
+TOKEN_BYTES = 24  # 192 bits of randomness
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh URL-safe token and the hash to store for it."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    return token, token_hash(token)
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a token (SHA-256; tokens are random, so no key or salt is needed)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(*, session: Session, invitation: Invitation) -> str:
+    """Give an invitation a new personal-link token (replacing any earlier one) and return it."""
+    token, digest = new_token()
+    invitation.token_hash = digest
+    session.add(invitation)
+    return token
+
+
+def invitation_for_token(*, session: Session, token: str) -> Invitation | None:
+    """The invitation a personal-link token belongs to, or ``None``."""
+    if not token or len(token) > 128:
+        return None
+    return session.exec(select(Invitation).where(Invitation.token_hash == token_hash(token))).first()

@@ -1,0 +1,150 @@
+"""Participant pages reached by link: self-registration and managing one's participation and data."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from sqlmodel import select
+from wtforms import EmailField
+from wtforms.validators import DataRequired, Email, Length
+
+from studyapp.core.errors import NotAllowed, ValidationFailed
+from studyapp.core.models import Cohort, Identity, Invitation, Participant, Study
+from studyapp.database import get_session, privacy_of
+from studyapp.participants import consent, enrolment, identities
+from studyapp.participants.forms import ConfirmForm, SignupForm
+from studyapp.participants.links import invitation_for_token
+from studyapp.participants.texts import texts_for
+
+bp = Blueprint("participant", __name__)
+
+
+class _EmailForm(FlaskForm):
+    email = EmailField(validators=[DataRequired(), Email(), Length(max=254)])
+
+
+def _language(default: str | None) -> str:
+    chosen = request.args.get("lang")
+    return chosen if chosen in ("nl", "en") else (default or "nl")
+
+
+def _invalid_link(language: str):  # noqa: ANN202
+    t = texts_for(language)
+    return render_template("participant/message.html", t=t, lang=language, title=t["invalid_link_title"],
+                           message=t["invalid_link"]), 404
+
+
+def _resolve(token: str) -> tuple[Invitation, Participant, Study, str] | None:
+    session = get_session()
+    invitation = invitation_for_token(session=session, token=token)
+    if invitation is None:
+        return None
+    participant = session.get(Participant, invitation.participant_id)
+    if participant is None or participant.status == "erased":
+        return None
+    cohort = session.get(Cohort, participant.cohort_id)
+    study = session.get(Study, cohort.study_id)  # type: ignore[union-attr]
+    identity = session.exec(select(Identity).where(Identity.participant_id == participant.id)).first()
+    return invitation, participant, study, _language(identity.language if identity else None)  # type: ignore[return-value]
+
+
+@bp.route("/p/<token>/privacy", methods=["GET"])
+def privacy_page(token: str):  # noqa: ANN201
+    """What the participant can do: change address, stop mail, withdraw, erase."""
+    resolved = _resolve(token)
+    if resolved is None:
+        return _invalid_link(_language(None))
+    _, participant, study, language = resolved
+    keep = consent.keeps_data(session=get_session(), participant=participant)
+    return render_template("participant/privacy.html", t=texts_for(language), lang=language, token=token,
+                           study=study, participant=participant, keep=keep, email_form=_EmailForm(),
+                           confirm_form=ConfirmForm(), done=request.args.get("done"))
+
+
+@bp.route("/p/<token>/email", methods=["POST"])
+def change_email(token: str):  # noqa: ANN201
+    """The participant gives a new contact address."""
+    resolved = _resolve(token)
+    if resolved is None:
+        return _invalid_link(_language(None))
+    _, participant, study, language = resolved
+    t = texts_for(language)
+    form = _EmailForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            identities.change_email(session=get_session(), privacy=privacy_of(), participant=participant,
+                                    new_email=form.email.data or "", actor="participant")
+        except (ValidationFailed, NotAllowed):
+            get_session().rollback()
+            error = t["email_invalid"]
+        else:
+            get_session().commit()
+            return redirect(url_for(".privacy_page", token=token, lang=language, done="email"))
+    else:
+        error = t["email_invalid"]
+    keep = consent.keeps_data(session=get_session(), participant=participant)
+    return render_template("participant/privacy.html", t=t, lang=language, token=token, study=study,
+                           participant=participant, keep=keep, email_form=form, confirm_form=ConfirmForm(),
+                           email_error=error, done=None), 400
+
+
+_ACTIONS = {"stop": consent.stop_mail, "withdraw": consent.withdraw, "erase": consent.erase}
+
+
+@bp.route("/p/<token>/<any('stop','withdraw','erase'):action>", methods=["GET", "POST"])
+def consent_action(token: str, action: str):  # noqa: ANN201
+    """Explain an action, and do it when the participant confirms."""
+    resolved = _resolve(token)
+    if resolved is None:
+        return _invalid_link(_language(None))
+    _, participant, study, language = resolved
+    t = texts_for(language)
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        _ACTIONS[action](session=get_session(), participant=participant, actor="participant")
+        get_session().commit()
+        if action == "erase":
+            return render_template("participant/message.html", t=t, lang=language, title=t["erase_title"],
+                                   message=t["erase_done"])
+        return redirect(url_for(".privacy_page", token=token, lang=language, done=action))
+    keep = consent.keeps_data(session=get_session(), participant=participant)
+    return render_template("participant/confirm.html", t=t, lang=language, token=token, study=study,
+                           action=action, keep=keep, form=form)
+
+
+@bp.route("/join/<code>", methods=["GET", "POST"])
+def signup(code: str):  # noqa: ANN201
+    """Self-registration for a cohort, with consent."""
+    session = get_session()
+    cohort = session.exec(select(Cohort).where(Cohort.signup_code == code)).first() if code else None
+    language = _language(None)
+    t = texts_for(language)
+    if cohort is None or not cohort.signup_open:
+        return render_template("participant/message.html", t=t, lang=language, title=t["signup_title"].format(
+            study="Bridge the Gap"), message=t["signup_closed"]), 404
+    study = session.get(Study, cohort.study_id)
+    form = SignupForm()
+    if request.method == "GET":
+        form.language.data = language
+    if form.validate_on_submit():
+        try:
+            enrolment.self_register(session=session, privacy=privacy_of(), cohort=cohort, email=form.email.data or "",
+                                    name=form.name.data or "", language=form.language.data or language,
+                                    keep_data=form.keep_data.data == "yes")
+        except ValidationFailed:
+            session.rollback()
+            form.email.errors = [t["email_invalid"]]
+        else:
+            session.commit()
+            done_t = texts_for(form.language.data)
+            return render_template("participant/message.html", t=done_t, lang=form.language.data,
+                                   title=done_t["signup_done_title"], message=done_t["signup_done"])
+    if form.consent.errors:
+        form.consent.errors = [t["consent_required"]]
+    if form.email.errors and form.email.errors != [t["email_invalid"]]:
+        form.email.errors = [t["email_invalid"]]
+    return render_template("participant/signup.html", t=t, lang=language, form=form, cohort=cohort, study=study,
+                           code=code)
