@@ -60,17 +60,13 @@ def _round(value: float) -> float | None:
 def run(n_people: int, n_waves: int, attrition: float, missing_rate: float, seed: int) -> dict[str, Any]:
     """Simulate, link and score; print the table and return the summary."""
     started = time.perf_counter()
-    waves, truth = simulate_code_waves(
-        n_people, n_waves, attrition=attrition, missing_rate=missing_rate, seed=seed
-    )
+    waves, truth = simulate_code_waves(n_people, n_waves, attrition=attrition, missing_rate=missing_rate, seed=seed)
     simulate_seconds = time.perf_counter() - started
     print(
         f"SGIC linkage: {n_people:,} people, {n_waves} waves, attrition {attrition:.0%} per later wave, "
         f"missing answers {missing_rate:.1%} per element, seed {seed}"
     )
-    print(
-        f"wave sizes: {', '.join(f'{len(wave):,}' for wave in waves)}; simulated in {simulate_seconds:.2f} s"
-    )
+    print(f"wave sizes: {', '.join(f'{len(wave):,}' for wave in waves)}; simulated in {simulate_seconds:.2f} s")
     print()
     header = (
         f"{'pair':<6} {'method':<8} {'links':>7} {'wrong':>6} {'precision':>9} {'recall':>7} "
@@ -148,9 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=int, help="number of people (overrides --quick)")
     parser.add_argument("--waves", type=int, default=3, help="number of waves (default 3)")
     parser.add_argument("--attrition", type=float, default=0.15, help="share absent per later wave")
-    parser.add_argument(
-        "--missing-rate", type=float, default=0.0, help="per-element share of unanswered questions"
-    )
+    parser.add_argument("--missing-rate", type=float, default=0.0, help="per-element share of unanswered questions")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     args = parser.parse_args(argv)
     n_people = args.people if args.people is not None else (2_000 if args.quick else 10_000)

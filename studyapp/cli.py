@@ -40,9 +40,68 @@ users_group = click.Group("users", help="Researcher, admin and company-contact a
 instruments_group = click.Group("instruments", help="Questionnaire definitions.")
 demo_group = click.Group("demo", help="The demo study for trying the framework.")
 participants_group = click.Group("participants", help="Enrolment, withdrawal and erasure.")
+responses_group = click.Group("responses", help="Answers collected outside the framework.")
+linkage_group = click.Group("linkage", help="Linking anonymous waves by self-generated codes.")
 
 
-def _study_by_slug(session, slug: str):  # noqa: ANN001, ANN202
+@linkage_group.command("run")
+@click.option("--study", "study_slug", required=True)
+@click.option("--cohort", "cohort_name", required=True)
+@click.option("--from", "earlier_label", required=True, help="The earlier wave's label.")
+@click.option("--to", "later_label", required=True, help="The later wave's label.")
+@click.option("--apply", is_flag=True, help="Merge the unambiguous links (default: report only).")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write every decision to a CSV.")
+@with_appcontext
+def linkage_run(
+    study_slug: str, cohort_name: str, earlier_label: str, later_label: str, apply: bool, report: Path | None
+) -> None:
+    """Link two waves of an anonymous cohort; ambiguous cases are reported, never guessed."""
+    import csv
+
+    from sqlmodel import select
+
+    from studyapp.core.errors import NotAllowed
+    from studyapp.core.models import Cohort, Wave
+    from studyapp.participants.code_linkage import link_cohort_waves
+    from studyapp.participants.linkage import ROW_COLUMNS
+
+    with session_scope(engine_of(current_app)) as session:
+        study = _study_by_slug(session, study_slug)
+        cohort = session.exec(select(Cohort).where(Cohort.study_id == study.id, Cohort.name == cohort_name)).first()
+        if cohort is None:
+            raise click.ClickException(f"No cohort {cohort_name!r} in {study_slug}.")
+        waves = {w.label: w for w in session.exec(select(Wave).where(Wave.cohort_id == cohort.id))}
+        if earlier_label not in waves or later_label not in waves:
+            raise click.ClickException(f"Waves of {cohort_name}: {', '.join(sorted(waves))}.")
+        try:
+            outcome = link_cohort_waves(
+                session=session, earlier=waves[earlier_label], later=waves[later_label], apply=apply
+            )
+        except NotAllowed as error:
+            raise click.ClickException(str(error)) from None
+        result = outcome.result
+        click.echo(
+            f"identical codes: {result.exact_count}; one element differs: {result.fuzzy_count}; "
+            f"ambiguous: {len(result.ambiguous)}; unmatched: {len(result.unmatched_earlier)} in "
+            f"{earlier_label}, {len(result.unmatched_later)} in {later_label}"
+        )
+        for later_pseudonym, candidates in outcome.ambiguous_groups():
+            click.echo(f"  ambiguous: {later_pseudonym} could be {', '.join(candidates)}")
+        if report is not None:
+            with report.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.DictWriter(handle, fieldnames=list(ROW_COLUMNS))
+                writer.writeheader()
+                for row in result.to_rows():
+                    for key in ("earlier_id", "later_id"):
+                        row[key] = outcome.pseudonym_of.get(row[key], "") if row[key] is not None else ""
+                    row["candidate_ids"] = "; ".join(
+                        outcome.pseudonym_of.get(int(c), c) for c in str(row["candidate_ids"]).split("; ") if c
+                    )
+                    writer.writerow(row)
+        click.echo(f"Linked {outcome.applied} responses." if apply else "Report only: run with --apply to link.")
+
+
+def _study_by_slug(session, slug: str):
     from sqlmodel import select
 
     from studyapp.core.models import Study
@@ -74,8 +133,10 @@ def participants_import(file: Path, study_slug: str, dry_run: bool) -> None:
         if plan.problems:
             lines = "\n".join(f"{file}:{p.line}: {p.message}" for p in plan.problems)
             raise click.ClickException(f"The file was rejected; nothing was imported.\n{lines}")
-        click.echo(f"{len(plan.new)} new, {len(plan.existing)} already enrolled, "
-                   f"{len(plan.completed_identities)} linked to earlier data.")
+        click.echo(
+            f"{len(plan.new)} new, {len(plan.existing)} already enrolled, "
+            f"{len(plan.completed_identities)} linked to earlier data."
+        )
         if dry_run:
             session.rollback()
             click.echo("Dry run: nothing stored.")
@@ -107,8 +168,14 @@ def participants_leave(pseudonym: str, how: str, note: str) -> None:
             click.echo(f"{deleted} responses deleted." if deleted else "Answers kept under the pseudonym.")
         else:
             result = consent.erase(session=session, participant=participant, actor="researcher", note=note)
-            click.echo("Identity erased; " + ("answers kept under the pseudonym." if result.data_kept
-                                              else f"{result.responses_deleted} responses deleted."))
+            click.echo(
+                "Identity erased; "
+                + (
+                    "answers kept under the pseudonym."
+                    if result.data_kept
+                    else f"{result.responses_deleted} responses deleted."
+                )
+            )
     click.echo(f"{pseudonym}: done.")
 
 
@@ -144,9 +211,7 @@ def db_current() -> None:
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(ROLES), default="researcher", show_default=True)
-@click.option(
-    "--password", prompt=True, hide_input=True, confirmation_prompt=True, help="Prompted for when not given."
-)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="Prompted for when not given.")
 @click.option("--can-view-identities", is_flag=True, help="May see participants' e-mail and name.")
 @click.option("--organisation-id", type=int, default=None, help="For company contacts.")
 @with_appcontext
@@ -208,9 +273,7 @@ def serve(host: str, port: int) -> None:
 
     settings = current_app.config["STUDYAPP_SETTINGS"]
     if settings.is_production:
-        raise click.ClickException(
-            "`serve` is for local use; run gunicorn and `studyapp scheduler` in production."
-        )
+        raise click.ClickException("`serve` is for local use; run gunicorn and `studyapp scheduler` in production.")
     report = prepare_local_instance(current_app)
     click.echo(report.summary())
     click.echo(f"\n  Open {settings.base_url if port == 5000 else f'http://{host}:{port}'}/login")
@@ -218,9 +281,7 @@ def serve(host: str, port: int) -> None:
     scheduler = start_in_process(current_app)
     if scheduler is not None:
         click.echo(f"Scheduler started (tick every {settings.scheduler_interval_seconds} s).")
-    run_simple(
-        host, port, current_app._get_current_object(), use_reloader=False, use_debugger=False, threaded=True
-    )
+    run_simple(host, port, current_app._get_current_object(), use_reloader=False, use_debugger=False, threaded=True)
 
 
 @main.command("scheduler")
@@ -239,13 +300,149 @@ def scheduler_command() -> None:
         scheduler.start()
 
 
+@responses_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--study", "study_slug", required=True)
+@click.option("--cohort", "cohort_name", required=True)
+@click.option("--wave", "wave_label", required=True)
+@click.option("--id-column", required=True, help="The column with the participants' identifier.")
+@click.option(
+    "--mapping",
+    "mapping_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A text file with lines 'column = item_code'.",
+)
+@click.option("--no-create", is_flag=True, help="Reject identifiers of people not enrolled yet.")
+@click.option("--dry-run", is_flag=True)
+@with_appcontext
+def responses_import(
+    file: Path,
+    study_slug: str,
+    cohort_name: str,
+    wave_label: str,
+    id_column: str,
+    mapping_file: Path,
+    no_create: bool,
+    dry_run: bool,
+) -> None:
+    """Import an earlier wave's answers from CSV, XLSX or SPSS .sav (all or nothing)."""
+    from sqlmodel import select
+
+    from studyapp.core.models import Cohort, Wave
+    from studyapp.core.tabular import TableError
+    from studyapp.database import privacy_of
+    from studyapp.participants import response_import as ri
+
+    try:
+        mapping = ri.parse_mapping(mapping_file.read_text(encoding="utf-8"))
+        table = ri.read_response_file(file.name, file.read_bytes())
+    except (ValueError, TableError) as error:
+        raise click.ClickException(str(error)) from None
+    with session_scope(engine_of(current_app)) as session:
+        study = _study_by_slug(session, study_slug)
+        wave = session.exec(
+            select(Wave)
+            .join(Cohort)
+            .where(Cohort.study_id == study.id, Cohort.name == cohort_name, Wave.label == wave_label)
+        ).first()
+        if wave is None:
+            raise click.ClickException(f"No wave {wave_label!r} in cohort {cohort_name!r}.")
+        plan = ri.plan_response_import(
+            session=session,
+            privacy=privacy_of(),
+            wave=wave,
+            table=table,
+            id_column=id_column,
+            mapping=mapping,
+            create_missing=not no_create,
+        )
+        if plan.problems:
+            lines = "\n".join(f"{file}:{p.line}: {p.message}" for p in plan.problems)
+            raise click.ClickException(f"The file was rejected; nothing was imported.\n{lines}")
+        click.echo(
+            f"{len(plan.rows) - plan.unchanged} responses, {plan.new_participants} new participants, "
+            f"{plan.unchanged} imported before."
+        )
+        if dry_run:
+            session.rollback()
+            click.echo("Dry run: nothing stored.")
+            return
+        stored = ri.apply_response_import(session=session, privacy=privacy_of(), wave=wave, plan=plan, source=str(file))
+    click.echo(f"Imported {stored} responses.")
+
+
+@main.command("export")
+@click.option("--study", "study_slug", required=True)
+@click.option("--cohort", "cohort_names", multiple=True, help="Repeat for several; default all.")
+@click.option("--wave", "wave_labels", multiple=True, help="Wave labels; repeat for several; default all.")
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    help="long_csv, wide_csv, sav, parquet, codebook_json, codebook_html; repeat for several; default all.",
+)
+@click.option("--language", type=click.Choice(["en", "nl"]), default="en", show_default=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def export_command(
+    study_slug: str,
+    cohort_names: tuple[str, ...],
+    wave_labels: tuple[str, ...],
+    formats: tuple[str, ...],
+    language: str,
+    out_dir: Path,
+) -> None:
+    """Write a pseudonymised export (audit-logged)."""
+    from sqlmodel import col, select
+
+    from studyapp.core.models import Cohort, Wave
+    from studyapp.exports.service import FORMATS, ExportScope, export_to_folder
+
+    with session_scope(engine_of(current_app)) as session:
+        study = _study_by_slug(session, study_slug)
+        cohorts = session.exec(select(Cohort).where(Cohort.study_id == study.id)).all()
+        chosen = [c for c in cohorts if not cohort_names or c.name in cohort_names]
+        missing = set(cohort_names) - {c.name for c in cohorts}
+        if missing:
+            raise click.ClickException(f"Unknown cohort(s): {', '.join(sorted(missing))}")
+        waves = session.exec(select(Wave).where(col(Wave.cohort_id).in_([c.id for c in chosen]))).all()
+        wave_ids = [w.id for w in waves if w.label in wave_labels] if wave_labels else []
+        if wave_labels and not wave_ids:
+            raise click.ClickException(f"No wave labelled {', '.join(wave_labels)} in these cohorts.")
+        scope = ExportScope(study=study, cohort_ids=[c.id for c in chosen], wave_ids=wave_ids, language=language)
+        try:
+            paths = export_to_folder(session=session, scope=scope, folder=out_dir, formats=formats or FORMATS)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+    for path in paths.values():
+        click.echo(str(path))
+
+
 def init_app(app: Flask) -> None:
     """Make the command groups available as `flask ...` too."""
-    for group in (db_group, users_group, instruments_group, demo_group, participants_group):
+    for group in (
+        db_group,
+        users_group,
+        instruments_group,
+        demo_group,
+        participants_group,
+        responses_group,
+        linkage_group,
+    ):
         app.cli.add_command(group)
+    app.cli.add_command(export_command)
 
 
-for _group in (db_group, users_group, instruments_group, demo_group, participants_group):
+for _group in (
+    db_group,
+    users_group,
+    instruments_group,
+    demo_group,
+    participants_group,
+    responses_group,
+    linkage_group,
+):
     main.add_command(_group)
 
 

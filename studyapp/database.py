@@ -39,7 +39,7 @@ def _close_session(exc: BaseException | None) -> None:
         session.close()
 
 
-def privacy_of(app: Flask | None = None):  # noqa: ANN201
+def privacy_of(app: Flask | None = None):
     """The app's :class:`~studyapp.core.privacy.Privacy` (keys from its settings)."""
     from studyapp.core.privacy import Privacy
 

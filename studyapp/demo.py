@@ -69,9 +69,7 @@ def seed_demo(*, session: Session, today: date | None = None) -> DemoReport:
     if session.exec(select(Study).where(Study.slug == DEMO_STUDY_SLUG)).first() is not None:
         return report
     code, version = DEMO_INSTRUMENT
-    instrument = session.exec(
-        select(Instrument).where(Instrument.code == code, Instrument.version == version)
-    ).one()
+    instrument = session.exec(select(Instrument).where(Instrument.code == code, Instrument.version == version)).one()
     study = services.create_study(
         session=session,
         data=services.StudyData(

@@ -136,7 +136,7 @@ def login(client: FlaskClient, email: str = "researcher@example.org", password: 
     return client.post("/login", data={"email": email, "password": password})
 
 
-def privacy_for_tests():  # noqa: ANN201
+def privacy_for_tests():
     """The development keys' Privacy, as the app fixture uses."""
     from studyapp.core.privacy import Privacy
     from studyapp.settings import DEV_IDENTITY_KEY, DEV_PSEUDONYM_KEY
@@ -144,16 +144,33 @@ def privacy_for_tests():  # noqa: ANN201
     return Privacy(pseudonym_key=DEV_PSEUDONYM_KEY, identity_keys=DEV_IDENTITY_KEY)
 
 
-def enrol(session: Session, cohort: Cohort, email: str, *, name: str = "", language: str = "nl",
-          external_id: str | None = None, keep_data: bool = True) -> Participant:
+def enrol(
+    session: Session,
+    cohort: Cohort,
+    email: str,
+    *,
+    name: str = "",
+    language: str = "nl",
+    external_id: str | None = None,
+    keep_data: bool = True,
+) -> Participant:
     """Enrol one person through the enrolment service."""
     from studyapp.participants.enrolment import Person, enrol_person
 
     study = session.get(Study, cohort.study_id)
-    person = Person(line=0, email=email, name=name, language=language, cohort_id=cohort.id, cohort_name=cohort.name,
-                    external_id=external_id, keep_data=keep_data)
-    participant = enrol_person(session=session, privacy=privacy_for_tests(), study=study, person=person,
-                               actor="researcher")
+    person = Person(
+        line=0,
+        email=email,
+        name=name,
+        language=language,
+        cohort_id=cohort.id,
+        cohort_name=cohort.name,
+        external_id=external_id,
+        keep_data=keep_data,
+    )
+    participant = enrol_person(
+        session=session, privacy=privacy_for_tests(), study=study, person=person, actor="researcher"
+    )
     session.commit()
     return participant
 
@@ -180,8 +197,7 @@ def submit_response(session: Session, invitation: Invitation, answers: dict[str,
 
     wave = session.get(Wave, invitation.wave_id)
     items = {i.code: i for i in session.exec(select(Item).where(Item.instrument_id == wave.instrument_id))}
-    response = Response(invitation_id=invitation.id, started_at=utcnow() - timedelta(minutes=20),
-                        submitted_at=utcnow())
+    response = Response(invitation_id=invitation.id, started_at=utcnow() - timedelta(minutes=20), submitted_at=utcnow())
     session.add(response)
     session.flush()
     for code, value in answers.items():

@@ -146,13 +146,9 @@ def test_cli_creates_users(app: Flask, runner, session: Session) -> None:
         args=["users", "create", "--email", "ana@example.org", "--name", "Ana", "--password", PASSWORD]
     )
     assert result.exit_code != 0 and "already exists" in result.output
-    result = runner.invoke(
-        args=["users", "create", "--email", "bo@example.org", "--name", "Bo", "--password", "short"]
-    )
+    result = runner.invoke(args=["users", "create", "--email", "bo@example.org", "--name", "Bo", "--password", "short"])
     assert result.exit_code != 0 and "at least 12 characters" in result.output
-    result = runner.invoke(
-        args=["users", "create", "--email", "not-an-email", "--name", "Bo", "--password", PASSWORD]
-    )
+    result = runner.invoke(args=["users", "create", "--email", "not-an-email", "--name", "Bo", "--password", PASSWORD])
     assert result.exit_code != 0 and "not a valid e-mail address" in result.output
     result = runner.invoke(
         args=[

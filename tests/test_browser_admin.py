@@ -113,9 +113,7 @@ def test_researcher_browses_the_demo_study_and_adds_a_wave(page, live_server: st
     _shot(page, "study")
 
     label = f"T4-{page.viewport_name}"
-    page.locator("section.cohort", has_text="Young professionals").get_by_role(
-        "link", name="Add wave"
-    ).click()
+    page.locator("section.cohort", has_text="Young professionals").get_by_role("link", name="Add wave").click()
     # the script shows only the fields of the chosen schedule
     assert page.get_by_label("Opens at").is_visible()
     page.get_by_label("A number of days after the previous wave opened").check()

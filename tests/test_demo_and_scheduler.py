@@ -42,9 +42,7 @@ def test_prepare_local_instance_migrates_and_seeds_once(database: Database, sett
         cohorts = session.exec(select(Cohort).where(Cohort.study_id == study.id).order_by(Cohort.name)).all()
         assert [c.name for c in cohorts] == ["Final-year students", "Young professionals"]
         for cohort in cohorts:
-            waves = session.exec(
-                select(Wave).where(Wave.cohort_id == cohort.id).order_by(Wave.position)
-            ).all()
+            waves = session.exec(select(Wave).where(Wave.cohort_id == cohort.id).order_by(Wave.position)).all()
             assert [w.label for w in waves] == ["T1", "T2", "T3"]
 
 
@@ -59,9 +57,7 @@ def test_demo_waves_are_six_months_apart(session: Session) -> None:
     assert {t.hour for t in local} == {9}, "09:00 local time in winter and summer alike"
     assert local[0].date() == date(2027, 3, 15)  # the Monday after
     professionals = session.exec(select(Cohort).where(Cohort.name == "Young professionals")).one()
-    relative = session.exec(
-        select(Wave).where(Wave.cohort_id == professionals.id).order_by(Wave.position)
-    ).all()
+    relative = session.exec(select(Wave).where(Wave.cohort_id == professionals.id).order_by(Wave.position)).all()
     assert [(w.schedule, w.offset_days) for w in relative] == [
         ("after_enrolment", 0),
         ("after_previous", 182),

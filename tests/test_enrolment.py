@@ -46,12 +46,15 @@ def researcher(client: FlaskClient, session: Session) -> FlaskClient:
     return client
 
 
-def _upload(client: FlaskClient, study: Study, content: bytes, filename: str = "list.csv"):  # noqa: ANN202
-    return client.post(f"/studies/{study.id}/participants/import",
-                       data={"file": (io.BytesIO(content), filename)}, content_type="multipart/form-data")
+def _upload(client: FlaskClient, study: Study, content: bytes, filename: str = "list.csv"):
+    return client.post(
+        f"/studies/{study.id}/participants/import",
+        data={"file": (io.BytesIO(content), filename)},
+        content_type="multipart/form-data",
+    )
 
 
-def _confirm(client: FlaskClient, study: Study, preview_html: str):  # noqa: ANN202
+def _confirm(client: FlaskClient, study: Study, preview_html: str):
     token = re.search(r"/participants/import/([A-Za-z0-9_-]+)", preview_html).group(1)
     return client.post(f"/studies/{study.id}/participants/import/{token}")
 
@@ -68,7 +71,8 @@ def test_preview_then_import(researcher: FlaskClient, session: Session, study: S
     response = _confirm(researcher, study, page)
     assert response.status_code == 302
     assert "Imported 3 new participants; 0 were already enrolled." in researcher.get(
-        response.headers["Location"]).get_data(as_text=True)
+        response.headers["Location"]
+    ).get_data(as_text=True)
     participants = session.exec(select(Participant)).all()
     assert len(participants) == 3 and all(p.pseudonym.startswith("P") for p in participants)
     languages = sorted(i.language for i in session.exec(select(Identity)))
@@ -94,7 +98,11 @@ def test_the_same_list_again_changes_nothing(researcher: FlaskClient, session: S
         (GOOD_CSV.replace("carla@saxion.nl", "carla(at)saxion.nl"), 4, "malformed e-mail address"),
         (GOOD_CSV.replace("Young professionals", "Alumni 2016"), 4, "unknown cohort 'Alumni 2016'"),
         (GOOD_CSV.replace("EN,", "fr,"), 3, "unknown language 'fr'"),
-        (GOOD_CSV + "ANA.JANSEN@student.ut.nl,Ana,nl,Final-year students,\n", 5, "the same e-mail address as line 2"),
+        (
+            GOOD_CSV + "ANA.JANSEN@student.ut.nl,Ana,nl,Final-year students,\n",
+            5,
+            "the same e-mail address as line 2",
+        ),
         (GOOD_CSV + "dirk@ut.nl,Dirk,nl,Final-year students,S1001\n", 5, "the same external_id as line 2"),
         ("mail,cohort\nx@y.nl,Final-year students\n", 1, "missing column(s): email"),
         (GOOD_CSV.replace("external_id", "student_nr"), 1, "unknown column(s): student_nr"),
@@ -133,14 +141,16 @@ def test_not_utf8_is_rejected_with_its_line(researcher: FlaskClient, session: Se
     assert "<td>4</td><td>the file is not UTF-8 text" in page
 
 
-def test_preview_hides_addresses_without_identity_permission(client: FlaskClient, session: Session, study: Study) -> None:
+def test_preview_hides_addresses_without_identity_permission(
+    client: FlaskClient, session: Session, study: Study
+) -> None:
     make_user(session, email="plain@example.org")
     login(client, email="plain@example.org")
     page = _upload(client, study, GOOD_CSV.encode()).get_data(as_text=True)
     assert "ana.jansen@student.ut.nl" not in page and "a•••@student.ut.nl" in page
 
 
-def test_cli_import_with_dry_run(app, runner, session: Session, study: Study, tmp_path: Path) -> None:  # noqa: ANN001
+def test_cli_import_with_dry_run(app, runner, session: Session, study: Study, tmp_path: Path) -> None:
     path = tmp_path / "list.csv"
     path.write_text(GOOD_CSV)
     result = runner.invoke(args=["participants", "import", str(path), "--study", study.slug, "--dry-run"])
@@ -156,8 +166,9 @@ def test_cli_import_with_dry_run(app, runner, session: Session, study: Study, tm
     assert len(session.exec(select(Participant)).all()) == 3
 
 
-def test_self_registration_with_consent(researcher: FlaskClient, client: FlaskClient, session: Session,
-                                        study: Study) -> None:
+def test_self_registration_with_consent(
+    researcher: FlaskClient, client: FlaskClient, session: Session, study: Study
+) -> None:
     cohort = make_cohort(session, study, "Feedback users")
     researcher.post(f"/cohorts/{cohort.id}/signup")
     session.refresh(cohort)
@@ -165,18 +176,24 @@ def test_self_registration_with_consent(researcher: FlaskClient, client: FlaskCl
     researcher.post("/logout")
     page = client.get(f"/join/{cohort.signup_code}?lang=en").get_data(as_text=True)
     assert "Sign up for Bridge the Gap" in page
-    response = client.post(f"/join/{cohort.signup_code}?lang=en", data={"email": "eva@example.org",
-                                                                       "language": "en", "keep_data": "no"})
+    response = client.post(
+        f"/join/{cohort.signup_code}?lang=en",
+        data={"email": "eva@example.org", "language": "en", "keep_data": "no"},
+    )
     assert "Please give your consent to take part." in response.get_data(as_text=True)
     assert session.exec(select(Participant)).all() == []
-    response = client.post(f"/join/{cohort.signup_code}?lang=en", data={
-        "email": "eva@example.org", "name": "Eva", "language": "en", "keep_data": "no", "consent": "y"})
+    response = client.post(
+        f"/join/{cohort.signup_code}?lang=en",
+        data={"email": "eva@example.org", "name": "Eva", "language": "en", "keep_data": "no", "consent": "y"},
+    )
     assert "You have signed up" in response.get_data(as_text=True)
     participant = session.exec(select(Participant)).one()
     consent = session.exec(select(ConsentEvent)).one()
     assert (consent.actor, consent.keep_data, participant.cohort_id) == ("participant", False, cohort.id)
-    again = client.post(f"/join/{cohort.signup_code}", data={
-        "email": "EVA@example.org", "language": "nl", "keep_data": "yes", "consent": "y"})
+    again = client.post(
+        f"/join/{cohort.signup_code}",
+        data={"email": "EVA@example.org", "language": "nl", "keep_data": "yes", "consent": "y"},
+    )
     assert "Je bent aangemeld" in again.get_data(as_text=True)
     assert len(session.exec(select(Participant)).all()) == 1
 

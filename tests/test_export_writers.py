@@ -196,6 +196,8 @@ def test_number_items_with_fractions_stay_fractional(data: ExportData) -> None:
     wide = wide_frame(dataclasses.replace(data, answers=answers))
     assert str(wide["hours"].dtype) == "Float64"
     assert wide.loc[4, "hours"] == 24.5
+    long = long_frame(dataclasses.replace(data, answers=answers))
+    assert long.loc[long["pseudonym"].eq("P003") & long["item"].eq("hours"), "value"].tolist() == [24.5]
 
 
 def test_wide_by_person_frame_has_wave_suffixed_columns(data: ExportData) -> None:
@@ -207,9 +209,7 @@ def test_wide_by_person_frame_has_wave_suffixed_columns(data: ExportData) -> Non
     assert person["pseudonym"].tolist() == ["P001", "P002", "P003"]
     expected = ["pseudonym", "cohort"]
     for suffix in ("Wave_1_2025", "Wave_2_2025"):
-        expected += [
-            f"{name}_{suffix}" for name in ("started_at", "submitted_at", "source", "language", *ITEMS)
-        ]
+        expected += [f"{name}_{suffix}" for name in ("started_at", "submitted_at", "source", "language", *ITEMS)]
     assert list(person.columns) == expected
     assert person["int_sports_Wave_1_2025"].tolist() == [5, 1, 3]
     assert person["int_sports_Wave_2_2025"].tolist()[:2] == [6, 7]
@@ -360,7 +360,7 @@ def test_spss_name_makes_valid_names(name: str, expected: str) -> None:
 
 def test_spss_names_maps_and_refuses_duplicates() -> None:
     assert spss_names(["a.b", "2x"]) == {"a.b": "a_b", "2x": "v_2x"}
-    with pytest.raises(SpssNameError, match="'a.b' and 'a-b'"):
+    with pytest.raises(SpssNameError, match=r"'a\.b' and 'a-b'"):
         spss_names(["a.b", "a-b"])
     with pytest.raises(SpssNameError):
         spss_names(["Age", "age"])  # SPSS ignores case

@@ -56,9 +56,7 @@ def test_carriere_kompas_follows_the_mission(kompas) -> None:
     assert any(o.free_text_item == "prof_title_other" for o in title_item.options)
 
     job = next(
-        i
-        for i in items.values()
-        if i.options and {o.group for o in i.options} >= {"technical", "non_technical"}
+        i for i in items.values() if i.options and {o.group for o in i.options} >= {"technical", "non_technical"}
     )
     assert Counter(o.group for o in job.options)["technical"] == 3
     for expected in ("age", "gender", "contract", "income", "cluster", "degree", "institution", "graduation"):
@@ -71,16 +69,10 @@ def test_carriere_kompas_loads_into_the_database(session: Session) -> None:
     assert result.created
     instrument = result.instrument
     items = session.exec(select(Item).where(Item.instrument_id == instrument.id)).all()
-    sections = session.exec(
-        select(InstrumentSection).where(InstrumentSection.instrument_id == instrument.id)
-    ).all()
+    sections = session.exec(select(InstrumentSection).where(InstrumentSection.instrument_id == instrument.id)).all()
     facets = session.exec(select(Facet).where(Facet.instrument_id == instrument.id)).all()
-    assert len(items) == sum(
-        len(s.items) for s in parse_definition(bundled_definitions()[0].read_text()).sections
-    )
-    assert [s.position for s in sorted(sections, key=lambda s: s.position)] == list(
-        range(1, len(sections) + 1)
-    )
+    assert len(items) == sum(len(s.items) for s in parse_definition(bundled_definitions()[0].read_text()).sections)
+    assert [s.position for s in sorted(sections, key=lambda s: s.position)] == list(range(1, len(sections) + 1))
     scale_items = [i for i in items if i.type == "scale"]
     assert all((i.min_value, i.max_value) == (1, 7) and len(i.options) == 7 for i in scale_items)
     assert sum(1 for i in items if i.facet_id) == sum(1 for i in items if i.type == "scale" and i.facet_id)
@@ -183,9 +175,7 @@ def test_cli_loads_bundled_and_refuses_bad_file(app: Flask, runner, tmp_path: Pa
 
     bad = tmp_path / "bad.yaml"
     bad.write_text(
-        SMALL_INSTRUMENT.replace(
-            "scale: agree3, facet: clarity, reverse", "scale: agree9, facet: clarity, reverse"
-        )
+        SMALL_INSTRUMENT.replace("scale: agree3, facet: clarity, reverse", "scale: agree9, facet: clarity, reverse")
     )
     result = runner.invoke(args=["instruments", "load", str(bad)])
     assert result.exit_code != 0

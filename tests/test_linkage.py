@@ -249,9 +249,7 @@ def test_rows_for_a_report() -> None:
         ("e2", "l3", "second_name_initial"),
         ("e3", "l2", "second_name_initial"),
     }
-    ambiguous = link_waves(
-        [rec("e1", "M J 12 0 A X"), rec("e2", "M J 12 1 A X")], [rec("l1", "M J 12 2 A X")]
-    )
+    ambiguous = link_waves([rec("e1", "M J 12 0 A X"), rec("e2", "M J 12 1 A X")], [rec("l1", "M J 12 2 A X")])
     row = next(row for row in ambiguous.to_rows() if row["later_id"] == "l1")
     assert row == dict.fromkeys(ROW_COLUMNS) | {
         "status": "ambiguous",

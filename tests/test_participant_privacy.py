@@ -39,8 +39,14 @@ def wave(session: Session) -> Wave:
 
 @pytest.fixture
 def ana(session: Session, wave: Wave) -> Participant:
-    return enrol(session, session.get(Cohort, wave.cohort_id), "ana@student.ut.nl", name="Ana Jansen",
-                 language="en", keep_data=True)
+    return enrol(
+        session,
+        session.get(Cohort, wave.cohort_id),
+        "ana@student.ut.nl",
+        name="Ana Jansen",
+        language="en",
+        keep_data=True,
+    )
 
 
 def test_identity_needs_permission_and_is_audited(client: FlaskClient, session: Session, ana: Participant) -> None:
@@ -67,8 +73,9 @@ def test_identity_needs_permission_and_is_audited(client: FlaskClient, session: 
     assert all("ana@" not in str(e.detail) for e in events)
 
 
-def test_researcher_changes_address_and_pseudonym_stays(client: FlaskClient, session: Session,
-                                                         ana: Participant) -> None:
+def test_researcher_changes_address_and_pseudonym_stays(
+    client: FlaskClient, session: Session, ana: Participant
+) -> None:
     make_user(session, can_view_identities=True)
     login(client)
     before = ana.pseudonym
@@ -81,9 +88,10 @@ def test_researcher_changes_address_and_pseudonym_stays(client: FlaskClient, ses
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "identity.email_changed")).one()
 
 
-def test_participant_changes_address_through_personal_link(client: FlaskClient, session: Session,
-                                                          ana: Participant, wave: Wave) -> None:
-    invitation, token = invite_with_token(session, ana, wave)
+def test_participant_changes_address_through_personal_link(
+    client: FlaskClient, session: Session, ana: Participant, wave: Wave
+) -> None:
+    _invitation, token = invite_with_token(session, ana, wave)
     page = client.get(f"/p/{token}/privacy").get_data(as_text=True)
     assert "Your participation and data" in page  # the identity's language is English
     assert "Je deelname" not in page
@@ -99,8 +107,9 @@ def test_participant_changes_address_through_personal_link(client: FlaskClient, 
 
 def test_stop_mail_through_link(client: FlaskClient, session: Session, ana: Participant, wave: Wave) -> None:
     invitation, token = invite_with_token(session, ana, wave)
-    session.add(OutboxMessage(idempotency_key="reminder-1", kind="reminder", participant_id=ana.id,
-                              invitation_id=invitation.id))
+    session.add(
+        OutboxMessage(idempotency_key="reminder-1", kind="reminder", participant_id=ana.id, invitation_id=invitation.id)
+    )
     session.commit()
     confirm = client.get(f"/p/{token}/stop").get_data(as_text=True)
     assert "You will get no more invitations or reminders" in confirm
@@ -112,8 +121,9 @@ def test_stop_mail_through_link(client: FlaskClient, session: Session, ana: Part
     assert event.actor == "participant"
 
 
-def test_withdraw_keeps_answers_when_consent_allows(client: FlaskClient, session: Session, ana: Participant,
-                                                    wave: Wave) -> None:
+def test_withdraw_keeps_answers_when_consent_allows(
+    client: FlaskClient, session: Session, ana: Participant, wave: Wave
+) -> None:
     invitation, token = invite_with_token(session, ana, wave)
     submit_response(session, invitation, {"cc_1": 3, "cc_2": 1})
     page = client.get(f"/p/{token}/withdraw").get_data(as_text=True)
@@ -158,8 +168,11 @@ def test_researcher_erases_without_keep_consent(client: FlaskClient, session: Se
     make_user(session)
     login(client)
     page = client.get(f"/participants/{bram.id}").get_data(as_text=True)
-    response = client.post(f"/participants/{bram.id}/erase", data={"note": "request by e-mail, ref 17",
-                                                                   "csrf_token": "x"}, follow_redirects=True)
+    response = client.post(
+        f"/participants/{bram.id}/erase",
+        data={"note": "request by e-mail, ref 17", "csrf_token": "x"},
+        follow_redirects=True,
+    )
     assert "Identity erased." in response.get_data(as_text=True)
     assert session.exec(select(Identity)).all() == []
     assert session.exec(select(Answer)).all() == [] and session.exec(select(Invitation)).all() == []
@@ -174,7 +187,7 @@ def test_unknown_link_is_a_clear_page(client: FlaskClient) -> None:
     assert "Deze link werkt niet" in response.get_data(as_text=True)
 
 
-def test_cli_withdraw_and_erase(app, runner, session: Session, ana: Participant, wave: Wave) -> None:  # noqa: ANN001
+def test_cli_withdraw_and_erase(app, runner, session: Session, ana: Participant, wave: Wave) -> None:
     invitation, _ = invite_with_token(session, ana, wave)
     submit_response(session, invitation, {"cc_1": 1})
     result = runner.invoke(args=["participants", "leave", ana.pseudonym, "--how", "withdraw"])

@@ -53,7 +53,12 @@ def test_bad_identity_key_is_refused_at_start() -> None:
 
 
 def test_missing_pseudonym_key_stops_production_start() -> None:
-    environ = {"STUDYAPP_ENV": "production", "SECRET_KEY": "s" * 40, "IDENTITY_KEY": KEY_A, "SMTP_HOST": "smtp"}
+    environ = {
+        "STUDYAPP_ENV": "production",
+        "SECRET_KEY": "s" * 40,
+        "IDENTITY_KEY": KEY_A,
+        "SMTP_HOST": "smtp",
+    }
     with pytest.raises(SettingsError, match="PSEUDONYM_KEY is missing"):
         load_settings(environ)
 
@@ -62,7 +67,12 @@ def test_identities_are_stored_encrypted_and_apart(session: Session) -> None:
     cohort = make_cohort(session, make_study(session))
     participant = enrol(session, cohort, "Ana.Jansen@student.ut.nl", name="Ana Jansen")
     identity = session.exec(select(Identity)).one()
-    for stored in (identity.email_encrypted, identity.name_encrypted, identity.email_hash, participant.pseudonym):
+    for stored in (
+        identity.email_encrypted,
+        identity.name_encrypted,
+        identity.email_hash,
+        participant.pseudonym,
+    ):
         assert "ana" not in stored.lower() and "jansen" not in stored.lower()
     privacy = privacy_for_tests()
     assert privacy.decrypt(identity.email_encrypted) == "Ana.Jansen@student.ut.nl"

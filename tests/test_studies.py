@@ -66,9 +66,7 @@ def test_create_study_through_the_form(researcher: FlaskClient, session: Session
 
 def test_study_form_explains_each_problem(researcher: FlaskClient, session: Session) -> None:
     make_study(session, slug="taken")
-    response = researcher.post(
-        "/studies/new", data={"name": "X", "slug": "Not A Slug", "timezone": "Mars/Olympus"}
-    )
+    response = researcher.post("/studies/new", data={"name": "X", "slug": "Not A Slug", "timezone": "Mars/Olympus"})
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Use lowercase letters, digits and single dashes" in page
@@ -101,15 +99,11 @@ def test_cohorts_are_created_and_names_checked(researcher: FlaskClient, session:
     assert len(session.exec(select(Cohort)).all()) == 1
 
 
-def test_wave_on_dates_is_stored_in_utc(
-    researcher: FlaskClient, session: Session, instrument: Instrument
-) -> None:
+def test_wave_on_dates_is_stored_in_utc(researcher: FlaskClient, session: Session, instrument: Instrument) -> None:
     cohort = make_cohort(session, make_study(session))
     response = researcher.post(
         f"/cohorts/{cohort.id}/waves/new",
-        data=_wave_form(
-            instrument, opens_at="2027-03-27T09:00", closes_at="2027-03-29T09:00", reminder_days="1"
-        ),
+        data=_wave_form(instrument, opens_at="2027-03-27T09:00", closes_at="2027-03-29T09:00", reminder_days="1"),
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     wave = session.exec(select(Wave)).one()
@@ -125,9 +119,7 @@ def test_relative_waves_follow_enrolment_and_previous_wave(
     researcher: FlaskClient, session: Session, instrument: Instrument
 ) -> None:
     cohort = make_cohort(session, make_study(session))
-    first = _wave_form(
-        instrument, schedule="after_enrolment", offset_days=0, window_days=28, opens_at="", closes_at=""
-    )
+    first = _wave_form(instrument, schedule="after_enrolment", offset_days=0, window_days=28, opens_at="", closes_at="")
     assert researcher.post(f"/cohorts/{cohort.id}/waves/new", data=first).status_code == 302
     second = _wave_form(
         instrument,

@@ -70,9 +70,7 @@ def create_user(
         raise AccountError("A name is required.")
     if session.exec(select(User).where(User.email == email)).first():
         raise AccountError(f"An account for {email} already exists.")
-    if role == "company_contact" and (
-        organisation_id is None or session.get(Organisation, organisation_id) is None
-    ):
+    if role == "company_contact" and (organisation_id is None or session.get(Organisation, organisation_id) is None):
         raise AccountError("A company contact needs an existing organisation.")
     user = User(
         email=email,

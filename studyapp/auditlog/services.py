@@ -28,7 +28,7 @@ class AuditFilter:
     timezone: str = "Europe/Amsterdam"
 
 
-def _query(f: AuditFilter):  # noqa: ANN202
+def _query(f: AuditFilter):
     query = select(AuditEvent)
     if f.action:
         query = query.where(col(AuditEvent.action).startswith(f.action))
@@ -46,12 +46,16 @@ def _query(f: AuditFilter):  # noqa: ANN202
     return query
 
 
-def list_events(*, session: Session, filters: AuditFilter, page: int = 1, per_page: int = 100) -> tuple[list[AuditEvent], int]:
+def list_events(
+    *, session: Session, filters: AuditFilter, page: int = 1, per_page: int = 100
+) -> tuple[list[AuditEvent], int]:
     """A page of matching events, newest first, and the number that match."""
     query = _query(filters)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     events = session.exec(
-        query.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc()).offset((max(page, 1) - 1) * per_page).limit(per_page)
+        query.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+        .offset((max(page, 1) - 1) * per_page)
+        .limit(per_page)
     ).all()
     return list(events), int(total)
 
@@ -67,6 +71,15 @@ def events_csv(*, session: Session, filters: AuditFilter) -> str:
     writer = csv.writer(out)
     writer.writerow(["at_utc", "actor", "action", "target_type", "target_id", "detail", "ip_address"])
     for event in session.exec(_query(filters).order_by(col(AuditEvent.at), col(AuditEvent.id))):
-        writer.writerow([event.at.isoformat(), event.actor, event.action, event.target_type, event.target_id,
-                         json.dumps(event.detail, ensure_ascii=False, sort_keys=True), event.ip_address])
+        writer.writerow(
+            [
+                event.at.isoformat(),
+                event.actor,
+                event.action,
+                event.target_type,
+                event.target_id,
+                json.dumps(event.detail, ensure_ascii=False, sort_keys=True),
+                event.ip_address,
+            ]
+        )
     return out.getvalue()

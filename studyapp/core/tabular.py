@@ -65,7 +65,7 @@ def read_table(filename: str, content: bytes) -> Table:
     for line, values in raw_rows[1:]:
         if not any(v.strip() for v in values):
             continue
-        if len(values) > len(columns) and any(v.strip() for v in values[len(columns):]):
+        if len(values) > len(columns) and any(v.strip() for v in values[len(columns) :]):
             raise TableError(f"{len(values)} cells but only {len(columns)} column names", line)
         cells = {column: (values[i].strip() if i < len(values) else "") for i, column in enumerate(columns)}
         rows.append(Row(line=line, cells=cells))

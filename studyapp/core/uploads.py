@@ -17,14 +17,25 @@ KEEP_FOR = timedelta(hours=6)
 
 
 def keep_upload(
-    *, session: Session, privacy: Privacy, kind: str, study: Study, user: User, filename: str, content: bytes,
+    *,
+    session: Session,
+    privacy: Privacy,
+    kind: str,
+    study: Study,
+    user: User,
+    filename: str,
+    content: bytes,
     options: dict[str, Any] | None = None,
 ) -> PendingUpload:
     """Store an upload for confirmation; uploads older than a few hours are purged on the way."""
     session.exec(delete(PendingUpload).where(col(PendingUpload.created_at) < utcnow() - KEEP_FOR))
     upload = PendingUpload(
-        token=secrets.token_urlsafe(24), kind=kind, study_id=study.id, user_id=user.id,  # type: ignore[arg-type]
-        filename=filename[-255:], options=options or {},
+        token=secrets.token_urlsafe(24),
+        kind=kind,
+        study_id=study.id,
+        user_id=user.id,  # type: ignore[arg-type]
+        filename=filename[-255:],
+        options=options or {},
         payload_encrypted=privacy.encrypt(base64.b64encode(content).decode("ascii")),
     )
     session.add(upload)
@@ -36,8 +47,11 @@ def find_upload(*, session: Session, token: str, kind: str, study: Study, user: 
     """The user's own pending upload with this token, if it has not expired."""
     return session.exec(
         select(PendingUpload).where(
-            PendingUpload.token == token, PendingUpload.kind == kind, PendingUpload.study_id == study.id,
-            PendingUpload.user_id == user.id, col(PendingUpload.created_at) >= utcnow() - KEEP_FOR,
+            PendingUpload.token == token,
+            PendingUpload.kind == kind,
+            PendingUpload.study_id == study.id,
+            PendingUpload.user_id == user.id,
+            col(PendingUpload.created_at) >= utcnow() - KEEP_FOR,
         )
     ).first()
 

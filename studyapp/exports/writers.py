@@ -328,9 +328,7 @@ def _prepare(data: ExportData) -> _Prepared:
     whole = item_kind.isin(list(LABELLED_KINDS)) & has_number
     fractional = answers.loc[whole & (answers["value_number"] % 1 != 0), "item"]
     if len(fractional):
-        raise ExportDataError(
-            f"scale and choice answers must be whole numbers: {sorted(set(fractional))[:10]}"
-        )
+        raise ExportDataError(f"scale and choice answers must be whole numbers: {sorted(set(fractional))[:10]}")
 
     keyed = answers.merge(
         responses[["pseudonym", "wave", "cohort", "wave_position"]],
@@ -385,9 +383,7 @@ def _wide(prep: _Prepared) -> pd.DataFrame:
     keys = pd.MultiIndex.from_frame(base[["pseudonym", "wave"]])
     text_items = [v.name for v in prep.items if v.kind == "text"]
     is_text = prep.answers["item"].isin(text_items)
-    numbers = prep.answers.loc[~is_text].pivot(
-        index=["pseudonym", "wave"], columns="item", values="value_number"
-    )
+    numbers = prep.answers.loc[~is_text].pivot(index=["pseudonym", "wave"], columns="item", values="value_number")
     texts = prep.answers.loc[is_text].pivot(index=["pseudonym", "wave"], columns="item", values="value_text")
     numbers = numbers.reindex(keys)
     texts = texts.reindex(keys)
@@ -424,9 +420,7 @@ def _wave_suffixes(responses: pd.DataFrame) -> dict[str, str]:
 
 
 def _wide_by_person(prep: _Prepared, wide: pd.DataFrame) -> pd.DataFrame:
-    persons = (
-        prep.responses[["pseudonym", "cohort"]].drop_duplicates().sort_values("pseudonym", kind="stable")
-    )
+    persons = prep.responses[["pseudonym", "cohort"]].drop_duplicates().sort_values("pseudonym", kind="stable")
     persons = persons.reset_index(drop=True)
     indexed = wide.set_index(["pseudonym", "wave"])
     columns: dict[str, Any] = {"pseudonym": persons["pseudonym"].array, "cohort": persons["cohort"].array}
@@ -502,8 +496,7 @@ def spss_names(names: Iterable[str]) -> dict[str, str]:
         other = taken.get(sanitised.lower())
         if other is not None:
             raise SpssNameError(
-                f"variables {other!r} and {name!r} both become the SPSS name {sanitised!r}; "
-                "rename one of them"
+                f"variables {other!r} and {name!r} both become the SPSS name {sanitised!r}; rename one of them"
             )
         taken[sanitised.lower()] = name
         mapping[name] = sanitised
@@ -560,7 +553,7 @@ def _numeric_summary(column: pd.Series) -> dict[str, Any]:
 def _describe(variable: Variable, column: pd.Series) -> dict[str, Any]:
     answered = int(column.notna().sum())
     result: dict[str, Any] = {"n_answered": answered, "n_missing": len(column) - answered}
-    if variable.kind in ("scale", "choice", "number") or variable.name == "wave_position":
+    if variable.kind in ("scale", "choice", "number"):
         result.update(_numeric_summary(column))
     if variable.name in TIME_COLUMNS:
         values = column.dropna()
@@ -651,7 +644,8 @@ def codebook_dict(data: ExportData) -> dict[str, Any]:
     label, kind, measure, section, facet, reverse keying, declared range, value labels with the count
     of each value, and ``descriptives`` over the responses (pseudonym x wave): ``n_answered``,
     ``n_missing``, and for numbers ``mean``, ``sd`` (n - 1), ``min`` and ``max``; for items also
-    ``by_wave``. SD is ``None`` below two values.
+    ``by_wave``. SD is ``None`` below two values. Raises :class:`SpssNameError` when two names give
+    the same SPSS name, as every format that carries the codebook names the SPSS variables.
     """
     prep = _prepare(data)
     return _codebook(prep, _wide(prep))
@@ -670,6 +664,7 @@ h1 { margin: 0 0 .25rem; font-size: 1.7rem; } h2 { margin: 2.2rem 0 .6rem; font-
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }
 dt { font-weight: 600; } dd { margin: 0; }
 table { border-collapse: collapse; width: 100%; background: #fff; font-size: .9rem; }
+table.narrow { width: auto; min-width: 24rem; }
 th, td { border-bottom: 1px solid #e1e4e8; padding: .4rem .55rem; text-align: left; vertical-align: top; }
 th { background: #eef1f4; position: sticky; top: 0; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -721,7 +716,8 @@ def _codebook_html(codebook: Mapping[str, Any]) -> str:
 
     parts += [
         "<h2>Waves</h2>",
-        "<table><thead><tr><th>Wave</th><th>Position</th><th>Responses</th><th>Submitted</th></tr></thead>",
+        '<table class="narrow"><thead><tr><th>Wave</th><th>Position</th>'
+        "<th>Responses</th><th>Submitted</th></tr></thead>",
         "<tbody>",
     ]
     for wave in summary["waves"]:
@@ -803,9 +799,7 @@ def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], bom: bool) -> None:
     with _replacing(path) as temporary:
-        _csv_ready(frame).to_csv(
-            temporary, index=False, encoding=CSV_ENCODING if bom else "utf-8", lineterminator="\n"
-        )
+        _csv_ready(frame).to_csv(temporary, index=False, encoding=CSV_ENCODING if bom else "utf-8", lineterminator="\n")
 
 
 def write_long_csv(data: ExportData, path: str | os.PathLike[str], *, bom: bool = True) -> Path:
@@ -833,9 +827,7 @@ def _write_sav(prep: _Prepared, wide: pd.DataFrame, path: str | os.PathLike[str]
         frame[names[name]] = frame[names[name]].dt.tz_convert("UTC").dt.tz_localize(None)
     labels = {names[v.name]: _cut_bytes(v.label, SPSS_LABEL_MAX_BYTES) for v in prep.variables}
     value_labels = {
-        names[v.name]: {
-            k: _cut_bytes(t, SPSS_VALUE_LABEL_MAX_BYTES) for k, t in sorted(v.value_labels.items())
-        }
+        names[v.name]: {k: _cut_bytes(t, SPSS_VALUE_LABEL_MAX_BYTES) for k, t in sorted(v.value_labels.items())}
         for v in prep.items
         if v.value_labels
     }

@@ -63,9 +63,7 @@ def _to_python(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], proble
         for key_node, value_node in node.value:
             key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if key is None or isinstance(key, (dict, list)):
-                problems.append(
-                    Problem(path, key_node.start_mark.line + 1, "keys must be plain text or numbers")
-                )
+                problems.append(Problem(path, key_node.start_mark.line + 1, "keys must be plain text or numbers"))
                 continue
             if key in result:
                 problems.append(Problem((*path, key), key_node.start_mark.line + 1, f"duplicate key {key!r}"))
@@ -113,9 +111,7 @@ def parse_definition(text: str, source: str = "<definition>") -> InstrumentDef:
             loc = tuple(detail["loc"])
             problems.append(Problem(loc, _line_of(loc, lines), _pydantic_message(detail)))
         raise InstrumentDefinitionError(source, problems) from None
-    problems = [
-        Problem(path, _line_of(path, lines), message) for path, message in _rule_violations(definition)
-    ]
+    problems = [Problem(path, _line_of(path, lines), message) for path, message in _rule_violations(definition)]
     if problems:
         raise InstrumentDefinitionError(source, problems)
     return definition
@@ -229,9 +225,7 @@ def _item_violations(
     return out
 
 
-def _title_violations(
-    d: InstrumentDef, items: dict[str, tuple[int, int, ItemDef]]
-) -> list[tuple[PathKey, str]]:
+def _title_violations(d: InstrumentDef, items: dict[str, tuple[int, int, ItemDef]]) -> list[tuple[PathKey, str]]:
     out: list[tuple[PathKey, str]] = []
     title_section = None
     if d.title_item is not None:
@@ -252,9 +246,7 @@ def _title_violations(
         if code != d.title_item:
             for o, option in enumerate(item.options or []):
                 if option.title is not None or option.free_text_item is not None:
-                    out.append(
-                        ((*path, "options", o), "'title' and 'free_text_item' belong on the title item only")
-                    )
+                    out.append(((*path, "options", o), "'title' and 'free_text_item' belong on the title item only"))
         if any(TITLE_PLACEHOLDER.search(t) for t in item.text.values()):
             if title_section is None:
                 out.append(((*path, "text"), "{title} is used but the instrument has no 'title_item'"))
@@ -382,9 +374,7 @@ def load_file(*, session: Session, path: Path, user: User | None = None) -> Load
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise InstrumentDefinitionError(
-            str(path), [Problem((), 1, f"cannot read the file: {error}")]
-        ) from None
+        raise InstrumentDefinitionError(str(path), [Problem((), 1, f"cannot read the file: {error}")]) from None
     definition = parse_definition(text, source=str(path))
     return load_definition(session=session, definition=definition, source=str(path), user=user)
 

@@ -6,16 +6,23 @@ import secrets
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlmodel import select
+from sqlmodel import col, select
+from wtforms.fields.choices import SelectChoice
 
 from studyapp.auth import staff_required
 from studyapp.core.errors import NotAllowed, ValidationFailed
-from studyapp.core.models import PARTICIPANT_STATUSES, Cohort, Participant, Study
+from studyapp.core.models import PARTICIPANT_STATUSES, Cohort, Participant, Study, Wave
 from studyapp.core.tabular import TableError, read_table
 from studyapp.core.uploads import find_upload, keep_upload, upload_content
 from studyapp.database import get_session, privacy_of
-from studyapp.participants import consent, enrolment, identities
-from studyapp.participants.forms import ConfirmForm, EmailForm, EnrolmentUploadForm, NoteForm
+from studyapp.participants import code_linkage, consent, enrolment, identities, response_import
+from studyapp.participants.forms import (
+    ConfirmForm,
+    EmailForm,
+    EnrolmentUploadForm,
+    NoteForm,
+    ResponseImportForm,
+)
 from studyapp.participants.listing import list_participants, participant_history
 
 bp = Blueprint("participants", __name__)
@@ -40,33 +47,49 @@ def _participant_or_404(participant_id: int) -> tuple[Participant, Cohort, Study
 
 @bp.route("/studies/<int:study_id>/participants")
 @staff_required
-def index(study_id: int):  # noqa: ANN201
+def index(study_id: int):
     """Participants of a study by pseudonym; identities only on request, for permitted users."""
     study = _study_or_404(study_id)
     session = get_session()
     cohort_id = request.args.get("cohort", type=int)
     status = request.args.get("status") if request.args.get("status") in PARTICIPANT_STATUSES else None
-    page = list_participants(session=session, study=study, cohort_id=cohort_id, status=status,
-                             pseudonym=request.args.get("q", ""), page=request.args.get("page", 1, type=int))
+    page = list_participants(
+        session=session,
+        study=study,
+        cohort_id=cohort_id,
+        status=status,
+        pseudonym=request.args.get("q", ""),
+        page=request.args.get("page", 1, type=int),
+    )
     contacts = {}
     if request.args.get("identities") == "1":
         try:
             contacts = identities.reveal_identities(
-                session=session, privacy=privacy_of(), user=current_user, purpose="participant list",
-                participants=[row.participant for row in page.rows], ip_address=request.remote_addr or "")
+                session=session,
+                privacy=privacy_of(),
+                user=current_user,
+                purpose="participant list",
+                participants=[row.participant for row in page.rows],
+                ip_address=request.remote_addr or "",
+            )
         except NotAllowed as error:
             flash(str(error), "error")
     cohorts = session.exec(select(Cohort).where(Cohort.study_id == study.id).order_by(Cohort.name)).all()
     return render_template(
-        "participants/index.html", study=study, page=page, contacts=contacts, cohorts=cohorts,
-        statuses=PARTICIPANT_STATUSES, may_view=identities.may_view_identities(current_user),
+        "participants/index.html",
+        study=study,
+        page=page,
+        contacts=contacts,
+        cohorts=cohorts,
+        statuses=PARTICIPANT_STATUSES,
+        may_view=identities.may_view_identities(current_user),
         filters={"cohort": cohort_id, "status": status, "q": request.args.get("q", "")},
     )
 
 
 @bp.route("/studies/<int:study_id>/participants/import", methods=["GET", "POST"])
 @staff_required
-def import_upload(study_id: int):  # noqa: ANN201
+def import_upload(study_id: int):
     """Upload a participant list and see what importing it would do."""
     study = _study_or_404(study_id)
     form = EnrolmentUploadForm()
@@ -82,16 +105,30 @@ def import_upload(study_id: int):  # noqa: ANN201
         else:
             plan = enrolment.plan_enrolment(session=session, privacy=privacy_of(), study=study, table=table)
         if plan.ok:
-            upload = keep_upload(session=session, privacy=privacy_of(), kind="enrolment", study=study,
-                                 user=current_user, filename=filename, content=content)
+            upload = keep_upload(
+                session=session,
+                privacy=privacy_of(),
+                kind="enrolment",
+                study=study,
+                user=current_user,
+                filename=filename,
+                content=content,
+            )
             session.commit()
-    return render_template("participants/import.html", study=study, form=form, plan=plan, upload=upload,
-                           confirm_form=ConfirmForm(), show_emails=identities.may_view_identities(current_user))
+    return render_template(
+        "participants/import.html",
+        study=study,
+        form=form,
+        plan=plan,
+        upload=upload,
+        confirm_form=ConfirmForm(),
+        show_emails=identities.may_view_identities(current_user),
+    )
 
 
 @bp.route("/studies/<int:study_id>/participants/import/<token>", methods=["POST"])
 @staff_required
-def import_confirm(study_id: int, token: str):  # noqa: ANN201
+def import_confirm(study_id: int, token: str):
     """Import a previewed list (checked again: the study may have changed since the preview)."""
     study = _study_or_404(study_id)
     if not ConfirmForm().validate_on_submit():
@@ -104,22 +141,31 @@ def import_confirm(study_id: int, token: str):  # noqa: ANN201
     table = read_table(upload.filename, upload_content(privacy_of(), upload))
     plan = enrolment.plan_enrolment(session=session, privacy=privacy_of(), study=study, table=table)
     try:
-        summary = enrolment.apply_enrolment(session=session, privacy=privacy_of(), study=study, plan=plan,
-                                            user=current_user, source=upload.filename)
+        summary = enrolment.apply_enrolment(
+            session=session,
+            privacy=privacy_of(),
+            study=study,
+            plan=plan,
+            user=current_user,
+            source=upload.filename,
+        )
     except enrolment.EnrolmentRejected:
         flash("The file no longer passes the checks; nothing was imported. Upload it again to see why.", "error")
         return redirect(url_for(".import_upload", study_id=study.id))
     session.delete(upload)
     session.commit()
-    flash(f"Imported {summary.enrolled} new participants; {summary.unchanged} were already enrolled"
-          + (f"; {summary.identities_added} linked to data imported earlier" if summary.identities_added else "")
-          + ".", "success")
+    flash(
+        f"Imported {summary.enrolled} new participants; {summary.unchanged} were already enrolled"
+        + (f"; {summary.identities_added} linked to data imported earlier" if summary.identities_added else "")
+        + ".",
+        "success",
+    )
     return redirect(url_for(".index", study_id=study.id))
 
 
 @bp.route("/participants/<int:participant_id>")
 @staff_required
-def detail(participant_id: int):  # noqa: ANN201
+def detail(participant_id: int):
     """One participant: waves, consent history, and (on request, audited) their identity."""
     participant, cohort, study = _participant_or_404(participant_id)
     session = get_session()
@@ -127,21 +173,32 @@ def detail(participant_id: int):  # noqa: ANN201
     if request.args.get("identity") == "1":
         try:
             contact = identities.reveal_identities(
-                session=session, privacy=privacy_of(), user=current_user, participants=[participant],
-                purpose="participant detail", ip_address=request.remote_addr or "").get(participant.id)
+                session=session,
+                privacy=privacy_of(),
+                user=current_user,
+                participants=[participant],
+                purpose="participant detail",
+                ip_address=request.remote_addr or "",
+            ).get(participant.id)
         except NotAllowed as error:
             flash(str(error), "error")
     return render_template(
-        "participants/detail.html", participant=participant, cohort=cohort, study=study, contact=contact,
+        "participants/detail.html",
+        participant=participant,
+        cohort=cohort,
+        study=study,
+        contact=contact,
         history=participant_history(session=session, participant=participant),
         keeps_data=consent.keeps_data(session=session, participant=participant),
-        may_view=identities.may_view_identities(current_user), email_form=EmailForm(), note_form=NoteForm(),
+        may_view=identities.may_view_identities(current_user),
+        email_form=EmailForm(),
+        note_form=NoteForm(),
     )
 
 
 @bp.route("/participants/<int:participant_id>/email", methods=["POST"])
 @staff_required
-def change_email(participant_id: int):  # noqa: ANN201
+def change_email(participant_id: int):
     """Change the contact address (identity permission needed)."""
     participant, *_ = _participant_or_404(participant_id)
     form = EmailForm()
@@ -149,11 +206,20 @@ def change_email(participant_id: int):  # noqa: ANN201
         flash("Enter a valid e-mail address.", "error")
     else:
         try:
-            identities.change_email(session=get_session(), privacy=privacy_of(), participant=participant,
-                                    new_email=form.email.data or "", actor="researcher", user=current_user)
+            identities.change_email(
+                session=get_session(),
+                privacy=privacy_of(),
+                participant=participant,
+                new_email=form.email.data or "",
+                actor="researcher",
+                user=current_user,
+            )
         except (ValidationFailed, NotAllowed) as error:
             get_session().rollback()
-            flash(" ".join(error.errors.values()) if isinstance(error, ValidationFailed) else str(error), "error")
+            flash(
+                " ".join(error.errors.values()) if isinstance(error, ValidationFailed) else str(error),
+                "error",
+            )
         else:
             get_session().commit()
             flash("E-mail address changed. The pseudonym and earlier waves are unchanged.", "success")
@@ -168,10 +234,12 @@ _ACTIONS = {
 }
 
 
-@bp.route("/participants/<int:participant_id>/<any('stop-mail','resume-mail','withdraw','erase'):action>",
-          methods=["POST"])
+@bp.route(
+    "/participants/<int:participant_id>/<any('stop-mail','resume-mail','withdraw','erase'):action>",
+    methods=["POST"],
+)
 @staff_required
-def consent_action(participant_id: int, action: str):  # noqa: ANN201
+def consent_action(participant_id: int, action: str):
     """Stop mail, resume it, withdraw or erase on the participant's behalf."""
     participant, *_ = _participant_or_404(participant_id)
     form = NoteForm()
@@ -192,7 +260,7 @@ def consent_action(participant_id: int, action: str):  # noqa: ANN201
 
 @bp.route("/cohorts/<int:cohort_id>/signup", methods=["POST"])
 @staff_required
-def signup_toggle(cohort_id: int):  # noqa: ANN201
+def signup_toggle(cohort_id: int):
     """Open or close a cohort's self-registration link."""
     session = get_session()
     cohort = session.get(Cohort, cohort_id)
@@ -207,3 +275,172 @@ def signup_toggle(cohort_id: int):  # noqa: ANN201
     session.commit()
     flash(f"Self-registration for {cohort.name} is {'open' if cohort.signup_open else 'closed'}.", "success")
     return redirect(url_for("studies.study_detail", study_id=cohort.study_id))
+
+
+@bp.route("/studies/<int:study_id>/responses/import", methods=["GET", "POST"])
+@staff_required
+def responses_upload(study_id: int):
+    """Upload answers of an earlier wave collected elsewhere and preview the import."""
+    study = _study_or_404(study_id)
+    session = get_session()
+    form = ResponseImportForm()
+    waves = session.exec(
+        select(Wave, Cohort.name)
+        .join(Cohort, col(Cohort.id) == Wave.cohort_id)
+        .where(Cohort.study_id == study.id)
+        .order_by(Cohort.name, Wave.position)
+    ).all()
+    form.wave_id.choices = [SelectChoice(w.id, f"{name} · {w.label}") for w, name in waves]
+    plan = upload = None
+    problems: list[response_import.RowProblem] = []
+    if form.validate_on_submit():
+        content = form.file.data.read()
+        filename = form.file.data.filename or "upload.csv"
+        wave = session.get(Wave, form.wave_id.data)
+        try:
+            mapping = response_import.parse_mapping(form.mapping.data or "")
+            table = response_import.read_response_file(filename, content)
+        except (ValueError, TableError) as error:
+            problems = [response_import.RowProblem(getattr(error, "line", 1), str(error))]
+        else:
+            plan = response_import.plan_response_import(
+                session=session,
+                privacy=privacy_of(),
+                wave=wave,
+                table=table,
+                id_column=form.id_column.data or "",
+                mapping=mapping,
+                create_missing=bool(form.create_missing.data),
+            )
+            problems = plan.problems
+            if plan.ok:
+                upload = keep_upload(
+                    session=session,
+                    privacy=privacy_of(),
+                    kind="responses",
+                    study=study,
+                    user=current_user,
+                    filename=filename,
+                    content=content,
+                    options={
+                        "wave_id": wave.id,
+                        "id_column": form.id_column.data,
+                        "mapping": mapping,
+                        "create_missing": bool(form.create_missing.data),
+                    },
+                )
+                session.commit()
+    return render_template(
+        "participants/responses_import.html",
+        study=study,
+        form=form,
+        plan=plan,
+        problems=problems,
+        upload=upload,
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/studies/<int:study_id>/responses/import/<token>", methods=["POST"])
+@staff_required
+def responses_confirm(study_id: int, token: str):
+    """Store a previewed import of earlier answers (checked again first)."""
+    study = _study_or_404(study_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    upload = find_upload(session=session, token=token, kind="responses", study=study, user=current_user)
+    if upload is None:
+        flash("That preview has expired. Upload the file again.", "error")
+        return redirect(url_for(".responses_upload", study_id=study.id))
+    options = upload.options
+    wave = session.get(Wave, options["wave_id"])
+    table = response_import.read_response_file(upload.filename, upload_content(privacy_of(), upload))
+    plan = response_import.plan_response_import(
+        session=session,
+        privacy=privacy_of(),
+        wave=wave,
+        table=table,
+        id_column=options["id_column"],
+        mapping=options["mapping"],
+        create_missing=options["create_missing"],
+    )
+    try:
+        stored = response_import.apply_response_import(
+            session=session,
+            privacy=privacy_of(),
+            wave=wave,
+            plan=plan,
+            user=current_user,
+            source=upload.filename,
+        )
+    except response_import.ResponseImportRejected:
+        flash("The file no longer passes the checks; nothing was imported. Upload it again to see why.", "error")
+        return redirect(url_for(".responses_upload", study_id=study.id))
+    session.delete(upload)
+    session.commit()
+    flash(f"Imported {stored} responses into {wave.label}; {plan.unchanged} were imported before.", "success")
+    return redirect(url_for("studies.study_detail", study_id=study.id))
+
+
+def _cohort_waves(cohort_id: int) -> tuple[Cohort, Study, list[Wave]]:
+    session = get_session()
+    cohort = session.get(Cohort, cohort_id)
+    if cohort is None:
+        abort(404)
+    study = session.get(Study, cohort.study_id)
+    waves = list(session.exec(select(Wave).where(Wave.cohort_id == cohort.id).order_by(Wave.position)))
+    return cohort, study, waves  # type: ignore[return-value]
+
+
+@bp.route("/cohorts/<int:cohort_id>/linkage", methods=["GET", "POST"])
+@staff_required
+def linkage(cohort_id: int):
+    """Link two waves of an anonymous cohort by self-generated codes; review ambiguous cases."""
+    cohort, study, waves = _cohort_waves(cohort_id)
+    session = get_session()
+    by_id = {w.id: w for w in waves}
+    earlier = by_id.get(request.values.get("earlier", type=int) or (waves[0].id if waves else 0))
+    later = by_id.get(request.values.get("later", type=int) or (waves[1].id if len(waves) > 1 else 0))
+    outcome = None
+    form = ConfirmForm()
+    if earlier and later:
+        try:
+            if request.method == "POST":
+                if not form.validate_on_submit():
+                    abort(400)
+                if request.form.get("keep") and request.form.get("merge"):
+                    code_linkage.merge_by_pseudonyms(
+                        session=session,
+                        earlier=earlier,
+                        later=later,
+                        keep_pseudonym=request.form["keep"],
+                        merge_pseudonym=request.form["merge"],
+                        user=current_user,
+                    )
+                    session.commit()
+                    flash(
+                        f"{request.form['merge']}'s {later.label} response now belongs to {request.form['keep']}.",
+                        "success",
+                    )
+                else:
+                    applied = code_linkage.link_cohort_waves(
+                        session=session, earlier=earlier, later=later, apply=True, user=current_user
+                    ).applied
+                    session.commit()
+                    flash(f"Linked {applied} responses.", "success")
+                return redirect(url_for(".linkage", cohort_id=cohort.id, earlier=earlier.id, later=later.id))
+            outcome = code_linkage.link_cohort_waves(session=session, earlier=earlier, later=later)
+        except NotAllowed as error:
+            session.rollback()
+            flash(str(error), "error")
+    return render_template(
+        "participants/linkage.html",
+        cohort=cohort,
+        study=study,
+        waves=waves,
+        earlier=earlier,
+        later=later,
+        outcome=outcome,
+        form=form,
+    )

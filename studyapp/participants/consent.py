@@ -39,13 +39,34 @@ def keeps_data(*, session: Session, participant: Participant) -> bool:
     return bool(latest and latest.keep_data)
 
 
-def _event(session: Session, participant: Participant, kind: str, actor: str, user: User | None,
-           note: str = "", keep_data: bool | None = None) -> None:
-    session.add(ConsentEvent(participant_id=participant.id, kind=kind, actor=actor,  # type: ignore[arg-type]
-                             user_id=user.id if user else None, note=note, keep_data=keep_data))
-    audit.record(session=session, action=f"participant.{kind}", user=user,
-                 actor=actor if user is None else "", target_type="participant", target_id=participant.id,
-                 detail={"pseudonym": participant.pseudonym})
+def _event(
+    session: Session,
+    participant: Participant,
+    kind: str,
+    actor: str,
+    user: User | None,
+    note: str = "",
+    keep_data: bool | None = None,
+) -> None:
+    session.add(
+        ConsentEvent(
+            participant_id=participant.id,
+            kind=kind,
+            actor=actor,  # type: ignore[arg-type]
+            user_id=user.id if user else None,
+            note=note,
+            keep_data=keep_data,
+        )
+    )
+    audit.record(
+        session=session,
+        action=f"participant.{kind}",
+        user=user,
+        actor=actor if user is None else "",
+        target_type="participant",
+        target_id=participant.id,
+        detail={"pseudonym": participant.pseudonym},
+    )
 
 
 def _cancel_pending_mail(session: Session, participant: Participant) -> None:
@@ -87,8 +108,9 @@ def _delete_research_data(session: Session, participant: Participant) -> int:
     return deleted
 
 
-def withdraw(*, session: Session, participant: Participant, actor: str, user: User | None = None,
-             note: str = "") -> int:
+def withdraw(
+    *, session: Session, participant: Participant, actor: str, user: User | None = None, note: str = ""
+) -> int:
     """Leave the study: no more mail or waves. Answers are deleted unless the consent allows keeping
     them pseudonymously; returns the number of responses deleted."""
     if participant.status in ("withdrawn", "erased"):
@@ -96,14 +118,21 @@ def withdraw(*, session: Session, participant: Participant, actor: str, user: Us
     participant.status = "withdrawn"
     session.add(participant)
     _cancel_pending_mail(session, participant)
-    deleted = 0 if keeps_data(session=session, participant=participant) else _delete_research_data(
-        session, participant)
-    _event(session, participant, "withdrawn", actor, user, note or (f"{deleted} responses deleted" if deleted else ""))
+    deleted = 0 if keeps_data(session=session, participant=participant) else _delete_research_data(session, participant)
+    _event(
+        session,
+        participant,
+        "withdrawn",
+        actor,
+        user,
+        note or (f"{deleted} responses deleted" if deleted else ""),
+    )
     return deleted
 
 
-def erase(*, session: Session, participant: Participant, actor: str, user: User | None = None,
-          note: str = "") -> ErasureResult:
+def erase(
+    *, session: Session, participant: Participant, actor: str, user: User | None = None, note: str = ""
+) -> ErasureResult:
     """Delete the identity; delete the answers too unless the consent allows keeping them pseudonymous.
 
     Consent events stay as evidence; they hold no identity.
@@ -119,6 +148,12 @@ def erase(*, session: Session, participant: Participant, actor: str, user: User 
     deleted = 0 if keep else _delete_research_data(session, participant)
     participant.status = "erased"
     session.add(participant)
-    _event(session, participant, "erased", actor, user,
-           note="answers kept pseudonymously" if keep else f"{deleted} responses deleted")
+    _event(
+        session,
+        participant,
+        "erased",
+        actor,
+        user,
+        note="answers kept pseudonymously" if keep else f"{deleted} responses deleted",
+    )
     return ErasureResult(identity_deleted=identity is not None, responses_deleted=deleted, data_kept=keep)

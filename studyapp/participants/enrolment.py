@@ -16,8 +16,14 @@ from studyapp.core.tabular import Table
 REQUIRED_COLUMNS = ("email", "cohort")
 OPTIONAL_COLUMNS = ("name", "language", "external_id", "keep_data")
 LANGUAGE_WORDS = {
-    "nl": "nl", "dutch": "nl", "nederlands": "nl", "ned": "nl",
-    "en": "en", "english": "en", "engels": "en", "eng": "en",
+    "nl": "nl",
+    "dutch": "nl",
+    "nederlands": "nl",
+    "ned": "nl",
+    "en": "en",
+    "english": "en",
+    "engels": "en",
+    "eng": "en",
 }
 YES_WORDS = {"", "yes", "y", "ja", "j", "true", "1"}
 NO_WORDS = {"no", "n", "nee", "false", "0"}
@@ -115,8 +121,16 @@ def _check_row(cells: dict[str, str], line: int, cohorts: dict[str, Cohort]) -> 
     if problems:
         return None, problems
     assert cohort is not None and language is not None
-    return Person(line=line, email=email, name=name, language=language, cohort_id=cohort.id,  # type: ignore[arg-type]
-                  cohort_name=cohort.name, external_id=external_id, keep_data=keep not in NO_WORDS), []
+    return Person(
+        line=line,
+        email=email,
+        name=name,
+        language=language,
+        cohort_id=cohort.id,  # type: ignore[arg-type]
+        cohort_name=cohort.name,
+        external_id=external_id,
+        keep_data=keep not in NO_WORDS,
+    ), []
 
 
 def plan_enrolment(*, session: Session, privacy: Privacy, study: Study, table: Table) -> EnrolmentPlan:
@@ -162,7 +176,9 @@ def plan_enrolment(*, session: Session, privacy: Privacy, study: Study, table: T
     return plan
 
 
-def _match_existing(session: Session, privacy: Privacy, study: Study, people: list[Person], plan: EnrolmentPlan) -> None:
+def _match_existing(
+    session: Session, privacy: Privacy, study: Study, people: list[Person], plan: EnrolmentPlan
+) -> None:
     study_cohorts = select(Cohort.id).where(Cohort.study_id == study.id)
     rows = session.exec(
         select(Participant, Identity)
@@ -175,11 +191,17 @@ def _match_existing(session: Session, privacy: Privacy, study: Study, people: li
     for person in people:
         email_hash = privacy.email_hash(person.email)
         external_hash = privacy.external_id_hash(person.external_id) if person.external_id else None
-        pseudonym = privacy.pseudonym(study_id=study.id,  # type: ignore[arg-type]
-                                      person_key=person_key(email=person.email, external_id=person.external_id))
+        pseudonym = privacy.pseudonym(
+            study_id=study.id,  # type: ignore[arg-type]
+            person_key=person_key(email=person.email, external_id=person.external_id),
+        )
         if external_hash and external_hash in by_external:
             participant = by_external[external_hash]
-            note = "" if by_email.get(email_hash) is participant else "the e-mail address on file differs and was not changed"
+            note = (
+                ""
+                if by_email.get(email_hash) is participant
+                else "the e-mail address on file differs and was not changed"
+            )
             plan.existing.append(AlreadyEnrolled(person, participant.pseudonym, "external id", note))
         elif email_hash in by_email:
             plan.existing.append(AlreadyEnrolled(person, by_email[email_hash].pseudonym, "e-mail"))
@@ -187,7 +209,8 @@ def _match_existing(session: Session, privacy: Privacy, study: Study, people: li
             participant, identity = by_pseudonym[pseudonym]
             if identity is None and participant.status != "erased":
                 plan.completed_identities.append(
-                    AlreadyEnrolled(person, pseudonym, "external id", "linked to data imported earlier"))
+                    AlreadyEnrolled(person, pseudonym, "external id", "linked to data imported earlier")
+                )
             else:
                 reason = "erased at their request" if participant.status == "erased" else "already enrolled"
                 plan.problems.append(Problem(person.line, f"this person cannot be enrolled again ({reason})"))
@@ -214,20 +237,34 @@ def enrol_person(
 ) -> Participant:
     """Create one participant with identity and consent (used by imports and self-registration)."""
     participant = Participant(
-        pseudonym=privacy.pseudonym(study_id=study.id,  # type: ignore[arg-type]
-                                    person_key=person_key(email=person.email, external_id=person.external_id)),
+        pseudonym=privacy.pseudonym(
+            study_id=study.id,  # type: ignore[arg-type]
+            person_key=person_key(email=person.email, external_id=person.external_id),
+        ),
         cohort_id=person.cohort_id,
     )
     session.add(participant)
     session.flush()
     add_identity(session=session, privacy=privacy, participant=participant, person=person)
-    session.add(ConsentEvent(participant_id=participant.id, kind="consent_given", keep_data=person.keep_data,  # type: ignore[arg-type]
-                             actor=actor, user_id=user.id if user else None))
+    session.add(
+        ConsentEvent(
+            participant_id=participant.id,
+            kind="consent_given",
+            keep_data=person.keep_data,  # type: ignore[arg-type]
+            actor=actor,
+            user_id=user.id if user else None,
+        )
+    )
     return participant
 
 
 def apply_enrolment(
-    *, session: Session, privacy: Privacy, study: Study, plan: EnrolmentPlan, user: User | None = None,
+    *,
+    session: Session,
+    privacy: Privacy,
+    study: Study,
+    plan: EnrolmentPlan,
+    user: User | None = None,
     source: str = "",
 ) -> EnrolmentSummary:
     """Store a checked plan; raises :class:`EnrolmentRejected` (storing nothing) if it has problems."""
@@ -238,21 +275,45 @@ def apply_enrolment(
     for match in plan.completed_identities:
         participant = session.exec(select(Participant).where(Participant.pseudonym == match.pseudonym)).one()
         add_identity(session=session, privacy=privacy, participant=participant, person=match.person)
-        session.add(ConsentEvent(participant_id=participant.id, kind="consent_given",  # type: ignore[arg-type]
-                                 keep_data=match.person.keep_data, actor="researcher",
-                                 user_id=user.id if user else None))
+        session.add(
+            ConsentEvent(
+                participant_id=participant.id,
+                kind="consent_given",  # type: ignore[arg-type]
+                keep_data=match.person.keep_data,
+                actor="researcher",
+                user_id=user.id if user else None,
+            )
+        )
     session.flush()
-    summary = EnrolmentSummary(enrolled=len(plan.new), unchanged=len(plan.existing),
-                               identities_added=len(plan.completed_identities))
-    audit.record(session=session, action="participants.imported", user=user, actor="cli" if user is None else "",
-                 target_type="study", target_id=study.id,
-                 detail={"enrolled": summary.enrolled, "unchanged": summary.unchanged,
-                         "identities_added": summary.identities_added, "source": source[-100:]})
+    summary = EnrolmentSummary(
+        enrolled=len(plan.new), unchanged=len(plan.existing), identities_added=len(plan.completed_identities)
+    )
+    audit.record(
+        session=session,
+        action="participants.imported",
+        user=user,
+        actor="cli" if user is None else "",
+        target_type="study",
+        target_id=study.id,
+        detail={
+            "enrolled": summary.enrolled,
+            "unchanged": summary.unchanged,
+            "identities_added": summary.identities_added,
+            "source": source[-100:],
+        },
+    )
     return summary
 
 
 def self_register(
-    *, session: Session, privacy: Privacy, cohort: Cohort, email: str, name: str, language: str, keep_data: bool
+    *,
+    session: Session,
+    privacy: Privacy,
+    cohort: Cohort,
+    email: str,
+    name: str,
+    language: str,
+    keep_data: bool,
 ) -> tuple[Participant | None, bool]:
     """Enrol someone through a cohort's sign-up link; returns (participant, created).
 
@@ -267,14 +328,27 @@ def self_register(
         email = validate_email(email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as error:
         raise ValidationFailed({"email": str(error)}) from None
-    person = Person(line=0, email=email, name=name.strip()[:200], language=language if language in ("nl", "en") else "nl",
-                    cohort_id=cohort.id, cohort_name=cohort.name, external_id=None, keep_data=keep_data)  # type: ignore[arg-type]
+    person = Person(
+        line=0,
+        email=email,
+        name=name.strip()[:200],
+        language=language if language in ("nl", "en") else "nl",
+        cohort_id=cohort.id,
+        cohort_name=cohort.name,
+        external_id=None,
+        keep_data=keep_data,
+    )  # type: ignore[arg-type]
     plan = EnrolmentPlan()
     _match_existing(session, privacy, study, [person], plan)
     if not plan.new:
         return None, False
     participant = enrol_person(session=session, privacy=privacy, study=study, person=person, actor="participant")
-    audit.record(session=session, action="participant.self_registered", actor="participant",
-                 target_type="participant", target_id=participant.id,
-                 detail={"cohort_id": cohort.id, "pseudonym": participant.pseudonym})
+    audit.record(
+        session=session,
+        action="participant.self_registered",
+        actor="participant",
+        target_type="participant",
+        target_id=participant.id,
+        detail={"cohort_id": cohort.id, "pseudonym": participant.pseudonym},
+    )
     return participant, True

@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length
 
@@ -12,7 +12,10 @@ class EnrolmentUploadForm(FlaskForm):
 
     file = FileField(
         "Participant list",
-        validators=[FileRequired("Choose a file."), FileAllowed(["csv", "xlsx"], "Upload a .csv or .xlsx file.")],
+        validators=[
+            FileRequired("Choose a file."),
+            FileAllowed(["csv", "xlsx"], "Upload a .csv or .xlsx file."),
+        ],
         description="Columns: email, cohort (required); name, language (nl/en), external_id, keep_data (yes/no).",
     )
 
@@ -38,11 +41,40 @@ class SignupForm(FlaskForm):
 
     name = StringField("Name", validators=[Length(max=200)])
     email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
-    language = RadioField("Language", choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")],
-                          default="nl", validators=[InputRequired()])
+    language = RadioField(
+        "Language",
+        choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")],
+        default="nl",
+        validators=[InputRequired()],
+    )
     consent = BooleanField("I agree to take part", validators=[DataRequired()])
     keep_data = RadioField(
         "If I stop later",
         choices=[SelectChoice("yes", "keep"), SelectChoice("no", "delete")],
-        default="yes", validators=[InputRequired()],
+        default="yes",
+        validators=[InputRequired()],
     )
+
+
+class ResponseImportForm(FlaskForm):
+    """Answers collected elsewhere, with the columns mapped to items."""
+
+    wave_id = SelectField("Into wave", coerce=int, validators=[DataRequired()])
+    file = FileField(
+        "Data file",
+        validators=[
+            FileRequired("Choose a file."),
+            FileAllowed(["csv", "xlsx", "sav"], "Upload a .csv, .xlsx or SPSS .sav file."),
+        ],
+    )
+    id_column = StringField(
+        "Identifier column",
+        validators=[DataRequired(), Length(max=100)],
+        description="The column with e.g. the student number; it is stored only as a keyed hash.",
+    )
+    mapping = TextAreaField(
+        "Column to item mapping",
+        validators=[DataRequired(), Length(max=20000)],
+        description="One per line: column = item_code, e.g. 'v12 = cc_know_work'.",
+    )
+    create_missing = BooleanField("Create participants for identifiers not enrolled yet", default=True)

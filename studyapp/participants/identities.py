@@ -29,7 +29,12 @@ def may_view_identities(user: User | None) -> bool:
 
 
 def reveal_identities(
-    *, session: Session, privacy: Privacy, user: User, participants: list[Participant], purpose: str,
+    *,
+    session: Session,
+    privacy: Privacy,
+    user: User,
+    participants: list[Participant],
+    purpose: str,
     ip_address: str = "",
 ) -> dict[int, Contact]:
     """Decrypt the identities of ``participants`` for ``user``; every call is audit-logged.
@@ -42,11 +47,19 @@ def reveal_identities(
     identities = session.exec(select(Identity).where(col(Identity.participant_id).in_(ids))).all()
     contacts = {i.participant_id: _decrypt(privacy, i) for i in identities}
     if contacts:
-        audit.record(session=session, action="identity.viewed", user=user, target_type="participant",
-                     target_id=ids[0] if len(ids) == 1 else "",
-                     detail={"purpose": purpose, "count": len(contacts),
-                             "pseudonyms": [p.pseudonym for p in participants if p.id in contacts][:500]},
-                     ip_address=ip_address)
+        audit.record(
+            session=session,
+            action="identity.viewed",
+            user=user,
+            target_type="participant",
+            target_id=ids[0] if len(ids) == 1 else "",
+            detail={
+                "purpose": purpose,
+                "count": len(contacts),
+                "pseudonyms": [p.pseudonym for p in participants if p.id in contacts][:500],
+            },
+            ip_address=ip_address,
+        )
         session.commit()
     return contacts
 
@@ -58,12 +71,20 @@ def contact_for_mail(*, session: Session, privacy: Privacy, participant: Partici
 
 
 def _decrypt(privacy: Privacy, identity: Identity) -> Contact:
-    return Contact(email=privacy.decrypt(identity.email_encrypted), name=privacy.decrypt(identity.name_encrypted),
-                   language=identity.language)
+    return Contact(
+        email=privacy.decrypt(identity.email_encrypted),
+        name=privacy.decrypt(identity.name_encrypted),
+        language=identity.language,
+    )
 
 
 def change_email(
-    *, session: Session, privacy: Privacy, participant: Participant, new_email: str, actor: str,
+    *,
+    session: Session,
+    privacy: Privacy,
+    participant: Participant,
+    new_email: str,
+    actor: str,
     user: User | None = None,
 ) -> None:
     """Change a participant's contact address; the pseudonym and every link to earlier waves stay.
@@ -87,8 +108,11 @@ def change_email(
         select(Identity.participant_id)
         .join(Participant, col(Participant.id) == Identity.participant_id)
         .join(Cohort, col(Cohort.id) == Participant.cohort_id)
-        .where(Identity.email_hash == digest, Cohort.study_id == cohort.study_id,
-               Identity.participant_id != participant.id)
+        .where(
+            Identity.email_hash == digest,
+            Cohort.study_id == cohort.study_id,
+            Identity.participant_id != participant.id,
+        )
     ).first()
     if clash is not None:
         raise ValidationFailed({"email": "Another participant of this study uses this address."})
@@ -96,8 +120,15 @@ def change_email(
     identity.email_hash = digest
     identity.updated_at = utcnow()
     session.add(identity)
-    audit.record(session=session, action="identity.email_changed", user=user, actor=actor if user is None else "",
-                 target_type="participant", target_id=participant.id, detail={"pseudonym": participant.pseudonym})
+    audit.record(
+        session=session,
+        action="identity.email_changed",
+        user=user,
+        actor=actor if user is None else "",
+        target_type="participant",
+        target_id=participant.id,
+        detail={"pseudonym": participant.pseudonym},
+    )
 
 
 def set_language(*, session: Session, participant: Participant, language: str) -> None:

@@ -282,13 +282,9 @@ class LinkageResult:
         rows: list[dict[str, Any]] = []
         for link in self.links:
             status = "linked_exact" if link.differences == 0 else "linked_one_difference"
-            rows.append(
-                _row(status, link.earlier_id, link.later_id, link.differences, link.differing_element)
-            )
+            rows.append(_row(status, link.earlier_id, link.later_id, link.differences, link.differing_element))
         for item in self.ambiguous:
-            earlier_id, later_id = (
-                (item.record_id, None) if item.side == "earlier" else (None, item.record_id)
-            )
+            earlier_id, later_id = (item.record_id, None) if item.side == "earlier" else (None, item.record_id)
             candidates = "; ".join(str(candidate) for candidate in item.candidate_ids)
             rows.append(_row("ambiguous", earlier_id, later_id, candidate_ids=candidates))
         rows.extend(_row("unmatched", record_id, None) for record_id in self.unmatched_earlier)
@@ -317,9 +313,7 @@ def _codes(records: Iterable[CodeRecord], side: str, width: int) -> dict[RecordI
             )
         if record.record_id in codes:
             raise ValueError(f"{side} record id {record.record_id!r} occurs more than once")
-        codes[record.record_id] = tuple(
-            None if value is None or value == "" else value for value in record.elements
-        )
+        codes[record.record_id] = tuple(None if value is None or value == "" else value for value in record.elements)
     return codes
 
 
@@ -410,15 +404,16 @@ def link_waves(
                 result.links.append(Link(earlier_id, later_id, 1, elements[position].code))
                 settled_earlier.add(earlier_id)
                 settled_later.add(later_id)
-        for side, ordered, candidates_of, settled in (
+        sides: tuple[tuple[Literal["earlier", "later"], list[RecordId], dict, set[RecordId]], ...] = (
             ("earlier", ordered_earlier, candidates_of_earlier, settled_earlier),
             ("later", ordered_later, candidates_of_later, settled_later),
-        ):
+        )
+        for side, ordered, candidates_of, settled in sides:
             for record_id in ordered:
                 if record_id not in settled:
                     settled.add(record_id)
                     ids = tuple(candidates_of[record_id])
-                    result.ambiguous.append(Ambiguity(record_id, side, ids, "one_difference"))  # type: ignore[arg-type]
+                    result.ambiguous.append(Ambiguity(record_id, side, ids, "one_difference"))
 
     result.unmatched_earlier = [rid for rid in earlier_codes if rid not in settled_earlier]
     result.unmatched_later = [rid for rid in later_codes if rid not in settled_later]
@@ -707,9 +702,7 @@ def score_links(result: LinkageResult, truth: Mapping[RecordId, Hashable]) -> di
     for record_id in earlier_ids:
         earlier_by_person[truth[record_id]].append(record_id)
     true_pairs = [
-        (earlier_id, later_id)
-        for later_id in later_ids
-        for earlier_id in earlier_by_person.get(truth[later_id], ())
+        (earlier_id, later_id) for later_id in later_ids for earlier_id in earlier_by_person.get(truth[later_id], ())
     ]
     correct = [link for link in result.links if truth[link.earlier_id] == truth[link.later_id]]
     correct_exact = sum(1 for link in correct if link.differences == 0)

@@ -37,8 +37,14 @@ class ParticipantPage:
 
 
 def list_participants(
-    *, session: Session, study: Study, cohort_id: int | None = None, status: str | None = None,
-    pseudonym: str = "", page: int = 1, per_page: int = 50,
+    *,
+    session: Session,
+    study: Study,
+    cohort_id: int | None = None,
+    status: str | None = None,
+    pseudonym: str = "",
+    page: int = 1,
+    per_page: int = 50,
 ) -> ParticipantPage:
     """A page of a study's participants, filtered by cohort, status or pseudonym prefix."""
     query = (
@@ -66,9 +72,13 @@ def list_participants(
         ).all()
     )
     return ParticipantPage(
-        rows=[ParticipantRow(p, cohort_name, identity_id is not None, language, int(submitted.get(p.id, 0)))
-              for p, cohort_name, identity_id, language in rows],
-        total=int(total), page=page, per_page=per_page,
+        rows=[
+            ParticipantRow(p, cohort_name, identity_id is not None, language, int(submitted.get(p.id, 0)))
+            for p, cohort_name, identity_id, language in rows
+        ],
+        total=int(total),
+        page=page,
+        per_page=per_page,
     )
 
 

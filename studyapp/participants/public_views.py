@@ -28,10 +28,15 @@ def _language(default: str | None) -> str:
     return chosen if chosen in ("nl", "en") else (default or "nl")
 
 
-def _invalid_link(language: str):  # noqa: ANN202
+def _invalid_link(language: str):
     t = texts_for(language)
-    return render_template("participant/message.html", t=t, lang=language, title=t["invalid_link_title"],
-                           message=t["invalid_link"]), 404
+    return render_template(
+        "participant/message.html",
+        t=t,
+        lang=language,
+        title=t["invalid_link_title"],
+        message=t["invalid_link"],
+    ), 404
 
 
 def _resolve(token: str) -> tuple[Invitation, Participant, Study, str] | None:
@@ -49,20 +54,29 @@ def _resolve(token: str) -> tuple[Invitation, Participant, Study, str] | None:
 
 
 @bp.route("/p/<token>/privacy", methods=["GET"])
-def privacy_page(token: str):  # noqa: ANN201
+def privacy_page(token: str):
     """What the participant can do: change address, stop mail, withdraw, erase."""
     resolved = _resolve(token)
     if resolved is None:
         return _invalid_link(_language(None))
     _, participant, study, language = resolved
     keep = consent.keeps_data(session=get_session(), participant=participant)
-    return render_template("participant/privacy.html", t=texts_for(language), lang=language, token=token,
-                           study=study, participant=participant, keep=keep, email_form=_EmailForm(),
-                           confirm_form=ConfirmForm(), done=request.args.get("done"))
+    return render_template(
+        "participant/privacy.html",
+        t=texts_for(language),
+        lang=language,
+        token=token,
+        study=study,
+        participant=participant,
+        keep=keep,
+        email_form=_EmailForm(),
+        confirm_form=ConfirmForm(),
+        done=request.args.get("done"),
+    )
 
 
 @bp.route("/p/<token>/email", methods=["POST"])
-def change_email(token: str):  # noqa: ANN201
+def change_email(token: str):
     """The participant gives a new contact address."""
     resolved = _resolve(token)
     if resolved is None:
@@ -73,8 +87,13 @@ def change_email(token: str):  # noqa: ANN201
     error = None
     if form.validate_on_submit():
         try:
-            identities.change_email(session=get_session(), privacy=privacy_of(), participant=participant,
-                                    new_email=form.email.data or "", actor="participant")
+            identities.change_email(
+                session=get_session(),
+                privacy=privacy_of(),
+                participant=participant,
+                new_email=form.email.data or "",
+                actor="participant",
+            )
         except (ValidationFailed, NotAllowed):
             get_session().rollback()
             error = t["email_invalid"]
@@ -84,16 +103,26 @@ def change_email(token: str):  # noqa: ANN201
     else:
         error = t["email_invalid"]
     keep = consent.keeps_data(session=get_session(), participant=participant)
-    return render_template("participant/privacy.html", t=t, lang=language, token=token, study=study,
-                           participant=participant, keep=keep, email_form=form, confirm_form=ConfirmForm(),
-                           email_error=error, done=None), 400
+    return render_template(
+        "participant/privacy.html",
+        t=t,
+        lang=language,
+        token=token,
+        study=study,
+        participant=participant,
+        keep=keep,
+        email_form=form,
+        confirm_form=ConfirmForm(),
+        email_error=error,
+        done=None,
+    ), 400
 
 
 _ACTIONS = {"stop": consent.stop_mail, "withdraw": consent.withdraw, "erase": consent.erase}
 
 
 @bp.route("/p/<token>/<any('stop','withdraw','erase'):action>", methods=["GET", "POST"])
-def consent_action(token: str, action: str):  # noqa: ANN201
+def consent_action(token: str, action: str):
     """Explain an action, and do it when the participant confirms."""
     resolved = _resolve(token)
     if resolved is None:
@@ -107,44 +136,74 @@ def consent_action(token: str, action: str):  # noqa: ANN201
         _ACTIONS[action](session=get_session(), participant=participant, actor="participant")
         get_session().commit()
         if action == "erase":
-            return render_template("participant/message.html", t=t, lang=language, title=t["erase_title"],
-                                   message=t["erase_done"])
+            return render_template(
+                "participant/message.html",
+                t=t,
+                lang=language,
+                title=t["erase_title"],
+                message=t["erase_done"],
+            )
         return redirect(url_for(".privacy_page", token=token, lang=language, done=action))
     keep = consent.keeps_data(session=get_session(), participant=participant)
-    return render_template("participant/confirm.html", t=t, lang=language, token=token, study=study,
-                           action=action, keep=keep, form=form)
+    return render_template(
+        "participant/confirm.html",
+        t=t,
+        lang=language,
+        token=token,
+        study=study,
+        action=action,
+        keep=keep,
+        form=form,
+    )
 
 
 @bp.route("/join/<code>", methods=["GET", "POST"])
-def signup(code: str):  # noqa: ANN201
+def signup(code: str):
     """Self-registration for a cohort, with consent."""
     session = get_session()
     cohort = session.exec(select(Cohort).where(Cohort.signup_code == code)).first() if code else None
     language = _language(None)
     t = texts_for(language)
     if cohort is None or not cohort.signup_open:
-        return render_template("participant/message.html", t=t, lang=language, title=t["signup_title"].format(
-            study="Bridge the Gap"), message=t["signup_closed"]), 404
+        return render_template(
+            "participant/message.html",
+            t=t,
+            lang=language,
+            title=t["signup_title"].format(study="Bridge the Gap"),
+            message=t["signup_closed"],
+        ), 404
     study = session.get(Study, cohort.study_id)
     form = SignupForm()
     if request.method == "GET":
         form.language.data = language
     if form.validate_on_submit():
         try:
-            enrolment.self_register(session=session, privacy=privacy_of(), cohort=cohort, email=form.email.data or "",
-                                    name=form.name.data or "", language=form.language.data or language,
-                                    keep_data=form.keep_data.data == "yes")
+            enrolment.self_register(
+                session=session,
+                privacy=privacy_of(),
+                cohort=cohort,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                language=form.language.data or language,
+                keep_data=form.keep_data.data == "yes",
+            )
         except ValidationFailed:
             session.rollback()
             form.email.errors = [t["email_invalid"]]
         else:
             session.commit()
             done_t = texts_for(form.language.data)
-            return render_template("participant/message.html", t=done_t, lang=form.language.data,
-                                   title=done_t["signup_done_title"], message=done_t["signup_done"])
+            return render_template(
+                "participant/message.html",
+                t=done_t,
+                lang=form.language.data,
+                title=done_t["signup_done_title"],
+                message=done_t["signup_done"],
+            )
     if form.consent.errors:
         form.consent.errors = [t["consent_required"]]
     if form.email.errors and form.email.errors != [t["email_invalid"]]:
         form.email.errors = [t["email_invalid"]]
-    return render_template("participant/signup.html", t=t, lang=language, form=form, cohort=cohort, study=study,
-                           code=code)
+    return render_template(
+        "participant/signup.html", t=t, lang=language, form=form, cohort=cohort, study=study, code=code
+    )

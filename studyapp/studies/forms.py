@@ -39,10 +39,19 @@ class StudyForm(FlaskForm):
 
 
 class CohortForm(FlaskForm):
-    """A cohort's name and description."""
+    """A cohort's name, description and how its waves are linked."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Length(max=5000)])
+    linkage = RadioField(
+        "Linking waves",
+        choices=[
+            SelectChoice("contact", "By personal links (contact details kept, encrypted)"),
+            SelectChoice("code", "Anonymously, by a self-generated code (no contact details)"),
+        ],
+        default="contact",
+        validators=[DataRequired()],
+    )
 
 
 class DeleteForm(FlaskForm):
@@ -59,9 +68,7 @@ class WaveForm(FlaskForm):
     schedule = RadioField("Opens", choices=SCHEDULE_CHOICES, default="on_date", validators=[DataRequired()])
     opens_at = DateTimeLocalField("Opens at", format="%Y-%m-%dT%H:%M", validators=[Optional()])
     closes_at = DateTimeLocalField("Closes at", format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    offset_days = IntegerField(
-        "Days after", validators=[Optional(), NumberRange(min=0, message="Cannot be negative.")]
-    )
+    offset_days = IntegerField("Days after", validators=[Optional(), NumberRange(min=0, message="Cannot be negative.")])
     window_days = IntegerField(
         "Open for (days)", validators=[Optional(), NumberRange(min=1, message="At least 1 day.")]
     )

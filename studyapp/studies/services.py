@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from studyapp.core import audit
 from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.models import (
+    LINKAGE_MODES,
     Cohort,
     Instrument,
     Invitation,
@@ -130,22 +131,28 @@ def _cohort_problems(session: Session, study: Study, name: str, *, cohort_id: in
         return {"name": "A cohort needs a name."}
     if len(name) > 200:
         return {"name": "At most 200 characters."}
-    clash = session.exec(
-        select(Cohort).where(Cohort.study_id == study.id, Cohort.name == name.strip())
-    ).first()
+    clash = session.exec(select(Cohort).where(Cohort.study_id == study.id, Cohort.name == name.strip())).first()
     if clash is not None and clash.id != cohort_id:
         return {"name": f"This study already has a cohort called {name.strip()!r}."}
     return {}
 
 
 def create_cohort(
-    *, session: Session, study: Study, name: str, description: str = "", user: User | None = None
+    *,
+    session: Session,
+    study: Study,
+    name: str,
+    description: str = "",
+    linkage: str = "contact",
+    user: User | None = None,
 ) -> Cohort:
     """Add a cohort to a study; raises :class:`ValidationFailed` on a missing or taken name."""
     problems = _cohort_problems(session, study, name, cohort_id=None)
+    if linkage not in LINKAGE_MODES:
+        problems["linkage"] = "Choose how waves are linked."
     if problems:
         raise ValidationFailed(problems)
-    cohort = Cohort(study_id=study.id, name=name.strip(), description=description.strip())  # type: ignore[arg-type]
+    cohort = Cohort(study_id=study.id, name=name.strip(), description=description.strip(), linkage=linkage)  # type: ignore[arg-type]
     session.add(cohort)
     session.flush()
     audit.record(
@@ -160,20 +167,31 @@ def create_cohort(
 
 
 def update_cohort(
-    *, session: Session, cohort: Cohort, name: str, description: str = "", user: User | None = None
+    *,
+    session: Session,
+    cohort: Cohort,
+    name: str,
+    description: str = "",
+    linkage: str | None = None,
+    user: User | None = None,
 ) -> Cohort:
-    """Rename or describe a cohort."""
+    """Rename or describe a cohort, or change how its waves are linked (only while it is empty)."""
     study = session.get(Study, cohort.study_id)
     assert study is not None
     problems = _cohort_problems(session, study, name, cohort_id=cohort.id)
+    if linkage is not None and linkage != cohort.linkage:
+        if linkage not in LINKAGE_MODES:
+            problems["linkage"] = "Choose how waves are linked."
+        elif session.exec(select(Participant.id).where(Participant.cohort_id == cohort.id)).first():
+            problems["linkage"] = "This cohort has participants: how its waves are linked can no longer change."
     if problems:
         raise ValidationFailed(problems)
     cohort.name = name.strip()
     cohort.description = description.strip()
+    if linkage is not None:
+        cohort.linkage = linkage
     session.add(cohort)
-    audit.record(
-        session=session, action="cohort.updated", user=user, target_type="cohort", target_id=cohort.id
-    )
+    audit.record(session=session, action="cohort.updated", user=user, target_type="cohort", target_id=cohort.id)
     return cohort
 
 
@@ -265,9 +283,7 @@ def delete_wave(*, session: Session, wave: Wave, user: User | None = None) -> No
     """Delete the last wave of a cohort if nobody was invited; raises :class:`NotAllowed` otherwise."""
     if session.exec(select(Invitation.id).where(Invitation.wave_id == wave.id)).first():
         raise NotAllowed("Participants were invited to this wave; it cannot be deleted.")
-    later = session.exec(
-        select(Wave.id).where(Wave.cohort_id == wave.cohort_id, Wave.position > wave.position)
-    ).first()
+    later = session.exec(select(Wave.id).where(Wave.cohort_id == wave.cohort_id, Wave.position > wave.position)).first()
     if later is not None:
         raise NotAllowed("Only the last wave of a cohort can be deleted.")
     audit.record(

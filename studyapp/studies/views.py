@@ -103,9 +103,7 @@ def study_edit(study_id: int):
     form = StudyForm(obj=study)
     if form.validate_on_submit():
         try:
-            services.update_study(
-                session=get_session(), study=study, data=_study_data(form), user=current_user
-            )
+            services.update_study(session=get_session(), study=study, data=_study_data(form), user=current_user)
         except ValidationFailed as error:
             get_session().rollback()
             _show_errors(form, error)
@@ -144,6 +142,7 @@ def cohort_new(study_id: int):
                 study=study,
                 name=form.name.data or "",
                 description=form.description.data or "",
+                linkage=form.linkage.data or "contact",
                 user=current_user,
             )
         except ValidationFailed as error:
@@ -168,6 +167,7 @@ def cohort_edit(cohort_id: int):
                 cohort=cohort,
                 name=form.name.data or "",
                 description=form.description.data or "",
+                linkage=form.linkage.data or "contact",
                 user=current_user,
             )
         except ValidationFailed as error:
@@ -206,9 +206,7 @@ def wave_new(cohort_id: int):
         data = _wave_data(form, study.timezone)
         if data is not None:
             try:
-                wave = services.create_wave(
-                    session=get_session(), cohort=cohort, data=data, user=current_user
-                )
+                wave = services.create_wave(session=get_session(), cohort=cohort, data=data, user=current_user)
             except ValidationFailed as error:
                 _show_errors(form, error)
             else:

@@ -30,9 +30,7 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     role: str = Field(max_length=20)
     can_view_identities: bool = Field(default=False)
-    organisation_id: int | None = Field(
-        default=None, foreign_key="organisation.id", ondelete="RESTRICT", index=True
-    )
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", ondelete="RESTRICT", index=True)
     active: bool = Field(default=True)
     failed_logins: int = Field(default=0)
     locked_until: datetime | None = timestamp_field()

@@ -58,12 +58,8 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200, unique=True)
     kind: str = Field(max_length=20)
-    invitation_id: int | None = Field(
-        default=None, foreign_key="invitation.id", ondelete="CASCADE", index=True
-    )
-    participant_id: int | None = Field(
-        default=None, foreign_key="participant.id", ondelete="CASCADE", index=True
-    )
+    invitation_id: int | None = Field(default=None, foreign_key="invitation.id", ondelete="CASCADE", index=True)
+    participant_id: int | None = Field(default=None, foreign_key="participant.id", ondelete="CASCADE", index=True)
     user_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="CASCADE", index=True)
     language: str = Field(default="nl", max_length=2)
     status: str = Field(default="pending", max_length=20, index=True)

@@ -72,9 +72,7 @@ class Item(SQLModel, table=True):
         UniqueConstraint("instrument_id", "code"),
         UniqueConstraint("section_id", "position"),
         CheckConstraint(in_list("type", ITEM_TYPES), name="type_known"),
-        CheckConstraint(
-            "min_value IS NULL OR max_value IS NULL OR min_value < max_value", name="range_ordered"
-        ),
+        CheckConstraint("min_value IS NULL OR max_value IS NULL OR min_value < max_value", name="range_ordered"),
         CheckConstraint("reverse = false OR type = 'scale'", name="reverse_only_on_scales"),
         CheckConstraint("max_length IS NULL OR max_length > 0", name="max_length_positive"),
     )

@@ -36,9 +36,7 @@ class Briefing(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     study_id: int = Field(foreign_key="study.id", ondelete="CASCADE", index=True)
-    organisation_id: int | None = Field(
-        default=None, foreign_key="organisation.id", ondelete="CASCADE", index=True
-    )
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", ondelete="CASCADE", index=True)
     wave_id: int | None = Field(default=None, foreign_key="wave.id", ondelete="CASCADE")
     language: str = Field(default="nl", max_length=2)
     pdf: bytes = Field(sa_type=LargeBinary)

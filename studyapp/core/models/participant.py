@@ -36,9 +36,7 @@ class Participant(SQLModel, table=True):
     pseudonym: str = Field(max_length=64, unique=True)
     cohort_id: int = Field(foreign_key="cohort.id", ondelete="RESTRICT", index=True)
     status: str = Field(default="active", max_length=20)
-    organisation_id: int | None = Field(
-        default=None, foreign_key="organisation.id", ondelete="SET NULL", index=True
-    )
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", ondelete="SET NULL", index=True)
     enrolled_at: datetime = created_at_field()
 
 

@@ -1,0 +1,87 @@
+"""The researcher's export page: choose cohorts, waves, formats and language; download a zip."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlmodel import col, select
+from wtforms import RadioField, SelectMultipleField, widgets
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
+
+from studyapp.auth import staff_required
+from studyapp.core.models import Cohort, Study, Wave
+from studyapp.database import get_session
+from studyapp.exports.service import FORMATS, ExportScope, export_zip
+
+bp = Blueprint("exports", __name__)
+
+FORMAT_LABELS = {
+    "long_csv": "CSV, long (one row per answer)",
+    "wide_csv": "CSV, wide (one row per participant and wave)",
+    "sav": "SPSS .sav with variable and value labels",
+    "parquet": "Parquet (for R arrow, pandas, DuckDB)",
+    "codebook_json": "Codebook (JSON)",
+    "codebook_html": "Codebook (HTML)",
+}
+
+
+class _Checkboxes(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class ExportForm(FlaskForm):
+    """What to export."""
+
+    cohorts = _Checkboxes("Cohorts", coerce=int)
+    waves = _Checkboxes("Waves", coerce=int)
+    formats = _Checkboxes(
+        "Formats",
+        choices=[SelectChoice(f, FORMAT_LABELS[f]) for f in FORMATS],
+        default=list(FORMATS),
+        validators=[DataRequired("Choose at least one format.")],
+    )
+    language = RadioField(
+        "Labels in", choices=[SelectChoice("en", "English"), SelectChoice("nl", "Nederlands")], default="en"
+    )
+
+
+@bp.route("/studies/<int:study_id>/export", methods=["GET", "POST"])
+@staff_required
+def index(study_id: int):
+    """Choose and download a pseudonymised export (audit-logged)."""
+    session = get_session()
+    study = session.get(Study, study_id)
+    if study is None:
+        abort(404)
+    cohorts = session.exec(select(Cohort).where(Cohort.study_id == study.id).order_by(Cohort.name)).all()
+    names = {c.id: c.name for c in cohorts}
+    waves = session.exec(
+        select(Wave).where(col(Wave.cohort_id).in_(list(names))).order_by(Wave.cohort_id, Wave.position)
+    ).all()
+    form = ExportForm()
+    form.cohorts.choices = [SelectChoice(c.id, c.name) for c in cohorts]
+    form.waves.choices = [SelectChoice(w.id, f"{names[w.cohort_id]} · {w.label}") for w in waves]
+    if form.validate_on_submit():
+        scope = ExportScope(
+            study=study,
+            cohort_ids=form.cohorts.data or [],
+            wave_ids=form.waves.data or [],
+            language=form.language.data or "en",
+        )
+        archive = export_zip(
+            session=session,
+            scope=scope,
+            formats=form.formats.data,
+            user=current_user,
+            ip_address=request.remote_addr or "",
+        )
+        session.commit()
+        return Response(
+            archive,
+            mimetype="application/zip",
+            headers={"Content-Disposition": f"attachment; filename={study.slug}-export.zip"},
+        )
+    return render_template("exports/index.html", study=study, form=form)
