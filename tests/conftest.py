@@ -127,3 +127,50 @@ def artifact_dir(name: str) -> Path:
     path = ARTIFACTS / name
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(scope="session")
+def browser():  # noqa: ANN201
+    """Debian's chromium driven by Playwright (no browser is downloaded)."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: `make test` installs it with apt-get")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def page(request: pytest.FixtureRequest, browser):  # noqa: ANN001, ANN201
+    """A fresh browser page at desktop and at phone width; fails on any console error."""
+    context = browser.new_context(viewport=VIEWPORTS[request.param])
+    page = context.new_page()
+    page.viewport_name = request.param
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    yield page
+    context.close()
+    assert errors == [], f"browser errors: {errors}"
+
+
+def shot(page, name: str) -> None:  # noqa: ANN001
+    """A full-page screenshot in test-artifacts/screenshots/, named by page and viewport."""
+    page.screenshot(path=str(artifact_dir("screenshots") / f"{name}-{page.viewport_name}.png"), full_page=True)

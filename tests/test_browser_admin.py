@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, SQLModel
@@ -14,13 +13,10 @@ from studyapp.app import create_app
 from studyapp.core.db import make_engine
 from studyapp.demo import DEMO_RESEARCHER_EMAIL, DEMO_RESEARCHER_PASSWORD, seed_demo
 from studyapp.settings import load_settings
-from tests.conftest import artifact_dir
+from tests.conftest import shot
 from tests.factories import load_carriere_kompas
 
 pytestmark = pytest.mark.browser
-CHROMIUM = Path("/usr/bin/chromium")
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
-SHOTS = artifact_dir("screenshots")
 
 
 @pytest.fixture(scope="module")
@@ -41,46 +37,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: `make test` installs it with apt-get")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def page(request: pytest.FixtureRequest, browser):
-    context = browser.new_context(viewport=VIEWPORTS[request.param])
-    page = context.new_page()
-    page.viewport_name = request.param
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    yield page
-    context.close()
-    assert errors == [], f"browser errors: {errors}"
-
-
-def _shot(page, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"admin-{name}-{page.viewport_name}.png"), full_page=True)
-
-
 def _log_in(page, base: str) -> None:
     page.goto(f"{base}/login")
     page.get_by_label("E-mail").fill(DEMO_RESEARCHER_EMAIL)
@@ -92,17 +48,17 @@ def _log_in(page, base: str) -> None:
 def test_login_with_wrong_then_right_password(page, live_server: str) -> None:
     page.goto(f"{live_server}/")
     assert page.url.startswith(f"{live_server}/login")
-    _shot(page, "login")
+    shot(page, "admin-login")
     page.get_by_label("E-mail").fill(DEMO_RESEARCHER_EMAIL)
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Log in").click()
     assert page.get_by_text("Unknown e-mail address or wrong password.").is_visible()
-    _shot(page, "login-failed")
+    shot(page, "admin-login-failed")
     page.get_by_label("Password").fill(DEMO_RESEARCHER_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server}/")
     assert page.get_by_role("heading", name="Studies").is_visible()
-    _shot(page, "dashboard")
+    shot(page, "admin-dashboard")
 
 
 def test_researcher_browses_the_demo_study_and_adds_a_wave(page, live_server: str) -> None:
@@ -110,7 +66,7 @@ def test_researcher_browses_the_demo_study_and_adds_a_wave(page, live_server: st
     page.get_by_role("link", name="Bridge the Gap").last.click()
     assert page.get_by_role("heading", name="Final-year students").is_visible()
     assert page.get_by_role("heading", name="Young professionals").is_visible()
-    _shot(page, "study")
+    shot(page, "admin-study")
 
     label = f"T4-{page.viewport_name}"
     page.locator("section.cohort", has_text="Young professionals").get_by_role("link", name="Add wave").click()
@@ -125,7 +81,7 @@ def test_researcher_browses_the_demo_study_and_adds_a_wave(page, live_server: st
     page.get_by_role("button", name="Add wave").click()
     assert page.get_by_text("Every reminder must fall before the wave closes.").is_visible()
     assert page.get_by_label("Days after", exact=True).input_value() == "182", "what was typed is kept"
-    _shot(page, "wave-form-error")
+    shot(page, "admin-wave-form-error")
 
     page.get_by_label("Reminder days").fill("7")
     page.get_by_role("button", name="Add wave").click()
@@ -133,4 +89,4 @@ def test_researcher_browses_the_demo_study_and_adds_a_wave(page, live_server: st
     assert page.get_by_text(
         "182 days after the previous wave opens, open 14 days; reminders on day 7"
     ).first.is_visible()
-    _shot(page, "study-after-add")
+    shot(page, "admin-study-after-add")

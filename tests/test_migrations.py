@@ -56,3 +56,22 @@ def test_cli_upgrade_and_current(database: Database, settings) -> None:
     result = runner.invoke(args=["db", "downgrade", "base"])
     assert result.exit_code == 0 and "base" in result.output
     assert _tables(database) == set()
+
+
+def test_upgrade_keeps_existing_rows(database: Database) -> None:
+    """Revision 0002 adds not-null cohort columns: rows made under 0001 get their defaults."""
+    from sqlalchemy import text
+
+    migrate.upgrade(database.engine, "0001")
+    with database.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO study (slug, name, description, timezone, created_at) "
+            "VALUES ('s', 'S', '', 'UTC', '2026-01-01 00:00:00')"))
+        connection.execute(text(
+            "INSERT INTO cohort (study_id, name, description, created_at) "
+            "VALUES ((SELECT id FROM study), 'C', '', '2026-01-01 00:00:00')"))
+    migrate.upgrade(database.engine)
+    with database.engine.connect() as connection:
+        row = connection.execute(text("SELECT linkage, signup_open, signup_code FROM cohort")).one()
+    assert (row[0], bool(row[1]), row[2]) == ("contact", False, None)
+    assert _differences(database) == []

@@ -155,7 +155,8 @@ def import_confirm(study_id: int, token: str):
     session.delete(upload)
     session.commit()
     flash(
-        f"Imported {summary.enrolled} new participants; {summary.unchanged} were already enrolled"
+        f"Imported {summary.enrolled} new participant{'' if summary.enrolled == 1 else 's'}; "
+        f"{summary.unchanged} {'was' if summary.unchanged == 1 else 'were'} already enrolled"
         + (f"; {summary.identities_added} linked to data imported earlier" if summary.identities_added else "")
         + ".",
         "success",

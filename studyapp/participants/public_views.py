@@ -115,7 +115,7 @@ def change_email(token: str):
         confirm_form=ConfirmForm(),
         email_error=error,
         done=None,
-    ), 400
+    )
 
 
 _ACTIONS = {"stop": consent.stop_mail, "withdraw": consent.withdraw, "erase": consent.erase}
