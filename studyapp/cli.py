@@ -145,6 +145,18 @@ def participants_import(file: Path, study_slug: str, dry_run: bool) -> None:
     click.echo(f"Enrolled {summary.enrolled}.")
 
 
+@participants_group.command("rotate-key")
+@with_appcontext
+def participants_rotate_key() -> None:
+    """Re-encrypt all identities with the first IDENTITY_KEY (put the new key first, keep the old after it)."""
+    from studyapp.database import privacy_of
+    from studyapp.participants.identities import rotate_identity_key
+
+    with session_scope(engine_of(current_app)) as session:
+        count = rotate_identity_key(session=session, privacy=privacy_of())
+    click.echo(f"Re-encrypted {count} identities; the old key can be removed from IDENTITY_KEY now.")
+
+
 @participants_group.command("leave")
 @click.argument("pseudonym")
 @click.option("--how", type=click.Choice(["stop-mail", "withdraw", "erase"]), required=True)

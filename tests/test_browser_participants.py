@@ -38,7 +38,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         session.commit()
         wave = session.exec(select(Wave).where(Wave.cohort_id == students.id, Wave.position == 1)).one()
         for n in range(1, 7):
-            person = enrol(session, students, f"person{n}@student.ut.nl", name=f"Person {n}", language="nl" if n % 2 else "en")
+            person = enrol(
+                session, students, f"person{n}@student.ut.nl", name=f"Person {n}", language="nl" if n % 2 else "en"
+            )
             tokens[n] = invite_with_token(session, person, wave)[1]
         study_id = session.exec(select(Study)).one().id
     app = create_app({"ENGINE": engine}, settings=load_settings({}, scheduler_enabled=False))

@@ -64,12 +64,18 @@ def test_upgrade_keeps_existing_rows(database: Database) -> None:
 
     migrate.upgrade(database.engine, "0001")
     with database.engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO study (slug, name, description, timezone, created_at) "
-            "VALUES ('s', 'S', '', 'UTC', '2026-01-01 00:00:00')"))
-        connection.execute(text(
-            "INSERT INTO cohort (study_id, name, description, created_at) "
-            "VALUES ((SELECT id FROM study), 'C', '', '2026-01-01 00:00:00')"))
+        connection.execute(
+            text(
+                "INSERT INTO study (slug, name, description, timezone, created_at) "
+                "VALUES ('s', 'S', '', 'UTC', '2026-01-01 00:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO cohort (study_id, name, description, created_at) "
+                "VALUES ((SELECT id FROM study), 'C', '', '2026-01-01 00:00:00')"
+            )
+        )
     migrate.upgrade(database.engine)
     with database.engine.connect() as connection:
         row = connection.execute(text("SELECT linkage, signup_open, signup_code FROM cohort")).one()

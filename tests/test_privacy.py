@@ -77,3 +77,21 @@ def test_identities_are_stored_encrypted_and_apart(session: Session) -> None:
     privacy = privacy_for_tests()
     assert privacy.decrypt(identity.email_encrypted) == "Ana.Jansen@student.ut.nl"
     assert identity.email_hash == privacy.email_hash("ana.jansen@student.ut.nl")
+
+
+def test_cli_rotates_the_identity_key(engine, session: Session) -> None:  # noqa: ANN001
+    from studyapp.app import create_app
+
+    cohort = make_cohort(session, make_study(session))
+    enrol(session, cohort, "ana@example.org", name="Ana")
+    from studyapp.settings import DEV_IDENTITY_KEY
+
+    settings = load_settings({"IDENTITY_KEY": f"{KEY_B},{DEV_IDENTITY_KEY}"}, scheduler_enabled=False)
+    app = create_app({"TESTING": True, "ENGINE": engine}, settings=settings)
+    result = app.test_cli_runner().invoke(args=["participants", "rotate-key"])
+    assert result.exit_code == 0 and "Re-encrypted 1 identities" in result.output
+    identity = session.exec(select(Identity)).one()
+    session.refresh(identity)
+    only_new = Privacy(pseudonym_key="unused", identity_keys=KEY_B)
+    assert only_new.decrypt(identity.email_encrypted) == "ana@example.org"
+    assert only_new.decrypt(identity.name_encrypted) == "Ana"

@@ -139,3 +139,15 @@ def set_language(*, session: Session, participant: Participant, language: str) -
     if identity is not None:
         identity.language = language
         session.add(identity)
+
+
+def rotate_identity_key(*, session: Session, privacy: Privacy) -> int:
+    """Re-encrypt every stored identity under the newest ``IDENTITY_KEY``; returns how many rows."""
+    count = 0
+    for identity in session.exec(select(Identity)):
+        identity.email_encrypted = privacy.rotate(identity.email_encrypted)
+        identity.name_encrypted = privacy.rotate(identity.name_encrypted)
+        session.add(identity)
+        count += 1
+    audit.record(session=session, action="identity.key_rotated", actor="cli", detail={"identities": count})
+    return count
