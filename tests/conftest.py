@@ -134,7 +134,7 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, 
 
 
 @pytest.fixture(scope="session")
-def browser():  # noqa: ANN201
+def browser():
     """Debian's chromium driven by Playwright (no browser is downloaded)."""
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is missing: `make test` installs it with apt-get")
@@ -158,7 +158,7 @@ def browser():  # noqa: ANN201
 
 
 @pytest.fixture(params=list(VIEWPORTS))
-def page(request: pytest.FixtureRequest, browser):  # noqa: ANN001, ANN201
+def page(request: pytest.FixtureRequest, browser):
     """A fresh browser page at desktop and at phone width; fails on any console error."""
     context = browser.new_context(viewport=VIEWPORTS[request.param])
     page = context.new_page()
@@ -171,6 +171,6 @@ def page(request: pytest.FixtureRequest, browser):  # noqa: ANN001, ANN201
     assert errors == [], f"browser errors: {errors}"
 
 
-def shot(page, name: str) -> None:  # noqa: ANN001
+def shot(page, name: str) -> None:
     """A full-page screenshot in test-artifacts/screenshots/, named by page and viewport."""
     page.screenshot(path=str(artifact_dir("screenshots") / f"{name}-{page.viewport_name}.png"), full_page=True)

@@ -51,7 +51,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     engine.dispose()
 
 
-def test_signup_page(page, site: dict) -> None:  # noqa: ANN001
+def test_signup_page(page, site: dict) -> None:
     page.goto(f"{site['base']}/join/demo-signup?lang=en")
     shot(page, "participant-signup")
     page.get_by_label("E-mail address").fill(f"new-{page.viewport_name}@example.org")
@@ -64,7 +64,7 @@ def test_signup_page(page, site: dict) -> None:  # noqa: ANN001
     assert page.get_by_role("heading", name="You have signed up").is_visible()
 
 
-def test_privacy_page_and_withdrawal(page, site: dict) -> None:  # noqa: ANN001
+def test_privacy_page_and_withdrawal(page, site: dict) -> None:
     token = site["tokens"][1 if page.viewport_name == "desktop" else 3]
     page.goto(f"{site['base']}/p/{token}/privacy")
     assert page.get_by_role("heading", name="Jouw deelname en gegevens").is_visible()
@@ -81,7 +81,7 @@ def test_privacy_page_and_withdrawal(page, site: dict) -> None:  # noqa: ANN001
     shot(page, "participant-after-withdrawal")
 
 
-def test_keyboard_only_erasure(page, site: dict) -> None:  # noqa: ANN001
+def test_keyboard_only_erasure(page, site: dict) -> None:
     token = site["tokens"][2 if page.viewport_name == "desktop" else 4]
     page.goto(f"{site['base']}/p/{token}/erase")
     page.keyboard.press("Tab")  # skip link
@@ -97,7 +97,7 @@ def test_keyboard_only_erasure(page, site: dict) -> None:  # noqa: ANN001
     assert erased
 
 
-def test_researcher_participant_pages(page, site: dict, tmp_path: Path) -> None:  # noqa: ANN001
+def test_researcher_participant_pages(page, site: dict, tmp_path: Path) -> None:
     base = site["base"]
     page.goto(f"{base}/login")
     page.get_by_label("E-mail").fill(DEMO_RESEARCHER_EMAIL)

@@ -79,7 +79,7 @@ def test_identities_are_stored_encrypted_and_apart(session: Session) -> None:
     assert identity.email_hash == privacy.email_hash("ana.jansen@student.ut.nl")
 
 
-def test_cli_rotates_the_identity_key(engine, session: Session) -> None:  # noqa: ANN001
+def test_cli_rotates_the_identity_key(engine, session: Session) -> None:
     from studyapp.app import create_app
 
     cohort = make_cohort(session, make_study(session))
