@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     from studyapp.accounts import views as account_views
     from studyapp.auditlog import views as audit_views
     from studyapp.exports import views as export_views
+    from studyapp.fieldwork import views as fieldwork_views
     from studyapp.participants import admin_views as participant_admin_views
     from studyapp.participants import public_views as participant_public_views
     from studyapp.studies import views as study_views
@@ -49,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         participant_public_views.bp,
         audit_views.bp,
         export_views.bp,
+        fieldwork_views.bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)

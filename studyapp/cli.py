@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import click
@@ -42,6 +43,78 @@ demo_group = click.Group("demo", help="The demo study for trying the framework."
 participants_group = click.Group("participants", help="Enrolment, withdrawal and erasure.")
 responses_group = click.Group("responses", help="Answers collected outside the framework.")
 linkage_group = click.Group("linkage", help="Linking anonymous waves by self-generated codes.")
+fieldwork_group = click.Group("fieldwork", help="Planning and sending invitations and reminders.")
+
+
+def _parse_time(value: str | None):
+    from datetime import datetime
+
+    from studyapp.core.types import utcnow
+
+    if not value:
+        return utcnow()
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@fieldwork_group.command("tick")
+@click.option("--at", "at", default=None, help="Act as if it were this time (ISO 8601; default now).")
+@with_appcontext
+def fieldwork_tick(at: str | None) -> None:
+    """Plan what is due and send it, once (what the scheduler does every interval)."""
+    from studyapp.scheduler import process_name, tick
+
+    tick(
+        engine_of(current_app),
+        name=process_name(),
+        now=_parse_time(at),
+        settings=current_app.config["STUDYAPP_SETTINGS"],
+    )
+    click.echo("Tick done.")
+
+
+@fieldwork_group.command("dispatch")
+@click.option(
+    "--claim-timeout",
+    default=300,
+    show_default=True,
+    type=int,
+    help="Seconds after which another dispatcher's unfinished claim is taken over.",
+)
+@click.option("--max", "max_messages", default=None, type=int, help="Stop after this many messages.")
+@with_appcontext
+def fieldwork_dispatch(claim_timeout: int, max_messages: int | None) -> None:
+    """Send what is in the outbox now (without planning)."""
+    from datetime import timedelta
+
+    from studyapp.core.types import utcnow
+    from studyapp.database import privacy_of
+    from studyapp.scheduler import process_name
+    from waves.dispatcher import DispatchConfig, dispatch
+    from waves.transport import transport_from_settings
+
+    settings = current_app.config["STUDYAPP_SETTINGS"]
+    engine = engine_of(current_app)
+    transport = transport_from_settings(settings, engine)
+    config = DispatchConfig(
+        base_url=settings.base_url, sender=settings.mail_from, claim_timeout=timedelta(seconds=claim_timeout)
+    )
+    try:
+        report = dispatch(
+            engine=engine,
+            privacy=privacy_of(),
+            transport=transport,
+            config=config,
+            worker=process_name(),
+            now=utcnow,
+            max_messages=max_messages,
+        )
+    finally:
+        transport.close()
+    click.echo(
+        f"sent {report.sent}, retried {report.retried}, failed {report.failed}, "
+        f"cancelled {report.cancelled}. {report.stopped_early}".strip()
+    )
 
 
 @linkage_group.command("run")
@@ -307,7 +380,9 @@ def scheduler_command() -> None:
     if not migrate.is_up_to_date(engine):
         raise click.ClickException("The database schema is not up to date: run `studyapp db upgrade` first.")
     click.echo(f"Scheduler running, tick every {settings.scheduler_interval_seconds} s. Ctrl-C stops it.")
-    scheduler = build_scheduler(engine, interval_seconds=settings.scheduler_interval_seconds, blocking=True)
+    scheduler = build_scheduler(
+        engine, interval_seconds=settings.scheduler_interval_seconds, settings=settings, blocking=True
+    )
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
 
@@ -431,22 +506,7 @@ def export_command(
         click.echo(str(path))
 
 
-def init_app(app: Flask) -> None:
-    """Make the command groups available as `flask ...` too."""
-    for group in (
-        db_group,
-        users_group,
-        instruments_group,
-        demo_group,
-        participants_group,
-        responses_group,
-        linkage_group,
-    ):
-        app.cli.add_command(group)
-    app.cli.add_command(export_command)
-
-
-for _group in (
+COMMAND_GROUPS = (
     db_group,
     users_group,
     instruments_group,
@@ -454,7 +514,18 @@ for _group in (
     participants_group,
     responses_group,
     linkage_group,
-):
+    fieldwork_group,
+)
+
+
+def init_app(app: Flask) -> None:
+    """Make the command groups available as `flask ...` too."""
+    for group in COMMAND_GROUPS:
+        app.cli.add_command(group)
+    app.cli.add_command(export_command)
+
+
+for _group in COMMAND_GROUPS:
     main.add_command(_group)
 
 

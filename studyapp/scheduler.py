@@ -43,9 +43,12 @@ def process_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def tick(engine: Engine, *, name: str, now: datetime | None = None) -> None:
-    """One scheduler tick: record that this process is alive."""
+def tick(engine: Engine, *, name: str, now: datetime | None = None, settings=None) -> None:
+    """One scheduler tick: plan and send due invitations and reminders, and record a heartbeat."""
     now = now or utcnow()
+    error = ""
+    if settings is not None:
+        error = _fieldwork(engine, name, now, settings)
     with session_scope(engine) as session:
         beat = session.get(SchedulerHeartbeat, name)
         if beat is None:
@@ -53,8 +56,34 @@ def tick(engine: Engine, *, name: str, now: datetime | None = None) -> None:
             beat = SchedulerHeartbeat(name=name, hostname=host, pid=int(pid) if pid.isdigit() else 0)
         beat.last_tick_at = now
         beat.ticks += 1
-        beat.last_error = ""
+        beat.last_error = error
         session.add(beat)
+
+
+def _fieldwork(engine: Engine, name: str, now: datetime, settings) -> str:
+    from studyapp.core.privacy import Privacy
+    from waves.dispatcher import DispatchConfig
+    from waves.tick import run_tick
+    from waves.transport import transport_from_settings
+
+    privacy = Privacy(pseudonym_key=settings.pseudonym_key, identity_keys=settings.identity_key)
+    transport = transport_from_settings(settings, engine)
+    config = DispatchConfig(base_url=settings.base_url, sender=settings.mail_from)
+    try:
+        report = run_tick(engine=engine, privacy=privacy, transport=transport, config=config, now=now, worker=name)
+    except Exception as exc:  # recorded on the heartbeat and logged; the next tick tries again
+        log.exception("Fieldwork tick failed")
+        return f"{type(exc).__name__}: {exc}"[:500]
+    finally:
+        transport.close()
+    if report.plan.invitations or report.plan.reminders or report.dispatch.sent:
+        log.info(
+            "Planned %d invitations and %d reminders; sent %d",
+            report.plan.invitations,
+            report.plan.reminders,
+            report.dispatch.sent,
+        )
+    return report.dispatch.stopped_early
 
 
 def scheduler_status(
@@ -80,21 +109,21 @@ def scheduler_status(
     ]
 
 
-def _safe_tick(engine: Engine, name: str) -> None:
+def _safe_tick(engine: Engine, name: str, settings) -> None:
     try:
-        tick(engine, name=name)
+        tick(engine, name=name, settings=settings)
     except Exception:  # a failed tick must not kill the scheduler; the next one tries again
         log.exception("Scheduler tick failed")
 
 
-def build_scheduler(engine: Engine, *, interval_seconds: int, blocking: bool = False) -> BaseScheduler:
+def build_scheduler(engine: Engine, *, interval_seconds: int, settings=None, blocking: bool = False) -> BaseScheduler:
     """A scheduler with the tick job; the first tick runs at once."""
     scheduler: BaseScheduler = BlockingScheduler() if blocking else BackgroundScheduler(daemon=True)
     scheduler.add_job(
         _safe_tick,
         "interval",
         seconds=interval_seconds,
-        args=[engine, process_name()],
+        args=[engine, process_name(), settings],
         id="tick",
         max_instances=1,
         coalesce=True,
@@ -110,7 +139,7 @@ def start_in_process(app: Flask) -> BaseScheduler | None:
         return None
     from studyapp.database import engine_of
 
-    scheduler = build_scheduler(engine_of(app), interval_seconds=settings.scheduler_interval_seconds)
+    scheduler = build_scheduler(engine_of(app), interval_seconds=settings.scheduler_interval_seconds, settings=settings)
     scheduler.start()
     app.extensions[_EXTENSION_KEY] = scheduler
     return scheduler

@@ -174,3 +174,69 @@ def page(request: pytest.FixtureRequest, browser):
 def shot(page, name: str) -> None:
     """A full-page screenshot in test-artifacts/screenshots/, named by page and viewport."""
     page.screenshot(path=str(artifact_dir("screenshots") / f"{name}-{page.viewport_name}.png"), full_page=True)
+
+
+class RecordingHandler:
+    """An aiosmtpd handler that keeps every message and can refuse on demand."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.lock = threading.Lock()
+        self.raw: list = []  # (simulated time, bytes as received)
+        self._parsed: list = []
+        self.temporary_failures = 0
+        self.temporary_code = "451 4.3.0 Please try again later"
+        self.rejected: set[str] = set()
+        self.now = None  # a callable giving the simulated time of arrival
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address.lower() in self.rejected:
+            return "550 5.1.1 Mailbox does not exist"
+        with self.lock:
+            if self.temporary_failures > 0:
+                self.temporary_failures -= 1
+                return self.temporary_code
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        with self.lock:
+            self.raw.append((self.now() if self.now else None, envelope.original_content or envelope.content))
+        return "250 Message accepted for delivery"
+
+    @property
+    def messages(self) -> list:
+        """(simulated time, parsed message) for everything that arrived; parsed when asked for."""
+        from email import message_from_bytes, policy
+
+        with self.lock:
+            raw = list(self.raw)
+        while len(self._parsed) < len(raw):
+            moment, content = raw[len(self._parsed)]
+            self._parsed.append((moment, message_from_bytes(content, policy=policy.default)))
+        return list(self._parsed)
+
+    def by_message_id(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for _, message in self.messages:
+            counts[message["Message-ID"]] = counts.get(message["Message-ID"], 0) + 1
+        return counts
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free local port; ``.handler`` holds what arrived."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    controller.handler_obj = handler
+    yield controller
+    controller.stop()

@@ -7,7 +7,7 @@ import secrets
 
 from sqlmodel import Session, select
 
-from studyapp.core.models import Invitation
+from studyapp.core.models import Invitation, InvitationToken
 
 TOKEN_BYTES = 24  # 192 bits of randomness
 
@@ -24,10 +24,9 @@ def token_hash(token: str) -> str:
 
 
 def issue_token(*, session: Session, invitation: Invitation) -> str:
-    """Give an invitation a new personal-link token (replacing any earlier one) and return it."""
+    """Give an invitation one more personal-link token (earlier ones keep working) and return it."""
     token, digest = new_token()
-    invitation.token_hash = digest
-    session.add(invitation)
+    session.add(InvitationToken(invitation_id=invitation.id, token_hash=digest))  # type: ignore[arg-type]
     return token
 
 
@@ -35,4 +34,8 @@ def invitation_for_token(*, session: Session, token: str) -> Invitation | None:
     """The invitation a personal-link token belongs to, or ``None``."""
     if not token or len(token) > 128:
         return None
-    return session.exec(select(Invitation).where(Invitation.token_hash == token_hash(token))).first()
+    return session.exec(
+        select(Invitation)
+        .join(InvitationToken, InvitationToken.invitation_id == Invitation.id)  # type: ignore[arg-type]
+        .where(InvitationToken.token_hash == token_hash(token))
+    ).first()

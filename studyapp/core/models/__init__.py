@@ -2,7 +2,15 @@
 
 from studyapp.core.models.accounts import ROLES, User
 from studyapp.core.models.audit import AuditEvent
-from studyapp.core.models.fieldwork import Invitation, OutboxMessage, SchedulerHeartbeat
+from studyapp.core.models.fieldwork import (
+    MESSAGE_KINDS,
+    Invitation,
+    InvitationToken,
+    MailboxMessage,
+    MessageTemplate,
+    OutboxMessage,
+    SchedulerHeartbeat,
+)
 from studyapp.core.models.instrument import Facet, Instrument, InstrumentSection, Item
 from studyapp.core.models.organisation import SECTORS, Briefing, Organisation
 from studyapp.core.models.participant import PARTICIPANT_STATUSES, ConsentEvent, Identity, Participant
@@ -12,6 +20,7 @@ from studyapp.core.models.uploads import LinkageCode, PendingUpload
 
 __all__ = [
     "LINKAGE_MODES",
+    "MESSAGE_KINDS",
     "PARTICIPANT_STATUSES",
     "ROLES",
     "SECTORS",
@@ -26,8 +35,11 @@ __all__ = [
     "Instrument",
     "InstrumentSection",
     "Invitation",
+    "InvitationToken",
     "Item",
     "LinkageCode",
+    "MailboxMessage",
+    "MessageTemplate",
     "Organisation",
     "OutboxMessage",
     "Participant",

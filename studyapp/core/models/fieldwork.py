@@ -9,14 +9,14 @@ from studyapp.core.models._common import LANGUAGES, created_at_field, in_list, t
 
 INVITATION_STATES = ("planned", "sent", "opened", "started", "completed", "failed", "expired")
 OUTBOX_KINDS = ("invitation", "reminder", "test", "notification", "account")
-OUTBOX_STATUSES = ("pending", "sent", "failed")
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 
 
 class Invitation(SQLModel, table=True):
     """A participant's place in one wave: one per participant and wave.
 
-    Only a hash of the personal link's token is stored. Participants and waves with invitations
-    cannot be deleted (RESTRICT).
+    Personal-link tokens live in :class:`InvitationToken` (hashes only). Participants and waves with
+    invitations cannot be deleted (RESTRICT).
     """
 
     __tablename__ = "invitation"
@@ -28,7 +28,6 @@ class Invitation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     participant_id: int = Field(foreign_key="participant.id", ondelete="RESTRICT", index=True)
     wave_id: int = Field(foreign_key="wave.id", ondelete="RESTRICT", index=True)
-    token_hash: str | None = Field(default=None, max_length=64, unique=True)
     state: str = Field(default="planned", max_length=20)
     opens_at: datetime | None = timestamp_field()
     closes_at: datetime | None = timestamp_field()
@@ -67,6 +66,9 @@ class OutboxMessage(SQLModel, table=True):
     not_before: datetime = created_at_field()
     last_error: str = Field(default="")
     message_id: str | None = Field(default=None, max_length=255)
+    # A dispatcher claims a row before sending; a claim older than the timeout is taken over.
+    claimed_by: str = Field(default="", max_length=200)
+    claimed_at: datetime | None = timestamp_field()
     created_at: datetime = created_at_field()
     sent_at: datetime | None = timestamp_field()
 
@@ -83,3 +85,53 @@ class SchedulerHeartbeat(SQLModel, table=True):
     last_tick_at: datetime | None = timestamp_field()
     ticks: int = Field(default=0)
     last_error: str = Field(default="")
+
+
+class InvitationToken(SQLModel, table=True):
+    """The hash of one personal link sent for an invitation; every link sent keeps working.
+
+    A new token is made for each message, so a message repeated after a crash carries a working link
+    too. Deleted with the invitation (CASCADE).
+    """
+
+    __tablename__ = "invitation_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    invitation_id: int = Field(foreign_key="invitation.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = created_at_field()
+
+
+MESSAGE_KINDS = ("invitation", "reminder")
+
+
+class MessageTemplate(SQLModel, table=True):
+    """A study's own wording of invitations or reminders in one language (else the built-in text)."""
+
+    __tablename__ = "message_template"
+    __table_args__ = (
+        UniqueConstraint("study_id", "kind", "language"),
+        CheckConstraint(in_list("kind", MESSAGE_KINDS), name="kind_known"),
+        CheckConstraint(in_list("language", LANGUAGES), name="language_known"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", ondelete="CASCADE", index=True)
+    kind: str = Field(max_length=20)
+    language: str = Field(max_length=2)
+    subject: str = Field(max_length=200)
+    body: str
+    updated_at: datetime = created_at_field()
+
+
+class MailboxMessage(SQLModel, table=True):
+    """A message 'sent' to the built-in mailbox when no SMTP server is configured (local use)."""
+
+    __tablename__ = "mailbox_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(max_length=255, index=True)
+    recipient: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    raw: str
+    created_at: datetime = created_at_field()

@@ -1,0 +1,198 @@
+"""Fieldwork pages (thin: each calls a service in waves/)."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlmodel import col, select
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from studyapp.auth import staff_required
+from studyapp.core.errors import NotAllowed, ValidationFailed
+from studyapp.core.models import Invitation, MailboxMessage, Study, Wave
+from studyapp.core.types import utcnow
+from studyapp.database import get_session
+from waves import operations
+from waves.messages import PLACEHOLDERS, template_for
+from waves.stats import curve_points, wave_stats
+
+bp = Blueprint("fieldwork", __name__)
+
+
+class _Confirm(FlaskForm):
+    pass
+
+
+class TemplateForm(FlaskForm):
+    """The subject and text of a message."""
+
+    subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField("Text", validators=[DataRequired(), Length(max=10000)])
+
+
+def _study(study_id: int) -> Study:
+    study = get_session().get(Study, study_id)
+    if study is None:
+        abort(404)
+    return study
+
+
+@bp.route("/studies/<int:study_id>/fieldwork")
+@staff_required
+def dashboard(study_id: int):
+    """Where every wave stands, live."""
+    study = _study(study_id)
+    stats = wave_stats(session=get_session(), study=study, now=utcnow())
+    settings = current_app.config["STUDYAPP_SETTINGS"]
+    return render_template(
+        "fieldwork/dashboard.html",
+        study=study,
+        stats=stats,
+        form=_Confirm(),
+        curve_points=curve_points,
+        mailbox=not settings.smtp_host,
+    )
+
+
+@bp.route("/waves/<int:wave_id>/<any('pause','resume'):action>", methods=["POST"])
+@staff_required
+def pause(wave_id: int, action: str):
+    """Pause or resume a wave."""
+    session = get_session()
+    wave = session.get(Wave, wave_id)
+    if wave is None or not _Confirm().validate_on_submit():
+        abort(404 if wave is None else 400)
+    operations.set_paused(session=session, wave=wave, paused=action == "pause", user=current_user)
+    session.commit()
+    flash(f"Wave {wave.label} {'paused' if action == 'pause' else 'resumed'}.", "success")
+    return redirect(request.referrer or url_for("studies.dashboard"))
+
+
+@bp.route("/studies/<int:study_id>/test-message", methods=["POST"])
+@staff_required
+def test_message(study_id: int):
+    """Queue a test message to the researcher's own address."""
+    study = _study(study_id)
+    if not _Confirm().validate_on_submit():
+        abort(400)
+    try:
+        operations.send_test_message(
+            session=get_session(),
+            study=study,
+            user=current_user,
+            kind=request.form.get("kind", ""),
+            language=request.form.get("language", ""),
+        )
+    except ValidationFailed as error:
+        flash(" ".join(error.errors.values()), "error")
+    else:
+        get_session().commit()
+        flash(f"A test message to {current_user.email} goes out with the next scheduler tick.", "success")
+    return redirect(url_for(".dashboard", study_id=study.id))
+
+
+@bp.route("/invitations/<int:invitation_id>/resend", methods=["POST"])
+@staff_required
+def resend(invitation_id: int):
+    """Send one participant their invitation again."""
+    session = get_session()
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or not _Confirm().validate_on_submit():
+        abort(404 if invitation is None else 400)
+    try:
+        operations.resend_invitation(session=session, invitation=invitation, user=current_user)
+    except NotAllowed as error:
+        session.rollback()
+        flash(str(error), "error")
+    else:
+        session.commit()
+        flash("The invitation goes out again with the next scheduler tick.", "success")
+    return redirect(url_for("participants.detail", participant_id=invitation.participant_id))
+
+
+@bp.route(
+    "/studies/<int:study_id>/messages/<any('invitation','reminder'):kind>/<any('nl','en'):language>",
+    methods=["GET", "POST"],
+)
+@staff_required
+def edit_template(study_id: int, kind: str, language: str):
+    """Edit an invitation or reminder text, with a preview; 'preview' shows it without saving."""
+    study = _study(study_id)
+    session = get_session()
+    subject, body = template_for(session=session, study_id=study.id, kind=kind, language=language)
+    form = TemplateForm(data={"subject": subject, "body": body} if request.method == "GET" else None)
+    base_url = current_app.config["STUDYAPP_SETTINGS"].base_url
+    shown = None
+    if form.validate_on_submit():
+        if request.form.get("action") == "save":
+            try:
+                operations.save_template(
+                    session=session,
+                    study=study,
+                    kind=kind,
+                    language=language,
+                    subject=form.subject.data or "",
+                    body=form.body.data or "",
+                    user=current_user,
+                )
+            except ValidationFailed as error:
+                session.rollback()
+                for name, message in error.errors.items():
+                    getattr(form, name).errors = [message]
+            else:
+                session.commit()
+                flash("Saved. Messages not sent yet use the new text.", "success")
+                return redirect(url_for(".edit_template", study_id=study.id, kind=kind, language=language))
+    try:
+        shown = operations.preview(
+            session=session,
+            study=study,
+            kind=kind,
+            language=language,
+            subject=form.subject.data,
+            body=form.body.data,
+            base_url=base_url,
+        )
+    except (KeyError, ValueError, IndexError):
+        form.body.errors = [*form.body.errors, "The preview failed: check the placeholders."]
+    return render_template(
+        "fieldwork/template.html",
+        study=study,
+        form=form,
+        kind=kind,
+        language=language,
+        preview=shown,
+        placeholders=PLACEHOLDERS,
+    )
+
+
+@bp.route("/mailbox")
+@staff_required
+def mailbox():
+    """The built-in mailbox (messages 'sent' while no SMTP server is configured)."""
+    messages = get_session().exec(select(MailboxMessage).order_by(col(MailboxMessage.id).desc()).limit(500)).all()
+    return render_template("fieldwork/mailbox.html", messages=messages)
+
+
+@bp.route("/mailbox/<int:message_id>")
+@staff_required
+def mailbox_message(message_id: int):
+    """One message of the built-in mailbox: headers, text and rendered HTML."""
+    stored = get_session().get(MailboxMessage, message_id)
+    if stored is None:
+        abort(404)
+    parsed = email.message_from_string(stored.raw, policy=policy.default)
+    text = parsed.get_body(preferencelist=("plain",))
+    html = parsed.get_body(preferencelist=("html",))
+    return render_template(
+        "fieldwork/mailbox_message.html",
+        stored=stored,
+        headers=list(parsed.items()),
+        text=text.get_content() if text else "",
+        html=html.get_content() if html else "",
+    )

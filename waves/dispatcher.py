@@ -1,0 +1,356 @@
+"""The dispatcher: sends outbox rows and marks them sent, one commit per message.
+
+A row is claimed (status ``sending``) before it is sent, so two dispatchers never send the same row; a
+claim older than the timeout is taken over, so a crashed dispatcher's rows go out later. A dispatcher
+killed between handing a message to the server and recording it repeats that one message, with the
+same Message-ID (derived from the outbox key) and a fresh, also working, personal link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import Message
+
+from sqlalchemy import or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from studyapp.core.models import (
+    Answer,
+    Cohort,
+    Identity,
+    Invitation,
+    Item,
+    OutboxMessage,
+    Participant,
+    Response,
+    Study,
+    User,
+    Wave,
+)
+from studyapp.core.privacy import Privacy
+from studyapp.participants.links import issue_token
+from waves.messages import GREETING, build_email, local_date, message_id_for, render, template_for
+from waves.transport import PermanentFailure, TemporaryFailure, Transport
+
+MAX_ATTEMPTS = 8
+BATCH = 50
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+INVITATIONS = Invitation.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    """Where links point and who sends."""
+
+    base_url: str
+    sender: str
+    claim_timeout: timedelta = timedelta(minutes=5)
+    batch: int = BATCH
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatch run did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    stopped_early: str = ""
+    message_ids: list[str] = field(default_factory=list)
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait before retrying after ``attempts`` temporary failures (1, 2, 4 ... minutes, max 6 h)."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+
+
+def _claimable(now: datetime, config: DispatchConfig):
+    stale = now - config.claim_timeout
+    return or_(
+        (col(OutboxMessage.status) == "pending") & (col(OutboxMessage.not_before) <= now),
+        (col(OutboxMessage.status) == "sending") & (col(OutboxMessage.claimed_at) < stale),
+    )
+
+
+def _claim(session: Session, worker: str, now: datetime, config: DispatchConfig) -> list[OutboxMessage]:
+    """Claim up to a batch of due rows for ``worker``.
+
+    PostgreSQL skips rows another dispatcher has locked; on SQLite the conditional update runs after any
+    other writer has committed, so a row claimed meanwhile is not claimed twice.
+    """
+    candidates = list(
+        session.exec(
+            select(OutboxMessage.id)
+            .outerjoin(Invitation, col(Invitation.id) == OutboxMessage.invitation_id)
+            .outerjoin(Wave, col(Wave.id) == Invitation.wave_id)
+            .where(_claimable(now, config), or_(col(Wave.paused).is_(None), col(Wave.paused).is_(False)))
+            .order_by(col(OutboxMessage.not_before), col(OutboxMessage.id))
+            .limit(config.batch)
+            .with_for_update(skip_locked=True, of=OutboxMessage)
+        )
+    )
+    if not candidates:
+        return []
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(candidates), _claimable(now, config))
+        .values(status="sending", claimed_by=worker, claimed_at=now)
+    )
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(
+                col(OutboxMessage.id).in_(candidates),
+                OutboxMessage.claimed_by == worker,
+                OutboxMessage.status == "sending",
+            )
+            .order_by(col(OutboxMessage.id))
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+@dataclass
+class _Prepared:
+    row_id: int
+    email: Message | None
+    cancel_reason: str = ""
+    attempts: int = 0
+    invitation_id: int | None = None
+
+
+class _Composer:
+    """Builds the e-mails of a batch of outbox rows with a handful of queries; caches study data."""
+
+    def __init__(self, session: Session, privacy: Privacy, config: DispatchConfig, now: datetime) -> None:
+        self.session, self.privacy, self.config, self.now = session, privacy, config, now
+        self._waves: dict[int, tuple[Wave, Study]] = {}
+        self._templates: dict[tuple[int, str, str], tuple[str, str]] = {}
+
+    def _wave(self, wave_id: int) -> tuple[Wave, Study]:
+        if wave_id not in self._waves:
+            wave, study = self.session.exec(
+                select(Wave, Study)
+                .join(Cohort, col(Cohort.id) == Wave.cohort_id)
+                .join(Study, col(Study.id) == Cohort.study_id)
+                .where(Wave.id == wave_id)
+            ).one()
+            self._waves[wave_id] = (wave, study)
+        return self._waves[wave_id]
+
+    def _template(self, study_id: int, kind: str, language: str) -> tuple[str, str]:
+        key = (study_id, kind, language)
+        if key not in self._templates:
+            self._templates[key] = template_for(session=self.session, study_id=study_id, kind=kind, language=language)
+        return self._templates[key]
+
+    def compose_all(self, rows: list[OutboxMessage]) -> list[_Prepared]:
+        invitation_ids = [r.invitation_id for r in rows if r.invitation_id]
+        found = (
+            self.session.exec(
+                select(Invitation, Participant, Identity)
+                .join(Participant, col(Participant.id) == Invitation.participant_id)
+                .outerjoin(Identity, col(Identity.participant_id) == Participant.id)
+                .where(col(Invitation.id).in_(invitation_ids))
+            ).all()
+            if invitation_ids
+            else []
+        )
+        by_invitation = {
+            invitation.id: (invitation, participant, identity) for invitation, participant, identity in found
+        }
+        prepared = []
+        for row in rows:
+            item = self.compose(row, by_invitation.get(row.invitation_id))
+            item.attempts, item.invitation_id = row.attempts, row.invitation_id
+            prepared.append(item)
+        return prepared
+
+    def compose(self, row: OutboxMessage, found: tuple | None) -> _Prepared:
+        if row.kind == "test":
+            return _Prepared(row.id, self._test_message(row))  # type: ignore[arg-type]
+        if found is None:
+            return _Prepared(row.id, None, "the invitation no longer exists")  # type: ignore[arg-type]
+        invitation, participant, identity = found
+        if participant.status != "active":
+            return _Prepared(row.id, None, f"participant {participant.status}")  # type: ignore[arg-type]
+        if row.kind == "reminder" and invitation.state in ("completed", "failed"):
+            return _Prepared(row.id, None, f"invitation {invitation.state}")  # type: ignore[arg-type]
+        if invitation.closes_at is not None and self.now >= invitation.closes_at:
+            return _Prepared(row.id, None, "the wave closed")  # type: ignore[arg-type]
+        if identity is None:
+            return _Prepared(row.id, None, "no contact details")  # type: ignore[arg-type]
+        wave, study = self._wave(invitation.wave_id)
+        language = identity.language
+        subject, body = self._template(study.id, row.kind, language)  # type: ignore[arg-type]
+        token = issue_token(session=self.session, invitation=invitation)
+        base = self.config.base_url.rstrip("/")
+        name = self.privacy.decrypt(identity.name_encrypted)
+        context = {
+            "name": name or GREETING[language],
+            "title": participant_title(self.session, participant.id, language)  # type: ignore[arg-type]
+            if "{title}" in subject + body
+            else "",
+            "study": study.name,
+            "wave": wave.label,
+            "closes_on": local_date(invitation.closes_at or self.now, study.timezone, language),
+            "link": f"{base}/p/{token}",
+            "stop_link": f"{base}/p/{token}/privacy",
+        }
+        email = build_email(
+            rendered=render(subject, body, context, language=language),
+            sender=self.config.sender,
+            recipient=self.privacy.decrypt(identity.email_encrypted),
+            recipient_name=name,
+            message_id=message_id_for(row.idempotency_key, self.config.sender),
+            unsubscribe_url=f"{base}/p/{token}/unsubscribe",
+            date=self.now,
+        )
+        return _Prepared(row.id, email)  # type: ignore[arg-type]
+
+    def _test_message(self, row: OutboxMessage) -> Message:
+        user = self.session.get(User, row.user_id)
+        study_id, kind = row.idempotency_key.split(":")[1:3]
+        study = self.session.get(Study, int(study_id))
+        language = row.language
+        subject, body = template_for(session=self.session, study_id=study.id, kind=kind, language=language)  # type: ignore[union-attr, arg-type]
+        base = self.config.base_url.rstrip("/")
+        context = {
+            "name": user.name,
+            "title": "engineer" if language == "nl" else "an engineer",  # type: ignore[union-attr]
+            "study": study.name,
+            "wave": "T1",
+            "closes_on": local_date(
+                self.now + timedelta(days=28),  # type: ignore[union-attr]
+                study.timezone,
+                language,
+            ),  # type: ignore[union-attr]
+            "link": f"{base}/p/example-link",
+            "stop_link": f"{base}/p/example-link/privacy",
+        }
+        rendered = render(subject, body, context, language=language)
+        rendered = type(rendered)(subject=f"[TEST] {rendered.subject}", text=rendered.text, html=rendered.html)
+        return build_email(
+            rendered=rendered,
+            sender=self.config.sender,
+            recipient=user.email,  # type: ignore[union-attr]
+            recipient_name=user.name,
+            message_id=message_id_for(
+                row.idempotency_key,  # type: ignore[union-attr]
+                self.config.sender,
+            ),
+            unsubscribe_url=None,
+            date=self.now,
+        )
+
+
+def participant_title(session: Session, participant_id: int, language: str) -> str:
+    """The professional title a participant chose most recently (for ``{title}``)."""
+    rows = session.exec(
+        select(Item, Answer)
+        .join(Answer, col(Answer.item_id) == Item.id)
+        .join(Response, col(Response.id) == Answer.response_id)
+        .join(Invitation, col(Invitation.id) == Response.invitation_id)
+        .where(Invitation.participant_id == participant_id, col(Item.code).in_(["prof_title", "prof_title_other"]))
+        .order_by(col(Response.started_at).desc())
+    ).all()
+    chosen = {item.code: (item, answer) for item, answer in reversed(rows)}
+    if "prof_title" in chosen:
+        item, answer = chosen["prof_title"]
+        option = next((o for o in item.options if o.get("value") == answer.value_number), None)
+        if option and option.get("title"):
+            return str(option["title"].get(language, ""))
+        if option and option.get("free_text_item") and "prof_title_other" in chosen:
+            return str(chosen["prof_title_other"][1].value_text or "")
+    return "professional" if language == "nl" else "a professional"
+
+
+def dispatch(
+    *,
+    engine: Engine,
+    privacy: Privacy,
+    transport: Transport,
+    config: DispatchConfig,
+    worker: str,
+    now: datetime | Callable[[], datetime],
+    max_messages: int | None = None,
+) -> DispatchReport:
+    """Send due outbox rows until none are left (or ``max_messages``); see the module docstring."""
+    clock = now if callable(now) else (lambda: now)
+    report = DispatchReport()
+    while max_messages is None or report.sent + report.failed + report.retried < max_messages:
+        moment = clock()
+        with Session(engine, expire_on_commit=False) as session:
+            rows = _claim(session, worker, moment, config)
+            if not rows:
+                break
+            prepared = _Composer(session, privacy, config, moment).compose_all(rows)
+            session.commit()  # claims and the new link tokens, before anything is sent
+            for index, item in enumerate(prepared):
+                outcome = _deliver(session, transport, item, clock(), report)
+                if outcome == "server_down":
+                    _release(session, [p.row_id for p in prepared[index + 1 :]])
+                    report.stopped_early = "the mail server cannot be reached; the rest waits for the next run"
+                    return report
+    return report
+
+
+def _deliver(session: Session, transport: Transport, item: _Prepared, moment: datetime, report: DispatchReport) -> str:
+    """Send one prepared message and record the outcome in its own commit."""
+    error: Exception | None = None
+    if item.email is not None:
+        try:
+            transport.send(item.email)
+        except (TemporaryFailure, PermanentFailure) as caught:
+            error = caught
+    attempts, invitation_id = item.attempts, item.invitation_id
+    values: dict[str, object] = {"claimed_by": "", "claimed_at": None}
+    invitation_state: tuple[tuple[str, ...], dict[str, object]] | None = None
+    if item.email is None:
+        values.update(status="cancelled", last_error=item.cancel_reason)
+        report.cancelled += 1
+    elif error is None:
+        message_id = str(item.email["Message-ID"])
+        values.update(status="sent", sent_at=moment, message_id=message_id, attempts=attempts + 1)
+        report.sent += 1
+        report.message_ids.append(message_id)
+        invitation_state = (("planned",), {"state": "sent", "sent_at": moment})
+    elif isinstance(error, PermanentFailure) or attempts + 1 >= MAX_ATTEMPTS:
+        values.update(status="failed", last_error=str(error)[:1000], attempts=attempts + 1)
+        report.failed += 1
+        invitation_state = (("planned", "sent"), {"state": "failed"})
+    else:
+        values.update(
+            status="pending",
+            last_error=str(error)[:1000],
+            attempts=attempts + 1,
+            not_before=moment + backoff(attempts + 1),
+        )
+        report.retried += 1
+    # Table-level updates: no ORM bookkeeping on the hot path.
+    session.execute(update(OUTBOX).where(OUTBOX.c.id == item.row_id).values(**values))
+    if invitation_state is not None and invitation_id is not None:
+        states, changes = invitation_state
+        session.execute(
+            update(INVITATIONS)
+            .where(INVITATIONS.c.id == invitation_id, INVITATIONS.c.state.in_(states))
+            .values(**changes)
+        )
+    session.commit()
+    if isinstance(error, TemporaryFailure) and str(error).startswith(("cannot reach", "server disconnected")):
+        return "server_down"
+    return "done"
+
+
+def _release(session: Session, row_ids: list[int]) -> None:
+    if row_ids:
+        session.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_(row_ids), OUTBOX.c.status == "sending")
+            .values(status="pending", claimed_by="", claimed_at=None)
+        )
+        session.commit()

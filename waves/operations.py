@@ -1,0 +1,151 @@
+"""What researchers do during fieldwork: pause, test messages, re-send, edit message templates."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from studyapp.core import audit
+from studyapp.core.errors import NotAllowed, ValidationFailed
+from studyapp.core.models import Identity, Invitation, MessageTemplate, OutboxMessage, Participant, Study, User, Wave
+from studyapp.core.types import utcnow
+from waves.messages import RenderedMessage, TemplateError, check_template, local_date, render, template_for
+from waves.planner import invitation_key
+
+
+def set_paused(*, session: Session, wave: Wave, paused: bool, user: User | None = None) -> None:
+    """Pause a wave (nothing of it is planned or sent) or resume it (what is due goes out)."""
+    wave.paused = paused
+    session.add(wave)
+    audit.record(
+        session=session,
+        action="wave.paused" if paused else "wave.resumed",
+        user=user,
+        target_type="wave",
+        target_id=wave.id,
+    )
+
+
+def send_test_message(*, session: Session, study: Study, user: User, kind: str, language: str) -> OutboxMessage:
+    """Queue the study's invitation or reminder, with example values, to the researcher's own address."""
+    if kind not in ("invitation", "reminder") or language not in ("nl", "en"):
+        raise ValidationFailed({"kind": "Choose invitation or reminder, in nl or en."})
+    row = OutboxMessage(
+        idempotency_key=f"test:{study.id}:{kind}:{secrets.token_hex(8)}",
+        kind="test",
+        user_id=user.id,
+        language=language,
+    )
+    session.add(row)
+    audit.record(
+        session=session,
+        action="message.test_queued",
+        user=user,
+        target_type="study",
+        target_id=study.id,
+        detail={"kind": kind, "language": language},
+    )
+    return row
+
+
+def resend_invitation(*, session: Session, invitation: Invitation, user: User | None = None) -> OutboxMessage:
+    """Queue the invitation once more for one participant (a new message with a fresh link)."""
+    participant = session.get(Participant, invitation.participant_id)
+    assert participant is not None
+    if participant.status != "active":
+        raise NotAllowed(f"This participant is {participant.status}: no mail is sent to them.")
+    if invitation.state == "completed":
+        raise NotAllowed("This participant has completed the wave.")
+    if invitation.closes_at is not None and invitation.closes_at <= utcnow():
+        raise NotAllowed("This participant's window of the wave has closed.")
+    language = session.exec(select(Identity.language).where(Identity.participant_id == participant.id)).first()
+    if language is None:
+        raise NotAllowed("This participant has no contact details.")
+    count = session.exec(select(func.count(OutboxMessage.id)).where(OutboxMessage.invitation_id == invitation.id)).one()
+    row = OutboxMessage(
+        idempotency_key=f"{invitation_key(participant.id, invitation.wave_id)}:resend{count}",  # type: ignore[arg-type]
+        kind="invitation",
+        invitation_id=invitation.id,
+        participant_id=participant.id,
+        language=language,
+    )
+    if invitation.state == "failed":
+        invitation.state = "planned"
+        session.add(invitation)
+    session.add(row)
+    audit.record(
+        session=session,
+        action="invitation.resent",
+        user=user,
+        target_type="participant",
+        target_id=participant.id,
+        detail={"pseudonym": participant.pseudonym, "wave_id": invitation.wave_id},
+    )
+    return row
+
+
+def save_template(
+    *, session: Session, study: Study, kind: str, language: str, subject: str, body: str, user: User | None = None
+) -> MessageTemplate:
+    """Store a study's own wording; messages not yet sent use it. Placeholders are checked."""
+    problems = {}
+    for name, value in (("subject", subject), ("body", body)):
+        try:
+            check_template(value)
+        except TemplateError as error:
+            problems[name] = str(error)
+    if not subject.strip():
+        problems["subject"] = "A subject is required."
+    if "{link}" not in body:
+        problems["body"] = "The text must contain {link}, the participant's personal link."
+    if problems:
+        raise ValidationFailed(problems)
+    row = session.exec(
+        select(MessageTemplate).where(
+            MessageTemplate.study_id == study.id, MessageTemplate.kind == kind, MessageTemplate.language == language
+        )
+    ).first() or MessageTemplate(study_id=study.id, kind=kind, language=language, subject="", body="")  # type: ignore[arg-type]
+    row.subject, row.body, row.updated_at = subject.strip(), body.replace("\r\n", "\n"), utcnow()
+    session.add(row)
+    audit.record(
+        session=session,
+        action="message.template_saved",
+        user=user,
+        target_type="study",
+        target_id=study.id,
+        detail={"kind": kind, "language": language},
+    )
+    return row
+
+
+def preview(
+    *,
+    session: Session,
+    study: Study,
+    kind: str,
+    language: str,
+    subject: str | None = None,
+    body: str | None = None,
+    base_url: str = "",
+) -> RenderedMessage:
+    """The message as a participant would get it, with example values."""
+    stored_subject, stored_body = template_for(session=session, study_id=study.id, kind=kind, language=language)  # type: ignore[arg-type]
+    from datetime import timedelta
+
+    context = {
+        "name": "Ana",
+        "title": "engineer" if language == "nl" else "an engineer",
+        "study": study.name,
+        "wave": "T2",
+        "closes_on": local_date(utcnow() + timedelta(days=28), study.timezone, language),
+        "link": f"{base_url.rstrip('/')}/p/example-link",
+        "stop_link": f"{base_url.rstrip('/')}/p/example-link/privacy",
+    }
+    return render(
+        subject if subject is not None else stored_subject,
+        body if body is not None else stored_body,
+        context,
+        language=language,
+    )

@@ -1,0 +1,188 @@
+"""The planner: decides from database state which invitations and reminders are due.
+
+It writes each decision as an invitation and an outbox row in the same transaction, with idempotency
+keys, so running it twice plans nothing new and a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from studyapp.core.models import Cohort, Identity, Invitation, OutboxMessage, Participant, Study, Wave
+from waves.windows import WaveSpec, Window, participant_windows, reminder_times
+
+PLANNER_LOCK_ID = 727_001  # PostgreSQL advisory lock: one planner at a time
+CLOSED_STATES = ("completed", "failed", "expired")
+
+
+@dataclass
+class PlanReport:
+    """What one planning run added."""
+
+    invitations: int = 0
+    reminders: int = 0
+    skipped_concurrent: bool = False
+
+
+def invitation_key(participant_id: int, wave_id: int) -> str:
+    """The outbox key of a participant's invitation to a wave."""
+    return f"invitation:p{participant_id}:w{wave_id}"
+
+
+def reminder_key(participant_id: int, wave_id: int, day: int) -> str:
+    """The outbox key of a reminder on ``day`` of the participant's window."""
+    return f"reminder:p{participant_id}:w{wave_id}:d{day}"
+
+
+def spec_of(wave: Wave) -> WaveSpec:
+    """The planner's view of a stored wave."""
+    return WaveSpec(
+        wave_id=wave.id,
+        position=wave.position,
+        schedule=wave.schedule,  # type: ignore[arg-type]
+        opens_at=wave.opens_at,
+        closes_at=wave.closes_at,
+        offset_days=wave.offset_days,
+        window_days=wave.window_days,
+        reminder_days=tuple(wave.reminder_days or ()),
+    )
+
+
+def windows_for(*, session: Session, participant: Participant) -> dict[int, Window]:
+    """A participant's window of every wave of their cohort."""
+    cohort = session.get(Cohort, participant.cohort_id)
+    study = session.get(Study, cohort.study_id)  # type: ignore[union-attr]
+    waves = session.exec(select(Wave).where(Wave.cohort_id == participant.cohort_id)).all()
+    return participant_windows([spec_of(w) for w in waves], enrolled_at=participant.enrolled_at, tz=study.timezone)  # type: ignore[union-attr]
+
+
+def plan_due(*, session: Session, now: datetime) -> PlanReport:
+    """Add every invitation and reminder that is due at ``now``; commit them together."""
+    report = PlanReport()
+    if session.get_bind().dialect.name == "postgresql":
+        locked = session.execute(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": PLANNER_LOCK_ID}).scalar()
+        if not locked:
+            report.skipped_concurrent = True
+            return report
+    cohorts = session.exec(
+        select(Cohort, Study.timezone).join(Study, col(Study.id) == Cohort.study_id).where(Cohort.linkage == "contact")
+    ).all()
+    for cohort, tz in cohorts:
+        _plan_cohort(session, cohort, tz, now, report)
+    try:
+        session.commit()
+    except IntegrityError:  # another planner (SQLite has no advisory locks) planned the same rows first
+        session.rollback()
+        return PlanReport(skipped_concurrent=True)
+    return report
+
+
+def _plan_cohort(session: Session, cohort: Cohort, tz: str, now: datetime, report: PlanReport) -> None:
+    waves = session.exec(select(Wave).where(Wave.cohort_id == cohort.id)).all()
+    active = [w for w in waves if not w.paused]
+    if not active:
+        return
+    specs = [spec_of(w) for w in waves]
+    wave_ids = [w.id for w in waves]
+    # Plain rows, not ORM objects: this runs every tick over every participant.
+    participants = session.exec(
+        select(Participant.id, Participant.enrolled_at, Identity.language)
+        .join(Identity, col(Identity.participant_id) == Participant.id)
+        .where(Participant.cohort_id == cohort.id, Participant.status == "active")
+    ).all()
+    if not participants:
+        return
+    invitations = {
+        (participant_id, wave_id): (invitation_id, state)
+        for invitation_id, participant_id, wave_id, state in session.exec(
+            select(Invitation.id, Invitation.participant_id, Invitation.wave_id, Invitation.state).where(
+                col(Invitation.wave_id).in_(wave_ids)
+            )
+        )
+    }
+    reminder_keys = set(
+        session.exec(
+            select(OutboxMessage.idempotency_key)
+            .join(Invitation, col(Invitation.id) == OutboxMessage.invitation_id)
+            .where(col(Invitation.wave_id).in_(wave_ids), OutboxMessage.kind == "reminder")
+        ).all()
+    )
+    windows_by_enrolment: dict[datetime, dict[int, Window]] = {}
+    for participant_id, enrolled_at, language in participants:
+        windows = windows_by_enrolment.get(enrolled_at)
+        if windows is None:
+            windows = windows_by_enrolment[enrolled_at] = participant_windows(specs, enrolled_at=enrolled_at, tz=tz)
+        for wave in active:
+            window = windows.get(wave.id)  # type: ignore[arg-type]
+            if window is None or not window.is_open(now):
+                continue
+            invitation = invitations.get((participant_id, wave.id))  # type: ignore[arg-type]
+            if invitation is None:
+                _invite(session, participant_id, wave, window, language, report)
+            elif invitation[1] not in CLOSED_STATES and invitation[1] != "planned":
+                _remind(session, participant_id, wave, invitation[0], window, language, tz, now, reminder_keys, report)
+
+
+def _invite(
+    session: Session, participant_id: int, wave: Wave, window: Window, language: str, report: PlanReport
+) -> None:
+    invitation = Invitation(
+        participant_id=participant_id,
+        wave_id=wave.id,
+        state="planned",  # type: ignore[arg-type]
+        opens_at=window.opens_at,
+        closes_at=window.closes_at,
+    )
+    session.add(invitation)
+    session.flush()
+    session.add(
+        OutboxMessage(
+            idempotency_key=invitation_key(participant_id, wave.id),
+            kind="invitation",  # type: ignore[arg-type]
+            invitation_id=invitation.id,
+            participant_id=participant_id,
+            language=language,
+            not_before=window.opens_at,
+        )
+    )
+    report.invitations += 1
+
+
+def _remind(
+    session: Session,
+    participant_id: int,
+    wave: Wave,
+    invitation_id: int,
+    window: Window,
+    language: str,
+    tz: str,
+    now: datetime,
+    existing: set[str],
+    report: PlanReport,
+) -> None:
+    times = reminder_times(window, wave.reminder_days or [], tz=tz)
+    due = [day for day, at in times.items() if at <= now]
+    if not due:
+        return
+    latest = max(due)
+    keys = {reminder_key(participant_id, wave.id, day) for day in times if day >= latest}  # type: ignore[arg-type]
+    if keys & existing:
+        return  # this reminder (or a later one) was planned already
+    key = reminder_key(participant_id, wave.id, latest)  # type: ignore[arg-type]
+    session.add(
+        OutboxMessage(
+            idempotency_key=key,
+            kind="reminder",
+            invitation_id=invitation_id,
+            participant_id=participant_id,
+            language=language,
+            not_before=times[latest],
+        )
+    )
+    existing.add(key)
+    report.reminders += 1

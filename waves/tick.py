@@ -1,0 +1,40 @@
+"""One scheduler tick: plan what is due, then send it."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from studyapp.core.privacy import Privacy
+from waves.dispatcher import DispatchConfig, DispatchReport, dispatch
+from waves.planner import PlanReport, plan_due
+from waves.transport import Transport
+
+
+@dataclass(frozen=True)
+class TickReport:
+    """What a tick planned and sent."""
+
+    plan: PlanReport
+    dispatch: DispatchReport
+
+
+def run_tick(
+    *, engine: Engine, privacy: Privacy, transport: Transport, config: DispatchConfig, now: datetime, worker: str
+) -> TickReport:
+    """Plan due invitations and reminders at ``now``, then dispatch the outbox."""
+    with Session(engine, expire_on_commit=False) as session:
+        plan = plan_due(session=session, now=now)
+    sent = dispatch(
+        engine=engine,
+        privacy=privacy,
+        transport=transport,
+        config=config,
+        worker=f"{worker}/{secrets.token_hex(3)}",
+        now=now,
+    )
+    return TickReport(plan=plan, dispatch=sent)
