@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import ssl
 import time
@@ -128,10 +129,8 @@ class SmtpTransport(Transport):
 
     def close(self) -> None:
         if self._smtp is not None:
-            try:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
                 self._smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                pass
             self._smtp = None
 
 

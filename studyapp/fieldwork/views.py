@@ -128,26 +128,25 @@ def edit_template(study_id: int, kind: str, language: str):
     form = TemplateForm(data={"subject": subject, "body": body} if request.method == "GET" else None)
     base_url = current_app.config["STUDYAPP_SETTINGS"].base_url
     shown = None
-    if form.validate_on_submit():
-        if request.form.get("action") == "save":
-            try:
-                operations.save_template(
-                    session=session,
-                    study=study,
-                    kind=kind,
-                    language=language,
-                    subject=form.subject.data or "",
-                    body=form.body.data or "",
-                    user=current_user,
-                )
-            except ValidationFailed as error:
-                session.rollback()
-                for name, message in error.errors.items():
-                    getattr(form, name).errors = [message]
-            else:
-                session.commit()
-                flash("Saved. Messages not sent yet use the new text.", "success")
-                return redirect(url_for(".edit_template", study_id=study.id, kind=kind, language=language))
+    if form.validate_on_submit() and request.form.get("action") == "save":
+        try:
+            operations.save_template(
+                session=session,
+                study=study,
+                kind=kind,
+                language=language,
+                subject=form.subject.data or "",
+                body=form.body.data or "",
+                user=current_user,
+            )
+        except ValidationFailed as error:
+            session.rollback()
+            for name, message in error.errors.items():
+                getattr(form, name).errors = [message]
+        else:
+            session.commit()
+            flash("Saved. Messages not sent yet use the new text.", "success")
+            return redirect(url_for(".edit_template", study_id=study.id, kind=kind, language=language))
     try:
         shown = operations.preview(
             session=session,

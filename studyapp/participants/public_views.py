@@ -62,7 +62,7 @@ def landing(token: str):
     resolved = _resolve(token)
     if resolved is None:
         return _invalid_link(_language(None))
-    invitation, participant, study, language = resolved
+    invitation, _participant, study, language = resolved
     session = get_session()
     wave = session.get(Wave, invitation.wave_id)
     now = utcnow()

@@ -59,7 +59,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "consent_required": "Geef toestemming om mee te doen.",
         "email_invalid": "Vul een geldig e-mailadres in.",
         "closed_title": "Deze meting is gesloten",
-        "closed": "Meting {wave} is gesloten sinds {date}. Je krijgt een nieuwe uitnodiging als de volgende meting opent.",
+        "closed": "Meting {wave} is gesloten sinds {date}. Je krijgt een nieuwe uitnodiging als de volgende "
+        "meting opent.",
         "landing_title": "Welkom bij meting {wave}",
         "landing_intro": "Fijn dat je meedoet aan {study}. Het invullen duurt ongeveer 20 minuten; je kunt stoppen "
         "en later verder gaan met dezelfde link.",
