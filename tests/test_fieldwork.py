@@ -109,7 +109,7 @@ def test_thousand_participants_three_waves_two_reminders(engine, session: Sessio
     expected: dict[tuple[str, str], datetime] = {}
     for index, participant in enumerate(people):
         opens = first + timedelta(days=index % 4)
-        for n, wave in enumerate(waves):
+        for n in range(len(waves)):
             start = opens + timedelta(days=182 * n)
             expected[(f"p{index:04d}@example.org", f"invitation T{n + 1}")] = local(start)
             if participant.id not in completers:
