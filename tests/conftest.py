@@ -60,6 +60,13 @@ class Database:
         self.url = url
         self.engine = make_engine(url, connect_args={"options": f"-csearch_path={self.schema}"})
 
+    def url_for_subprocess(self) -> str:
+        """A URL another process can use to reach this same database (and schema)."""
+        if self.schema is None:
+            return self.url
+        separator = "&" if "?" in self.url else "?"
+        return f"{self.url}{separator}options=-csearch_path%3D{self.schema}"
+
     def drop(self) -> None:
         self.engine.dispose()
         if self.schema:

@@ -1,0 +1,143 @@
+"""The dispatcher under faults: killed mid-run, a server that answers 4xx for a while, a 5xx address,
+and two dispatchers at once. A real SMTP server (aiosmtpd) receives everything."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+
+from studyapp.core.models import Invitation, OutboxMessage, Study
+from studyapp.participants.enrolment import Person, enrol_person
+from studyapp.studies import services
+from studyapp.studies.schedule import WaveSchedule
+from tests.conftest import Database
+from tests.factories import login, make_instrument, make_study, make_user, privacy_for_tests
+from waves.dispatcher import DispatchConfig, dispatch
+from waves.planner import plan_due
+from waves.transport import SmtpTransport
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = datetime(2027, 2, 1, 9, tzinfo=timezone.utc)
+CONFIG = DispatchConfig(base_url="https://study.example.org", sender="Bridge the Gap <btg@study.example.org>")
+
+
+def _outbox_with(session: Session, n: int, *, now: datetime = NOW) -> Study:
+    """A wave open now with ``n`` enrolled participants and their invitations planned."""
+    study = make_study(session)
+    cohort = services.create_cohort(session=session, study=study, name="Final-year students")
+    services.create_wave(session=session, cohort=cohort, data=services.WaveData(
+        label="T1", instrument_id=make_instrument(session).id,
+        schedule=WaveSchedule(schedule="on_date", opens_at=now - timedelta(hours=1),
+                              closes_at=now + timedelta(days=28), reminder_days=[7])))
+    privacy = privacy_for_tests()
+    for i in range(n):
+        enrol_person(session=session, privacy=privacy, study=study, actor="researcher", person=Person(
+            line=0, email=f"p{i:05d}@example.org", name="", language="en", cohort_id=cohort.id,
+            cohort_name=cohort.name, external_id=None, keep_data=True))
+    session.commit()
+    assert plan_due(session=session, now=now).invitations == n
+    return study
+
+
+def _dispatcher(database: Database, smtp_port: int, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": database.url_for_subprocess(), "SMTP_HOST": "127.0.0.1",
+           "SMTP_PORT": str(smtp_port), "SCHEDULER_ENABLED": "false", "BASE_URL": CONFIG.base_url,
+           "MAIL_FROM": CONFIG.sender}
+    env.pop("STUDYAPP_ENV", None)
+    return subprocess.Popen([sys.executable, "-m", "studyapp.cli", "fieldwork", "dispatch", *extra],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_killed_dispatcher_loses_nothing_and_repeats_at_most_one_per_kill(
+    database: Database, engine, session: Session, smtp_server  # noqa: ANN001
+) -> None:
+    _outbox_with(session, 2000, now=datetime.now(timezone.utc))
+    handler = smtp_server.handler_obj
+    rng = random.Random(7)
+    kills = 0
+    for _ in range(3):
+        target = len(handler.raw) + rng.randint(100, 500)
+        process = _dispatcher(database, smtp_server.port, "--claim-timeout", "0")
+        deadline = time.monotonic() + 120
+        while len(handler.raw) < target and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait(timeout=30)
+        process.stdout.close()
+    final = _dispatcher(database, smtp_server.port, "--claim-timeout", "0")
+    output, _ = final.communicate(timeout=300)
+    assert final.returncode == 0, output
+    counts = handler.by_message_id()
+    assert kills == 3
+    assert len(counts) == 2000, "every message arrived"
+    repeats = sum(count - 1 for count in counts.values())
+    assert repeats <= kills, f"{repeats} repeats for {kills} kills"
+    statuses = {row.status for row in session.exec(select(OutboxMessage))}
+    assert statuses == {"sent"}
+
+
+@pytest.mark.parametrize("code", ["451 4.3.0 Please try again later", "421 4.3.2 Service not available"])
+def test_temporary_failures_are_retried_after_recovery(engine, session: Session, smtp_server, code: str) -> None:  # noqa: ANN001
+    _outbox_with(session, 120)
+    handler = smtp_server.handler_obj
+    handler.temporary_failures, handler.temporary_code = 40, code
+    transport = SmtpTransport(host="127.0.0.1", port=smtp_server.port)
+    privacy = privacy_for_tests()
+    first = dispatch(engine=engine, privacy=privacy, transport=transport, config=CONFIG, worker="a", now=NOW)
+    assert first.retried == 40 and first.sent == 80
+    pending = session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending")).all()
+    assert len(pending) == 40 and all(row.not_before == NOW + timedelta(minutes=1) for row in pending)
+    assert all(code[:3] in row.last_error for row in pending)
+    too_early = dispatch(engine=engine, privacy=privacy, transport=transport, config=CONFIG, worker="a",
+                         now=NOW + timedelta(seconds=30))
+    assert too_early.sent == 0, "nothing is retried before its backoff"
+    later = dispatch(engine=engine, privacy=privacy, transport=transport, config=CONFIG, worker="a",
+                     now=NOW + timedelta(minutes=2))
+    transport.close()
+    assert later.sent == 40
+    assert len(handler.by_message_id()) == 120 and max(handler.by_message_id().values()) == 1
+
+
+def test_a_550_fails_only_that_address_and_shows_on_the_dashboard(
+    engine, session: Session, smtp_server, client: FlaskClient  # noqa: ANN001
+) -> None:
+    study = _outbox_with(session, 30)
+    smtp_server.handler_obj.rejected = {"p00007@example.org"}
+    transport = SmtpTransport(host="127.0.0.1", port=smtp_server.port)
+    report = dispatch(engine=engine, privacy=privacy_for_tests(), transport=transport, config=CONFIG,
+                      worker="a", now=NOW)
+    transport.close()
+    assert (report.sent, report.failed) == (29, 1)
+    failed = session.exec(select(OutboxMessage).where(OutboxMessage.status == "failed")).one()
+    assert failed.last_error.startswith("550")
+    assert session.get(Invitation, failed.invitation_id).state == "failed"
+    make_user(session)
+    login(client)
+    page = client.get(f"/studies/{study.id}/fieldwork").get_data(as_text=True)
+    assert "1 address failed" in page and "550 5.1.1 Mailbox does not exist" in page
+
+
+def test_two_dispatchers_at_once_never_send_a_message_twice(
+    database: Database, engine, session: Session, smtp_server  # noqa: ANN001
+) -> None:
+    _outbox_with(session, 1000, now=datetime.now(timezone.utc))
+    one = _dispatcher(database, smtp_server.port)
+    two = _dispatcher(database, smtp_server.port)
+    outputs = [one.communicate(timeout=300)[0], two.communicate(timeout=300)[0]]
+    assert one.returncode == 0 and two.returncode == 0, outputs
+    counts = smtp_server.handler_obj.by_message_id()
+    assert len(counts) == 1000 and max(counts.values()) == 1
+    sent = [int(out.split("sent ")[1].split(",")[0]) for out in outputs]
+    assert sum(sent) == 1000
