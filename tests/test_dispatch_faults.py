@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ from waves.planner import plan_due
 from waves.transport import SmtpTransport
 
 ROOT = Path(__file__).resolve().parents[1]
-NOW = datetime(2027, 2, 1, 9, tzinfo=timezone.utc)
+NOW = datetime(2027, 2, 1, 9, tzinfo=UTC)
 CONFIG = DispatchConfig(base_url="https://study.example.org", sender="Bridge the Gap <btg@study.example.org>")
 
 
@@ -35,33 +35,71 @@ def _outbox_with(session: Session, n: int, *, now: datetime = NOW) -> Study:
     """A wave open now with ``n`` enrolled participants and their invitations planned."""
     study = make_study(session)
     cohort = services.create_cohort(session=session, study=study, name="Final-year students")
-    services.create_wave(session=session, cohort=cohort, data=services.WaveData(
-        label="T1", instrument_id=make_instrument(session).id,
-        schedule=WaveSchedule(schedule="on_date", opens_at=now - timedelta(hours=1),
-                              closes_at=now + timedelta(days=28), reminder_days=[7])))
+    services.create_wave(
+        session=session,
+        cohort=cohort,
+        data=services.WaveData(
+            label="T1",
+            instrument_id=make_instrument(session).id,
+            schedule=WaveSchedule(
+                schedule="on_date",
+                opens_at=now - timedelta(hours=1),
+                closes_at=now + timedelta(days=28),
+                reminder_days=[7],
+            ),
+        ),
+    )
     privacy = privacy_for_tests()
     for i in range(n):
-        enrol_person(session=session, privacy=privacy, study=study, actor="researcher", person=Person(
-            line=0, email=f"p{i:05d}@example.org", name="", language="en", cohort_id=cohort.id,
-            cohort_name=cohort.name, external_id=None, keep_data=True))
+        enrol_person(
+            session=session,
+            privacy=privacy,
+            study=study,
+            actor="researcher",
+            person=Person(
+                line=0,
+                email=f"p{i:05d}@example.org",
+                name="",
+                language="en",
+                cohort_id=cohort.id,
+                cohort_name=cohort.name,
+                external_id=None,
+                keep_data=True,
+            ),
+        )
     session.commit()
     assert plan_due(session=session, now=now).invitations == n
     return study
 
 
 def _dispatcher(database: Database, smtp_port: int, *extra: str) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database.url_for_subprocess(), "SMTP_HOST": "127.0.0.1",
-           "SMTP_PORT": str(smtp_port), "SCHEDULER_ENABLED": "false", "BASE_URL": CONFIG.base_url,
-           "MAIL_FROM": CONFIG.sender}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database.url_for_subprocess(),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "SCHEDULER_ENABLED": "false",
+        "BASE_URL": CONFIG.base_url,
+        "MAIL_FROM": CONFIG.sender,
+    }
     env.pop("STUDYAPP_ENV", None)
-    return subprocess.Popen([sys.executable, "-m", "studyapp.cli", "fieldwork", "dispatch", *extra],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "studyapp.cli", "fieldwork", "dispatch", *extra],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def test_killed_dispatcher_loses_nothing_and_repeats_at_most_one_per_kill(
-    database: Database, engine, session: Session, smtp_server  # noqa: ANN001
+    database: Database,
+    engine,
+    session: Session,
+    smtp_server,
 ) -> None:
-    _outbox_with(session, 2000, now=datetime.now(timezone.utc))
+    _outbox_with(session, 2000, now=datetime.now(UTC))
     handler = smtp_server.handler_obj
     rng = random.Random(7)
     kills = 0
@@ -89,7 +127,7 @@ def test_killed_dispatcher_loses_nothing_and_repeats_at_most_one_per_kill(
 
 
 @pytest.mark.parametrize("code", ["451 4.3.0 Please try again later", "421 4.3.2 Service not available"])
-def test_temporary_failures_are_retried_after_recovery(engine, session: Session, smtp_server, code: str) -> None:  # noqa: ANN001
+def test_temporary_failures_are_retried_after_recovery(engine, session: Session, smtp_server, code: str) -> None:
     _outbox_with(session, 120)
     handler = smtp_server.handler_obj
     handler.temporary_failures, handler.temporary_code = 40, code
@@ -100,24 +138,30 @@ def test_temporary_failures_are_retried_after_recovery(engine, session: Session,
     pending = session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending")).all()
     assert len(pending) == 40 and all(row.not_before == NOW + timedelta(minutes=1) for row in pending)
     assert all(code[:3] in row.last_error for row in pending)
-    too_early = dispatch(engine=engine, privacy=privacy, transport=transport, config=CONFIG, worker="a",
-                         now=NOW + timedelta(seconds=30))
+    too_early = dispatch(
+        engine=engine, privacy=privacy, transport=transport, config=CONFIG, worker="a", now=NOW + timedelta(seconds=30)
+    )
     assert too_early.sent == 0, "nothing is retried before its backoff"
-    later = dispatch(engine=engine, privacy=privacy, transport=transport, config=CONFIG, worker="a",
-                     now=NOW + timedelta(minutes=2))
+    later = dispatch(
+        engine=engine, privacy=privacy, transport=transport, config=CONFIG, worker="a", now=NOW + timedelta(minutes=2)
+    )
     transport.close()
     assert later.sent == 40
     assert len(handler.by_message_id()) == 120 and max(handler.by_message_id().values()) == 1
 
 
 def test_a_550_fails_only_that_address_and_shows_on_the_dashboard(
-    engine, session: Session, smtp_server, client: FlaskClient  # noqa: ANN001
+    engine,
+    session: Session,
+    smtp_server,
+    client: FlaskClient,
 ) -> None:
     study = _outbox_with(session, 30)
     smtp_server.handler_obj.rejected = {"p00007@example.org"}
     transport = SmtpTransport(host="127.0.0.1", port=smtp_server.port)
-    report = dispatch(engine=engine, privacy=privacy_for_tests(), transport=transport, config=CONFIG,
-                      worker="a", now=NOW)
+    report = dispatch(
+        engine=engine, privacy=privacy_for_tests(), transport=transport, config=CONFIG, worker="a", now=NOW
+    )
     transport.close()
     assert (report.sent, report.failed) == (29, 1)
     failed = session.exec(select(OutboxMessage).where(OutboxMessage.status == "failed")).one()
@@ -130,9 +174,12 @@ def test_a_550_fails_only_that_address_and_shows_on_the_dashboard(
 
 
 def test_two_dispatchers_at_once_never_send_a_message_twice(
-    database: Database, engine, session: Session, smtp_server  # noqa: ANN001
+    database: Database,
+    engine,
+    session: Session,
+    smtp_server,
 ) -> None:
-    _outbox_with(session, 1000, now=datetime.now(timezone.utc))
+    _outbox_with(session, 1000, now=datetime.now(UTC))
     one = _dispatcher(database, smtp_server.port)
     two = _dispatcher(database, smtp_server.port)
     outputs = [one.communicate(timeout=300)[0], two.communicate(timeout=300)[0]]

@@ -12,6 +12,7 @@ from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+from email.policy import compat32
 from email.utils import format_datetime, formataddr, parseaddr
 
 from sqlmodel import Session, select
@@ -177,6 +178,10 @@ def message_id_for(key: str, sender: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
 
 
+# Headers such as List-Unsubscribe stay on one line (RFC 5322 allows 998 characters).
+_UNFOLDED = compat32.clone(max_line_length=998)
+
+
 def build_email(
     *,
     rendered: RenderedMessage,
@@ -192,7 +197,7 @@ def build_email(
     Built with the ``email.mime`` classes: several times faster than ``EmailMessage`` with the default
     policy, which matters at hundreds of messages a second.
     """
-    message = MIMEMultipart("alternative")
+    message = MIMEMultipart("alternative", policy=_UNFOLDED)
     message["From"] = sender
     message["To"] = formataddr((recipient_name, recipient)) if recipient_name else recipient
     message["Subject"] = Header(rendered.subject, "utf-8") if not rendered.subject.isascii() else rendered.subject
@@ -201,6 +206,6 @@ def build_email(
     if unsubscribe_url:
         message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.attach(MIMEText(rendered.text, "plain", "utf-8"))
-    message.attach(MIMEText(rendered.html, "html", "utf-8"))
+    message.attach(MIMEText(rendered.text, "plain", "utf-8", policy=_UNFOLDED))
+    message.attach(MIMEText(rendered.html, "html", "utf-8", policy=_UNFOLDED))
     return message
