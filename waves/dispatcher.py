@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import Message
 
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
@@ -32,7 +31,15 @@ from studyapp.core.models import (
 )
 from studyapp.core.privacy import Privacy
 from studyapp.participants.links import issue_token
-from waves.messages import GREETING, build_email, local_date, message_id_for, render, template_for
+from waves.messages import (
+    GREETING,
+    OutgoingMessage,
+    build_email,
+    local_date,
+    message_id_for,
+    render,
+    template_for,
+)
 from waves.transport import PermanentFailure, TemporaryFailure, Transport
 
 MAX_ATTEMPTS = 8
@@ -117,7 +124,7 @@ def _claim(session: Session, worker: str, now: datetime, config: DispatchConfig)
 @dataclass
 class _Prepared:
     row_id: int
-    email: Message | None
+    email: OutgoingMessage | None
     cancel_reason: str = ""
     attempts: int = 0
     invitation_id: int | None = None
@@ -212,7 +219,7 @@ class _Composer:
         )
         return _Prepared(row.id, email)  # type: ignore[arg-type]
 
-    def _test_message(self, row: OutboxMessage) -> Message:
+    def _test_message(self, row: OutboxMessage) -> OutgoingMessage:
         user = self.session.get(User, row.user_id)
         study_id, kind = row.idempotency_key.split(":")[1:3]
         study = self.session.get(Study, int(study_id))
@@ -314,7 +321,7 @@ def _deliver(session: Session, transport: Transport, item: _Prepared, moment: da
         values.update(status="cancelled", last_error=item.cancel_reason)
         report.cancelled += 1
     elif error is None:
-        message_id = str(item.email["Message-ID"])
+        message_id = item.email.message_id
         values.update(status="sent", sent_at=moment, message_id=message_id, attempts=attempts + 1)
         report.sent += 1
         report.message_ids.append(message_id)

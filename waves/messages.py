@@ -3,16 +3,12 @@ placeholders, and the multipart e-mail they become."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import re
 import string
 from dataclasses import dataclass
-from email.header import Header
-from email.message import Message
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.policy import compat32
 from email.utils import format_datetime, formataddr, parseaddr
 
 from sqlmodel import Session, select
@@ -178,8 +174,43 @@ def message_id_for(key: str, sender: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
 
 
-# Headers such as List-Unsubscribe stay on one line (RFC 5322 allows 998 characters).
-_UNFOLDED = compat32.clone(max_line_length=998)
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """An e-mail ready for SMTP: envelope addresses, Message-ID and the bytes to send."""
+
+    sender: str
+    recipient: str
+    message_id: str
+    subject: str
+    raw: bytes
+
+    def __getitem__(self, header: str) -> str:  # the few headers callers read
+        return {"Message-ID": self.message_id, "To": self.recipient, "Subject": self.subject}[header]
+
+
+def _encoded_word(text: str) -> str:
+    """A header value as an RFC 2047 encoded word when it is not plain ASCII."""
+    if text.isascii():
+        return text
+    return "=?utf-8?b?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="
+
+
+def _address(name: str, address: str) -> str:
+    if not name:
+        return address
+    if name.isascii() and not any(c in name for c in '()<>[]:;@\\,."'):
+        return f"{name} <{address}>"
+    if name.isascii():
+        return formataddr((name, address))
+    return f"{_encoded_word(name)} <{address}>"
+
+
+def _body_part(content: str, subtype: str) -> bytes:
+    encoded = base64.encodebytes(content.encode("utf-8")).replace(b"\n", b"\r\n")
+    return (
+        f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n\r\n'.encode("ascii")
+        + encoded
+    )
 
 
 def build_email(
@@ -191,21 +222,35 @@ def build_email(
     message_id: str,
     unsubscribe_url: str | None,
     date,
-) -> Message:
+) -> OutgoingMessage:
     """A multipart (text and HTML) e-mail with List-Unsubscribe headers when there is a stop link.
 
-    Built with the ``email.mime`` classes: several times faster than ``EmailMessage`` with the default
-    policy, which matters at hundreds of messages a second.
+    Serialised directly (RFC 5322 headers, RFC 2047 encoded words, base64 bodies): the standard
+    library's ``email`` package takes several milliseconds per message, which matters at hundreds of
+    messages a second. The tests parse what arrives with the standard library.
     """
-    message = MIMEMultipart("alternative", policy=_UNFOLDED)
-    message["From"] = sender
-    message["To"] = formataddr((recipient_name, recipient)) if recipient_name else recipient
-    message["Subject"] = Header(rendered.subject, "utf-8") if not rendered.subject.isascii() else rendered.subject
-    message["Message-ID"] = message_id
-    message["Date"] = format_datetime(date)
+    boundary = "=_btg_" + hashlib.sha256(message_id.encode()).hexdigest()[:24]
+    sender_name, sender_address = parseaddr(sender)
+    headers = [
+        f"From: {_address(sender_name, sender_address)}",
+        f"To: {_address(recipient_name, recipient)}",
+        f"Subject: {_encoded_word(rendered.subject)}",
+        f"Message-ID: {message_id}",
+        f"Date: {format_datetime(date)}",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/alternative; boundary="{boundary}"',
+    ]
     if unsubscribe_url:
-        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.attach(MIMEText(rendered.text, "plain", "utf-8", policy=_UNFOLDED))
-    message.attach(MIMEText(rendered.html, "html", "utf-8", policy=_UNFOLDED))
-    return message
+        headers += [f"List-Unsubscribe: <{unsubscribe_url}>", "List-Unsubscribe-Post: List-Unsubscribe=One-Click"]
+    raw = (
+        "\r\n".join(headers).encode("utf-8")
+        + b"\r\n\r\n"
+        + f"--{boundary}\r\n".encode()
+        + _body_part(rendered.text, "plain")
+        + f"--{boundary}\r\n".encode()
+        + _body_part(rendered.html, "html")
+        + f"--{boundary}--\r\n".encode()
+    )
+    return OutgoingMessage(
+        sender=sender_address, recipient=recipient, message_id=message_id, subject=rendered.subject, raw=raw
+    )

@@ -7,12 +7,12 @@ import smtplib
 import ssl
 import time
 from collections.abc import Callable
-from email.message import Message
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from studyapp.core.models import MailboxMessage
+from waves.messages import OutgoingMessage
 
 
 class TemporaryFailure(Exception):
@@ -26,7 +26,7 @@ class PermanentFailure(Exception):
 class Transport:
     """Something that delivers one e-mail at a time."""
 
-    def send(self, message: Message) -> None:  # pragma: no cover - interface
+    def send(self, message: OutgoingMessage) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
     def close(self) -> None:
@@ -87,13 +87,13 @@ class SmtpTransport(Transport):
             smtp.login(self.user, self.password)
         return smtp
 
-    def send(self, message: Message) -> None:
+    def send(self, message: OutgoingMessage) -> None:
         self.limiter.wait()
         for attempt in (1, 2):
             try:
                 if self._smtp is None:
                     self._smtp = self._connect()
-                refused = self._smtp.send_message(message)
+                refused = self._smtp.sendmail(message.sender, [message.recipient], message.raw)
             except smtplib.SMTPServerDisconnected as error:
                 self._smtp = None
                 if attempt == 2:
@@ -146,14 +146,14 @@ class MailboxTransport(Transport):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def send(self, message: Message) -> None:
+    def send(self, message: OutgoingMessage) -> None:
         with Session(self.engine) as session:
             session.add(
                 MailboxMessage(
-                    message_id=str(message["Message-ID"]),
-                    recipient=str(message["To"])[:254],
-                    subject=str(message["Subject"])[:300],
-                    raw=message.as_string(),
+                    message_id=message.message_id,
+                    recipient=message.recipient[:254],
+                    subject=message.subject[:300],
+                    raw=message.raw.decode("utf-8"),
                 )
             )
             session.commit()

@@ -1,0 +1,247 @@
+"""Benchmark: plan and deliver invitations to a local SMTP server in its own process, beside a bare
+smtplib client sending the same number of ready-made messages of the same size to that server.
+
+    .venv/bin/python bench/dispatch.py [--quick] [--messages N] [--postgres URL]
+
+Prints a table, then as its last line one JSON object: messages_per_s, bare_client_per_s, ratio,
+lost, duplicates (plus sizes and timings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import text  # noqa: E402
+from sqlmodel import Session, SQLModel  # noqa: E402
+
+import studyapp.core.models  # noqa: E402, F401
+from studyapp.core.db import make_engine  # noqa: E402
+from studyapp.core.models import Instrument  # noqa: E402
+from studyapp.core.privacy import Privacy  # noqa: E402
+from studyapp.instruments.loader import bundled_definitions, load_file  # noqa: E402
+from studyapp.participants.enrolment import Person, enrol_person  # noqa: E402
+from studyapp.settings import DEV_IDENTITY_KEY, DEV_PSEUDONYM_KEY  # noqa: E402
+from studyapp.studies import services  # noqa: E402
+from studyapp.studies.schedule import WaveSchedule  # noqa: E402
+from waves.dispatcher import DispatchConfig, dispatch  # noqa: E402
+from waves.planner import plan_due  # noqa: E402
+from waves.transport import SmtpTransport  # noqa: E402
+
+SENDER = "Bridge the Gap <btg@study.example.org>"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_sink(folder: Path) -> tuple[subprocess.Popen, int, Path]:
+    port, result = free_port(), folder / f"sink-{time.monotonic_ns()}.json"
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "_smtp_sink.py"), str(port), str(result)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    return process, port, result
+
+
+def stop_sink(process: subprocess.Popen, result: Path) -> dict[str, int]:
+    process.terminate()
+    process.wait(timeout=60)
+    if process.stdout is not None:
+        process.stdout.close()
+    return json.loads(result.read_text())
+
+
+def arrange(engine, n: int, now: datetime, privacy: Privacy) -> None:
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as session:
+        instrument = load_file(session=session, path=bundled_definitions()[0]).instrument
+        session.commit()
+        assert isinstance(instrument, Instrument)
+        study = services.create_study(session=session, data=services.StudyData(slug="bench", name="Bridge the Gap"))
+        cohort = services.create_cohort(session=session, study=study, name="Young professionals")
+        services.create_wave(
+            session=session,
+            cohort=cohort,
+            data=services.WaveData(
+                label="T1",
+                instrument_id=instrument.id,
+                schedule=WaveSchedule(
+                    schedule="on_date",
+                    opens_at=now - timedelta(hours=1),
+                    closes_at=now + timedelta(days=28),
+                    reminder_days=[7, 14],
+                ),
+            ),
+        )
+        for i in range(n):
+            enrol_person(
+                session=session,
+                privacy=privacy,
+                study=study,
+                actor="researcher",
+                person=Person(
+                    line=0,
+                    email=f"participant{i:05d}@example.org",
+                    name=f"Participant {i}",
+                    language="nl" if i % 2 else "en",
+                    cohort_id=cohort.id,
+                    cohort_name=cohort.name,
+                    external_id=None,
+                    keep_data=True,
+                ),
+            )
+        session.commit()
+
+
+def run_framework(database_url: str, n: int, folder: Path) -> dict:
+    privacy = Privacy(pseudonym_key=DEV_PSEUDONYM_KEY, identity_keys=DEV_IDENTITY_KEY)
+    engine = make_engine(database_url)
+    now = datetime.now(UTC)
+    arrange(engine, n, now, privacy)
+    sink, port, result = start_sink(folder)
+    try:
+        transport = SmtpTransport(host="127.0.0.1", port=port)
+        config = DispatchConfig(base_url="https://study.example.org", sender=SENDER)
+        started = time.perf_counter()
+        with Session(engine) as session:
+            planned = plan_due(session=session, now=now).invitations
+        planned_at = time.perf_counter()
+        report = dispatch(
+            engine=engine,
+            privacy=privacy,
+            transport=transport,
+            config=config,
+            worker="bench",
+            now=lambda: datetime.now(UTC),
+        )
+        finished = time.perf_counter()
+        transport.close()
+    finally:
+        counts = stop_sink(sink, result)
+    with Session(engine) as session:
+        sizes = session.execute(text("SELECT count(*) FROM outbox_message WHERE status = 'sent'")).scalar()
+    engine.dispose()
+    return {
+        "planned": planned,
+        "sent": report.sent,
+        "sent_rows": sizes,
+        "counts": counts,
+        "plan_seconds": planned_at - started,
+        "send_seconds": finished - planned_at,
+        "seconds": finished - started,
+    }
+
+
+def sample_message_bytes(database_url: str) -> bytes:
+    """One of the framework's messages as sent, to size the bare client's messages alike."""
+    from waves.messages import DEFAULTS, build_email, render
+
+    context = {
+        "name": "Participant 1",
+        "title": "",
+        "study": "Bridge the Gap",
+        "wave": "T1",
+        "closes_on": "28 december 2026",
+        "link": "https://study.example.org/p/" + "x" * 32,
+        "stop_link": "https://study.example.org/p/" + "x" * 32 + "/privacy",
+    }
+    message = build_email(
+        rendered=render(*DEFAULTS[("invitation", "nl")], context, language="nl"),
+        sender=SENDER,
+        recipient="participant00001@example.org",
+        recipient_name="Participant 1",
+        message_id="<0@study.example.org>",
+        unsubscribe_url="https://study.example.org/p/x/unsubscribe",
+        date=datetime.now(UTC),
+    )
+    return message.raw
+
+
+def run_bare(n: int, template: bytes, folder: Path) -> dict:
+    messages = [template.replace(b"<0@study.example.org>", f"<{i}@study.example.org>".encode()) for i in range(n)]
+    sink, port, result = start_sink(folder)
+    try:
+        client = smtplib.SMTP("127.0.0.1", port)
+        started = time.perf_counter()
+        for i, raw in enumerate(messages):
+            client.sendmail("btg@study.example.org", [f"participant{i:05d}@example.org"], raw)
+        elapsed = time.perf_counter() - started
+        client.quit()
+    finally:
+        counts = stop_sink(sink, result)
+    return {"seconds": elapsed, "received": sum(counts.values())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="2,000 messages instead of 10,000")
+    parser.add_argument("--messages", type=int, default=None)
+    parser.add_argument("--postgres", default=None, help="a PostgreSQL URL to run against instead of SQLite")
+    args = parser.parse_args()
+    n = args.messages or (2000 if args.quick else 10000)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if args.postgres:
+            engine = make_engine(args.postgres)
+            SQLModel.metadata.drop_all(engine)
+            engine.dispose()
+            url = args.postgres
+        else:
+            url = f"sqlite:///{folder / 'bench.db'}"
+        template = sample_message_bytes(url)
+        bare = run_bare(n, template, folder)
+        framework = run_framework(url, n, folder)
+        if args.postgres:
+            engine = make_engine(args.postgres)
+            SQLModel.metadata.drop_all(engine)
+            engine.dispose()
+    counts = framework["counts"]
+    lost = n - len(counts)
+    duplicates = sum(c - 1 for c in counts.values())
+    rate = n / framework["seconds"]
+    bare_rate = n / bare["seconds"]
+    print(f"{'':28}{'messages':>10}{'seconds':>10}{'per s':>10}")
+    print(f"{'framework (plan + send)':28}{framework['sent']:>10}{framework['seconds']:>10.2f}{rate:>10.0f}")
+    print(f"{'  of which planning':28}{framework['planned']:>10}{framework['plan_seconds']:>10.2f}")
+    print(f"{'bare smtplib client':28}{bare['received']:>10}{bare['seconds']:>10.2f}{bare_rate:>10.0f}")
+    print(
+        f"ratio {rate / bare_rate:.2f}; lost {lost}; duplicates {duplicates}; "
+        f"message size {len(template)} bytes; database {'PostgreSQL' if args.postgres else 'SQLite'}"
+    )
+    print(
+        json.dumps(
+            {
+                "messages_per_s": round(rate, 1),
+                "bare_client_per_s": round(bare_rate, 1),
+                "ratio": round(rate / bare_rate, 3),
+                "lost": lost,
+                "duplicates": duplicates,
+                "messages": n,
+                "plan_seconds": round(framework["plan_seconds"], 2),
+                "send_seconds": round(framework["send_seconds"], 2),
+                "message_bytes": len(template),
+                "database": "postgresql" if args.postgres else "sqlite",
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
