@@ -22,7 +22,7 @@ class CountingHandler:
         self.counts: Counter[str] = Counter()
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
         header = (envelope.original_content or envelope.content).split(b"\r\n\r\n", 1)[0]
         match = MESSAGE_ID.search(header)
         with self.lock:

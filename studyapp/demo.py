@@ -129,7 +129,31 @@ def seed_demo(*, session: Session, today: date | None = None) -> DemoReport:
             ),
         )
     report.created.append("cohorts Final-year students and Young professionals with three waves each")
+    _enrol_demo_participants(session, study, professionals)
+    report.created.append(f"{len(DEMO_PARTICIPANTS)} demo participants (their invitations appear in the Mailbox)")
     return report
+
+
+DEMO_PARTICIPANTS = [
+    ("anna.devries@example.org", "Anna de Vries", "nl"),
+    ("bram.jansen@example.org", "Bram Jansen", "nl"),
+    ("chloe.smith@example.org", "Chloe Smith", "en"),
+    ("daan.bakker@example.org", "Daan Bakker", "nl"),
+]
+
+
+def _enrol_demo_participants(session: Session, study: Study, cohort) -> None:  # noqa: ANN001
+    """A few young professionals, so the first scheduler tick sends invitations to the built-in mailbox."""
+    from studyapp.core.privacy import Privacy
+    from studyapp.participants.enrolment import Person, enrol_person
+    from studyapp.settings import load_settings
+
+    settings = load_settings()
+    privacy = Privacy(pseudonym_key=settings.pseudonym_key, identity_keys=settings.identity_key)
+    for email, name, language in DEMO_PARTICIPANTS:
+        enrol_person(session=session, privacy=privacy, study=study, actor="researcher", person=Person(
+            line=0, email=email, name=name, language=language, cohort_id=cohort.id, cohort_name=cohort.name,
+            external_id=None, keep_data=True))
 
 
 def prepare_local_instance(app: Flask) -> DemoReport:

@@ -143,6 +143,16 @@ def test_serve_command_runs_the_app_with_demo_and_scheduler(tmp_path: Path) -> N
         dashboard = opener.open(f"{base}/login", data=form, timeout=10).read().decode()
         assert "Bridge the Gap" in dashboard
         assert re.search(r"Running</strong> · [^<]+:\d+", dashboard), "the in-process scheduler has ticked"
+        mailbox = ""
+        while time.monotonic() < deadline and "Uitnodiging: Bridge the Gap" not in mailbox:
+            mailbox = opener.open(f"{base}/mailbox", timeout=10).read().decode()
+            time.sleep(0.2)
+        assert "Uitnodiging: Bridge the Gap" in mailbox and "Invitation: Bridge the Gap" in mailbox
+        message_path = re.search(r'href="(/mailbox/\d+)"', mailbox).group(1)
+        message = opener.open(f"{base}{message_path}", timeout=10).read().decode()
+        link = re.search(r"http://127\.0\.0\.1:5000(/p/[A-Za-z0-9_-]+)\n", message).group(1)
+        landing = opener.open(f"{base}{link}", timeout=10).read().decode()
+        assert "meting T1" in landing or "wave T1" in landing
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=20)
