@@ -110,7 +110,7 @@ def arrange(engine, n: int, now: datetime, privacy: Privacy) -> None:
         session.commit()
 
 
-def run_framework(database_url: str, n: int, folder: Path) -> dict:
+def run_framework(database_url: str, n: int, folder: Path, connections: int = 1) -> dict:
     privacy = Privacy(pseudonym_key=DEV_PSEUDONYM_KEY, identity_keys=DEV_IDENTITY_KEY)
     engine = make_engine(database_url)
     now = datetime.now(UTC)
@@ -118,6 +118,7 @@ def run_framework(database_url: str, n: int, folder: Path) -> dict:
     sink, port, result = start_sink(folder)
     try:
         transport = SmtpTransport(host="127.0.0.1", port=port)
+        extra = [SmtpTransport(host="127.0.0.1", port=port) for _ in range(connections - 1)]
         config = DispatchConfig(base_url="https://study.example.org", sender=SENDER)
         started = time.perf_counter()
         with Session(engine) as session:
@@ -130,9 +131,11 @@ def run_framework(database_url: str, n: int, folder: Path) -> dict:
             config=config,
             worker="bench",
             now=lambda: datetime.now(UTC),
+            extra_transports=extra,
         )
         finished = time.perf_counter()
-        transport.close()
+        for connection in (transport, *extra):
+            connection.close()
     finally:
         counts = stop_sink(sink, result)
     with Session(engine) as session:
@@ -194,6 +197,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2,000 messages instead of 10,000")
     parser.add_argument("--messages", type=int, default=None)
     parser.add_argument("--postgres", default=None, help="a PostgreSQL URL to run against instead of SQLite")
+    parser.add_argument("--connections", type=int, default=4, help="SMTP connections of the framework run")
     args = parser.parse_args()
     n = args.messages or (2000 if args.quick else 10000)
     with tempfile.TemporaryDirectory() as tmp:
@@ -207,20 +211,30 @@ def main() -> None:
             url = f"sqlite:///{folder / 'bench.db'}"
         template = sample_message_bytes(url)
         bare = run_bare(n, template, folder)
-        framework = run_framework(url, n, folder)
+        framework = run_framework(url, n, folder, connections=args.connections)
+        if args.postgres:
+            engine = make_engine(args.postgres)
+            SQLModel.metadata.drop_all(engine)
+            engine.dispose()
+        else:
+            url = f"sqlite:///{folder / 'bench-single.db'}"
+        single = run_framework(url, n, folder, connections=1)
         if args.postgres:
             engine = make_engine(args.postgres)
             SQLModel.metadata.drop_all(engine)
             engine.dispose()
     counts = framework["counts"]
-    lost = n - len(counts)
-    duplicates = sum(c - 1 for c in counts.values())
+    lost = n - len(counts) + (n - len(single["counts"]))
+    duplicates = sum(c - 1 for c in counts.values()) + sum(c - 1 for c in single["counts"].values())
     rate = n / framework["seconds"]
+    single_rate = n / single["seconds"]
     bare_rate = n / bare["seconds"]
-    print(f"{'':28}{'messages':>10}{'seconds':>10}{'per s':>10}")
-    print(f"{'framework (plan + send)':28}{framework['sent']:>10}{framework['seconds']:>10.2f}{rate:>10.0f}")
-    print(f"{'  of which planning':28}{framework['planned']:>10}{framework['plan_seconds']:>10.2f}")
-    print(f"{'bare smtplib client':28}{bare['received']:>10}{bare['seconds']:>10.2f}{bare_rate:>10.0f}")
+    print(f"{'':34}{'messages':>10}{'seconds':>10}{'per s':>10}")
+    label = f"framework, {args.connections} connections"
+    print(f"{label:34}{framework['sent']:>10}{framework['seconds']:>10.2f}{rate:>10.0f}")
+    print(f"{'framework, 1 connection':34}{single['sent']:>10}{single['seconds']:>10.2f}{single_rate:>10.0f}")
+    print(f"{'  of which planning':34}{framework['planned']:>10}{framework['plan_seconds']:>10.2f}")
+    print(f"{'bare smtplib client, 1 connection':34}{bare['received']:>10}{bare['seconds']:>10.2f}{bare_rate:>10.0f}")
     print(
         f"ratio {rate / bare_rate:.2f}; lost {lost}; duplicates {duplicates}; "
         f"message size {len(template)} bytes; database {'PostgreSQL' if args.postgres else 'SQLite'}"
@@ -231,6 +245,9 @@ def main() -> None:
                 "messages_per_s": round(rate, 1),
                 "bare_client_per_s": round(bare_rate, 1),
                 "ratio": round(rate / bare_rate, 3),
+                "connections": args.connections,
+                "messages_per_s_one_connection": round(single_rate, 1),
+                "ratio_one_connection": round(single_rate / bare_rate, 3),
                 "lost": lost,
                 "duplicates": duplicates,
                 "messages": n,

@@ -91,11 +91,12 @@ def fieldwork_dispatch(claim_timeout: int, max_messages: int | None) -> None:
     from studyapp.database import privacy_of
     from studyapp.scheduler import process_name
     from waves.dispatcher import DispatchConfig, dispatch
-    from waves.transport import transport_from_settings
+    from waves.transport import extra_transports_from_settings, transport_from_settings
 
     settings = current_app.config["STUDYAPP_SETTINGS"]
     engine = engine_of(current_app)
     transport = transport_from_settings(settings, engine)
+    extra = extra_transports_from_settings(settings, engine)
     config = DispatchConfig(
         base_url=settings.base_url, sender=settings.mail_from, claim_timeout=timedelta(seconds=claim_timeout)
     )
@@ -108,9 +109,11 @@ def fieldwork_dispatch(claim_timeout: int, max_messages: int | None) -> None:
             worker=process_name(),
             now=utcnow,
             max_messages=max_messages,
+            extra_transports=extra,
         )
     finally:
-        transport.close()
+        for connection in (transport, *extra):
+            connection.close()
     click.echo(
         f"sent {report.sent}, retried {report.retried}, failed {report.failed}, "
         f"cancelled {report.cancelled}. {report.stopped_early}".strip()

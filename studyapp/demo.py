@@ -142,7 +142,7 @@ DEMO_PARTICIPANTS = [
 ]
 
 
-def _enrol_demo_participants(session: Session, study: Study, cohort) -> None:  # noqa: ANN001
+def _enrol_demo_participants(session: Session, study: Study, cohort) -> None:
     """A few young professionals, so the first scheduler tick sends invitations to the built-in mailbox."""
     from studyapp.core.privacy import Privacy
     from studyapp.participants.enrolment import Person, enrol_person
@@ -151,9 +151,22 @@ def _enrol_demo_participants(session: Session, study: Study, cohort) -> None:  #
     settings = load_settings()
     privacy = Privacy(pseudonym_key=settings.pseudonym_key, identity_keys=settings.identity_key)
     for email, name, language in DEMO_PARTICIPANTS:
-        enrol_person(session=session, privacy=privacy, study=study, actor="researcher", person=Person(
-            line=0, email=email, name=name, language=language, cohort_id=cohort.id, cohort_name=cohort.name,
-            external_id=None, keep_data=True))
+        enrol_person(
+            session=session,
+            privacy=privacy,
+            study=study,
+            actor="researcher",
+            person=Person(
+                line=0,
+                email=email,
+                name=name,
+                language=language,
+                cohort_id=cohort.id,
+                cohort_name=cohort.name,
+                external_id=None,
+                keep_data=True,
+            ),
+        )
 
 
 def prepare_local_instance(app: Flask) -> DemoReport:

@@ -64,18 +64,28 @@ def _fieldwork(engine: Engine, name: str, now: datetime, settings) -> str:
     from studyapp.core.privacy import Privacy
     from waves.dispatcher import DispatchConfig
     from waves.tick import run_tick
-    from waves.transport import transport_from_settings
+    from waves.transport import extra_transports_from_settings, transport_from_settings
 
     privacy = Privacy(pseudonym_key=settings.pseudonym_key, identity_keys=settings.identity_key)
     transport = transport_from_settings(settings, engine)
+    extra = extra_transports_from_settings(settings, engine)
     config = DispatchConfig(base_url=settings.base_url, sender=settings.mail_from)
     try:
-        report = run_tick(engine=engine, privacy=privacy, transport=transport, config=config, now=now, worker=name)
+        report = run_tick(
+            engine=engine,
+            privacy=privacy,
+            transport=transport,
+            config=config,
+            now=now,
+            worker=name,
+            extra_transports=extra,
+        )
     except Exception as exc:  # recorded on the heartbeat and logged; the next tick tries again
         log.exception("Fieldwork tick failed")
         return f"{type(exc).__name__}: {exc}"[:500]
     finally:
-        transport.close()
+        for connection in (transport, *extra):
+            connection.close()
     if report.plan.invitations or report.plan.reminders or report.dispatch.sent:
         log.info(
             "Planned %d invitations and %d reminders; sent %d",

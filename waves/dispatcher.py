@@ -8,12 +8,14 @@ same Message-ID (derived from the outbox key) and a fresh, also working, persona
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from studyapp.core.models import (
@@ -285,10 +287,16 @@ def dispatch(
     worker: str,
     now: datetime | Callable[[], datetime],
     max_messages: int | None = None,
+    extra_transports: Sequence[Transport] = (),
 ) -> DispatchReport:
-    """Send due outbox rows until none are left (or ``max_messages``); see the module docstring."""
+    """Send due outbox rows until none are left (or ``max_messages``); see the module docstring.
+
+    With ``extra_transports`` (more SMTP connections) messages go out over several connections at once;
+    a crash then repeats at most one message per connection.
+    """
     clock = now if callable(now) else (lambda: now)
     report = DispatchReport()
+    transports = [transport, *extra_transports]
     while max_messages is None or report.sent + report.failed + report.retried < max_messages:
         moment = clock()
         with Session(engine, expire_on_commit=False) as session:
@@ -297,16 +305,50 @@ def dispatch(
                 break
             prepared = _Composer(session, privacy, config, moment).compose_all(rows)
             session.commit()  # claims and the new link tokens, before anything is sent
-            for index, item in enumerate(prepared):
-                outcome = _deliver(session, transport, item, clock(), report)
-                if outcome == "server_down":
-                    _release(session, [p.row_id for p in prepared[index + 1 :]])
-                    report.stopped_early = "the mail server cannot be reached; the rest waits for the next run"
-                    return report
+        if len(transports) == 1:
+            stopped = _send_all(engine, transports[0], prepared, clock, report, threading.Lock())
+        else:
+            lock = threading.Lock()
+            shares = [prepared[i :: len(transports)] for i in range(len(transports))]
+            with ThreadPoolExecutor(max_workers=len(transports)) as pool:
+                results = list(
+                    pool.map(
+                        lambda pair, lock=lock: _send_all(engine, pair[0], pair[1], clock, report, lock),
+                        zip(transports, shares, strict=True),
+                    )
+                )
+            stopped = any(results)
+        if stopped:
+            report.stopped_early = "the mail server cannot be reached; the rest waits for the next run"
+            return report
     return report
 
 
-def _deliver(session: Session, transport: Transport, item: _Prepared, moment: datetime, report: DispatchReport) -> str:
+def _send_all(
+    engine: Engine,
+    transport: Transport,
+    prepared: list[_Prepared],
+    clock: Callable[[], datetime],
+    report: DispatchReport,
+    lock: threading.Lock,
+) -> bool:
+    """Send a share of a batch over one connection; ``True`` if the server could not be reached."""
+    with engine.connect() as connection:  # Core, not the ORM: this runs once per message
+        for index, item in enumerate(prepared):
+            if _deliver(connection, transport, item, clock(), report, lock) == "server_down":
+                _release(connection, [p.row_id for p in prepared[index + 1 :]])
+                return True
+    return False
+
+
+def _deliver(
+    connection: Connection,
+    transport: Transport,
+    item: _Prepared,
+    moment: datetime,
+    report: DispatchReport,
+    lock: threading.Lock,
+) -> str:
     """Send one prepared message and record the outcome in its own commit."""
     error: Exception | None = None
     if item.email is not None:
@@ -319,16 +361,14 @@ def _deliver(session: Session, transport: Transport, item: _Prepared, moment: da
     invitation_state: tuple[tuple[str, ...], dict[str, object]] | None = None
     if item.email is None:
         values.update(status="cancelled", last_error=item.cancel_reason)
-        report.cancelled += 1
+        outcome = "cancelled"
     elif error is None:
-        message_id = item.email.message_id
-        values.update(status="sent", sent_at=moment, message_id=message_id, attempts=attempts + 1)
-        report.sent += 1
-        report.message_ids.append(message_id)
+        values.update(status="sent", sent_at=moment, message_id=item.email.message_id, attempts=attempts + 1)
+        outcome = "sent"
         invitation_state = (("planned",), {"state": "sent", "sent_at": moment})
     elif isinstance(error, PermanentFailure) or attempts + 1 >= MAX_ATTEMPTS:
         values.update(status="failed", last_error=str(error)[:1000], attempts=attempts + 1)
-        report.failed += 1
+        outcome = "failed"
         invitation_state = (("planned", "sent"), {"state": "failed"})
     else:
         values.update(
@@ -337,27 +377,30 @@ def _deliver(session: Session, transport: Transport, item: _Prepared, moment: da
             attempts=attempts + 1,
             not_before=moment + backoff(attempts + 1),
         )
-        report.retried += 1
-    # Table-level updates: no ORM bookkeeping on the hot path.
-    session.execute(update(OUTBOX).where(OUTBOX.c.id == item.row_id).values(**values))
-    if invitation_state is not None and invitation_id is not None:
-        states, changes = invitation_state
-        session.execute(
-            update(INVITATIONS)
-            .where(INVITATIONS.c.id == invitation_id, INVITATIONS.c.state.in_(states))
-            .values(**changes)
-        )
-    session.commit()
+        outcome = "retried"
+    with connection.begin():  # one commit per message: a crash repeats at most the message in flight
+        connection.execute(update(OUTBOX).where(OUTBOX.c.id == item.row_id).values(**values))
+        if invitation_state is not None and invitation_id is not None:
+            states, changes = invitation_state
+            connection.execute(
+                update(INVITATIONS)
+                .where(INVITATIONS.c.id == invitation_id, INVITATIONS.c.state.in_(states))
+                .values(**changes)
+            )
+    with lock:
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        if outcome == "sent":
+            report.message_ids.append(item.email.message_id)  # type: ignore[union-attr]
     if isinstance(error, TemporaryFailure) and str(error).startswith(("cannot reach", "server disconnected")):
         return "server_down"
     return "done"
 
 
-def _release(session: Session, row_ids: list[int]) -> None:
+def _release(connection: Connection, row_ids: list[int]) -> None:
     if row_ids:
-        session.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id.in_(row_ids), OUTBOX.c.status == "sending")
-            .values(status="pending", claimed_by="", claimed_at=None)
-        )
-        session.commit()
+        with connection.begin():
+            connection.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id.in_(row_ids), OUTBOX.c.status == "sending")
+                .values(status="pending", claimed_by="", claimed_at=None)
+            )

@@ -24,7 +24,14 @@ class TickReport:
 
 
 def run_tick(
-    *, engine: Engine, privacy: Privacy, transport: Transport, config: DispatchConfig, now: datetime, worker: str
+    *,
+    engine: Engine,
+    privacy: Privacy,
+    transport: Transport,
+    config: DispatchConfig,
+    now: datetime,
+    worker: str,
+    extra_transports: list[Transport] | None = None,
 ) -> TickReport:
     """Plan due invitations and reminders at ``now``, then dispatch the outbox."""
     with Session(engine, expire_on_commit=False) as session:
@@ -36,5 +43,6 @@ def run_tick(
         config=config,
         worker=f"{worker}/{secrets.token_hex(3)}",
         now=now,
+        extra_transports=extra_transports or [],
     )
     return TickReport(plan=plan, dispatch=sent)
