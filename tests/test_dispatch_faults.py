@@ -188,3 +188,23 @@ def test_two_dispatchers_at_once_never_send_a_message_twice(
     assert len(counts) == 1000 and max(counts.values()) == 1
     sent = [int(out.split("sent ")[1].split(",")[0]) for out in outputs]
     assert sum(sent) == 1000
+
+
+def test_several_smtp_connections_send_each_message_once(engine, session: Session, smtp_server) -> None:  # noqa: ANN001
+    _outbox_with(session, 200)
+    transports = [SmtpTransport(host="127.0.0.1", port=smtp_server.port) for _ in range(4)]
+    report = dispatch(
+        engine=engine,
+        privacy=privacy_for_tests(),
+        transport=transports[0],
+        config=CONFIG,
+        worker="a",
+        now=NOW,
+        extra_transports=transports[1:],
+    )
+    for transport in transports:
+        transport.close()
+    counts = smtp_server.handler_obj.by_message_id()
+    assert report.sent == 200 and len(counts) == 200 and max(counts.values()) == 1
+    assert {row.status for row in session.exec(select(OutboxMessage))} == {"sent"}
+    assert {i.state for i in session.exec(select(Invitation))} == {"sent"}

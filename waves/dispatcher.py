@@ -333,16 +333,70 @@ def _send_all(
     lock: threading.Lock,
 ) -> bool:
     """Send a share of a batch over one connection; ``True`` if the server could not be reached."""
-    with engine.connect() as connection:  # Core, not the ORM: this runs once per message
+    with engine.connect() as connection:
+        recorder = _Recorder(connection)
         for index, item in enumerate(prepared):
-            if _deliver(connection, transport, item, clock(), report, lock) == "server_down":
+            if _deliver(recorder, transport, item, clock(), report, lock) == "server_down":
                 _release(connection, [p.row_id for p in prepared[index + 1 :]])
                 return True
     return False
 
 
+class _Recorder:
+    """Records the outcome of each message with plain driver SQL and one commit.
+
+    This runs once per message, on the hot path of the dispatcher: SQLAlchemy's statement machinery
+    cost more than the database itself here. Timestamps go through the column type's own bind
+    processing, so they are stored exactly as everywhere else.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        dialect = connection.dialect
+        self.raw = connection.connection
+        self.placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.convert = {
+            name: OUTBOX.c[name].type._cached_bind_processor(dialect)
+            for name in ("sent_at", "not_before", "claimed_at")
+        }
+        self.convert_invitation = INVITATIONS.c.sent_at.type._cached_bind_processor(dialect)
+
+    def record(
+        self,
+        row_id: int,
+        values: dict[str, object],
+        invitation_id: int | None,
+        invitation_state: tuple[tuple[str, ...], dict[str, object]] | None,
+    ) -> None:
+        p = self.placeholder
+        names = sorted(values)
+        params = [self.convert[n](values[n]) if self.convert.get(n) else values[n] for n in names]
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute(
+                f"UPDATE outbox_message SET {', '.join(f'{n} = {p}' for n in names)} WHERE id = {p}", [*params, row_id]
+            )
+            if invitation_state is not None and invitation_id is not None:
+                states, changes = invitation_state
+                keys = sorted(changes)
+                values_ = [
+                    self.convert_invitation(changes[k]) if k == "sent_at" and self.convert_invitation else changes[k]
+                    for k in keys
+                ]
+                cursor.execute(
+                    f"UPDATE invitation SET {', '.join(f'{k} = {p}' for k in keys)} "
+                    f"WHERE id = {p} AND state IN ({', '.join(p for _ in states)})",
+                    [*values_, invitation_id, *states],
+                )
+            self.raw.commit()  # one commit per message: a crash repeats at most the message in flight
+        except BaseException:
+            self.raw.rollback()
+            raise
+        finally:
+            cursor.close()
+
+
 def _deliver(
-    connection: Connection,
+    recorder: _Recorder,
     transport: Transport,
     item: _Prepared,
     moment: datetime,
@@ -378,15 +432,7 @@ def _deliver(
             not_before=moment + backoff(attempts + 1),
         )
         outcome = "retried"
-    with connection.begin():  # one commit per message: a crash repeats at most the message in flight
-        connection.execute(update(OUTBOX).where(OUTBOX.c.id == item.row_id).values(**values))
-        if invitation_state is not None and invitation_id is not None:
-            states, changes = invitation_state
-            connection.execute(
-                update(INVITATIONS)
-                .where(INVITATIONS.c.id == invitation_id, INVITATIONS.c.state.in_(states))
-                .values(**changes)
-            )
+    recorder.record(item.row_id, values, invitation_id, invitation_state)
     with lock:
         setattr(report, outcome, getattr(report, outcome) + 1)
         if outcome == "sent":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -113,6 +113,7 @@ def _plan_cohort(session: Session, cohort: Cohort, tz: str, now: datetime, repor
         ).all()
     )
     windows_by_enrolment: dict[datetime, dict[int, Window]] = {}
+    new_invitations: list[dict] = []
     for participant_id, enrolled_at, language in participants:
         windows = windows_by_enrolment.get(enrolled_at)
         if windows is None:
@@ -123,34 +124,65 @@ def _plan_cohort(session: Session, cohort: Cohort, tz: str, now: datetime, repor
                 continue
             invitation = invitations.get((participant_id, wave.id))  # type: ignore[arg-type]
             if invitation is None:
-                _invite(session, participant_id, wave, window, language, report)
+                new_invitations.append(
+                    {"participant_id": participant_id, "wave_id": wave.id, "window": window, "language": language}
+                )
             elif invitation[1] not in CLOSED_STATES and invitation[1] != "planned":
                 _remind(session, participant_id, wave, invitation[0], window, language, tz, now, reminder_keys, report)
+    if new_invitations:
+        _invite_all(session, new_invitations, now)
+        report.invitations += len(new_invitations)
 
 
-def _invite(
-    session: Session, participant_id: int, wave: Wave, window: Window, language: str, report: PlanReport
-) -> None:
-    invitation = Invitation(
-        participant_id=participant_id,
-        wave_id=wave.id,
-        state="planned",  # type: ignore[arg-type]
-        opens_at=window.opens_at,
-        closes_at=window.closes_at,
+def _invite_all(session: Session, new: list[dict], now: datetime) -> None:
+    """Insert invitations and their outbox rows in bulk (in the caller's transaction)."""
+    invitations = Invitation.__table__  # type: ignore[attr-defined]
+    outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+    session.execute(
+        insert(invitations),
+        [
+            {
+                "participant_id": n["participant_id"],
+                "wave_id": n["wave_id"],
+                "state": "planned",
+                "opens_at": n["window"].opens_at,
+                "closes_at": n["window"].closes_at,
+                "created_at": now,
+            }
+            for n in new
+        ],
     )
-    session.add(invitation)
-    session.flush()
-    session.add(
-        OutboxMessage(
-            idempotency_key=invitation_key(participant_id, wave.id),
-            kind="invitation",  # type: ignore[arg-type]
-            invitation_id=invitation.id,
-            participant_id=participant_id,
-            language=language,
-            not_before=window.opens_at,
-        )
+    wanted = {(n["participant_id"], n["wave_id"]) for n in new}
+    ids = {}
+    for wave_id in {n["wave_id"] for n in new}:
+        for invitation_id, participant_id in session.execute(
+            select(invitations.c.id, invitations.c.participant_id).where(invitations.c.wave_id == wave_id)
+        ):
+            if (participant_id, wave_id) in wanted:
+                ids[(participant_id, wave_id)] = invitation_id
+    session.execute(
+        insert(outbox),
+        [
+            {
+                "idempotency_key": invitation_key(n["participant_id"], n["wave_id"]),
+                "kind": "invitation",
+                "invitation_id": ids[(n["participant_id"], n["wave_id"])],
+                "participant_id": n["participant_id"],
+                "user_id": None,
+                "language": n["language"],
+                "status": "pending",
+                "attempts": 0,
+                "not_before": n["window"].opens_at,
+                "last_error": "",
+                "message_id": None,
+                "claimed_by": "",
+                "claimed_at": None,
+                "created_at": now,
+                "sent_at": None,
+            }
+            for n in new
+        ],
     )
-    report.invitations += 1
 
 
 def _remind(

@@ -171,3 +171,10 @@ def transport_from_settings(settings, engine: Engine) -> Transport:
             rate_per_second=settings.smtp_rate_per_second,
         )
     return MailboxTransport(engine)
+
+
+def extra_transports_from_settings(settings, engine: Engine) -> list[Transport]:  # noqa: ANN001
+    """The further SMTP connections ``SMTP_CONNECTIONS`` asks for (none for the built-in mailbox)."""
+    if not settings.smtp_host:
+        return []
+    return [transport_from_settings(settings, engine) for _ in range(settings.smtp_connections - 1)]
