@@ -190,7 +190,7 @@ def test_two_dispatchers_at_once_never_send_a_message_twice(
     assert sum(sent) == 1000
 
 
-def test_several_smtp_connections_send_each_message_once(engine, session: Session, smtp_server) -> None:  # noqa: ANN001
+def test_several_smtp_connections_send_each_message_once(engine, session: Session, smtp_server) -> None:
     _outbox_with(session, 200)
     transports = [SmtpTransport(host="127.0.0.1", port=smtp_server.port) for _ in range(4)]
     report = dispatch(

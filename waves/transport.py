@@ -173,7 +173,7 @@ def transport_from_settings(settings, engine: Engine) -> Transport:
     return MailboxTransport(engine)
 
 
-def extra_transports_from_settings(settings, engine: Engine) -> list[Transport]:  # noqa: ANN001
+def extra_transports_from_settings(settings, engine: Engine) -> list[Transport]:
     """The further SMTP connections ``SMTP_CONNECTIONS`` asks for (none for the built-in mailbox)."""
     if not settings.smtp_host:
         return []
