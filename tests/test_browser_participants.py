@@ -43,6 +43,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             )
             tokens[n] = invite_with_token(session, person, wave)[1]
         study_id = session.exec(select(Study)).one().id
+    from studyapp.scheduler import tick
+
+    tick(engine, name="browser:1", settings=load_settings({}, scheduler_enabled=False))  # demo invitations
     app = create_app({"ENGINE": engine}, settings=load_settings({}, scheduler_enabled=False))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -123,3 +126,24 @@ def test_researcher_participant_pages(page, site: dict, tmp_path: Path) -> None:
     assert page.get_by_text("Imported 1 new participant;").is_visible()
     page.get_by_role("link", name=page.locator("a.mono").first.inner_text()).click()
     shot(page, "admin-participant-detail")
+
+
+def test_fieldwork_pages(page, site: dict) -> None:  # noqa: ANN001
+    base = site["base"]
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(DEMO_RESEARCHER_EMAIL)
+    page.get_by_label("Password").fill(DEMO_RESEARCHER_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{base}/studies/{site['study_id']}/fieldwork")
+    expect(page.get_by_role("heading", name="Young professionals · T1")).to_be_visible()
+    shot(page, "admin-fieldwork")
+    page.get_by_role("link", name="Mailbox").click()
+    shot(page, "admin-mailbox")
+    page.get_by_role("link", name="Uitnodiging: Bridge the Gap – meting T1").first.click()
+    expect(page.get_by_role("heading", name="Headers")).to_be_visible()
+    shot(page, "admin-mailbox-message")
+    page.goto(f"{base}/studies/{site['study_id']}/messages/reminder/en")
+    page.get_by_label("Subject").fill("Reminder about {wave}")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_text("Reminder about T2")).to_be_visible()
+    shot(page, "admin-message-template")

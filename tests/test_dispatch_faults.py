@@ -208,3 +208,23 @@ def test_several_smtp_connections_send_each_message_once(engine, session: Sessio
     assert report.sent == 200 and len(counts) == 200 and max(counts.values()) == 1
     assert {row.status for row in session.exec(select(OutboxMessage))} == {"sent"}
     assert {i.state for i in session.exec(select(Invitation))} == {"sent"}
+
+
+def test_rate_limit_spaces_messages() -> None:
+    from waves.transport import RateLimiter
+
+    moments: list[float] = []
+    clock = {"t": 0.0}
+
+    def sleep(seconds: float) -> None:
+        clock["t"] += seconds
+
+    limiter = RateLimiter(5, clock=lambda: clock["t"], sleep=sleep)
+    for _ in range(6):
+        limiter.wait()
+        moments.append(clock["t"])
+    assert moments == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    unlimited = RateLimiter(0, clock=lambda: clock["t"], sleep=sleep)
+    before = clock["t"]
+    unlimited.wait()
+    assert clock["t"] == before
