@@ -128,7 +128,7 @@ def test_researcher_participant_pages(page, site: dict, tmp_path: Path) -> None:
     shot(page, "admin-participant-detail")
 
 
-def test_fieldwork_pages(page, site: dict) -> None:  # noqa: ANN001
+def test_fieldwork_pages(page, site: dict) -> None:
     base = site["base"]
     page.goto(f"{base}/login")
     page.get_by_label("E-mail").fill(DEMO_RESEARCHER_EMAIL)
