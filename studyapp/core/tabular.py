@@ -19,6 +19,24 @@ class TableError(ValueError):
 
 
 @dataclass(frozen=True)
+class RowProblem:
+    """Why one line of an imported file cannot be used."""
+
+    line: int
+    message: str
+
+
+class ImportRejected(ValueError):
+    """An import with problems: nothing was stored. ``problems`` lists every bad line."""
+
+    def __init__(self, problems: list[RowProblem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"line {p.line}: {p.message}" for p in problems[:50])
+        more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"The file was rejected; nothing was imported.\n{lines}{more}")
+
+
+@dataclass(frozen=True)
 class Row:
     """One data row: its line number in the file and its cells by (normalised) column name."""
 

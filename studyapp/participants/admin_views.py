@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from studyapp.auth import staff_required
 from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.models import PARTICIPANT_STATUSES, Cohort, Participant, Study, Wave
-from studyapp.core.tabular import TableError, read_table
+from studyapp.core.tabular import ImportRejected, RowProblem, TableError, read_table
 from studyapp.core.uploads import find_upload, keep_upload, upload_content
 from studyapp.database import get_session, privacy_of
 from studyapp.participants import code_linkage, consent, enrolment, identities, response_import
@@ -101,7 +101,7 @@ def import_upload(study_id: int):
         try:
             table = read_table(filename, content)
         except TableError as error:
-            plan = enrolment.EnrolmentPlan(problems=[enrolment.Problem(error.line, str(error).split(": ", 1)[1])])
+            plan = enrolment.EnrolmentPlan(problems=[RowProblem(error.line, str(error).split(": ", 1)[1])])
         else:
             plan = enrolment.plan_enrolment(session=session, privacy=privacy_of(), study=study, table=table)
         if plan.ok:
@@ -149,7 +149,7 @@ def import_confirm(study_id: int, token: str):
             user=current_user,
             source=upload.filename,
         )
-    except enrolment.EnrolmentRejected:
+    except ImportRejected:
         flash("The file no longer passes the checks; nothing was imported. Upload it again to see why.", "error")
         return redirect(url_for(".import_upload", study_id=study.id))
     session.delete(upload)
@@ -293,7 +293,7 @@ def responses_upload(study_id: int):
     ).all()
     form.wave_id.choices = [SelectChoice(w.id, f"{name} · {w.label}") for w, name in waves]
     plan = upload = None
-    problems: list[response_import.RowProblem] = []
+    problems: list[RowProblem] = []
     if form.validate_on_submit():
         content = form.file.data.read()
         filename = form.file.data.filename or "upload.csv"
@@ -302,7 +302,7 @@ def responses_upload(study_id: int):
             mapping = response_import.parse_mapping(form.mapping.data or "")
             table = response_import.read_response_file(filename, content)
         except (ValueError, TableError) as error:
-            problems = [response_import.RowProblem(getattr(error, "line", 1), str(error))]
+            problems = [RowProblem(getattr(error, "line", 1), str(error))]
         else:
             plan = response_import.plan_response_import(
                 session=session,
@@ -375,7 +375,7 @@ def responses_confirm(study_id: int, token: str):
             user=current_user,
             source=upload.filename,
         )
-    except response_import.ResponseImportRejected:
+    except ImportRejected:
         flash("The file no longer passes the checks; nothing was imported. Upload it again to see why.", "error")
         return redirect(url_for(".responses_upload", study_id=study.id))
     session.delete(upload)

@@ -11,7 +11,7 @@ from studyapp.core import audit
 from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.models import Cohort, ConsentEvent, Identity, Participant, Study, User
 from studyapp.core.privacy import Privacy, normalise_email, normalise_external_id, person_key
-from studyapp.core.tabular import Table
+from studyapp.core.tabular import ImportRejected, RowProblem, Table
 
 REQUIRED_COLUMNS = ("email", "cohort")
 OPTIONAL_COLUMNS = ("name", "language", "external_id", "keep_data")
@@ -27,14 +27,6 @@ LANGUAGE_WORDS = {
 }
 YES_WORDS = {"", "yes", "y", "ja", "j", "true", "1"}
 NO_WORDS = {"no", "n", "nee", "false", "0"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why one line of an import cannot be used."""
-
-    line: int
-    message: str
 
 
 @dataclass(frozen=True)
@@ -68,7 +60,7 @@ class EnrolmentPlan:
     new: list[Person] = field(default_factory=list)
     existing: list[AlreadyEnrolled] = field(default_factory=list)
     completed_identities: list[AlreadyEnrolled] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -82,16 +74,6 @@ class EnrolmentSummary:
     enrolled: int
     unchanged: int
     identities_added: int
-
-
-class EnrolmentRejected(ValueError):
-    """An import with problems: nothing was stored."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        lines = "\n".join(f"line {p.line}: {p.message}" for p in problems[:50])
-        more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(f"The file was rejected; nothing was imported.\n{lines}{more}")
 
 
 def _check_row(cells: dict[str, str], line: int, cohorts: dict[str, Cohort]) -> tuple[Person | None, list[str]]:
@@ -139,14 +121,14 @@ def plan_enrolment(*, session: Session, privacy: Privacy, study: Study, table: T
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     unknown = [c for c in table.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if missing:
-        plan.problems.append(Problem(1, f"missing column(s): {', '.join(missing)}"))
+        plan.problems.append(RowProblem(1, f"missing column(s): {', '.join(missing)}"))
     if unknown:
         allowed = ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
-        plan.problems.append(Problem(1, f"unknown column(s): {', '.join(unknown)} (allowed: {allowed})"))
+        plan.problems.append(RowProblem(1, f"unknown column(s): {', '.join(unknown)} (allowed: {allowed})"))
     if plan.problems:
         return plan
     if not table.rows:
-        plan.problems.append(Problem(1, "the file has a header but no participants"))
+        plan.problems.append(RowProblem(1, "the file has a header but no participants"))
         return plan
     cohorts = {c.name.casefold(): c for c in session.exec(select(Cohort).where(Cohort.study_id == study.id))}
     seen_email: dict[str, int] = {}
@@ -154,19 +136,19 @@ def plan_enrolment(*, session: Session, privacy: Privacy, study: Study, table: T
     people: list[Person] = []
     for row in table.rows:
         person, problems = _check_row(row.cells, row.line, cohorts)
-        plan.problems.extend(Problem(row.line, message) for message in problems)
+        plan.problems.extend(RowProblem(row.line, message) for message in problems)
         if person is None:
             continue
         email_key = normalise_email(person.email)
         if email_key in seen_email:
-            plan.problems.append(Problem(row.line, f"the same e-mail address as line {seen_email[email_key]}"))
+            plan.problems.append(RowProblem(row.line, f"the same e-mail address as line {seen_email[email_key]}"))
             continue
         seen_email[email_key] = row.line
         if person.external_id:
             external_key = normalise_external_id(person.external_id)
             if external_key in seen_external:
                 line = seen_external[external_key]
-                plan.problems.append(Problem(row.line, f"the same external_id as line {line}"))
+                plan.problems.append(RowProblem(row.line, f"the same external_id as line {line}"))
                 continue
             seen_external[external_key] = row.line
         people.append(person)
@@ -213,7 +195,7 @@ def _match_existing(
                 )
             else:
                 reason = "erased at their request" if participant.status == "erased" else "already enrolled"
-                plan.problems.append(Problem(person.line, f"this person cannot be enrolled again ({reason})"))
+                plan.problems.append(RowProblem(person.line, f"this person cannot be enrolled again ({reason})"))
         else:
             plan.new.append(person)
 
@@ -267,9 +249,9 @@ def apply_enrolment(
     user: User | None = None,
     source: str = "",
 ) -> EnrolmentSummary:
-    """Store a checked plan; raises :class:`EnrolmentRejected` (storing nothing) if it has problems."""
+    """Store a checked plan; raises :class:`ImportRejected` (storing nothing) if it has problems."""
     if plan.problems:
-        raise EnrolmentRejected(plan.problems)
+        raise ImportRejected(plan.problems)
     for person in plan.new:
         enrol_person(session=session, privacy=privacy, study=study, person=person, actor="researcher", user=user)
     for match in plan.completed_identities:

@@ -17,16 +17,8 @@ from sqlmodel import Session, col, select
 from studyapp.core import audit
 from studyapp.core.models import Answer, Cohort, Identity, Invitation, Item, Participant, Response, User, Wave
 from studyapp.core.privacy import Privacy, normalise_external_id, person_key
-from studyapp.core.tabular import Row, Table, TableError, normalise_column, read_table
+from studyapp.core.tabular import ImportRejected, Row, RowProblem, Table, TableError, normalise_column, read_table
 from studyapp.core.types import utcnow
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """Why one row (line of a CSV, case of a .sav) cannot be imported."""
-
-    line: int
-    message: str
 
 
 @dataclass
@@ -41,15 +33,6 @@ class ResponsePlan:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-class ResponseImportRejected(ValueError):
-    """An import with problems: nothing was stored."""
-
-    def __init__(self, problems: list[RowProblem]) -> None:
-        self.problems = problems
-        lines = "\n".join(f"line {p.line}: {p.message}" for p in problems[:50])
-        super().__init__(f"The file was rejected; nothing was imported.\n{lines}")
 
 
 def parse_mapping(text: str) -> dict[str, str]:
@@ -234,7 +217,7 @@ def apply_response_import(
 ) -> int:
     """Store a checked plan; returns the number of responses stored. Raises if the plan has problems."""
     if plan.problems:
-        raise ResponseImportRejected(plan.problems)
+        raise ImportRejected(plan.problems)
     cohort = session.get(Cohort, wave.cohort_id)
     assert cohort is not None
     stored = 0
