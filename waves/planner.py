@@ -53,14 +53,6 @@ def spec_of(wave: Wave) -> WaveSpec:
     )
 
 
-def windows_for(*, session: Session, participant: Participant) -> dict[int, Window]:
-    """A participant's window of every wave of their cohort."""
-    cohort = session.get(Cohort, participant.cohort_id)
-    study = session.get(Study, cohort.study_id)  # type: ignore[union-attr]
-    waves = session.exec(select(Wave).where(Wave.cohort_id == participant.cohort_id)).all()
-    return participant_windows([spec_of(w) for w in waves], enrolled_at=participant.enrolled_at, tz=study.timezone)  # type: ignore[union-attr]
-
-
 def plan_due(*, session: Session, now: datetime) -> PlanReport:
     """Add every invitation and reminder that is due at ``now``; commit them together."""
     report = PlanReport()
