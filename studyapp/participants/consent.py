@@ -11,13 +11,13 @@ from studyapp.core.errors import NotAllowed
 from studyapp.core.models import (
     Answer,
     ConsentEvent,
-    Identity,
     Invitation,
     OutboxMessage,
     Participant,
     Response,
     User,
 )
+from studyapp.participants.identities import identity_of
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def erase(
         return ErasureResult(identity_deleted=False, responses_deleted=0, data_kept=True)
     _event(session, participant, "erasure_requested", actor, user, note)
     keep = keeps_data(session=session, participant=participant)
-    identity = session.exec(select(Identity).where(Identity.participant_id == participant.id)).first()
+    identity = identity_of(session=session, participant=participant)
     if identity is not None:
         session.delete(identity)
     _cancel_pending_mail(session, participant)

@@ -23,6 +23,11 @@ class Contact:
     language: str
 
 
+def identity_of(*, session: Session, participant: Participant) -> Identity | None:
+    """The participant's stored (encrypted) identity, or ``None`` when there is none."""
+    return session.exec(select(Identity).where(Identity.participant_id == participant.id)).first()
+
+
 def may_view_identities(user: User | None) -> bool:
     """Whether ``user`` holds the identity permission."""
     return bool(user is not None and user.active and user.can_view_identities)
@@ -66,7 +71,7 @@ def reveal_identities(
 
 def contact_for_mail(*, session: Session, privacy: Privacy, participant: Participant) -> Contact | None:
     """The address to send a participant's mail to (for the mailer only), or ``None`` without one."""
-    identity = session.exec(select(Identity).where(Identity.participant_id == participant.id)).first()
+    identity = identity_of(session=session, participant=participant)
     return _decrypt(privacy, identity) if identity is not None else None
 
 
@@ -98,7 +103,7 @@ def change_email(
         email = validate_email(new_email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as error:
         raise ValidationFailed({"email": f"This is not a valid e-mail address: {error}"}) from None
-    identity = session.exec(select(Identity).where(Identity.participant_id == participant.id)).first()
+    identity = identity_of(session=session, participant=participant)
     if identity is None:
         raise NotAllowed("This participant has no contact details (erased, or imported without them).")
     digest = privacy.email_hash(email)
@@ -135,7 +140,7 @@ def set_language(*, session: Session, participant: Participant, language: str) -
     """The language of a participant's mail and pages."""
     if language not in ("nl", "en"):
         raise ValidationFailed({"language": "Choose nl or en."})
-    identity = session.exec(select(Identity).where(Identity.participant_id == participant.id)).first()
+    identity = identity_of(session=session, participant=participant)
     if identity is not None:
         identity.language = language
         session.add(identity)

@@ -9,7 +9,7 @@ from wtforms import EmailField
 from wtforms.validators import DataRequired, Email, Length
 
 from studyapp.core.errors import NotAllowed, ValidationFailed
-from studyapp.core.models import Cohort, Identity, Invitation, Participant, Study, Wave
+from studyapp.core.models import Cohort, Invitation, Participant, Study, Wave
 from studyapp.core.types import utcnow
 from studyapp.database import get_session, privacy_of
 from studyapp.extensions import csrf
@@ -52,7 +52,7 @@ def _resolve(token: str) -> tuple[Invitation, Participant, Study, str] | None:
         return None
     cohort = session.get(Cohort, participant.cohort_id)
     study = session.get(Study, cohort.study_id)  # type: ignore[union-attr]
-    identity = session.exec(select(Identity).where(Identity.participant_id == participant.id)).first()
+    identity = identities.identity_of(session=session, participant=participant)
     return invitation, participant, study, _language(identity.language if identity else None)  # type: ignore[return-value]
 
 
