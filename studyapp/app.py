@@ -34,13 +34,14 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     database.init_app(app)
     extensions.init_app(app)
 
-    from studyapp import cli, errors, templating
+    from studyapp import cli, errors, security, templating
     from studyapp.accounts import views as account_views
     from studyapp.auditlog import views as audit_views
     from studyapp.exports import views as export_views
     from studyapp.fieldwork import views as fieldwork_views
     from studyapp.participants import admin_views as participant_admin_views
     from studyapp.participants import public_views as participant_public_views
+    from studyapp.questionnaire import views as questionnaire_views
     from studyapp.studies import views as study_views
 
     for blueprint in (
@@ -48,12 +49,14 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         study_views.bp,
         participant_admin_views.bp,
         participant_public_views.bp,
+        questionnaire_views.bp,
         audit_views.bp,
         export_views.bp,
         fieldwork_views.bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)
+    security.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
     return app

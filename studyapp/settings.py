@@ -47,6 +47,8 @@ class Settings:
     timezone: str = "Europe/Amsterdam"
     scheduler_enabled: bool = True
     scheduler_interval_seconds: int = 60
+    ratelimit_enabled: bool = True
+    ratelimit_storage_uri: str = "memory://"
 
     @property
     def is_production(self) -> bool:
@@ -113,6 +115,8 @@ _ENV_NAMES = {
     "timezone": "STUDY_TIMEZONE",
     "scheduler_enabled": "SCHEDULER_ENABLED",
     "scheduler_interval_seconds": "SCHEDULER_INTERVAL_SECONDS",
+    "ratelimit_enabled": "RATELIMIT_ENABLED",
+    "ratelimit_storage_uri": "RATELIMIT_STORAGE_URI",
 }
 
 

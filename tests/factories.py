@@ -54,6 +54,84 @@ sections:
 """
 
 
+#: A short questionnaire with every item type, the professional title, skip logic and optional questions.
+FLOW_INSTRUMENT = """\
+code: flow-test
+version: "1"
+title: {nl: Stroomtest, en: Flow test}
+estimated_minutes: 4
+languages: [nl, en]
+title_item: prof_title
+response_scales:
+  agree7:
+    min: 1
+    max: 7
+    labels:
+      1: {nl: Helemaal mee oneens, en: Strongly disagree}
+      2: {nl: Mee oneens, en: Disagree}
+      3: {nl: Enigszins mee oneens, en: Somewhat disagree}
+      4: {nl: Neutraal, en: Neutral}
+      5: {nl: Enigszins mee eens, en: Somewhat agree}
+      6: {nl: Mee eens, en: Agree}
+      7: {nl: Helemaal mee eens, en: Strongly agree}
+facets:
+  - {code: identification, kind: scale, domain: identification, name: {nl: Verbondenheid, en: Identification}}
+  - {code: career_clarity, kind: scale, domain: career, name: {nl: Duidelijkheid, en: Career clarity}}
+sections:
+  - code: profession
+    title: {nl: Je beroep, en: Your profession}
+    items:
+      - code: prof_title
+        type: choice
+        text: {nl: "Welke titel past bij jou?", en: "Which title fits you?"}
+        options:
+          - {value: 1, label: {nl: Engineer, en: Engineer}, title: {nl: engineer, en: an engineer}}
+          - {value: 2, label: {nl: Onderzoeker, en: Researcher}, title: {nl: onderzoeker, en: a researcher}}
+          - {value: 4, label: {nl: Anders, en: Other}, free_text_item: prof_title_other}
+      - code: prof_title_other
+        type: text
+        max_length: 100
+        show_if: {item: prof_title, any_of: [4]}
+        text: {nl: Je eigen beroepstitel, en: Your own professional title}
+  - code: identification
+    title: {nl: Verbondenheid, en: Identification}
+    items:
+      - {code: idn_proud, type: scale, scale: agree7, facet: identification,
+         text: {nl: "Ik ben er trots op dat ik {title} ben.", en: "I am proud to be {title}."}}
+      - {code: idn_self, type: scale, scale: agree7, facet: identification,
+         text: {nl: "Dat ik {title} ben, zegt veel over mij.", en: "Being {title} says a lot about me."}}
+      - {code: cc_clear, type: scale, scale: agree7, facet: career_clarity,
+         text: {nl: Ik weet wat ik wil, en: I know what I want}}
+  - code: situation
+    title: {nl: Je situatie, en: Your situation}
+    items:
+      - code: work_status
+        type: choice
+        text: {nl: "Wat doe je nu?", en: "What do you do now?"}
+        options:
+          - {value: 1, label: {nl: Ik werk, en: I work}}
+          - {value: 3, label: {nl: Ik studeer, en: I study}}
+  - code: work
+    title: {nl: Je werk, en: Your work}
+    show_if: {item: work_status, any_of: [1]}
+    items:
+      - {code: work_hours, type: number, min: 0, max: 80, text: {nl: Uren per week, en: Hours per week}}
+  - code: background
+    title: {nl: Achtergrond, en: Background}
+    items:
+      - {code: bg_age, type: number, min: 15, max: 80, text: {nl: Je leeftijd, en: Your age}}
+      - {code: bg_remarks, type: text, required: false, max_length: 500,
+         text: {nl: Opmerkingen, en: Remarks}}
+"""
+
+
+def make_flow_instrument(session: Session) -> Instrument:
+    """The short questionnaire with every item type and skip logic."""
+    result = load_definition(session=session, definition=parse_definition(FLOW_INSTRUMENT, "flow.yaml"))
+    session.commit()
+    return result.instrument
+
+
 def make_user(
     session: Session,
     *,

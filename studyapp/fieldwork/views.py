@@ -17,6 +17,7 @@ from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.models import Invitation, MailboxMessage, Study, Wave
 from studyapp.core.types import utcnow
 from studyapp.database import get_session
+from studyapp.security import allow_mail_preview_styles
 from waves import operations
 from waves.messages import PLACEHOLDERS, template_for
 from waves.stats import curve_points, wave_stats
@@ -159,6 +160,7 @@ def edit_template(study_id: int, kind: str, language: str):
         )
     except (KeyError, ValueError, IndexError):
         form.body.errors = [*form.body.errors, "The preview failed: check the placeholders."]
+    allow_mail_preview_styles()
     return render_template(
         "fieldwork/template.html",
         study=study,
@@ -188,6 +190,7 @@ def mailbox_message(message_id: int):
     parsed = email.message_from_string(stored.raw, policy=policy.default)
     text = parsed.get_body(preferencelist=("plain",))
     html = parsed.get_body(preferencelist=("html",))
+    allow_mail_preview_styles()
     return render_template(
         "fieldwork/mailbox_message.html",
         stored=stored,

@@ -186,6 +186,42 @@ def _rule_violations(d: InstrumentDef) -> list[tuple[PathKey, str]]:
         if code not in used_facets:
             out.append((("facets", i, "code"), f"facet {code!r} has no items"))
     out.extend(_title_violations(d, items))
+    out.extend(_show_if_violations(d, items))
+    return out
+
+
+def _show_if_violations(d: InstrumentDef, items: dict[str, tuple[int, int, ItemDef]]) -> list[tuple[PathKey, str]]:
+    """A condition must name an earlier choice or scale item and values that item can take."""
+    out: list[tuple[PathKey, str]] = []
+
+    def check(path: PathKey, condition, section_index: int, item_index: int | None) -> None:
+        found = items.get(condition.item)
+        if found is None:
+            out.append(((*path, "item"), f"unknown item {condition.item!r}"))
+            return
+        s, i, target = found
+        earlier = s < section_index if item_index is None else (s, i) < (section_index, item_index)
+        if not earlier:
+            where = "an earlier page" if item_index is None else "an earlier page or higher on the same page"
+            out.append(((*path, "item"), f"{condition.item!r} must be asked on {where}"))
+        if target.type == "choice":
+            allowed = {o.value for o in target.options or []}
+        elif target.type == "scale" and target.scale in d.response_scales:
+            scale = d.response_scales[target.scale]
+            allowed = set(range(scale.min, scale.max + 1))
+        else:
+            out.append(((*path, "item"), f"{condition.item!r} is not a choice or scale item"))
+            return
+        unknown = sorted(set(condition.any_of) - allowed)
+        if unknown:
+            out.append(((*path, "any_of"), f"{condition.item!r} has no value {', '.join(map(str, unknown))}"))
+
+    for s, section in enumerate(d.sections):
+        if section.show_if is not None:
+            check(("sections", s, "show_if"), section.show_if, s, None)
+        for i, item in enumerate(section.items):
+            if item.show_if is not None:
+                check(("sections", s, "items", i, "show_if"), item.show_if, s, i)
     return out
 
 

@@ -55,6 +55,13 @@ class OptionDef(_Strict):
     free_text_item: str | None = None
 
 
+class ShowIf(_Strict):
+    """Skip logic: show a section or item only when an earlier choice or scale item has one of these values."""
+
+    item: str = Field(pattern=CODE)
+    any_of: list[int] = Field(min_length=1)
+
+
 class ItemDef(_Strict):
     """One question."""
 
@@ -69,6 +76,7 @@ class ItemDef(_Strict):
     min: int | None = None
     max: int | None = None
     max_length: int | None = Field(default=None, gt=0, le=10000)
+    show_if: ShowIf | None = None
 
 
 class SectionDef(_Strict):
@@ -77,6 +85,7 @@ class SectionDef(_Strict):
     code: str = Field(pattern=CODE, max_length=60)
     title: Text
     intro: Text | None = None
+    show_if: ShowIf | None = None
     items: list[ItemDef] = Field(min_length=1)
 
 

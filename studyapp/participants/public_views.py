@@ -9,17 +9,17 @@ from wtforms import EmailField
 from wtforms.validators import DataRequired, Email, Length
 
 from studyapp.core.errors import NotAllowed, ValidationFailed
-from studyapp.core.models import Cohort, Invitation, Participant, Study, Wave
-from studyapp.core.types import utcnow
+from studyapp.core.models import Cohort, Invitation, Participant, Study
 from studyapp.database import get_session, privacy_of
 from studyapp.extensions import csrf
 from studyapp.participants import consent, enrolment, identities
 from studyapp.participants.forms import ConfirmForm, SignupForm
 from studyapp.participants.links import invitation_for_token
+from studyapp.participants.rate_limits import limit_link_routes
 from studyapp.participants.texts import texts_for
-from waves.messages import local_date
 
 bp = Blueprint("participant", __name__)
+limit_link_routes(bp)
 
 
 class _EmailForm(FlaskForm):
@@ -54,44 +54,6 @@ def _resolve(token: str) -> tuple[Invitation, Participant, Study, str] | None:
     study = session.get(Study, cohort.study_id)  # type: ignore[union-attr]
     identity = identities.identity_of(session=session, participant=participant)
     return invitation, participant, study, _language(identity.language if identity else None)  # type: ignore[return-value]
-
-
-@bp.route("/p/<token>")
-def landing(token: str):
-    """Where the personal link leads: the wave's welcome, or a page saying the wave has closed."""
-    resolved = _resolve(token)
-    if resolved is None:
-        return _invalid_link(_language(None))
-    invitation, _participant, study, language = resolved
-    session = get_session()
-    wave = session.get(Wave, invitation.wave_id)
-    now = utcnow()
-    if invitation.closes_at is not None and now >= invitation.closes_at:
-        t = texts_for(language)
-        closed = local_date(invitation.closes_at, study.timezone, language)
-        return render_template(
-            "participant/message.html",
-            t=t,
-            lang=language,
-            title=t["closed_title"],
-            message=t["closed"].format(wave=wave.label, date=closed),
-        ), 410
-    if invitation.opened_at is None:
-        invitation.opened_at = now
-        if invitation.state == "sent":
-            invitation.state = "opened"
-        session.add(invitation)
-        session.commit()
-    return render_template(
-        "participant/landing.html",
-        t=texts_for(language),
-        lang=language,
-        token=token,
-        study=study,
-        wave=wave,
-        invitation=invitation,
-        closes_on=local_date(invitation.closes_at or now, study.timezone, language),
-    )
 
 
 @bp.route("/p/<token>/unsubscribe", methods=["POST"])

@@ -1,0 +1,1 @@
+"""The participant questionnaire: pages from the instrument definition, saving, submitting, feedback."""

@@ -1,0 +1,170 @@
+"""Saving and submitting a participant's questionnaire answers (the operations behind the pages)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from studyapp.core.models import Answer, Invitation, Item, Response, Wave
+from studyapp.core.types import utcnow
+from studyapp.questionnaire.page_input import missing_required
+from studyapp.questionnaire.structure import Answers, AnswerValue, Questionnaire
+
+STARTED_STATES = ("planned", "sent", "opened", "failed")
+
+
+class AlreadySubmitted(RuntimeError):
+    """The response was submitted; its answers no longer change."""
+
+
+@dataclass(frozen=True)
+class Incomplete(Exception):
+    """Required answers are missing: the first page that needs them, and all of them by page."""
+
+    first_section: str
+    missing: Mapping[str, list[str]]
+
+
+def response_of(*, session: Session, invitation: Invitation) -> Response | None:
+    """The invitation's response, if the participant has begun."""
+    return session.exec(select(Response).where(Response.invitation_id == invitation.id)).first()
+
+
+def start_response(*, session: Session, invitation: Invitation, language: str) -> Response:
+    """The invitation's response, created on first use; the invitation becomes 'started'."""
+    response = response_of(session=session, invitation=invitation)
+    if response is not None:
+        return response
+    now = utcnow()
+    response = Response(invitation_id=invitation.id, language=language, started_at=now, updated_at=now)
+    session.add(response)
+    if invitation.state in STARTED_STATES:
+        invitation.state = "started"
+        invitation.opened_at = invitation.opened_at or now
+        session.add(invitation)
+    session.flush()
+    return response
+
+
+def item_ids(*, session: Session, instrument_id: int) -> dict[str, int]:
+    """Item code → item id for an instrument."""
+    rows = session.exec(select(Item.code, Item.id).where(Item.instrument_id == instrument_id)).all()
+    return {code: item_id for code, item_id in rows}
+
+
+def stored_answers(*, session: Session, response: Response) -> dict[str, AnswerValue]:
+    """A response's answers by item code."""
+    rows = session.exec(
+        select(Item.code, Answer.value_number, Answer.value_text)
+        .join(Item, Item.id == Answer.item_id)
+        .where(Answer.response_id == response.id)
+    ).all()
+    return {code: number if number is not None else text for code, number, text in rows}
+
+
+def save_answers(
+    *,
+    session: Session,
+    response: Response,
+    instrument_id: int,
+    values: Mapping[str, AnswerValue | None],
+    section_code: str | None = None,
+) -> int:
+    """Store a page's answers (insert or overwrite; None deletes) and remember where the participant is.
+
+    Each answer is one upsert, so a page post and an autosave arriving together cannot collide.
+    Returns how many answers were written or removed.
+    """
+    if response.submitted_at is not None:
+        raise AlreadySubmitted
+    ids = item_ids(session=session, instrument_id=instrument_id)
+    now = utcnow()
+    rows = []
+    cleared = []
+    for code, value in values.items():
+        if value is None:
+            cleared.append(ids[code])
+        elif isinstance(value, str):
+            rows.append({"response_id": response.id, "item_id": ids[code], "value_text": value, "value_number": None})
+        else:
+            rows.append({"response_id": response.id, "item_id": ids[code], "value_number": value, "value_text": None})
+    if rows:
+        for row in rows:
+            row["updated_at"] = now
+        session.execute(_upsert(session, rows))
+    if cleared:
+        session.execute(delete(Answer).where(Answer.response_id == response.id, Answer.item_id.in_(cleared)))
+    response.updated_at = now
+    if section_code is not None:
+        response.current_section = section_code
+    session.add(response)
+    return len(rows) + len(cleared)
+
+
+def _upsert(session: Session, rows: list[dict]):
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Answer).values(rows)
+    return statement.on_conflict_do_update(
+        index_elements=["response_id", "item_id"],
+        set_={
+            "value_number": statement.excluded.value_number,
+            "value_text": statement.excluded.value_text,
+            "updated_at": statement.excluded.updated_at,
+        },
+    )
+
+
+def missing_by_section(questionnaire: Questionnaire, answers: Answers) -> dict[str, list[str]]:
+    """Unanswered required questions on every page the participant sees."""
+    missing = {}
+    for section in questionnaire.visible_sections(answers):
+        codes = missing_required(questionnaire, section, answers)
+        if codes:
+            missing[section.code] = codes
+    return missing
+
+
+def hidden_answers(questionnaire: Questionnaire, answers: Answers) -> list[str]:
+    """Answers to questions that skip logic no longer shows (e.g. work questions after 'I am studying')."""
+    shown = {
+        item.code
+        for section in questionnaire.visible_sections(answers)
+        for item in questionnaire.visible_items(section, answers)
+    }
+    return [code for code in answers if code not in shown]
+
+
+def submit(*, session: Session, response: Response, questionnaire: Questionnaire, invitation: Invitation) -> None:
+    """Submit a response: every required answer present, answers to skipped questions dropped.
+
+    Raises :class:`Incomplete` naming the missing answers; submitting twice changes nothing.
+    """
+    if response.submitted_at is not None:
+        return
+    answers = stored_answers(session=session, response=response)
+    missing = missing_by_section(questionnaire, answers)
+    if missing:
+        raise Incomplete(next(iter(missing)), missing)
+    wave = session.get(Wave, invitation.wave_id)
+    hidden = hidden_answers(questionnaire, answers)
+    if hidden:
+        save_answers(
+            session=session,
+            response=response,
+            instrument_id=wave.instrument_id,  # type: ignore[union-attr]
+            values=dict.fromkeys(hidden),
+        )
+    now = utcnow()
+    response.submitted_at = now
+    response.updated_at = now
+    response.current_section = ""
+    invitation.state = "completed"
+    invitation.completed_at = now
+    session.add(response)
+    session.add(invitation)
+    session.flush()

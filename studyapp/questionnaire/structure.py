@@ -1,0 +1,126 @@
+"""A wave's questionnaire as pages and questions, read from the stored instrument definition."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from studyapp.core.models import Instrument
+from studyapp.instruments.schema import TITLE_PLACEHOLDER, InstrumentDef, ItemDef, SectionDef, ShowIf
+
+AnswerValue = int | str
+Answers = Mapping[str, AnswerValue]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One answer a participant can pick: the stored value and what is shown."""
+
+    value: int
+    label: str
+
+
+class Questionnaire:
+    """The pages of one instrument version, with the rules for showing and answering them."""
+
+    def __init__(self, definition: InstrumentDef) -> None:
+        self.definition = definition
+        self._items = {item.code: item for section in definition.sections for item in section.items}
+
+    @property
+    def sections(self) -> list[SectionDef]:
+        return list(self.definition.sections)
+
+    def section(self, code: str) -> SectionDef | None:
+        """The section with this code, or None."""
+        return next((s for s in self.definition.sections if s.code == code), None)
+
+    def item(self, code: str) -> ItemDef | None:
+        """The item with this code, or None."""
+        return self._items.get(code)
+
+    @property
+    def item_codes(self) -> list[str]:
+        return list(self._items)
+
+    def is_shown(self, condition: ShowIf | None, answers: Answers) -> bool:
+        """Whether a section or item with this condition is shown, given the answers so far."""
+        return condition is None or answers.get(condition.item) in condition.any_of
+
+    def visible_sections(self, answers: Answers) -> list[SectionDef]:
+        """The pages this participant sees, in order (skip logic applied)."""
+        return [s for s in self.definition.sections if self.is_shown(s.show_if, answers)]
+
+    def visible_items(self, section: SectionDef, answers: Answers) -> list[ItemDef]:
+        """The questions of a page that apply, given the answers so far."""
+        return [i for i in section.items if self.is_shown(i.show_if, answers)]
+
+    def neighbours(self, section_code: str, answers: Answers) -> tuple[str | None, str | None]:
+        """The visible pages before and after ``section_code`` (None at either end)."""
+        codes = [s.code for s in self.definition.sections]
+        visible = {s.code for s in self.visible_sections(answers)}
+        position = codes.index(section_code)
+        before = next((c for c in reversed(codes[:position]) if c in visible), None)
+        after = next((c for c in codes[position + 1 :] if c in visible), None)
+        return before, after
+
+    def choices(self, item: ItemDef, language: str) -> list[Choice]:
+        """The answers offered for a scale or choice item, in order."""
+        if item.type == "scale" and item.scale is not None:
+            scale = self.definition.response_scales[item.scale]
+            return [Choice(v, _in(scale.labels[v], language)) for v in range(scale.min, scale.max + 1)]
+        if item.type == "choice":
+            return [Choice(o.value, _in(o.label, language)) for o in item.options or []]
+        return []
+
+    def allowed_values(self, item: ItemDef) -> set[int]:
+        """The values a scale or choice item may take."""
+        return {c.value for c in self.choices(item, self.definition.languages[0])}
+
+    def professional_title(self, answers: Answers, language: str) -> str | None:
+        """The title inserted into statements: the chosen option's title, or the participant's own words."""
+        code = self.definition.title_item
+        item = self.item(code) if code else None
+        chosen = answers.get(code) if code else None
+        if item is None or chosen is None:
+            return None
+        option = next((o for o in item.options or [] if o.value == chosen), None)
+        if option is None:
+            return None
+        if option.free_text_item is not None:
+            own = answers.get(option.free_text_item)
+            return str(own).strip() or None if own is not None else None
+        return _in(option.title, language) if option.title else None
+
+    def text_of(self, item: ItemDef, answers: Answers, language: str) -> str:
+        """An item's text with the professional title filled in (plain text: templates escape it)."""
+        text = _in(item.text, language)
+        if TITLE_PLACEHOLDER.search(text):
+            title = self.professional_title(answers, language) or _FALLBACK_TITLE.get(language, "…")
+            text = TITLE_PLACEHOLDER.sub(lambda _: title, text)
+        return text
+
+    def language_or_default(self, language: str | None) -> str:
+        """``language`` when the instrument has it, else the instrument's first language."""
+        return language if language in self.definition.languages else self.definition.languages[0]
+
+
+_FALLBACK_TITLE = {"nl": "professional in je vakgebied", "en": "a professional in your field"}
+
+
+def _in(text: Mapping[str, str] | None, language: str) -> str:
+    if not text:
+        return ""
+    return text.get(language) or next(iter(text.values()))
+
+
+_PARSED: dict[str, Questionnaire] = {}
+
+
+def questionnaire_for(instrument: Instrument) -> Questionnaire:
+    """The questionnaire of a stored instrument, parsed once per content checksum (contents never change)."""
+    found = _PARSED.get(instrument.checksum)
+    if found is None:
+        found = Questionnaire(InstrumentDef.model_validate(instrument.definition))
+        _PARSED[instrument.checksum] = found
+    return found
