@@ -235,37 +235,42 @@ def _previous_response(
 
 
 def score_chart(lines: list[ScoreLine], low: float, high: float, *, you: str, mean: str) -> Markup:
-    """An accessible SVG bar chart of scores on a low..high scale, with the sample mean as a tick."""
-    label_width, bar_width, row_height = 210, 300, 30
-    width = label_width + bar_width + 50
+    """An accessible SVG bar chart of scores on a low..high scale, with the sample mean as a tick.
+
+    Colours and fonts are presentation attributes, so the chart looks the same on the page and in a PDF.
+    """
+    label_width, bar_width, row_height = 230, 300, 30
+    width = label_width + bar_width + 40
     height = row_height * len(lines) + 34
     span = high - low
+    font = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"'
 
     def x(value: float) -> float:
         return label_width + bar_width * (value - low) / span
 
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
-        f'aria-label="{escape(you)} / {escape(mean)}" xmlns="http://www.w3.org/2000/svg">'
+        f'aria-label="{escape(you)} / {escape(mean)}" xmlns="http://www.w3.org/2000/svg" {font}>'
     ]
     for step in range(int(low), int(high) + 1):
         parts.append(
-            f'<line x1="{x(step):.1f}" x2="{x(step):.1f}" y1="4" y2="{height - 24}" class="chart__grid"/>'
-            f'<text x="{x(step):.1f}" y="{height - 8}" class="chart__axis" text-anchor="middle">{step}</text>'
+            f'<line x1="{x(step):.1f}" x2="{x(step):.1f}" y1="4" y2="{height - 24}" stroke="#dde3ea" stroke-width="1"/>'
+            f'<text x="{x(step):.1f}" y="{height - 8}" font-size="11" fill="#5f6b7a" text-anchor="middle">{step}</text>'
         )
     for index, line in enumerate(lines):
         y = 8 + index * row_height
         parts.append(
-            f'<text x="{label_width - 10}" y="{y + 15}" class="chart__label" text-anchor="end">'
-            f"{escape(_shorten(line.name, 30))}</text>"
+            f'<text x="{label_width - 10}" y="{y + 16}" font-size="12" fill="#1b2430" text-anchor="end">'
+            f"{escape(_shorten(line.name, 32))}</text>"
             f'<rect x="{label_width}" y="{y + 4}" width="{max(x(line.score) - label_width, 1):.1f}" height="16" '
-            f'rx="3" class="chart__bar"><title>{escape(line.name)}: {line.score:.1f}</title></rect>'
-            f'<text x="{x(line.score) + 6:.1f}" y="{y + 16}" class="chart__value">{line.score:.1f}</text>'
+            f'rx="3" fill="#0b5d7a"><title>{escape(line.name)}: {line.score:.1f}</title></rect>'
+            f'<text x="{min(x(line.score) + 6, width - 24):.1f}" y="{y + 16}" font-size="11" font-weight="bold" '
+            f'fill="#4a5565">{line.score:.1f}</text>'
         )
         if line.sample_mean is not None:
             parts.append(
                 f'<line x1="{x(line.sample_mean):.1f}" x2="{x(line.sample_mean):.1f}" y1="{y}" y2="{y + 24}" '
-                f'class="chart__mean"><title>{escape(mean)}: {line.sample_mean:.1f}</title></line>'
+                f'stroke="#f2a541" stroke-width="3"><title>{escape(mean)}: {line.sample_mean:.1f}</title></line>'
             )
     parts.append("</svg>")
     return Markup("".join(parts))
