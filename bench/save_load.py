@@ -305,9 +305,10 @@ def walk(port: int, steps: list[Step], think: float, start: threading.Barrier) -
     outcome = Outcome()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     start.wait()
+    rng = random.Random()
     for step in steps:
         if think:
-            time.sleep(think)
+            time.sleep(think * rng.uniform(0.5, 1.5))  # jittered, so the participants drift out of step
         began = time.perf_counter()
         try:
             try:
@@ -501,7 +502,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (default 8)")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL URL (a fresh schema is used)")
     parser.add_argument("--no-postgres", action="store_true", help="run on SQLite only")
-    parser.add_argument("--think-ms", type=float, default=0.0, help="pause before each request (default none)")
+    parser.add_argument("--think-ms", type=float, default=0.0, help="mean pause per request, +-50%% (default 0)")
     args = parser.parse_args()
     args.rounds = args.rounds or (1 if args.quick else 3)
     began = time.perf_counter()

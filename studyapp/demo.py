@@ -13,6 +13,7 @@ from studyapp.accounts.services import create_user
 from studyapp.core import migrate
 from studyapp.core.db import session_scope
 from studyapp.core.models import Instrument, Study, User
+from studyapp.core.types import utcnow
 from studyapp.database import engine_of
 from studyapp.instruments.loader import bundled_definitions, load_file
 from studyapp.studies import services
@@ -150,8 +151,11 @@ def _enrol_demo_participants(session: Session, study: Study, cohort) -> None:
 
     settings = load_settings()
     privacy = Privacy(pseudonym_key=settings.pseudonym_key, identity_keys=settings.identity_key)
+    # Enrolled a day ago: a first wave "at enrolment" opens at 09:00 local time or at enrolment if later,
+    # so a demo started at night would otherwise show an empty mailbox until the morning.
+    enrolled_at = utcnow() - timedelta(days=1)
     for email, name, language in DEMO_PARTICIPANTS:
-        enrol_person(
+        participant = enrol_person(
             session=session,
             privacy=privacy,
             study=study,
@@ -167,6 +171,8 @@ def _enrol_demo_participants(session: Session, study: Study, cohort) -> None:
                 keep_data=True,
             ),
         )
+        participant.enrolled_at = enrolled_at
+        session.add(participant)
 
 
 def prepare_local_instance(app: Flask) -> DemoReport:

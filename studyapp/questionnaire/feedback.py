@@ -136,7 +136,7 @@ def _line(code: str, row: pd.Series, names: dict[str, str], domains: dict[str, s
         name=names.get(code, code),
         domain=domains.get(code, ""),
         score=float(row["score"]),
-        sample_mean=None if pd.isna(row["sample_mean"]) else float(row["sample_mean"]),
+        sample_mean=None if pd.isna(row["sample_mean"]) or row["basis"] != "sample" else float(row["sample_mean"]),
         percentile=None if pd.isna(row["percentile"]) or row["basis"] != "sample" else float(row["percentile"]),
         z=0.0 if pd.isna(row["z"]) else float(row["z"]),
     )

@@ -63,7 +63,7 @@ class PageView:
     progress: Progress
     is_first: bool
     is_last: bool
-    errors: list[tuple[str, str]]
+    errors: list[tuple[str, str, str]]
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,9 @@ def section_view(
         progress=progress_of(questionnaire, answers, section.code),
         is_first=bool(codes) and codes[0] == section.code,
         is_last=bool(codes) and codes[-1] == section.code,
-        errors=[(code, message) for code, message in errors.items() if code in on_page],
+        errors=[
+            (q.code, _shorten(q.text, 90), q.error) for q in questions if q.error is not None  # type: ignore[misc]
+        ],
     )
 
 
@@ -225,6 +227,10 @@ def _answer_text(questionnaire: Questionnaire, item: ItemDef, value: object, lan
     if item.type == "scale":
         return f"{value} · {label}"
     return label or str(value)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _text(text: Mapping[str, str] | None, language: str) -> str:

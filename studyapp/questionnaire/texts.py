@@ -71,6 +71,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "feedback_facets": "Je scores per onderdeel",
         "feedback_facets_help": "Een score van 1 tot 7. De balk is jouw score, het streepje het gemiddelde van "
         "de groep.",
+        "feedback_facets_help_scale": "Een score van 1 tot 7; de balk is jouw score.",
         "feedback_you": "Jij",
         "feedback_sample": "Gemiddelde",
         "feedback_percentile": "Hoger dan {p}% van de deelnemers",
@@ -160,6 +161,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "feedback_career": "Your career",
         "feedback_facets": "Your scores by topic",
         "feedback_facets_help": "A score from 1 to 7. The bar is your score, the line the group's average.",
+        "feedback_facets_help_scale": "A score from 1 to 7; the bar is your score.",
         "feedback_you": "You",
         "feedback_sample": "Average",
         "feedback_percentile": "Higher than {p}% of participants",

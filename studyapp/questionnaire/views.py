@@ -225,7 +225,7 @@ def section_page(token: str, section_code: str):
     errors = page_view.page_errors(visit.t, questionnaire, section, answers, page.problems)
     if errors:
         visit.response = response
-        return _render_page(visit, section.code, answers, errors=errors, typed=page.typed, status=422)
+        return _render_page(visit, section.code, answers, errors=errors, typed=page.typed)
     if request.args.get("return") == "review" or after is None:
         return redirect(url_for(".review", token=token, lang=visit.language))
     return redirect(_page_url(visit, after))
