@@ -280,3 +280,23 @@ def test_one_link_cannot_hammer_the_server(client, link) -> None:
         client.post(f"/p/{token}/s/profession/autosave", data={"prof_title": "1"}).status_code for _ in range(241)
     ]
     assert statuses[:240] == [200] * 240 and statuses[240] == 429
+
+
+def test_researchers_see_answers_with_free_text_escaped(client, session, link) -> None:
+    from tests.factories import login, make_user
+
+    token = link["token"]
+    title = "<img src=x onerror=alert(1)> maker"
+    client.post(f"/p/{token}/s/profession", data={"prof_title": "4", "prof_title_other": title, "action": "next"})
+    client.post(f"/p/{token}/s/background/autosave", data={"bg_remarks": "<script>alert(2)</script>"})
+    make_user(session)
+    researcher = client.application.test_client()
+    login(researcher)
+    detail = researcher.get(f"/participants/{link['participant'].id}").get_data(as_text=True)
+    path = f"/participants/{link['participant'].id}/invitations/{link['invitation_id']}/answers"
+    assert f'href="{path}"' in detail
+    html = researcher.get(path).get_data(as_text=True)
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html and "<script>alert(2)" not in html
+    assert "I am proud to be &lt;img src=x onerror=alert(1)&gt; maker." in html and "<img src=x" not in html
+    assert "not submitted" in html
+    assert client.get(path).status_code in (302, 401)  # a participant's session is not a researcher's

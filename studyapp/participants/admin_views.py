@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from studyapp.auth import staff_required
 from studyapp.core.errors import NotAllowed, ValidationFailed
-from studyapp.core.models import PARTICIPANT_STATUSES, Cohort, Participant, Study, Wave
+from studyapp.core.models import PARTICIPANT_STATUSES, Cohort, Invitation, Participant, Study, Wave
 from studyapp.core.tabular import ImportRejected, RowProblem, TableError, read_table
 from studyapp.core.uploads import find_upload, keep_upload, upload_content
 from studyapp.database import get_session, privacy_of
@@ -24,6 +24,8 @@ from studyapp.participants.forms import (
     ResponseImportForm,
 )
 from studyapp.participants.listing import list_participants, participant_history
+from studyapp.questionnaire.page_view import review_pages
+from studyapp.questionnaire.responses import answers_of_invitation
 
 bp = Blueprint("participants", __name__)
 
@@ -194,6 +196,31 @@ def detail(participant_id: int):
         may_view=identities.may_view_identities(current_user),
         email_form=EmailForm(),
         note_form=NoteForm(),
+    )
+
+
+@bp.route("/participants/<int:participant_id>/invitations/<int:invitation_id>/answers")
+@staff_required
+def answers(participant_id: int, invitation_id: int):
+    """A participant's answers to one wave, page by page (pseudonymous research data; free text escaped)."""
+    participant, cohort, study = _participant_or_404(participant_id)
+    session = get_session()
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.participant_id != participant.id:
+        abort(404)
+    found = answers_of_invitation(session=session, invitation=invitation)
+    if found is None:
+        abort(404)
+    questionnaire, response, given = found
+    wave = session.get(Wave, invitation.wave_id)
+    return render_template(
+        "participants/answers.html",
+        participant=participant,
+        cohort=cohort,
+        study=study,
+        wave=wave,
+        response=response,
+        pages=review_pages(questionnaire, given, "en"),
     )
 
 

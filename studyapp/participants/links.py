@@ -7,7 +7,7 @@ import secrets
 
 from sqlmodel import Session, select
 
-from studyapp.core.models import Invitation, InvitationToken
+from studyapp.core.models import Cohort, Invitation, InvitationToken, Participant, Study, Wave
 
 TOKEN_BYTES = 24  # 192 bits of randomness
 
@@ -39,3 +39,19 @@ def invitation_for_token(*, session: Session, token: str) -> Invitation | None:
         .join(InvitationToken, InvitationToken.invitation_id == Invitation.id)  # type: ignore[arg-type]
         .where(InvitationToken.token_hash == token_hash(token))
     ).first()
+
+
+def link_context(*, session: Session, token: str) -> tuple[Invitation, Participant, Wave, Cohort, Study] | None:
+    """The invitation behind a token with its participant, wave, cohort and study, in one query."""
+    if not token or len(token) > 128:
+        return None
+    row = session.exec(
+        select(Invitation, Participant, Wave, Cohort, Study)
+        .join(InvitationToken, InvitationToken.invitation_id == Invitation.id)  # type: ignore[arg-type]
+        .join(Participant, Participant.id == Invitation.participant_id)  # type: ignore[arg-type]
+        .join(Wave, Wave.id == Invitation.wave_id)  # type: ignore[arg-type]
+        .join(Cohort, Cohort.id == Wave.cohort_id)  # type: ignore[arg-type]
+        .join(Study, Study.id == Cohort.study_id)  # type: ignore[arg-type]
+        .where(InvitationToken.token_hash == token_hash(token))
+    ).first()
+    return tuple(row) if row is not None else None  # type: ignore[return-value]

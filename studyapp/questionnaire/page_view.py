@@ -146,7 +146,9 @@ def section_view(
         is_first=bool(codes) and codes[0] == section.code,
         is_last=bool(codes) and codes[-1] == section.code,
         errors=[
-            (q.code, _shorten(q.text, 90), q.error) for q in questions if q.error is not None  # type: ignore[misc]
+            (q.code, _shorten(q.text, 90), q.error)
+            for q in questions
+            if q.error is not None  # type: ignore[misc]
         ],
     )
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from studyapp.core.models import Answer, Invitation, Item, Response, Wave
 from studyapp.core.types import utcnow
 from studyapp.questionnaire.page_input import missing_required
-from studyapp.questionnaire.structure import Answers, AnswerValue, Questionnaire
+from studyapp.questionnaire.structure import Answers, AnswerValue, Questionnaire, item_ids, questionnaire_of
 
 STARTED_STATES = ("planned", "sent", "opened", "failed")
 
@@ -34,9 +34,14 @@ def response_of(*, session: Session, invitation: Invitation) -> Response | None:
     return session.exec(select(Response).where(Response.invitation_id == invitation.id)).first()
 
 
-def start_response(*, session: Session, invitation: Invitation, language: str) -> Response:
-    """The invitation's response, created on first use; the invitation becomes 'started'."""
-    response = response_of(session=session, invitation=invitation)
+def start_response(
+    *, session: Session, invitation: Invitation, language: str, existing: Response | None = None
+) -> Response:
+    """The invitation's response, created on first use; the invitation becomes 'started'.
+
+    ``existing`` is the response the caller already looked up (saves a query on every page save).
+    """
+    response = existing or response_of(session=session, invitation=invitation)
     if response is not None:
         return response
     now = utcnow()
@@ -48,12 +53,6 @@ def start_response(*, session: Session, invitation: Invitation, language: str) -
         session.add(invitation)
     session.flush()
     return response
-
-
-def item_ids(*, session: Session, instrument_id: int) -> dict[str, int]:
-    """Item code → item id for an instrument."""
-    rows = session.exec(select(Item.code, Item.id).where(Item.instrument_id == instrument_id)).all()
-    return {code: item_id for code, item_id in rows}
 
 
 def stored_answers(*, session: Session, response: Response) -> dict[str, AnswerValue]:
@@ -73,6 +72,7 @@ def save_answers(
     instrument_id: int,
     values: Mapping[str, AnswerValue | None],
     section_code: str | None = None,
+    checksum: str | None = None,
 ) -> int:
     """Store a page's answers (insert or overwrite; None deletes) and remember where the participant is.
 
@@ -81,7 +81,7 @@ def save_answers(
     """
     if response.submitted_at is not None:
         raise AlreadySubmitted
-    ids = item_ids(session=session, instrument_id=instrument_id)
+    ids = item_ids(session=session, instrument_id=instrument_id, checksum=checksum)
     now = utcnow()
     rows = []
     cleared = []
@@ -95,7 +95,7 @@ def save_answers(
     if rows:
         for row in rows:
             row["updated_at"] = now
-        session.execute(_upsert(session, rows))
+        session.execute(_upsert(session), rows)  # executemany of one cached statement
     if cleared:
         session.execute(delete(Answer).where(Answer.response_id == response.id, Answer.item_id.in_(cleared)))
     response.updated_at = now
@@ -105,10 +105,10 @@ def save_answers(
     return len(rows) + len(cleared)
 
 
-def _upsert(session: Session, rows: list[dict]):
+def _upsert(session: Session):
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Answer).values(rows)
+    statement = insert(Answer)
     return statement.on_conflict_do_update(
         index_elements=["response_id", "item_id"],
         set_={
@@ -117,6 +117,18 @@ def _upsert(session: Session, rows: list[dict]):
             "updated_at": statement.excluded.updated_at,
         },
     )
+
+
+def answers_of_invitation(
+    *, session: Session, invitation: Invitation
+) -> tuple[Questionnaire, Response, dict[str, AnswerValue]] | None:
+    """The questionnaire, response and answers of an invitation, or None before the participant began."""
+    response = response_of(session=session, invitation=invitation)
+    if response is None:
+        return None
+    wave = session.get(Wave, invitation.wave_id)
+    questionnaire = questionnaire_of(session=session, instrument_id=wave.instrument_id)  # type: ignore[union-attr]
+    return questionnaire, response, stored_answers(session=session, response=response)
 
 
 def missing_by_section(questionnaire: Questionnaire, answers: Answers) -> dict[str, list[str]]:

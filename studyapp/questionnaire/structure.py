@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from studyapp.core.models import Instrument
+from sqlmodel import Session, select
+
+from studyapp.core.models import Instrument, Item
 from studyapp.instruments.schema import TITLE_PLACEHOLDER, InstrumentDef, ItemDef, SectionDef, ShowIf
 
 AnswerValue = int | str
@@ -23,8 +25,9 @@ class Choice:
 class Questionnaire:
     """The pages of one instrument version, with the rules for showing and answering them."""
 
-    def __init__(self, definition: InstrumentDef) -> None:
+    def __init__(self, definition: InstrumentDef, checksum: str = "") -> None:
         self.definition = definition
+        self.checksum = checksum
         self._items = {item.code: item for section in definition.sections for item in section.items}
 
     @property
@@ -115,12 +118,37 @@ def _in(text: Mapping[str, str] | None, language: str) -> str:
 
 
 _PARSED: dict[str, Questionnaire] = {}
+_ITEM_IDS: dict[tuple[str, int, str], dict[str, int]] = {}
+
+
+def questionnaire_of(*, session: Session, instrument_id: int) -> Questionnaire:
+    """The questionnaire of a stored instrument, reading the (large) definition only the first time."""
+    checksum = session.exec(select(Instrument.checksum).where(Instrument.id == instrument_id)).one()
+    found = _PARSED.get(checksum)
+    if found is None:
+        found = questionnaire_for(session.get(Instrument, instrument_id))  # type: ignore[arg-type]
+    return found
+
+
+def item_ids(*, session: Session, instrument_id: int, checksum: str | None = None) -> dict[str, int]:
+    """Item code → item id for an instrument (cached per database and content: items never change)."""
+    if not checksum:
+        checksum = session.exec(select(Instrument.checksum).where(Instrument.id == instrument_id)).one()
+    key = (str(session.get_bind().url), instrument_id, checksum)
+    found = _ITEM_IDS.get(key)
+    if found is None:
+        rows = session.exec(select(Item.code, Item.id).where(Item.instrument_id == instrument_id)).all()
+        found = {code: item_id for code, item_id in rows}
+        if len(_ITEM_IDS) > 256:
+            _ITEM_IDS.clear()
+        _ITEM_IDS[key] = found
+    return found
 
 
 def questionnaire_for(instrument: Instrument) -> Questionnaire:
     """The questionnaire of a stored instrument, parsed once per content checksum (contents never change)."""
     found = _PARSED.get(instrument.checksum)
     if found is None:
-        found = Questionnaire(InstrumentDef.model_validate(instrument.definition))
+        found = Questionnaire(InstrumentDef.model_validate(instrument.definition), instrument.checksum)
         _PARSED[instrument.checksum] = found
     return found

@@ -8,12 +8,12 @@ from flask import Blueprint, abort, current_app, jsonify, make_response, redirec
 from sqlmodel import Session
 
 from studyapp.core import audit
-from studyapp.core.models import Cohort, Instrument, Invitation, Participant, Response, Study, Wave
+from studyapp.core.models import Invitation, Participant, Response, Study, Wave
 from studyapp.core.types import utcnow
 from studyapp.database import get_session
 from studyapp.extensions import csrf
 from studyapp.participants import identities
-from studyapp.participants.links import invitation_for_token
+from studyapp.participants.links import link_context
 from studyapp.participants.rate_limits import limit_link_routes
 from studyapp.questionnaire import feedback as feedback_service
 from studyapp.questionnaire import page_view
@@ -28,7 +28,7 @@ from studyapp.questionnaire.responses import (
     stored_answers,
     submit,
 )
-from studyapp.questionnaire.structure import Questionnaire, questionnaire_for
+from studyapp.questionnaire.structure import Questionnaire, questionnaire_of
 from studyapp.questionnaire.texts import questionnaire_texts
 from waves.messages import local_date
 
@@ -64,23 +64,18 @@ def _visit(token: str, *, open_wave: bool = True) -> Visit:
     """Resolve a personal link, or stop with the right page (unknown, erased, left, closed)."""
     session = get_session()
     chosen = request.args.get("lang") if request.args.get("lang") in ("nl", "en") else None
-    invitation = invitation_for_token(session=session, token=token)
-    participant = session.get(Participant, invitation.participant_id) if invitation else None
-    if invitation is None or participant is None or participant.status == "erased":
+    found = link_context(session=session, token=token)
+    if found is None or found[1].status == "erased":
         language = chosen or "nl"
         abort(_message(language, "invalid_link_title", questionnaire_texts(language)["invalid_link"], 404))
-    wave = session.get(Wave, invitation.wave_id)
-    cohort = session.get(Cohort, wave.cohort_id) if wave else None
-    study = session.get(Study, cohort.study_id) if cohort else None
-    instrument = session.get(Instrument, wave.instrument_id) if wave else None
-    if wave is None or study is None or instrument is None:
-        abort(404)
-    questionnaire = questionnaire_for(instrument)
+    invitation, participant, wave, _cohort, study = found
+    questionnaire = questionnaire_of(session=session, instrument_id=wave.instrument_id)
     response = response_of(session=session, invitation=invitation)
-    identity = identities.identity_of(session=session, participant=participant)
-    language = questionnaire.language_or_default(
-        chosen or (response.language if response else None) or (identity.language if identity else None)
-    )
+    known = chosen or (response.language if response else None)
+    if known is None:  # the identity is read only until the participant has a response
+        identity = identities.identity_of(session=session, participant=participant)
+        known = identity.language if identity else None
+    language = questionnaire.language_or_default(known)
     if response is not None and chosen and response.language != chosen and response.submitted_at is None:
         response.language = chosen
         session.add(response)
@@ -203,7 +198,9 @@ def section_page(token: str, section_code: str):
         page = read_page(questionnaire, section, request.form)
     except TamperedInput as problem:
         return _reject(visit, problem, as_json=False)
-    response = start_response(session=session, invitation=visit.invitation, language=visit.language)
+    response = start_response(
+        session=session, invitation=visit.invitation, language=visit.language, existing=visit.response
+    )
     answers = merged(answers, page)
     action = request.form.get("action", "next")
     before, after = questionnaire.neighbours(section.code, answers)
@@ -216,6 +213,7 @@ def section_page(token: str, section_code: str):
         session=session,
         response=response,
         instrument_id=visit.wave.instrument_id,
+        checksum=visit.questionnaire.checksum,
         values=page.values,
         section_code=stay,
     )
@@ -247,12 +245,15 @@ def autosave(token: str, section_code: str):
     except TamperedInput as problem:
         return _reject(visit, problem, as_json=True)
     session = get_session()
-    response = start_response(session=session, invitation=visit.invitation, language=visit.language)
+    response = start_response(
+        session=session, invitation=visit.invitation, language=visit.language, existing=visit.response
+    )
     try:
         written = save_answers(
             session=session,
             response=response,
             instrument_id=visit.wave.instrument_id,
+            checksum=visit.questionnaire.checksum,
             values=page.values,
             section_code=section.code,
         )
@@ -290,7 +291,9 @@ def submit_answers(token: str):
         return done
     _same_site_post()
     session = get_session()
-    response = start_response(session=session, invitation=visit.invitation, language=visit.language)
+    response = start_response(
+        session=session, invitation=visit.invitation, language=visit.language, existing=visit.response
+    )
     try:
         submit(session=session, response=response, questionnaire=visit.questionnaire, invitation=visit.invitation)
     except Incomplete as incomplete:
