@@ -17,14 +17,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-# Debian's chromium (browser tests), poppler-utils (PDF pages as PNG) and HarfBuzz's subsetter (WeasyPrint
-# embeds font subsets with it); installed where apt works.
+# Debian's chromium (browser tests), poppler-utils (PDF pages as PNG), HarfBuzz's subsetter (WeasyPrint
+# embeds font subsets with it) and R with mclust (the LPA cross-check); installed where apt works.
 system-deps:
-	@if [ -x /usr/bin/chromium ] && command -v pdftoppm >/dev/null && ldconfig -p | grep -q libharfbuzz-subset; then :; \
+	@if [ -x /usr/bin/chromium ] && command -v pdftoppm >/dev/null && ldconfig -p | grep -q libharfbuzz-subset \
+		&& command -v Rscript >/dev/null; then :; \
 	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-		echo "Installing chromium and poppler-utils with apt-get ..."; \
-		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils libharfbuzz-subset0 >/dev/null; \
-	else echo "Note: install Debian's chromium, poppler-utils and libharfbuzz-subset0 for the browser and PDF tests."; fi
+		echo "Installing chromium, poppler-utils, libharfbuzz-subset0 and R (mclust) with apt-get ..."; \
+		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils libharfbuzz-subset0 r-base-core r-cran-mclust >/dev/null; \
+	else echo "Note: install Debian's chromium, poppler-utils and libharfbuzz-subset0, r-base-core and r-cran-mclust for the browser, PDF and mclust tests."; fi
 
 run: install
 	$(BIN)/studyapp serve

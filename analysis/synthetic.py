@@ -481,6 +481,7 @@ def _background_answers(rng: np.random.Generator, people: pd.DataFrame) -> dict[
     graduation = np.clip(SURVEY_YEAR - (age - 23) + rng.integers(-1, 2, n), 1970, 2030)
     return {
         "prof_title": title,
+        "work_status": np.where(np.isin(contract_type, (4, 5)), 2.0, 1.0),  # own company / freelance
         "work_job_group": job,
         "work_tech_sector_self": tech_self,
         "work_tech_background": tech_background,

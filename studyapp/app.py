@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
 
     from studyapp import cli, errors, security, templating
     from studyapp.accounts import views as account_views
+    from studyapp.analyses import views as analysis_views
     from studyapp.auditlog import views as audit_views
     from studyapp.exports import views as export_views
     from studyapp.fieldwork import views as fieldwork_views
@@ -53,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         audit_views.bp,
         export_views.bp,
         fieldwork_views.bp,
+        analysis_views.bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)

@@ -509,7 +509,10 @@ def export_command(
         click.echo(str(path))
 
 
+from studyapp.analyses.cli import analyze_group  # noqa: E402
+
 COMMAND_GROUPS = (
+    analyze_group,
     db_group,
     users_group,
     instruments_group,

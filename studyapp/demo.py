@@ -131,8 +131,52 @@ def seed_demo(*, session: Session, today: date | None = None) -> DemoReport:
         )
     report.created.append("cohorts Final-year students and Young professionals with three waves each")
     _enrol_demo_participants(session, study, professionals)
+    _synthetic_alumni(session, study, instrument, today or date.today())
+    report.created.append(
+        f"cohort {SYNTHETIC_COHORT} with {SYNTHETIC_PEOPLE} simulated participants over three past waves, "
+        "and its profile analysis (queued for the scheduler)"
+    )
     report.created.append(f"{len(DEMO_PARTICIPANTS)} demo participants (their invitations appear in the Mailbox)")
     return report
+
+
+SYNTHETIC_COHORT = "Alumni 2024 (simulated data)"
+SYNTHETIC_PEOPLE = 400
+
+
+def _synthetic_alumni(session: Session, study: Study, instrument: Instrument, today: date) -> None:
+    """A cohort of simulated alumni with three completed waves, so analyses have data from the start."""
+    from studyapp.analyses.runs import queue_analysis
+    from studyapp.synthetic_cohort import store_synthetic_cohort
+
+    cohort = services.create_cohort(
+        session=session,
+        study=study,
+        name=SYNTHETIC_COHORT,
+        description="Simulated with the six profiles of Mind the Gap! (analysis.synthetic); no real people.",
+    )
+    waves = []
+    for n in range(3):
+        opens = _first_monday_after(today - timedelta(days=30 + WAVE_SPACING_DAYS * (3 - n)))
+        waves.append(
+            services.create_wave(
+                session=session,
+                cohort=cohort,
+                data=services.WaveData(
+                    label=f"T{n + 1}",
+                    instrument_id=instrument.id,
+                    schedule=WaveSchedule(
+                        schedule="on_date",
+                        opens_at=_local(opens, 9, study.timezone),
+                        closes_at=_local(opens + timedelta(days=WINDOW_DAYS), 9, study.timezone),
+                        reminder_days=REMINDER_DAYS,
+                    ),
+                ),
+            )
+        )
+    session.flush()
+    store_synthetic_cohort(session=session, cohort=cohort, waves=waves, n=SYNTHETIC_PEOPLE)
+    queue_analysis(session=session, study=study, cohort=cohort, parameters={}, requested_by="demo")
 
 
 DEMO_PARTICIPANTS = [

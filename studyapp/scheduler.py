@@ -127,7 +127,7 @@ def _safe_tick(engine: Engine, name: str, settings) -> None:
 
 
 def build_scheduler(engine: Engine, *, interval_seconds: int, settings=None, blocking: bool = False) -> BaseScheduler:
-    """A scheduler with the tick job; the first tick runs at once."""
+    """A scheduler with the tick job and the analyses job; both run at once, then every interval."""
     scheduler: BaseScheduler = BlockingScheduler() if blocking else BackgroundScheduler(daemon=True)
     scheduler.add_job(
         _safe_tick,
@@ -139,7 +139,29 @@ def build_scheduler(engine: Engine, *, interval_seconds: int, settings=None, blo
         coalesce=True,
         next_run_time=datetime.now().astimezone(),
     )
+    # Analyses can take minutes: their own job, so that fieldwork ticks go on meanwhile.
+    scheduler.add_job(
+        run_analyses,
+        "interval",
+        seconds=interval_seconds,
+        args=[engine],
+        id="analyses",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now().astimezone(),
+    )
     return scheduler
+
+
+def run_analyses(engine: Engine) -> int:
+    """Run the queued analyses, oldest first; errors are stored on each run, never raised."""
+    from studyapp.analyses.runs import run_pending
+
+    try:
+        return len(run_pending(engine, limit=5))
+    except Exception:  # the database may be away for a moment; the next run tries again
+        log.exception("Running queued analyses failed")
+        return 0
 
 
 def start_in_process(app: Flask) -> BaseScheduler | None:

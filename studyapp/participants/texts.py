@@ -61,11 +61,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "closed_title": "Deze meting is gesloten",
         "closed": "Meting {wave} is gesloten sinds {date}. Je krijgt een nieuwe uitnodiging als de volgende "
         "meting opent.",
-        "landing_title": "Welkom bij meting {wave}",
-        "landing_intro": "Fijn dat je meedoet aan {study}. Het invullen duurt ongeveer 20 minuten; je kunt stoppen "
-        "en later verder gaan met dezelfde link.",
         "landing_closes": "Deze meting is open tot en met {date}.",
-        "landing_privacy": "Je deelname en gegevens beheren",
     },
     "en": {
         "lang_name": "English",
@@ -123,11 +119,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "email_invalid": "Enter a valid e-mail address.",
         "closed_title": "This wave has closed",
         "closed": "Wave {wave} closed on {date}. You will get a new invitation when the next wave opens.",
-        "landing_title": "Welcome to wave {wave}",
-        "landing_intro": "Thank you for taking part in {study}. It takes about 20 minutes; you can stop and "
-        "continue later with the same link.",
         "landing_closes": "This wave is open until {date}.",
-        "landing_privacy": "Manage your participation and data",
     },
 }
 

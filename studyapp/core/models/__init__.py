@@ -1,6 +1,7 @@
 """The data model of DESIGN.md as SQLModel tables (Alembic owns the schema)."""
 
 from studyapp.core.models.accounts import ROLES, User
+from studyapp.core.models.analysis import ANALYSIS_STATUSES, AnalysisRun
 from studyapp.core.models.audit import AuditEvent
 from studyapp.core.models.fieldwork import (
     MESSAGE_KINDS,
@@ -19,12 +20,14 @@ from studyapp.core.models.study import LINKAGE_MODES, WAVE_SCHEDULES, Cohort, St
 from studyapp.core.models.uploads import LinkageCode, PendingUpload
 
 __all__ = [
+    "ANALYSIS_STATUSES",
     "LINKAGE_MODES",
     "MESSAGE_KINDS",
     "PARTICIPANT_STATUSES",
     "ROLES",
     "SECTORS",
     "WAVE_SCHEDULES",
+    "AnalysisRun",
     "Answer",
     "AuditEvent",
     "Briefing",

@@ -1,0 +1,120 @@
+"""`studyapp analyze ...`: queue, run and read profile and transition analyses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlmodel import select
+
+from studyapp.core.db import session_scope
+from studyapp.database import engine_of
+
+
+@click.group("analyze")
+def analyze_group() -> None:
+    """Latent profile and transition analyses of a cohort's waves."""
+
+
+def _profiles(text: str) -> tuple[int, int]:
+    low, _, high = text.partition("-")
+    try:
+        return int(low), int(high or low)
+    except ValueError:
+        raise click.BadParameter("write the range as FROM-TO, e.g. 1-7") from None
+
+
+@analyze_group.command("run")
+@click.option("--study", "study_slug", required=True, help="the study's short name")
+@click.option("--cohort", "cohort_name", required=True)
+@click.option("--profiles", default="1-7", show_default=True, help="numbers of profiles to compare, FROM-TO")
+@click.option("--models", default="EEI,VVI", show_default=True, help="parameterisations: EEI, VVI, EEE, VVV")
+@click.option("--starts", default=20, show_default=True, type=int, help="random starts per model")
+@click.option("--blrt", default=0, show_default=True, type=int, help="bootstrapped LRT draws per K (0: off)")
+@click.option("--bootstrap", default=50, show_default=True, type=int, help="bootstrap draws for transitions")
+@click.option("--seed", default=2026, show_default=True, type=int)
+@click.option("--queue", is_flag=True, help="only queue it for the scheduler")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="also write the result")
+@with_appcontext
+def run_command(study_slug, cohort_name, profiles, models, starts, blrt, bootstrap, seed, queue, json_path) -> None:
+    """Fit the analysis of one cohort (or queue it) and print the result."""
+    from studyapp.analyses.runs import execute, queue_analysis
+    from studyapp.analyses.summary import text_summary
+    from studyapp.cli import _study_by_slug
+    from studyapp.core.errors import ValidationFailed
+    from studyapp.core.models import Cohort
+
+    k_min, k_max = _profiles(profiles)
+    parameters = {
+        "k_min": k_min,
+        "k_max": k_max,
+        "parameterisations": [m.strip().upper() for m in models.split(",") if m.strip()],
+        "n_starts": starts,
+        "blrt_draws": blrt,
+        "transition_bootstrap": bootstrap,
+        "random_state": seed,
+    }
+    engine = engine_of(current_app)
+    with session_scope(engine) as session:
+        study = _study_by_slug(session, study_slug)
+        cohort = session.exec(select(Cohort).where(Cohort.study_id == study.id, Cohort.name == cohort_name)).first()
+        if cohort is None:
+            raise click.ClickException(f"No cohort {cohort_name!r} in {study_slug}.")
+        try:
+            run = queue_analysis(
+                session=session, study=study, cohort=cohort, parameters=parameters, requested_by="command line"
+            )
+        except ValidationFailed as error:
+            raise click.ClickException("; ".join(error.errors.values())) from None
+        run_id = run.id
+        if not queue:
+            run.status = "running"
+            session.add(run)
+    if queue:
+        click.echo(f"Queued analysis {run_id}; the scheduler runs it.")
+        return
+    run = execute(engine, run_id)  # type: ignore[arg-type]
+    if run.status != "done":
+        raise click.ClickException(f"Analysis {run_id} failed: {run.error}")
+    click.echo(f"Analysis {run_id} of {cohort_name}\n")
+    click.echo(text_summary(run.result))
+    if json_path:
+        json_path.write_text(json.dumps(run.result, indent=1), encoding="utf-8")
+        click.echo(f"\nResult written to {json_path}")
+
+
+@analyze_group.command("list")
+@click.option("--study", "study_slug", required=True)
+@with_appcontext
+def list_command(study_slug: str) -> None:
+    """The study's analyses, newest first."""
+    from studyapp.analyses.runs import runs_of
+    from studyapp.cli import _study_by_slug
+
+    with session_scope(engine_of(current_app)) as session:
+        study = _study_by_slug(session, study_slug)
+        for run, cohort in runs_of(session=session, study=study):
+            recommended = (run.result or {}).get("recommended") or {}
+            k = f"K = {recommended['k']} ({recommended['parameterisation']})" if recommended else ""
+            click.echo(f"{run.id:>5}  {run.status:<8} {cohort.name:<32} {run.created_at:%Y-%m-%d %H:%M}  {k}")
+
+
+@analyze_group.command("show")
+@click.argument("run_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="print the stored JSON")
+@with_appcontext
+def show_command(run_id: int, as_json: bool) -> None:
+    """Print a stored analysis."""
+    from studyapp.analyses.summary import text_summary
+    from studyapp.core.models import AnalysisRun
+
+    with session_scope(engine_of(current_app)) as session:
+        run = session.get(AnalysisRun, run_id)
+        if run is None:
+            raise click.ClickException(f"No analysis {run_id}.")
+        if run.status != "done":
+            raise click.ClickException(f"Analysis {run_id} is {run.status}. {run.error}")
+        click.echo(json.dumps(run.result, indent=1) if as_json else text_summary(run.result))

@@ -1,0 +1,223 @@
+"""A cohort's profile and transition analysis as one JSON-able result (no database, no Flask).
+
+Latent profiles are enumerated on the identity facets pooled over waves (:func:`analysis.lpa.enumerate_profiles`);
+the recommended number is carried into a latent transition model with measurement invariant over waves
+(:class:`analysis.lta.LatentTransitionModel`), whose transitions get bootstrap intervals and are shown beside
+the three-step (ML) and the naive classify-and-cross-tabulate estimates. Profiles are named after the
+reference profiles of *Mind the Gap!* (:func:`analysis.reference_profiles.name_profiles`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.lpa import LPAWarning, enumerate_profiles
+from analysis.lta import LatentTransitionModel
+from analysis.reference_profiles import UNMATCHED, name_profiles
+from analysis.scoring import describe_by, reliability
+from studyapp.analyses.data import CohortData
+
+
+@dataclass(frozen=True)
+class AnalysisParameters:
+    """What to fit; defaults suit a cohort of a few hundred people on two cores."""
+
+    k_min: int = 1
+    k_max: int = 7
+    parameterisations: tuple[str, ...] = ("EEI", "VVI")
+    n_starts: int = 20
+    blrt_draws: int = 0
+    transition_bootstrap: int = 50
+    random_state: int = 2026
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> AnalysisParameters:
+        known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__ and k != "extra"}
+        if "parameterisations" in known:
+            known["parameterisations"] = tuple(known["parameterisations"])
+        parameters = cls(**known)
+        parameters.check()
+        return parameters
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "k_min": self.k_min,
+            "k_max": self.k_max,
+            "parameterisations": list(self.parameterisations),
+            "n_starts": self.n_starts,
+            "blrt_draws": self.blrt_draws,
+            "transition_bootstrap": self.transition_bootstrap,
+            "random_state": self.random_state,
+        }
+
+    def check(self) -> None:
+        """Refuse settings that cannot be fitted, naming each problem."""
+        problems = []
+        if not 1 <= self.k_min <= self.k_max <= 10:
+            problems.append("profiles: need 1 <= from <= to <= 10")
+        unknown = set(self.parameterisations) - {"EEI", "VVI", "EEE", "VVV"}
+        if unknown or not self.parameterisations:
+            problems.append("models: choose from EEI, VVI, EEE, VVV")
+        if not 1 <= self.n_starts <= 500:
+            problems.append("starts: between 1 and 500")
+        if not 0 <= self.blrt_draws <= 500 or not 0 <= self.transition_bootstrap <= 1000:
+            problems.append("bootstrap draws: between 0 and 500 (BLRT) and 0 and 1000 (transitions)")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe numbers: NaN and infinities become None, numpy scalars plain Python."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _clean(value.tolist())
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return None if not math.isfinite(float(value)) else round(float(value), 6)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def run_analysis(data: CohortData, parameters: AnalysisParameters) -> dict[str, Any]:
+    """Fit everything and return the result as plain lists and dicts (stored as JSON)."""
+    indicators = data.identity_facets
+    scores = data.scores
+    usable = scores[scores[indicators].notna().sum(axis=1) >= max(3, len(indicators) // 2)]
+    result: dict[str, Any] = {
+        "waves": data.waves,
+        "indicators": indicators,
+        "indicator_names": {code: data.facet_names.get(code, code) for code in indicators},
+        "n_participants": int(usable["pseudonym"].nunique()),
+        "n_observations": len(usable),
+        "per_wave": {str(w): int((usable["wave"] == w).sum()) for w in data.waves},
+        "reliability": _reliability(data),
+        "descriptives": _descriptives(data),
+    }
+    if len(usable) < 30 or len(indicators) < 3:
+        result["message"] = "Too few submitted responses (at least 30 needed) for profile analyses."
+        return _clean(result)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LPAWarning)
+        enumeration = enumerate_profiles(
+            usable[indicators],
+            range(parameters.k_min, parameters.k_max + 1),
+            parameters.parameterisations,
+            n_starts=parameters.n_starts,
+            bootstrap=parameters.blrt_draws,
+            random_state=parameters.random_state,
+        )
+    table = enumeration.to_frame().reset_index()
+    recommendation = enumeration.recommended
+    result["fit"] = table.drop(columns=["warnings"]).assign(warnings=table["warnings"].astype(str)).to_dict("records")
+    result["recommended"] = {
+        "k": recommendation.n_profiles,
+        "parameterisation": recommendation.parameterisation,
+        "reason": recommendation.reason,
+    }
+    k = max(2, recommendation.n_profiles)
+    result["transitions"] = _transitions(usable, indicators, data.waves, k, recommendation.parameterisation, parameters)
+    return _clean(result)
+
+
+def _reliability(data: CohortData) -> list[dict[str, Any]]:
+    table = reliability(data.items, data.scales, by="wave")
+    table["wave"] = table["wave"].astype(str)
+    return table.to_dict("records")
+
+
+def _descriptives(data: CohortData) -> list[dict[str, Any]]:
+    columns = [s.code for s in data.scales if data.facet_kinds.get(s.code) == "scale"]
+    frame = data.scores.assign(wave=data.scores["wave"].astype(str))
+    return describe_by(frame, "wave", columns).to_dict("records")
+
+
+def _transitions(
+    usable: pd.DataFrame, indicators: list[str], waves: list[str], k: int, parameterisation: str, parameters
+) -> dict[str, Any]:
+    """The latent transition model at ``k`` profiles, with intervals and the naive and three-step tables."""
+    long = usable.rename(columns={"pseudonym": "id"}).assign(wave=usable["wave"].astype(str))
+    present = [w for w in waves if (long["wave"] == w).any()]
+    measurement = parameterisation if parameterisation in ("EEI", "VVI") else "VVI"
+    model = LatentTransitionModel(
+        k, n_starts=parameters.n_starts, measurement=measurement, random_state=parameters.random_state
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(long, indicators, waves=present)
+    pooled_mean = usable[indicators].mean()
+    pooled_sd = usable[indicators].std(ddof=1).replace(0, 1.0)
+    means = pd.DataFrame(model.means_.reshape(k, -1), columns=model.indicators_)
+    standardised = (means - pooled_mean[model.indicators_]) / pooled_sd[model.indicators_]
+    standardised.index = [f"Profile {i + 1}" for i in range(k)]
+    naming = name_profiles(standardised)
+    names = [
+        row["name"] if row["name"] != UNMATCHED else f"Profile {i + 1} (unmatched)" for i, row in naming.iterrows()
+    ]
+    out: dict[str, Any] = {
+        "k": k,
+        "measurement": measurement,
+        "waves": present,
+        "names": names,
+        "similarity": naming["similarity"].tolist(),
+        "second_best": naming["second_best"].tolist(),
+        "standardised_means": standardised.to_numpy().tolist(),
+        "initial": model.initial_.tolist(),
+        "model": [a.tolist() for a in model.transitions_],
+        "loglik": model.loglik_,
+        "bic": model.bic_,
+        "entropy": model.entropy_,
+        "n_best_starts": model.n_best_starts_,
+    }
+    shares = [model.initial_]
+    for matrix in model.transitions_:
+        shares.append(shares[-1] @ matrix)
+    out["shares"] = [s.tolist() for s in shares]
+    n = model.n_participants_
+    out["expected_counts"] = [(n * shares[t][:, None] * m).tolist() for t, m in enumerate(model.transitions_)]
+    if len(present) >= 2:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            naive = model.naive_transitions(long, indicators, waves=present)
+            three = model.three_step(long, "ML", indicators, waves=present)
+            if parameters.transition_bootstrap:
+                boot = model.bootstrap(parameters.transition_bootstrap, random_state=parameters.random_state)
+                out["ci_low"] = boot.transitions_ci[..., 0].tolist()
+                out["ci_high"] = boot.transitions_ci[..., 1].tolist()
+                out["bootstrap_draws"] = boot.n_boot
+            invariance = model.invariance_test(long, indicators, waves=present)
+        out["naive"] = [_aligned(model, naive, t).tolist() for t in range(len(present) - 1)]
+        out["three_step"] = [_aligned(model, three, t).tolist() for t in range(len(present) - 1)]
+        out["naive_counts"] = [c.tolist() for c in naive.counts] if naive.counts is not None else None
+        out["invariance"] = {
+            "statistic": 2 * (invariance.loglik_free - invariance.loglik_invariant),
+            "df": invariance.df,
+            "p_value": invariance.p_value,
+            "bic_invariant": invariance.bic_invariant,
+            "bic_free": invariance.bic_free,
+        }
+    return out
+
+
+def _aligned(model: LatentTransitionModel, other, t: int) -> np.ndarray:
+    """``other``'s transition matrix for pair ``t`` with its profiles matched to the model's by their means."""
+    from scipy.optimize import linear_sum_assignment
+
+    ours = np.asarray(model.means_).reshape(model.n_profiles, -1)
+    theirs = np.asarray(other.means).reshape(model.n_profiles, -1)
+    cost = ((ours[:, None, :] - theirs[None, :, :]) ** 2).sum(axis=2)
+    _, order = linear_sum_assignment(cost)
+    matrix = np.asarray(other.transitions[t])
+    return matrix[np.ix_(order, order)]

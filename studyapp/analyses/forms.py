@@ -1,0 +1,53 @@
+"""The form for asking for an analysis."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, SelectMultipleField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, NumberRange
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class AnalysisForm(FlaskForm):
+    """Cohort, profile range, models, starts and bootstrap draws."""
+
+    cohort_id = SelectField("Cohort", coerce=int)
+    k_min = IntegerField("Profiles from", default=1, validators=[InputRequired(), NumberRange(1, 10)])
+    k_max = IntegerField("to", default=7, validators=[InputRequired(), NumberRange(1, 10)])
+    parameterisations = SelectMultipleField(
+        "Models",
+        choices=[
+            SelectChoice("EEI", "EEI: equal diagonal variances (Mplus default)"),
+            SelectChoice("VVI", "VVI: profile-specific diagonal variances"),
+            SelectChoice("EEE", "EEE: equal full covariances"),
+            SelectChoice("VVV", "VVV: profile-specific full covariances"),
+        ],
+        default=["EEI", "VVI"],
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        validators=[InputRequired(message="Choose at least one model.")],
+    )
+    n_starts = IntegerField("Random starts per model", default=20, validators=[InputRequired(), NumberRange(1, 500)])
+    blrt_draws = IntegerField(
+        "Bootstrapped LRT draws per K",
+        default=0,
+        validators=[InputRequired(), NumberRange(0, 500)],
+        description="0 skips the BLRT (BIC alone decides); 100 is the usual choice but takes a while.",
+    )
+    transition_bootstrap = IntegerField(
+        "Bootstrap draws for transition intervals",
+        default=50,
+        validators=[InputRequired(), NumberRange(0, 1000)],
+    )
+
+    @staticmethod
+    def parameter_names() -> tuple[str, ...]:
+        return ("k_min", "k_max", "parameterisations", "n_starts", "blrt_draws", "transition_bootstrap")
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[override]
+        ok = super().validate(extra_validators)
+        if ok and self.k_min.data > self.k_max.data:  # type: ignore[operator]
+            self.k_max.errors = ["Must be at least the first number."]  # type: ignore[assignment]
+            return False
+        return ok

@@ -1,0 +1,108 @@
+"""Queueing, running and reading stored analyses (what the admin pages, the CLI and the scheduler call)."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from studyapp.analyses.compute import AnalysisParameters, run_analysis
+from studyapp.analyses.data import cohort_data
+from studyapp.core import audit
+from studyapp.core.db import session_scope
+from studyapp.core.errors import ValidationFailed
+from studyapp.core.models import AnalysisRun, Cohort, Study
+from studyapp.core.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def queue_analysis(
+    *, session: Session, study: Study, cohort: Cohort, parameters: dict[str, Any], requested_by: str
+) -> AnalysisRun:
+    """Ask for an analysis of ``cohort``; the scheduler (or :func:`run_pending`) runs it.
+
+    Raises :class:`ValidationFailed` when the parameters cannot be fitted.
+    """
+    if cohort.study_id != study.id:
+        raise ValidationFailed({"cohort": "That cohort belongs to another study."})
+    try:
+        checked = AnalysisParameters.from_dict(parameters)
+    except (TypeError, ValueError) as error:
+        raise ValidationFailed({"parameters": str(error)}) from None
+    run = AnalysisRun(
+        study_id=study.id,  # type: ignore[arg-type]
+        cohort_id=cohort.id,  # type: ignore[arg-type]
+        parameters=checked.to_dict(),
+        requested_by=requested_by[:255],
+    )
+    session.add(run)
+    session.flush()
+    audit.record(
+        session=session,
+        action="analysis.queued",
+        actor=requested_by,
+        target_type="analysis_run",
+        target_id=run.id,
+        detail={"cohort": cohort.name, **checked.to_dict()},
+    )
+    return run
+
+
+def _claim(engine: Engine, run_id: int) -> bool:
+    """Mark a queued run as running; False when another process got it first."""
+    with session_scope(engine) as session:
+        claimed = session.execute(
+            update(AnalysisRun)
+            .where(col(AnalysisRun.id) == run_id, col(AnalysisRun.status) == "queued")
+            .values(status="running", started_at=utcnow())
+        )
+        return claimed.rowcount == 1  # type: ignore[attr-defined]
+
+
+def execute(engine: Engine, run_id: int) -> AnalysisRun:
+    """Run one claimed analysis and store its result or its error."""
+    with Session(engine, expire_on_commit=False) as session:
+        run = session.get(AnalysisRun, run_id)
+        cohort = session.get(Cohort, run.cohort_id)  # type: ignore[union-attr]
+        try:
+            data = cohort_data(session=session, cohort=cohort)  # type: ignore[arg-type]
+            result = run_analysis(data, AnalysisParameters.from_dict(run.parameters))  # type: ignore[union-attr]
+        except Exception as error:  # stored for the researcher; the scheduler goes on
+            log.exception("Analysis %s failed", run_id)
+            run.status, run.error = "failed", f"{type(error).__name__}: {error}"[:2000]  # type: ignore[union-attr]
+            run.result = {"traceback": traceback.format_exc()[-4000:]}  # type: ignore[union-attr]
+        else:
+            run.status, run.result = "done", result  # type: ignore[union-attr]
+        run.finished_at = utcnow()  # type: ignore[union-attr]
+        session.add(run)
+        session.commit()
+        return run  # type: ignore[return-value]
+
+
+def run_pending(engine: Engine, *, limit: int = 1) -> list[AnalysisRun]:
+    """Run up to ``limit`` queued analyses, oldest first (a scheduler tick runs one)."""
+    with Session(engine) as session:
+        ids = session.exec(
+            select(AnalysisRun.id).where(AnalysisRun.status == "queued").order_by(col(AnalysisRun.id)).limit(limit)
+        ).all()
+    done = []
+    for run_id in ids:
+        if _claim(engine, run_id):  # type: ignore[arg-type]
+            done.append(execute(engine, run_id))  # type: ignore[arg-type]
+    return done
+
+
+def runs_of(*, session: Session, study: Study) -> list[tuple[AnalysisRun, Cohort]]:
+    """The study's analyses, newest first."""
+    rows = session.exec(
+        select(AnalysisRun, Cohort)
+        .join(Cohort, col(Cohort.id) == AnalysisRun.cohort_id)
+        .where(AnalysisRun.study_id == study.id)
+        .order_by(col(AnalysisRun.id).desc())
+    ).all()
+    return [(run, cohort) for run, cohort in rows]

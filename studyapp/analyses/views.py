@@ -1,0 +1,69 @@
+"""Admin pages: ask for an analysis of a cohort, follow it, and read its result with charts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlmodel import select
+from wtforms.fields.choices import SelectChoice
+
+from studyapp.analyses.forms import AnalysisForm
+from studyapp.analyses.result_view import result_view
+from studyapp.analyses.runs import queue_analysis, runs_of
+from studyapp.auth import staff_required
+from studyapp.core.errors import ValidationFailed
+from studyapp.core.models import AnalysisRun, Cohort, Study
+from studyapp.database import get_session
+
+bp = Blueprint("analyses", __name__)
+
+
+def _study(study_id: int) -> Study:
+    study = get_session().get(Study, study_id)
+    if study is None:
+        abort(404)
+    return study
+
+
+@bp.route("/studies/<int:study_id>/analysis", methods=["GET", "POST"])
+@staff_required
+def index(study_id: int):
+    """The study's analyses and the form to ask for a new one."""
+    study = _study(study_id)
+    session = get_session()
+    cohorts = session.exec(select(Cohort).where(Cohort.study_id == study.id).order_by(Cohort.name)).all()
+    form = AnalysisForm()
+    form.cohort_id.choices = [SelectChoice(c.id, c.name) for c in cohorts]
+    if form.validate_on_submit():
+        cohort = session.get(Cohort, form.cohort_id.data)
+        try:
+            run = queue_analysis(
+                session=session,
+                study=study,
+                cohort=cohort,  # type: ignore[arg-type]
+                parameters={name: getattr(form, name).data for name in AnalysisForm.parameter_names()},
+                requested_by=current_user.email,
+            )
+        except ValidationFailed as error:
+            session.rollback()
+            for message in error.errors.values():
+                flash(message, "error")
+        else:
+            session.commit()
+            flash("Analysis queued: the scheduler runs it within a minute.", "success")
+            return redirect(url_for(".show", study_id=study.id, run_id=run.id))
+    return render_template("analyses/index.html", study=study, form=form, runs=runs_of(session=session, study=study))
+
+
+@bp.route("/studies/<int:study_id>/analysis/<int:run_id>")
+@staff_required
+def show(study_id: int, run_id: int):
+    """One analysis: fit, profiles, transitions, reliability (refreshes itself while it runs)."""
+    study = _study(study_id)
+    session = get_session()
+    run = session.get(AnalysisRun, run_id)
+    if run is None or run.study_id != study.id:
+        abort(404)
+    cohort = session.get(Cohort, run.cohort_id)
+    view = result_view(run.result) if run.status == "done" else None
+    return render_template("analyses/show.html", study=study, run=run, cohort=cohort, view=view)

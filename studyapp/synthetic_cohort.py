@@ -1,0 +1,101 @@
+"""Storing a simulated cohort (:func:`analysis.synthetic.simulate_cohort`) through the real tables.
+
+The demo study gets one, so that fieldwork numbers, exports, feedback and the analysis pages show real
+output on a fresh installation. Participants have pseudonyms and answers but no identity (no e-mail).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
+
+from analysis.synthetic import simulate_cohort
+from studyapp.core.models import Answer, Cohort, Invitation, Item, Participant, Response, Wave
+from studyapp.core.types import utcnow
+
+
+def store_synthetic_cohort(
+    *,
+    session: Session,
+    cohort: Cohort,
+    waves: list[Wave],
+    n: int,
+    random_state: int = 2026,
+    attrition: float = 0.15,
+    separation: float = 0.4,
+) -> int:
+    """Simulate ``n`` participants answering ``waves`` and store them as submitted responses.
+
+    ``separation`` scales how far apart the profiles lie (see :func:`analysis.synthetic.simulate_cohort`);
+    0.4 gives a classification about as clear as in real surveys (relative entropy near 0.9 with 400
+    people). Each wave's responses are dated inside its window (or, for relative waves, half a year apart
+    ending a month ago). Returns the number of responses stored.
+    """
+    cohort_truth = simulate_cohort(n, len(waves), attrition=attrition, separation=separation, random_state=random_state)
+    instrument_ids = {w.instrument_id for w in waves}
+    items = {
+        code: item_id
+        for code, item_id in session.exec(select(Item.code, Item.id).where(col(Item.instrument_id).in_(instrument_ids)))
+    }
+    now = utcnow()
+    people = {}
+    for index, pseudonym in enumerate(cohort_truth.participants["pseudonym"]):
+        participant = Participant(pseudonym=f"SYN{cohort.id}-{index + 1:05d}", cohort_id=cohort.id)  # type: ignore[arg-type]
+        session.add(participant)
+        people[pseudonym] = participant
+    session.flush()
+    answers = cohort_truth.answers.dropna(subset=["value"])
+    answers = answers[answers["item"].isin(items)]
+    stored = 0
+    for position, wave in enumerate(waves, start=1):
+        submitted_at = _moment(wave, position, len(waves), now)
+        in_wave = answers[answers["wave"] == position]
+        for pseudonym, rows in in_wave.groupby("pseudonym", sort=False):
+            participant = people[pseudonym]
+            invitation = Invitation(
+                participant_id=participant.id,  # type: ignore[arg-type]
+                wave_id=wave.id,  # type: ignore[arg-type]
+                state="completed",
+                opens_at=submitted_at - timedelta(days=3),
+                closes_at=submitted_at + timedelta(days=25),
+                sent_at=submitted_at - timedelta(days=3),
+                opened_at=submitted_at - timedelta(minutes=25),
+                completed_at=submitted_at,
+            )
+            session.add(invitation)
+            session.flush()
+            response = Response(
+                invitation_id=invitation.id,  # type: ignore[arg-type]
+                language="nl",
+                started_at=submitted_at - timedelta(minutes=22),
+                updated_at=submitted_at,
+                submitted_at=submitted_at,
+            )
+            session.add(response)
+            session.flush()
+            values = rows["value"].to_numpy()
+            codes = rows["item"].to_numpy()
+            session.execute(
+                insert(Answer),
+                [
+                    {
+                        "response_id": response.id,
+                        "item_id": items[code],
+                        "value_number": int(np.rint(value)),
+                        "value_text": None,
+                        "updated_at": submitted_at,
+                    }
+                    for code, value in zip(codes, values, strict=True)
+                ],
+            )
+            stored += 1
+    return stored
+
+
+def _moment(wave: Wave, position: int, n_waves: int, now: datetime) -> datetime:
+    if wave.opens_at is not None and wave.opens_at < now:
+        return wave.opens_at + timedelta(days=4)
+    return now - timedelta(days=30 + 182 * (n_waves - position))

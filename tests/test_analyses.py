@@ -1,0 +1,134 @@
+"""Analyses of stored cohorts: loading scores, the CLI, the scheduler job and the admin pages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlmodel import Session, select
+
+from analysis.synthetic import simulate_cohort
+from studyapp.analyses.data import cohort_data
+from studyapp.core.models import AnalysisRun, AuditEvent, Cohort
+from studyapp.scheduler import run_analyses
+from studyapp.synthetic_cohort import store_synthetic_cohort
+from tests.factories import (
+    enrol,
+    invite_with_token,
+    load_carriere_kompas,
+    login,
+    make_cohort,
+    make_instrument,
+    make_study,
+    make_user,
+    make_wave,
+    submit_response,
+)
+
+
+@pytest.fixture
+def simulated(session: Session) -> dict:
+    """300 simulated alumni over three waves, stored through the real tables."""
+    instrument = load_carriere_kompas(session)
+    study = make_study(session)
+    cohort = make_cohort(session, study, "Alumni")
+    waves = [make_wave(session, cohort, instrument, label=f"T{n}") for n in (1, 2, 3)]
+    stored = store_synthetic_cohort(session=session, cohort=cohort, waves=waves, n=300, separation=1.0, random_state=7)
+    session.commit()
+    return {"study": study, "cohort": cohort, "waves": waves, "stored": stored}
+
+
+def test_cohort_data_scores_submitted_answers_only(session: Session) -> None:
+    instrument = make_instrument(session)
+    study = make_study(session)
+    cohort = make_cohort(session, study)
+    wave = make_wave(session, cohort, instrument)
+    done = enrol(session, cohort, "a@example.org")
+    submit_response(session, invite_with_token(session, done, wave)[0], {"cc_1": 3, "cc_2": 1})
+    busy = enrol(session, cohort, "b@example.org")
+    invitation, _ = invite_with_token(session, busy, wave)
+    response = submit_response(session, invitation, {"cc_1": 1, "cc_2": 3})
+    response.submitted_at = None  # still filling in: not part of any analysis
+    session.add(response)
+    session.commit()
+    data = cohort_data(session=session, cohort=cohort)
+    assert data.scores["pseudonym"].tolist() == [done.pseudonym]
+    assert data.scores["clarity"].tolist() == [3.0]  # mean of 3 and the reversed 1 (3 + 1 - 1 = 3)
+
+
+def test_stored_simulation_matches_what_was_simulated(session: Session, simulated: dict) -> None:
+    truth = simulate_cohort(300, 3, separation=1.0, random_state=7, attrition=0.15)
+    data = cohort_data(session=session, cohort=simulated["cohort"])
+    per_wave = data.scores.groupby("wave", observed=True).size().tolist()
+    assert per_wave == truth.answers.groupby("wave")["pseudonym"].nunique().tolist()
+    assert simulated["stored"] == sum(per_wave)
+
+
+def test_cli_fits_and_names_the_planted_profiles(runner, session: Session, simulated: dict) -> None:
+    result = runner.invoke(
+        args=["analyze", "run", "--study", "bridge-the-gap", "--cohort", "Alumni", "--profiles", "4-7",
+              "--models", "EEI", "--starts", "10", "--bootstrap", "10"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Recommended: 6 profiles (EEI)" in result.output
+    run = session.exec(select(AnalysisRun)).one()
+    assert run.status == "done" and run.requested_by == "command line"
+    transitions = run.result["transitions"]
+    assert sorted(transitions["names"]) == sorted(
+        ["Nerd", "Einzelgänger", "Traditionalist", "Innovator", "All-rounder", "Status Seeker"]
+    )
+    # the planted transition matrix, in the estimated profiles' order
+    truth = simulate_cohort(300, 3, separation=1.0, random_state=7, attrition=0.15).truth["transition"]
+    names = transitions["names"]
+    planted = truth.loc[names, names].to_numpy()
+    estimated = np.array(transitions["model"][0])
+    assert np.abs(estimated - planted).mean() < 0.05
+    low, high = np.array(transitions["ci_low"][0]), np.array(transitions["ci_high"][0])
+    assert (low <= high).all() and (high - low).mean() > 0.01
+    # percentile intervals need not hold the estimate (a rate at 0 resampled is often above it); most do
+    assert ((low - 1e-9 <= estimated) & (estimated <= high + 1e-9)).mean() >= 0.8
+    shown = runner.invoke(args=["analyze", "show", str(run.id)])
+    assert "Transitions T1 → T2" in shown.output and "Measurement invariance" in shown.output
+
+
+def test_admin_queues_the_scheduler_runs_and_the_page_shows_charts(client, session, simulated, engine) -> None:
+    make_user(session)
+    login(client)
+    cohort_id = simulated["cohort"].id
+    form = {"cohort_id": cohort_id, "k_min": 5, "k_max": 6, "parameterisations": ["EEI"], "n_starts": 8,
+            "blrt_draws": 0, "transition_bootstrap": 0}  # fmt: skip
+    queued = client.post(f"/studies/{simulated['study'].id}/analysis", data=form)
+    assert queued.status_code == 302
+    waiting = client.get(queued.headers["Location"]).get_data(as_text=True)
+    assert "is queued" in waiting and 'http-equiv="refresh"' in waiting
+    assert run_analyses(engine) == 1
+    page = client.get(queued.headers["Location"]).get_data(as_text=True)
+    assert "Recommended: 6 profiles (EEI)" in page and "Cronbach" in page
+    assert page.count("<svg") == 3  # fit indices, profile plot, transitions
+    assert 'style="' not in page
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "analysis.queued")).one()
+
+
+def test_form_refuses_impossible_settings(client, session, simulated) -> None:
+    make_user(session)
+    login(client)
+    form = {"cohort_id": simulated["cohort"].id, "k_min": 5, "k_max": 3, "parameterisations": [], "n_starts": 0,
+            "blrt_draws": 0, "transition_bootstrap": 0}  # fmt: skip
+    page = client.post(f"/studies/{simulated['study'].id}/analysis", data=form).get_data(as_text=True)
+    assert "Choose at least one model." in page and "Number must be between 1 and 500." in page
+    assert session.exec(select(AnalysisRun)).all() == []
+
+
+def test_too_few_responses_is_said_plainly_and_a_broken_cohort_fails_visibly(session, engine, runner) -> None:
+    instrument = load_carriere_kompas(session)
+    study = make_study(session)
+    small = make_cohort(session, study, "Small")
+    make_wave(session, small, instrument)
+    empty = Cohort(study_id=study.id, name="No waves")
+    session.add(empty)
+    session.commit()
+    ok = runner.invoke(args=["analyze", "run", "--study", "bridge-the-gap", "--cohort", "Small"])
+    assert ok.exit_code == 0 and "Too few submitted responses" in ok.output
+    failed = runner.invoke(args=["analyze", "run", "--study", "bridge-the-gap", "--cohort", "No waves"])
+    assert failed.exit_code != 0 and "has no waves" in failed.output
+    statuses = sorted(run.status for run in session.exec(select(AnalysisRun)).all())
+    assert statuses == ["done", "failed"]
