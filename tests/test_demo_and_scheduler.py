@@ -17,12 +17,19 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from studyapp.core import migrate
-from studyapp.core.models import Cohort, SchedulerHeartbeat, Study, Wave
+from studyapp.core.models import AnalysisRun, Cohort, Identity, Participant, SchedulerHeartbeat, Study, Wave
 from studyapp.core.types import utcnow
-from studyapp.demo import DEMO_RESEARCHER_EMAIL, DEMO_RESEARCHER_PASSWORD, prepare_local_instance, seed_demo
+from studyapp.demo import (
+    DEMO_RESEARCHER_EMAIL,
+    DEMO_RESEARCHER_PASSWORD,
+    SYNTHETIC_COHORT,
+    SYNTHETIC_PEOPLE,
+    prepare_local_instance,
+    seed_demo,
+)
 from studyapp.scheduler import build_scheduler, scheduler_status, tick
 from tests.conftest import Database, csrf_token_from
 from tests.factories import load_carriere_kompas, login
@@ -40,10 +47,18 @@ def test_prepare_local_instance_migrates_and_seeds_once(database: Database, sett
     with Session(database.engine) as session:
         study = session.exec(select(Study)).one()
         cohorts = session.exec(select(Cohort).where(Cohort.study_id == study.id).order_by(Cohort.name)).all()
-        assert [c.name for c in cohorts] == ["Final-year students", "Young professionals"]
+        assert [c.name for c in cohorts] == [SYNTHETIC_COHORT, "Final-year students", "Young professionals"]
         for cohort in cohorts:
             waves = session.exec(select(Wave).where(Wave.cohort_id == cohort.id).order_by(Wave.position)).all()
             assert [w.label for w in waves] == ["T1", "T2", "T3"]
+        simulated = session.exec(select(Participant).where(Participant.cohort_id == cohorts[0].id)).all()
+        assert len(simulated) == SYNTHETIC_PEOPLE
+        assert (
+            session.exec(select(Identity).where(col(Identity.participant_id).in_([p.id for p in simulated]))).all()
+            == []
+        )
+        run = session.exec(select(AnalysisRun)).one()
+        assert run.status == "queued" and run.cohort_id == cohorts[0].id
 
 
 def test_demo_waves_are_six_months_apart(session: Session) -> None:
@@ -153,6 +168,13 @@ def test_serve_command_runs_the_app_with_demo_and_scheduler(tmp_path: Path) -> N
         link = re.search(r"http://127\.0\.0\.1:5000(/p/[A-Za-z0-9_-]+)\n", message).group(1)
         landing = opener.open(f"{base}{link}", timeout=10).read().decode()
         assert "meting T1" in landing or "wave T1" in landing
+        # the scheduler's analyses job fits the simulated cohort's queued analysis on its own
+        analysis = ""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and "Recommended:" not in analysis:
+            analysis = opener.open(f"{base}/studies/1/analysis/1", timeout=10).read().decode()
+            time.sleep(1)
+        assert "Recommended:" in analysis and "Transitions" in analysis
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=20)
