@@ -1310,15 +1310,21 @@ def lmr_test(
 
 
 def incremental_starts(
-    model: LatentProfileModel, X: pd.DataFrame | np.ndarray, *, outlier_share: float = 0.02
+    model: LatentProfileModel,
+    X: pd.DataFrame | np.ndarray,
+    *,
+    outlier_shares: Sequence[float] = (0.01, 0.02, 0.05),
+    n_groups: int = 6,
 ) -> list[dict[str, np.ndarray]]:
     """Starting values for ``K + 1`` profiles built from a fitted ``K``-profile model.
 
     One start per profile splits that profile in two along its direction of largest variance; one more
-    adds a small new profile at the rows the model fits worst (the ``outlier_share`` with the lowest
-    log-likelihood), with their mean and the model's average covariance. Random starts seldom find such
-    small profiles, yet over-extracted solutions often hold one (greedy EM, Verbeek, Vlassis & Kröse
-    2003). :func:`enumerate_profiles` adds these to the random starts of every K after the first.
+    per share in ``outlier_shares`` adds a small new profile at the rows the model fits worst (that share
+    of rows with the lowest log-likelihood), with their mean and the model's average covariance, and one
+    per group when the worst-fitting tenth of the rows is split into ``n_groups`` by k-means. Random
+    starts seldom find such small profiles, yet over-extracted solutions often hold one (greedy EM,
+    Verbeek, Vlassis & Kröse 2003). :func:`enumerate_profiles` adds these to the random starts of every
+    K after the first.
 
     Parameters
     ----------
@@ -1326,8 +1332,10 @@ def incremental_starts(
         A fitted model with ``K`` profiles.
     X : DataFrame or array of shape (n, d)
         The data it was fitted on.
-    outlier_share : float, default=0.02
-        Share of rows that seed the new profile (at least ``d + 1`` rows).
+    outlier_shares : sequence of float, default=(0.01, 0.02, 0.05)
+        Shares of rows that seed a new profile (each at least ``d + 1`` rows).
+    n_groups : int, default=6
+        Groups the worst-fitting tenth of the rows is split into, each seeding a new profile.
 
     Returns
     -------
@@ -1338,21 +1346,74 @@ def incremental_starts(
     values, _, _ = _as_matrix(X)
     row_ll = model.score_samples(X)
     scored = np.flatnonzero(np.isfinite(row_ll))
+    order = scored[np.argsort(row_ll[scored])]
     d = values.shape[1]
-    count = min(len(scored), max(d + 1, round(outlier_share * len(scored))))
-    if count < 2:
-        return starts
-    worst = scored[np.argsort(row_ll[scored])[:count]]
-    mean = np.nanmean(values[worst], axis=0)
-    mean = np.where(np.isfinite(mean), mean, np.nanmean(values, axis=0))
-    share = count / len(scored)
-    weights = np.append(model.weights_ * (1.0 - share), share)
     param = model.parameterisation_
     if _SHARED[param]:
         covariances = model.covariances_
     else:
         covariances = np.concatenate([model.covariances_, model.covariances_.mean(axis=0, keepdims=True)])
-    starts.append({"weights": weights, "means": np.vstack([model.means_, mean]), "covariances": covariances})
+    seen: set[int] = set()
+    for outlier_share in outlier_shares:
+        count = min(len(scored), max(d + 1, round(outlier_share * len(scored))))
+        if count < 2 or count in seen:
+            continue
+        seen.add(count)
+        mean = np.nanmean(values[order[:count]], axis=0)
+        mean = np.where(np.isfinite(mean), mean, np.nanmean(values, axis=0))
+        share = count / len(scored)
+        weights = np.append(model.weights_ * (1.0 - share), share)
+        starts.append({"weights": weights, "means": np.vstack([model.means_, mean]), "covariances": covariances})
+    # the worst-fitting tenth split into groups: a small profile may sit at any of them
+    pool = order[: max(2 * (d + 1), len(scored) // 10)]
+    complete = pool[np.isfinite(values[pool]).all(axis=1)]
+    groups = min(n_groups, len(complete) // (d + 1))
+    if groups >= 2:
+        rng = np.random.default_rng(len(scored) * 7919 + model.n_profiles)
+        centres = _kmeans_centres(values[complete], groups, 1, rng)[0]
+        labels = ((values[complete][:, None, :] - centres[None]) ** 2).sum(axis=2).argmin(axis=1)
+        for group in range(groups):
+            members = complete[labels == group]
+            if len(members) < 2:
+                continue
+            share = len(members) / len(scored)
+            weights = np.append(model.weights_ * (1.0 - share), share)
+            mean = values[members].mean(axis=0)
+            starts.append({"weights": weights, "means": np.vstack([model.means_, mean]), "covariances": covariances})
+    return starts
+
+
+def _adopt(original: LatentProfileModel, probe: LatentProfileModel) -> LatentProfileModel:
+    """``probe`` (fitted from extra starts only, with a higher maximum) as if its starts had been the
+    original's extra starts: the start records joined, replication counted over all of them."""
+    probe.n_starts = original.n_starts
+    probe.init_params = [*(original.init_params or []), *(probe.init_params or [])]
+    probe.start_logliks_ = np.concatenate([original.start_logliks_, probe.start_logliks_])
+    probe.start_completed_ = np.concatenate([original.start_completed_, probe.start_completed_])
+    probe.start_failed_ = np.concatenate([original.start_failed_, probe.start_failed_])
+    completed = probe.start_logliks_[probe.start_completed_]
+    probe.replication_count_ = int((completed >= probe.loglik_ - probe.replication_tol).sum())
+    probe.replication_ = probe.replication_count_ / max(completed.size, 1)
+    messages = [m for m in probe.warnings_ if not m.startswith("The best log-likelihood")]
+    if completed.size > 1 and probe.replication_count_ < 2:
+        messages.insert(
+            0,
+            f"The best log-likelihood ({probe.loglik_:.3f}) was reached by only 1 of {completed.size} starts "
+            "iterated to convergence: it may be a local maximum. Increase n_starts (and n_final_starts).",
+        )
+    probe.warnings_ = messages
+    return probe
+
+
+def _pruned_starts(model: LatentProfileModel) -> list[dict[str, np.ndarray]]:
+    """Starting values for ``K - 1`` profiles from a ``K``-profile model: each profile left out in turn."""
+    k = model.n_profiles
+    starts = []
+    for j in range(k):
+        keep = [i for i in range(k) if i != j]
+        weights = model.weights_[keep] / model.weights_[keep].sum()
+        covariances = model.covariances_ if _SHARED[model.parameterisation_] else model.covariances_[keep]
+        starts.append({"weights": weights, "means": model.means_[keep], "covariances": covariances})
     return starts
 
 
@@ -1620,7 +1681,10 @@ def enumerate_profiles(
         Significance level for the BLRT in :attr:`EnumerationResult.recommended`.
     incremental : bool, default=True
         Also start each K from the fitted ``K - 1`` model (:func:`incremental_starts`: every profile split
-        in two, and a small new profile at the worst-fitting rows), besides the ``n_starts`` random starts.
+        in two, and small new profiles at the worst-fitting rows), besides the ``n_starts`` random starts;
+        then, from the largest K down, from the ``K + 1`` solution with each profile left out in turn (kept
+        when that reaches a higher maximum, its starts counted with the others for the replication). Over-extracted
+        solutions have many local maxima with small profiles that random starts seldom reach.
     random_state : int, Generator or None
     **model_params
         Further :class:`LatentProfileModel` parameters (``n_final_starts``, ``tol``, ``missing`` ...).
@@ -1644,27 +1708,54 @@ def enumerate_profiles(
     models: dict[tuple[str, int], LatentProfileModel] = {}
     draws: dict[tuple[str, int], np.ndarray] = {}
     rows = []
+    notes: dict[tuple[str, int], str] = {}
+    seeds: dict[tuple[str, int], int] = {}
+
+    def fit(parameterisation: str, k: int, init: list[dict[str, np.ndarray]] | None) -> None:
+        model = LatentProfileModel(
+            k,
+            parameterisation,
+            n_starts=n_starts,
+            random_state=seeds[(parameterisation, k)],
+            init_params=init or None,
+            **model_params,
+        )
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model.fit(X)
+        except (RuntimeError, ValueError, np.linalg.LinAlgError) as exc:
+            notes[(parameterisation, k)] = str(exc)
+            return
+        models[(parameterisation, k)] = model
+
     for parameterisation in params_list:
         for k in to_fit:
+            seeds[(parameterisation, k)] = int(rng.integers(2**63))
             previous = models.get((parameterisation, k - 1)) if incremental else None
-            model = LatentProfileModel(
-                k,
-                parameterisation,
-                n_starts=n_starts,
-                random_state=int(rng.integers(2**63)),
-                init_params=incremental_starts(previous, X) if previous is not None else None,
-                **model_params,
-            )
-            note = ""
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    model.fit(X)
-            except (RuntimeError, ValueError, np.linalg.LinAlgError) as exc:
-                note = str(exc)
-                model = None
-            if model is not None:
-                models[(parameterisation, k)] = model
+            fit(parameterisation, k, incremental_starts(previous, X) if previous is not None else None)
+        if incremental:
+            # backwards: start each K also from the K + 1 solution with one profile left out; refit with
+            # every start (the same random ones) when that finds a higher maximum
+            for k in reversed(to_fit[:-1]):
+                bigger, current = models.get((parameterisation, k + 1)), models.get((parameterisation, k))
+                if bigger is None or current is None or k < 2:
+                    continue
+                pruned = _pruned_starts(bigger)
+                probe = LatentProfileModel(k, parameterisation, n_starts=0, init_params=pruned, **model_params)
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        probe.fit(X)
+                except (RuntimeError, ValueError, np.linalg.LinAlgError):
+                    continue
+                if probe.loglik_ > current.loglik_ + 1e-6:
+                    models[(parameterisation, k)] = _adopt(current, probe)
+
+    for parameterisation in params_list:
+        for k in to_fit:
+            model = models.get((parameterisation, k))
+            note = notes.get((parameterisation, k), "")
             if k not in ks:
                 continue
             row: dict[str, Any] = {"parameterisation": parameterisation, "n_profiles": k}

@@ -20,8 +20,10 @@ def planted(seed: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
 def test_the_new_profile_starts_at_the_rows_fitted_worst() -> None:
     data, _ = planted()
     three = LatentProfileModel(3, "VVI", n_starts=10, random_state=1).fit(data)
-    starts = incremental_starts(three, data)
+    starts = incremental_starts(three, data, outlier_shares=(0.02,), n_groups=0)
     assert len(starts) == 4  # three splits and the new profile
+    # by default new profiles of 1%, 2% and 5%, and one at each of 6 groups of the worst-fitting tenth
+    assert len(incremental_starts(three, data)) == 3 + 3 + 6
     new = starts[-1]
     assert new["means"].shape == (4, 5) and np.isclose(new["weights"].sum(), 1.0)
     # the worst-fitting rows by an independent computation of each row's mixture density
