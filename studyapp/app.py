@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     from studyapp.accounts import views as account_views
     from studyapp.analyses import views as analysis_views
     from studyapp.auditlog import views as audit_views
+    from studyapp.briefings import views as briefing_views
     from studyapp.exports import views as export_views
     from studyapp.fieldwork import views as fieldwork_views
     from studyapp.participants import admin_views as participant_admin_views
@@ -55,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         export_views.bp,
         fieldwork_views.bp,
         analysis_views.bp,
+        briefing_views.bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)

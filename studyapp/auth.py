@@ -36,3 +36,16 @@ def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def company_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Only logged-in company contacts (they see their own organisation's briefings, nothing else)."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user.role != "company_contact" or current_user.organisation_id is None:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -182,6 +182,8 @@ class _Composer:
     def compose(self, row: OutboxMessage, found: tuple | None) -> _Prepared:
         if row.kind == "test":
             return _Prepared(row.id, self._test_message(row))  # type: ignore[arg-type]
+        if row.kind == "notification":
+            return _Prepared(row.id, self._notification(row))  # type: ignore[arg-type]
         if found is None:
             return _Prepared(row.id, None, "the invitation no longer exists")  # type: ignore[arg-type]
         invitation, participant, identity = found
@@ -252,6 +254,35 @@ class _Composer:
                 row.idempotency_key,  # type: ignore[union-attr]
                 self.config.sender,
             ),
+            unsubscribe_url=None,
+            date=self.now,
+        )
+
+    def _notification(self, row: OutboxMessage) -> OutgoingMessage | None:
+        """A message to a staff or company account, composed from what its key names (e.g. a briefing)."""
+        from studyapp.briefings.notify import briefing_message
+
+        user = self.session.get(User, row.user_id)
+        if user is None or not user.is_active:
+            return None
+        kind, _, reference = row.idempotency_key.partition(":")
+        if kind != "briefing":
+            return None
+        rendered = briefing_message(
+            session=self.session,
+            briefing_id=int(reference.split(":")[0]),
+            language=row.language,
+            base_url=self.config.base_url.rstrip("/"),
+            user=user,
+        )
+        if rendered is None:
+            return None
+        return build_email(
+            rendered=rendered,
+            sender=self.config.sender,
+            recipient=user.email,
+            recipient_name=user.name,
+            message_id=message_id_for(row.idempotency_key, self.config.sender),
             unsubscribe_url=None,
             date=self.now,
         )

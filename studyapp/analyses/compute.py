@@ -181,6 +181,12 @@ def _transitions(
         "entropy": model.entropy_,
         "n_best_starts": model.n_best_starts_,
     }
+    assigned = model.assignments_[model.assignments_["observed"]]
+    # each participant-wave's most likely profile (0-based, in ``names`` order): briefings count these
+    out["assignments"] = [
+        [str(row.id), str(row.wave), int(row.modal) - 1]  # modal is 1-based
+        for row in assigned.itertuples(index=False)
+    ]
     shares = [model.initial_]
     for matrix in model.transitions_:
         shares.append(shares[-1] @ matrix)

@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlmodel import select
 from wtforms.fields.choices import SelectChoice
 
-from studyapp.auth import staff_required
+from studyapp.auth import STAFF_ROLES, staff_required
 from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.models import Cohort, Instrument, Study, Wave
 from studyapp.database import get_session
@@ -45,9 +45,13 @@ def _commit(message: str) -> None:
 
 
 @bp.route("/")
-@staff_required
+@login_required
 def dashboard():
-    """The researcher's start page: studies and the scheduler's health."""
+    """The researcher's start page: studies and the scheduler's health (company contacts: their portal)."""
+    if current_user.role == "company_contact":
+        return redirect(url_for("briefings.portal"))
+    if current_user.role not in STAFF_ROLES:
+        abort(403)
     session = get_session()
     return render_template(
         "studies/dashboard.html",

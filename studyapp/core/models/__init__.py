@@ -13,7 +13,7 @@ from studyapp.core.models.fieldwork import (
     SchedulerHeartbeat,
 )
 from studyapp.core.models.instrument import Facet, Instrument, InstrumentSection, Item
-from studyapp.core.models.organisation import SECTORS, Briefing, Organisation
+from studyapp.core.models.organisation import SECTORS, Briefing, Organisation, OrganisationAlias
 from studyapp.core.models.participant import PARTICIPANT_STATUSES, ConsentEvent, Identity, Participant
 from studyapp.core.models.responses import Answer, Response
 from studyapp.core.models.study import LINKAGE_MODES, WAVE_SCHEDULES, Cohort, Study, Wave
@@ -44,6 +44,7 @@ __all__ = [
     "MailboxMessage",
     "MessageTemplate",
     "Organisation",
+    "OrganisationAlias",
     "OutboxMessage",
     "Participant",
     "PendingUpload",

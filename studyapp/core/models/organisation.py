@@ -43,3 +43,17 @@ class Briefing(SQLModel, table=True):
     checksum: str = Field(max_length=64)
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     created_at: datetime = created_at_field()
+
+
+class OrganisationAlias(SQLModel, table=True):
+    """An organisation name as participants type it (normalised), coded by a researcher to an organisation.
+
+    New answers with the same name are coded by it too; deleted with the organisation (CASCADE).
+    """
+
+    __tablename__ = "organisation_alias"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name_key: str = Field(max_length=200, unique=True)
+    organisation_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE", index=True)
+    created_at: datetime = created_at_field()

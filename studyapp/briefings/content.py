@@ -1,0 +1,193 @@
+"""What a briefing shows: a wave's participants with their profile, job type and scores, and the
+suppressed aggregate tables for one organisation beside the whole sample."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sqlmodel import Session, col, select
+
+from analysis.suppression import SuppressedTable, suppress_consistently, suppress_means, suppress_table
+from studyapp.analyses.data import cohort_data
+from studyapp.core.models import AnalysisRun, Cohort, Organisation, Participant, Wave
+
+SCALES = ("identification", "career_clarity", "career_commitment", "career_exploration")
+JOB_TYPES = ("technical", "non_technical", "other")
+FUTURE = {1: "inside", 2: "outside", 3: "unsure"}
+
+
+class NoAnalysis(LookupError):
+    """No finished profile analysis covers this wave yet."""
+
+
+@dataclass
+class WavePeople:
+    """Everyone who completed a wave: profile now and at the previous wave, job type, scores."""
+
+    wave: str
+    previous_wave: str | None
+    profiles: list[str]
+    people: pd.DataFrame  # index pseudonym; organisation_id, profile, profile_before, job_type, future, scales
+    analysis_id: int
+
+
+def _job_type(definition: dict, value: float) -> str | None:
+    for section in definition["sections"]:
+        for item in section["items"]:
+            if item["code"] == "work_job_group":
+                for option in item.get("options") or []:
+                    if option["value"] == value:
+                        return option.get("group")
+    return None
+
+
+def wave_people(*, session: Session, wave: Wave) -> WavePeople:
+    """The participants who completed ``wave``, from the latest finished analysis of its cohort.
+
+    Raises :class:`NoAnalysis` when no finished analysis includes the wave.
+    """
+    cohort = session.get(Cohort, wave.cohort_id)
+    runs = session.exec(
+        select(AnalysisRun)
+        .where(AnalysisRun.cohort_id == wave.cohort_id, AnalysisRun.status == "done")
+        .order_by(col(AnalysisRun.id).desc())
+    ).all()
+    run = next((r for r in runs if wave.label in (r.result.get("transitions") or {}).get("waves", [])), None)
+    if run is None:
+        raise NoAnalysis(f"No finished profile analysis of {cohort.name} includes wave {wave.label}.")  # type: ignore[union-attr]
+    transitions = run.result["transitions"]
+    names: list[str] = transitions["names"]
+    waves: list[str] = transitions["waves"]
+    position = waves.index(wave.label)
+    previous = waves[position - 1] if position > 0 else None
+    assigned = pd.DataFrame(transitions["assignments"], columns=["pseudonym", "wave", "profile"])
+    now = assigned[assigned["wave"] == wave.label].set_index("pseudonym")["profile"]
+    before = assigned[assigned["wave"] == previous].set_index("pseudonym")["profile"] if previous else None
+
+    data = cohort_data(session=session, cohort=cohort)  # type: ignore[arg-type]
+    scores = data.scores[data.scores["wave"] == wave.label].set_index("pseudonym")
+    items = data.items[data.items["wave"] == wave.label].set_index("pseudonym")
+    from studyapp.core.models import Instrument
+
+    definition = session.get(Instrument, wave.instrument_id).definition  # type: ignore[union-attr]
+    people = pd.DataFrame(index=now.index)
+    people["profile"] = now.map(lambda i: names[int(i)])
+    people["profile_before"] = (
+        before.reindex(people.index).map(lambda i: names[int(i)] if pd.notna(i) else None)
+        if before is not None
+        else None
+    )
+    groups = items.get("work_job_group", pd.Series(dtype=float)).reindex(people.index)
+    people["job_type"] = groups.map(lambda v: _job_type(definition, v) if pd.notna(v) else None)
+    people["future"] = items.get("work_future_sector", pd.Series(dtype=float)).reindex(people.index).map(FUTURE)
+    for scale in SCALES:
+        people[scale] = scores[scale].reindex(people.index) if scale in scores else np.nan
+    organisations = dict(
+        session.exec(
+            select(Participant.pseudonym, Participant.organisation_id).where(Participant.cohort_id == wave.cohort_id)
+        ).all()
+    )
+    people["organisation_id"] = people.index.map(lambda p: organisations.get(p))
+    return WavePeople(wave.label, previous, names, people, run.id)  # type: ignore[arg-type]
+
+
+@dataclass
+class Figures:
+    """Suppressed tables for one organisation (or, with ``organisation`` None, the sample alone)."""
+
+    organisation: Organisation | None
+    wave: str
+    previous_wave: str | None
+    min_cell: int
+    n_organisation: int
+    n_sample: int
+    profiles: list[str]
+    profile_counts: SuppressedTable | None = None  # rows: organisation, sample
+    job_profile: SuppressedTable | None = None  # rows: job types; the organisation
+    movement: SuppressedTable | None = None  # rows: profile before, columns: profile now
+    stayed_share: float | None = None
+    means: pd.DataFrame = field(default_factory=pd.DataFrame)  # rows: scales; organisation, sample
+    job_means: pd.DataFrame = field(default_factory=pd.DataFrame)  # rows: scales; job types
+    future: SuppressedTable | None = None  # rows: organisation, sample
+    job_types_shown: dict[str, int] = field(default_factory=dict)
+
+
+def rows_apart(rows: dict[str, pd.Series], *, min_cell: int) -> SuppressedTable:
+    """Rows published side by side without column totals (the organisation beside the whole sample): each
+    row is suppressed on its own with its total, so the sample's row is not hidden for the organisation's."""
+    tables = {name: suppress_table(row, min_cell=min_cell) for name, row in rows.items()}
+    counts = pd.DataFrame({name: row for name, row in rows.items()}).T.astype(int)
+    mask = pd.DataFrame({name: t.mask.iloc[0] for name, t in tables.items()}).T.reindex(columns=counts.columns)
+    return SuppressedTable(
+        counts=counts,
+        mask=mask.astype(bool),
+        row_totals_hidden=pd.Series({name: bool(t.row_totals_hidden.iloc[0]) for name, t in tables.items()}),
+        column_totals_hidden=pd.Series(True, index=counts.columns),
+        grand_total_hidden=True,
+    )
+
+
+def _counts(frame: pd.DataFrame, column: str, labels: list[str]) -> pd.Series:
+    return frame[column].value_counts().reindex(labels, fill_value=0).astype(int)
+
+
+def figures(data: WavePeople, organisation: Organisation | None, *, min_cell: int) -> Figures:
+    """The briefing's tables with every cell under ``min_cell`` people suppressed, complementarily."""
+    everyone = data.people
+    own = everyone[everyone["organisation_id"] == organisation.id] if organisation is not None else everyone
+    result = Figures(organisation, data.wave, data.previous_wave, min_cell, len(own), len(everyone), data.profiles)
+    if organisation is not None and len(own) < min_cell:
+        return result
+    rows = {"sample": _counts(everyone, "profile", data.profiles)}
+    if organisation is not None:
+        rows = {"organisation": _counts(own, "profile", data.profiles), **rows}
+    result.profile_counts = rows_apart(rows, min_cell=min_cell)
+
+    jobs = own.dropna(subset=["job_type"])
+    table_now = pd.crosstab(jobs["job_type"], jobs["profile"]).reindex(
+        index=list(JOB_TYPES), columns=data.profiles, fill_value=0
+    )
+    if data.previous_wave is not None and own["profile_before"].notna().any():
+        before = own.dropna(subset=["job_type", "profile_before"])
+        table_before = pd.crosstab(before["job_type"], before["profile_before"]).reindex(
+            index=list(JOB_TYPES), columns=data.profiles, fill_value=0
+        )
+        # the same cells are hidden as they would be in the previous wave's briefing
+        result.job_profile = suppress_consistently([table_before, table_now], min_cell=min_cell)[1]
+        both = own.dropna(subset=["profile_before"])
+        movement = pd.crosstab(both["profile_before"], both["profile"]).reindex(
+            index=data.profiles, columns=data.profiles, fill_value=0
+        )
+        result.movement = suppress_table(movement, min_cell=min_cell)
+        if len(both) >= min_cell:
+            result.stayed_share = float((both["profile_before"] == both["profile"]).mean())
+    else:
+        result.job_profile = suppress_table(table_now, min_cell=min_cell)
+
+    means = {}
+    for label, group in (
+        (("organisation", own), ("sample", everyone)) if organisation is not None else (("sample", everyone),)
+    ):
+        values = group[list(SCALES)].mean()
+        ns = group[list(SCALES)].notna().sum()
+        means[label] = suppress_means(values, ns, min_cell=min_cell)
+    result.means = pd.DataFrame(means)
+    job_means = {}
+    for job in JOB_TYPES:
+        group = own[own["job_type"] == job]
+        job_means[job] = suppress_means(
+            group[list(SCALES)].mean(), group[list(SCALES)].notna().sum(), min_cell=min_cell
+        )
+        result.job_types_shown[job] = len(group)
+    result.job_means = pd.DataFrame(job_means)
+
+    future_rows = {"sample": _counts(everyone.dropna(subset=["future"]), "future", list(FUTURE.values()))}
+    if organisation is not None:
+        future_rows = {
+            "organisation": _counts(own.dropna(subset=["future"]), "future", list(FUTURE.values())),
+            **future_rows,
+        }
+    result.future = rows_apart(future_rows, min_cell=min_cell)
+    return result

@@ -1,0 +1,73 @@
+"""The e-mail that tells a company contact a new briefing is ready (sent through the outbox)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from studyapp.core.models import Briefing, Organisation, OutboxMessage, Study, User, Wave
+from waves.messages import RenderedMessage
+
+_TEXT = {
+    "en": (
+        "New briefing: {study}, wave {wave}",
+        "Dear {name},\n\nA new briefing on {organisation} is ready: {study}, wave {wave}. It shows your people "
+        "in aggregate beside all participants; no individual answers are shared.\n\nLog in to download it: "
+        "{base_url}/company\n\nBridge the Gap research team",
+    ),
+    "nl": (
+        "Nieuwe briefing: {study}, meting {wave}",
+        "Beste {name},\n\nEr staat een nieuwe briefing over {organisation} klaar: {study}, meting {wave}. Die "
+        "toont uw medewerkers samen, naast alle deelnemers; individuele antwoorden worden nooit gedeeld.\n\n"
+        "Log in om hem te downloaden: {base_url}/company\n\nOnderzoeksteam Bridge the Gap",
+    ),
+}
+
+
+def briefing_message(
+    *, session: Session, briefing_id: int, language: str, base_url: str, user: User
+) -> RenderedMessage | None:
+    """The notice for ``user`` about briefing ``briefing_id`` (None when the briefing is gone)."""
+    briefing = session.get(Briefing, briefing_id)
+    if briefing is None or briefing.organisation_id != user.organisation_id:
+        return None
+    organisation = session.get(Organisation, briefing.organisation_id)
+    study = session.get(Study, briefing.study_id)
+    wave = session.get(Wave, briefing.wave_id) if briefing.wave_id else None
+    subject, text = _TEXT.get(language, _TEXT["en"])
+    values = {
+        "name": user.name,
+        "organisation": organisation.name if organisation else "",
+        "study": study.name if study else "",
+        "wave": wave.label if wave else "",
+        "base_url": base_url,
+    }
+    body = text.format(**values)
+    html = "".join(f"<p>{part.replace(chr(10), '<br>')}</p>" for part in _escape(body).split("\n\n"))
+    return RenderedMessage(subject=subject.format(**values), text=body, html=html)
+
+
+def _escape(text: str) -> str:
+    from html import escape
+
+    return escape(text)
+
+
+def queue_notices(*, session: Session, briefing: Briefing) -> int:
+    """Queue one notice per active contact of the briefing's organisation (once per briefing and contact)."""
+    if briefing.organisation_id is None:
+        return 0
+    contacts = session.exec(
+        select(User).where(User.organisation_id == briefing.organisation_id, User.role == "company_contact")
+    ).all()
+    queued = 0
+    for user in contacts:
+        if not user.is_active:
+            continue
+        key = f"briefing:{briefing.id}:{user.id}"
+        if session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first() is not None:
+            continue
+        session.add(
+            OutboxMessage(idempotency_key=key, kind="notification", user_id=user.id, language=briefing.language)
+        )
+        queued += 1
+    return queued

@@ -1,0 +1,185 @@
+"""Briefing pages: researchers code organisation names and generate briefings; companies download theirs."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlmodel import col, select
+
+from studyapp.auth import company_required, staff_required
+from studyapp.briefings.coding import code_name, typed_names
+from studyapp.briefings.content import NoAnalysis
+from studyapp.briefings.service import briefings_for, generate_briefings
+from studyapp.core import audit
+from studyapp.core.errors import ValidationFailed
+from studyapp.core.models import Briefing, Cohort, Organisation, Study, Wave
+from studyapp.database import get_session
+
+bp = Blueprint("briefings", __name__)
+
+
+def _study(study_id: int) -> Study:
+    study = get_session().get(Study, study_id)
+    if study is None:
+        abort(404)
+    return study
+
+
+@bp.route("/studies/<int:study_id>/briefings")
+@staff_required
+def index(study_id: int):
+    """Organisation coding, generation and the study's briefings."""
+    study = _study(study_id)
+    session = get_session()
+    waves = session.exec(
+        select(Wave, Cohort)
+        .join(Cohort, col(Cohort.id) == Wave.cohort_id)
+        .where(Cohort.study_id == study.id)
+        .order_by(Cohort.name, Wave.position)
+    ).all()
+    briefings = session.exec(
+        select(Briefing, Organisation, Wave)
+        .outerjoin(Organisation, col(Organisation.id) == Briefing.organisation_id)
+        .outerjoin(Wave, col(Wave.id) == Briefing.wave_id)
+        .where(Briefing.study_id == study.id)
+        .order_by(col(Briefing.id).desc())
+    ).all()
+    return render_template(
+        "briefings/index.html",
+        study=study,
+        names=typed_names(session=session, study=study),
+        organisations=session.exec(select(Organisation).order_by(Organisation.name)).all(),
+        waves=waves,
+        briefings=briefings,
+        form=FlaskForm(),
+        min_cell=current_app.config["STUDYAPP_SETTINGS"].min_cell_size,
+    )
+
+
+@bp.route("/studies/<int:study_id>/briefings/code", methods=["POST"])
+@staff_required
+def code(study_id: int):
+    """Code one typed name to an existing or a new organisation."""
+    study = _study(study_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    chosen = request.form.get("organisation_id", "")
+    organisation = session.get(Organisation, int(chosen)) if chosen.isdigit() else None
+    try:
+        coded = code_name(
+            session=session,
+            study=study,
+            key=request.form.get("key", ""),
+            organisation=organisation,
+            new_name=request.form.get("new_name", ""),
+            user=current_user,
+        )
+    except ValidationFailed as error:
+        session.rollback()
+        for message in error.errors.values():
+            flash(message, "error")
+    else:
+        session.commit()
+        flash(f"Coded to {coded.name}.", "success")
+    return redirect(url_for(".index", study_id=study.id))
+
+
+@bp.route("/studies/<int:study_id>/briefings/generate", methods=["POST"])
+@staff_required
+def generate(study_id: int):
+    """Make the briefings of one wave (replacing earlier ones of that wave)."""
+    study = _study(study_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    wave = session.get(Wave, int(request.form.get("wave_id", "0") or 0))
+    cohort = session.get(Cohort, wave.cohort_id) if wave else None
+    if wave is None or cohort is None or cohort.study_id != study.id:
+        abort(404)
+    try:
+        report = generate_briefings(
+            session=session,
+            wave=wave,
+            min_cell=current_app.config["STUDYAPP_SETTINGS"].min_cell_size,
+            user=current_user,
+        )
+    except NoAnalysis as error:
+        session.rollback()
+        flash(f"{error} Run the analysis first (Analysis page).", "error")
+    else:
+        session.commit()
+        note = (
+            f" Too few people for their own figures: {', '.join(report.below_threshold)}."
+            if report.below_threshold
+            else ""
+        )
+        flash(
+            f"Made {report.organisation_briefings} organisation briefings and {report.sample_briefings} "
+            f"sample-wide ones; {report.notices} contacts notified.{note}",
+            "success",
+        )
+    return redirect(url_for(".index", study_id=study.id))
+
+
+def _pdf(briefing: Briefing):
+    session = get_session()
+    organisation = session.get(Organisation, briefing.organisation_id) if briefing.organisation_id else None
+    wave = session.get(Wave, briefing.wave_id) if briefing.wave_id else None
+    name = "-".join(
+        part.replace(" ", "-")
+        for part in (
+            "briefing",
+            organisation.name if organisation else "sample",
+            wave.label if wave else "",
+            briefing.language,
+        )
+        if part
+    )
+    response = make_response(briefing.pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    return response
+
+
+@bp.route("/briefings/<int:briefing_id>.pdf")
+@staff_required
+def download(briefing_id: int):
+    """A briefing's PDF (researchers)."""
+    briefing = get_session().get(Briefing, briefing_id)
+    if briefing is None:
+        abort(404)
+    return _pdf(briefing)
+
+
+@bp.route("/company")
+@company_required
+def portal():
+    """A company contact's own organisation's briefings."""
+    session = get_session()
+    organisation = session.get(Organisation, current_user.organisation_id)
+    return render_template(
+        "briefings/portal.html",
+        organisation=organisation,
+        briefings=briefings_for(session=session, organisation_id=current_user.organisation_id),
+    )
+
+
+@bp.route("/company/briefings/<int:briefing_id>.pdf")
+@company_required
+def company_download(briefing_id: int):
+    """One of the own organisation's briefings; anything else is 404 (not even its existence is shown)."""
+    session = get_session()
+    briefing = session.get(Briefing, briefing_id)
+    if briefing is None or briefing.organisation_id != current_user.organisation_id:
+        abort(404)
+    audit.record(
+        session=session,
+        action="briefing.downloaded",
+        user=current_user,
+        target_type="briefing",
+        target_id=briefing.id,
+    )
+    session.commit()
+    return _pdf(briefing)
