@@ -356,7 +356,7 @@ def demo_seed() -> None:
 @with_appcontext
 def serve(host: str, port: int) -> None:
     """Run the app with the scheduler in this process (for `make run`, not for production)."""
-    from studyapp.demo import prepare_local_instance
+    from studyapp.demo import DEMO_CONTACT_EMAIL, prepare_local_instance
     from studyapp.scheduler import start_in_process
 
     settings = current_app.config["STUDYAPP_SETTINGS"]
@@ -365,7 +365,8 @@ def serve(host: str, port: int) -> None:
     report = prepare_local_instance(current_app)
     click.echo(report.summary())
     click.echo(f"\n  Open {settings.base_url if port == 5000 else f'http://{host}:{port}'}/login")
-    click.echo(f"  Log in as {report.researcher_email} with password {report.researcher_password}\n")
+    click.echo(f"  Log in as {report.researcher_email} with password {report.researcher_password}")
+    click.echo(f"  (a company contact of the demo: {DEMO_CONTACT_EMAIL}, same password)\n")
     scheduler = start_in_process(current_app)
     if scheduler is not None:
         click.echo(f"Scheduler started (tick every {settings.scheduler_interval_seconds} s).")
@@ -510,9 +511,11 @@ def export_command(
 
 
 from studyapp.analyses.cli import analyze_group  # noqa: E402
+from studyapp.briefings.cli import briefings_group  # noqa: E402
 
 COMMAND_GROUPS = (
     analyze_group,
+    briefings_group,
     db_group,
     users_group,
     instruments_group,

@@ -157,7 +157,8 @@ def _synthetic_alumni(session: Session, study: Study, instrument: Instrument, to
     )
     waves = []
     for n in range(3):
-        opens = _first_monday_after(today - timedelta(days=30 + WAVE_SPACING_DAYS * (3 - n)))
+        # the last wave closed about ten days ago: the scheduler makes its briefings on the first pass
+        opens = _first_monday_after(today - timedelta(days=45 + WAVE_SPACING_DAYS * (2 - n)))
         waves.append(
             services.create_wave(
                 session=session,
@@ -176,7 +177,71 @@ def _synthetic_alumni(session: Session, study: Study, instrument: Instrument, to
         )
     session.flush()
     store_synthetic_cohort(session=session, cohort=cohort, waves=waves, n=SYNTHETIC_PEOPLE)
+    _demo_employers(session, cohort)
     queue_analysis(session=session, study=study, cohort=cohort, parameters={}, requested_by="demo")
+
+
+#: Employers the simulated alumni "typed" (spelling variants included) and how many work there.
+DEMO_EMPLOYERS = [
+    ("Acme Engineering", ["Acme Engineering B.V.", "acme engineering", "ACME"], 110),
+    ("Delta Water Technology", ["Delta Water Technology", "Delta Water Tech"], 70),
+    ("Noordlicht Software", ["Noordlicht Software", "noordlicht"], 45),
+    ("Tiny Tech", ["Tiny Tech"], 7),
+]
+DEMO_CONTACT_EMAIL = "hr@acme.example"
+
+
+def _demo_employers(session: Session, cohort) -> None:
+    """Organisation names on the simulated alumni's answers, coded, and a company contact for Acme."""
+    from sqlalchemy import insert
+
+    from studyapp.briefings.coding import name_key
+    from studyapp.core.models import Answer, Invitation, Item, Organisation, OrganisationAlias, Participant, Response
+
+    item = session.exec(select(Item).where(Item.code == "work_organisation")).first()
+    if item is None:
+        return
+    people = session.exec(select(Participant).where(Participant.cohort_id == cohort.id).order_by(Participant.id)).all()
+    position = 0
+    rows = []
+    for name, spellings, count in DEMO_EMPLOYERS:
+        organisation = session.exec(select(Organisation).where(Organisation.name == name)).first()
+        if organisation is None:
+            organisation = Organisation(name=name, sector="technical_industry")
+            session.add(organisation)
+            session.flush()
+        for spelling in spellings:
+            if session.exec(select(OrganisationAlias).where(OrganisationAlias.name_key == name_key(spelling))).first():
+                continue
+            session.add(OrganisationAlias(name_key=name_key(spelling), organisation_id=organisation.id))
+        for index, participant in enumerate(people[position : position + count]):
+            responses = session.exec(
+                select(Response.id)
+                .join(Invitation, Invitation.id == Response.invitation_id)
+                .where(Invitation.participant_id == participant.id)
+            ).all()
+            typed = spellings[index % len(spellings)]
+            rows += [
+                {"response_id": r, "item_id": item.id, "value_text": typed, "value_number": None} for r in responses
+            ]
+            participant.organisation_id = organisation.id
+            session.add(participant)
+        position += count
+        if (
+            name == "Acme Engineering"
+            and session.exec(select(User).where(User.email == DEMO_CONTACT_EMAIL)).first() is None
+        ):
+            create_user(
+                session=session,
+                email=DEMO_CONTACT_EMAIL,
+                name="Acme HR",
+                password=DEMO_RESEARCHER_PASSWORD,
+                role="company_contact",
+                organisation_id=organisation.id,
+            )
+    if rows:
+        session.execute(insert(Answer), rows)
+    session.flush()
 
 
 DEMO_PARTICIPANTS = [

@@ -144,7 +144,7 @@ def build_scheduler(engine: Engine, *, interval_seconds: int, settings=None, blo
         run_analyses,
         "interval",
         seconds=interval_seconds,
-        args=[engine],
+        args=[engine, settings],
         id="analyses",
         max_instances=1,
         coalesce=True,
@@ -153,15 +153,23 @@ def build_scheduler(engine: Engine, *, interval_seconds: int, settings=None, blo
     return scheduler
 
 
-def run_analyses(engine: Engine) -> int:
-    """Run the queued analyses, oldest first; errors are stored on each run, never raised."""
-    from studyapp.analyses.runs import run_pending
+def run_analyses(engine: Engine, settings=None) -> int:
+    """Run the queued analyses, oldest first, then make the briefings of waves that closed.
 
+    Errors are stored on each run or logged, never raised: the next pass tries again.
+    """
+    from studyapp.analyses.runs import run_pending
+    from studyapp.briefings.auto import make_due_briefings
+
+    done = 0
     try:
-        return len(run_pending(engine, limit=5))
-    except Exception:  # the database may be away for a moment; the next run tries again
-        log.exception("Running queued analyses failed")
-        return 0
+        done = len(run_pending(engine, limit=5))
+        if settings is not None:
+            make_due_briefings(engine, min_cell=settings.min_cell_size, now=utcnow())
+            done += len(run_pending(engine, limit=5))  # an analysis the briefings asked for
+    except Exception:  # the database may be away for a moment; the next pass tries again
+        log.exception("Running queued analyses or making briefings failed")
+    return done
 
 
 def start_in_process(app: Flask) -> BaseScheduler | None:

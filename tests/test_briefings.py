@@ -203,3 +203,48 @@ def test_company_contacts_see_only_their_own_briefings_and_get_a_notice(
         assert company.get(f"/briefings/{briefing.id}.pdf").status_code == 403
     assert company.get(f"/studies/{study_id}").status_code == 403
     assert company.get(f"/studies/{study_id}/briefings").status_code == 403
+
+
+def test_the_scheduler_analyses_and_briefs_a_wave_after_it_closes(session, setting, engine) -> None:
+    from studyapp.briefings.coding import code_name
+    from studyapp.core.models import AnalysisRun
+    from studyapp.core.types import utcnow
+    from studyapp.scheduler import run_analyses
+    from studyapp.settings import load_settings
+
+    code_name(session=session, study=setting["study"], key="acme engineering", new_name="Acme Engineering")
+    for run in session.exec(select(AnalysisRun)).all():
+        session.delete(run)  # no analysis yet: the scheduler must ask for one itself
+    wave = setting["waves"][1]
+    wave.opens_at, wave.closes_at = utcnow() - timedelta(days=29), utcnow() - timedelta(days=1)
+    session.add(wave)
+    session.commit()
+    settings = load_settings({}, scheduler_enabled=False)
+    run_analyses(engine, settings)  # queues the cohort's analysis and runs it
+    runs = session.exec(select(AnalysisRun)).all()
+    assert [(r.status, r.requested_by) for r in runs] == [("done", "scheduler")]
+    run_analyses(engine, settings)  # now the briefings
+    made = session.exec(select(Briefing).where(Briefing.wave_id == wave.id)).all()
+    assert len(made) == 4  # the sample and Acme, in Dutch and English
+    run_analyses(engine, settings)
+    assert len(session.exec(select(Briefing)).all()) == 4  # made once
+
+
+def test_cli_makes_and_writes_the_briefings(runner, session, setting, tmp_path) -> None:
+    out = tmp_path / "briefings"
+    from studyapp.briefings.coding import code_name
+
+    code_name(session=session, study=setting["study"], key="tiny tech", new_name="Tiny Tech")
+    session.commit()
+    result = runner.invoke(
+        args=["briefings", "make", "--study", "bridge-the-gap", "--cohort", "Alumni", "--wave", "T2",
+              "--out", str(out)]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "sample-wide only): Tiny Tech" in result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "briefing-Tiny-Tech-T2-en.pdf",
+        "briefing-Tiny-Tech-T2-nl.pdf",
+        "briefing-sample-T2-en.pdf",
+        "briefing-sample-T2-nl.pdf",
+    ]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from flask import render_template
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from analysis.suppression import SuppressedTable
@@ -17,6 +17,11 @@ from studyapp.briefings.texts import PROFILE_TEXT, TEXTS
 from studyapp.core.models import Study
 
 _STATIC = Path(__file__).resolve().parent.parent / "static"
+# A Jinja environment of its own: briefings are also made by the scheduler, outside any request.
+_TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
 _FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"'
 ORGANISATION_COLOUR, SAMPLE_COLOUR = "#0b5d7a", "#f2a541"
 
@@ -159,9 +164,8 @@ def render_pdf(figures: Figures, *, study: Study, language: str, analysis_id: in
     """The briefing as PDF bytes, and its HTML (for tests and previews)."""
     from weasyprint import CSS, HTML
 
-    html = render_template(
-        "briefings/briefing_pdf.html", **context(figures, study=study, language=language, analysis_id=analysis_id)
-    )
+    values = context(figures, study=study, language=language, analysis_id=analysis_id)
+    html = _TEMPLATES.get_template("briefings/briefing_pdf.html").render(**values)
     stylesheets = [
         CSS(filename=str(_STATIC / "css" / "report.css")),
         CSS(filename=str(_STATIC / "css" / "briefing.css")),

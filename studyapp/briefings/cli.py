@@ -1,0 +1,64 @@
+"""`studyapp briefings ...`: make a wave's briefings and write them out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlmodel import col, select
+
+from studyapp.core.db import session_scope
+from studyapp.database import engine_of
+
+
+@click.group("briefings")
+def briefings_group() -> None:
+    """Company briefings (aggregate PDFs per organisation)."""
+
+
+@briefings_group.command("make")
+@click.option("--study", "study_slug", required=True)
+@click.option("--cohort", "cohort_name", required=True)
+@click.option("--wave", "wave_label", required=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="also write the PDFs here")
+@with_appcontext
+def make_command(study_slug: str, cohort_name: str, wave_label: str, out_dir: Path | None) -> None:
+    """Make (or remake) the briefings of one wave, as the admin page and the scheduler do."""
+    from studyapp.briefings.content import NoAnalysis
+    from studyapp.briefings.service import generate_briefings
+    from studyapp.cli import _study_by_slug
+    from studyapp.core.models import Briefing, Cohort, Organisation, Wave
+
+    settings = current_app.config["STUDYAPP_SETTINGS"]
+    with session_scope(engine_of(current_app)) as session:
+        study = _study_by_slug(session, study_slug)
+        wave = session.exec(
+            select(Wave)
+            .join(Cohort, col(Cohort.id) == Wave.cohort_id)
+            .where(Cohort.study_id == study.id, Cohort.name == cohort_name, Wave.label == wave_label)
+        ).first()
+        if wave is None:
+            raise click.ClickException(f"No wave {wave_label!r} in cohort {cohort_name!r} of {study_slug}.")
+        try:
+            report = generate_briefings(session=session, wave=wave, min_cell=settings.min_cell_size)
+        except NoAnalysis as error:
+            raise click.ClickException(f"{error} Run `studyapp analyze run` first.") from None
+        click.echo(
+            f"{report.organisation_briefings} organisation briefings, {report.sample_briefings} sample-wide; "
+            f"{report.notices} contacts notified."
+        )
+        if report.below_threshold:
+            click.echo(f"Too few people for own figures (sample-wide only): {', '.join(report.below_threshold)}")
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for briefing, organisation in session.exec(
+                select(Briefing, Organisation)
+                .outerjoin(Organisation, col(Organisation.id) == Briefing.organisation_id)
+                .where(Briefing.wave_id == wave.id)
+            ).all():
+                name = (organisation.name if organisation else "sample").replace(" ", "-").replace("/", "-")
+                path = out_dir / f"briefing-{name}-{wave.label}-{briefing.language}.pdf"
+                path.write_bytes(briefing.pdf)
+                click.echo(str(path))
