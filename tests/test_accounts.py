@@ -86,7 +86,7 @@ def test_company_contact_cannot_open_study_admin(client: FlaskClient, session: S
     organisation = make_organisation(session)
     make_user(session, email="hr@acme.example.com", role="company_contact", organisation_id=organisation.id)
     login(client, email="hr@acme.example.com")
-    assert client.get("/").status_code == 403
+    assert client.get("/").headers["Location"] == "/company"  # their start page is the portal
     assert client.get("/studies/new").status_code == 403
     assert b"Not allowed" in client.get("/studies/new").data
 

@@ -132,3 +132,38 @@ def test_too_few_responses_is_said_plainly_and_a_broken_cohort_fails_visibly(ses
     assert failed.exit_code != 0 and "has no waves" in failed.output
     statuses = sorted(run.status for run in session.exec(select(AnalysisRun)).all())
     assert statuses == ["done", "failed"]
+
+
+def test_wave_report_holds_response_regressions_and_transitions(client, session, simulated, runner) -> None:
+    import subprocess
+
+    from tests.conftest import artifact_dir
+
+    result = runner.invoke(
+        args=["analyze", "run", "--study", "bridge-the-gap", "--cohort", "Alumni", "--profiles", "6-6",
+              "--models", "EEI", "--starts", "5", "--bootstrap", "10"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    run = session.exec(select(AnalysisRun)).one()
+    make_user(session)
+    login(client)
+    page = client.get(f"/studies/{simulated['study'].id}/analysis/{run.id}").get_data(as_text=True)
+    assert "Response and attrition" in page and "retained" in page
+    assert "Identification with the profession by profile" in page and "Intention to leave" in page
+    pdf = client.get(f"/studies/{simulated['study'].id}/analysis/{run.id}/report.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    path = artifact_dir("pdf") / "wave-report.pdf"
+    path.write_bytes(pdf.data)
+    subprocess.run(["pdftoppm", "-png", "-r", "50", str(path), str(path.with_suffix(""))], check=True)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    for heading in ("Response and attrition", "Number of profiles", "Profiles", "Transitions", "Regressions",
+                    "Reliability"):  # fmt: skip
+        assert heading in text
+    truth = simulate_cohort(300, 3, separation=1.0, random_state=7, attrition=0.15)
+    completed = truth.answers.groupby("wave")["pseudonym"].nunique().tolist()
+    retained = len(
+        set(truth.answers.loc[truth.answers.wave == 1, "pseudonym"])
+        & set(truth.answers.loc[truth.answers.wave == 2, "pseudonym"])
+    )
+    fieldwork = run.result["fieldwork"]
+    assert [row["completed"] for row in fieldwork] == completed and fieldwork[1]["retained"] == retained

@@ -104,6 +104,7 @@ def run_analysis(data: CohortData, parameters: AnalysisParameters) -> dict[str, 
         "per_wave": {str(w): int((usable["wave"] == w).sum()) for w in data.waves},
         "reliability": _reliability(data),
         "descriptives": _descriptives(data),
+        "fieldwork": data.fieldwork,
     }
     if len(usable) < 30 or len(indicators) < 3:
         result["message"] = "Too few submitted responses (at least 30 needed) for profile analyses."
@@ -129,7 +130,64 @@ def run_analysis(data: CohortData, parameters: AnalysisParameters) -> dict[str, 
     }
     k = max(2, recommendation.n_profiles)
     result["transitions"] = _transitions(usable, indicators, data.waves, k, recommendation.parameterisation, parameters)
+    result["regressions"] = _regressions(data, result["transitions"])
     return _clean(result)
+
+
+def _regressions(data: CohortData, transitions: dict[str, Any]) -> dict[str, Any]:
+    """The report's regressions at the latest wave: identification by profile (adjusted means, Holm-corrected
+    pairs) and the intention to leave the technical sector (logit odds ratios)."""
+    from analysis.regressions import identification_by_profile, intention_to_leave
+
+    wave = transitions["waves"][-1]
+    names = transitions["names"]
+    assigned = {p: names[k] for p, w, k in transitions["assignments"] if w == wave}
+    items = data.items[data.items["wave"] == wave].set_index("pseudonym")
+    scores = data.scores[data.scores["wave"] == wave].set_index("pseudonym")
+    frame = pd.DataFrame(index=items.index)
+    frame["profile"] = pd.Categorical(frame.index.map(assigned), categories=names)
+    frame["identification"] = scores.get("identification")
+    frame["age"] = items.get("bg_age")
+    frame["contract_hours"] = items.get("work_contract_hours")
+    job = items.get("work_job_group")
+    frame["job_type"] = (
+        job.map(
+            lambda v: (
+                "technical"
+                if v in (1, 2, 3)
+                else "non-technical"
+                if v in (4, 5, 6, 7)
+                else ("other" if pd.notna(v) else None)
+            )
+        )
+        if job is not None
+        else None
+    )
+    frame["study_cluster"] = items.get("bg_study_cluster").map({1: "science & engineering", 2: "interdisciplinary"})
+    frame["intends_to_leave"] = items.get("work_future_sector").map({1: 0, 2: 1})
+    out: dict[str, Any] = {"wave": wave}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fitted = identification_by_profile(
+                frame.dropna(subset=["profile"]), covariates=("age", "contract_hours", "job_type")
+            )
+            out["identification"] = {
+                "n": fitted.n,
+                "r2": float(fitted.model.rsquared),
+                "means": fitted.adjusted_means.to_dict("records"),
+                "pairs": fitted.pairwise.to_dict("records"),
+            }
+        except (KeyError, ValueError) as error:
+            out["identification_error"] = str(error)
+        try:
+            logit = intention_to_leave(
+                frame.dropna(subset=["profile"]), predictors=("profile", "study_cluster", "job_type")
+            )
+            out["leave"] = {"n": logit.n, "odds_ratios": logit.odds_ratios.to_dict("records")}
+        except (KeyError, ValueError, np.linalg.LinAlgError) as error:
+            out["leave_error"] = str(error)
+    return out
 
 
 def _reliability(data: CohortData) -> list[dict[str, Any]]:

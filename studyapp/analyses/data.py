@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlmodel import Session, col, select
@@ -21,6 +21,7 @@ class CohortData:
     scales: list[ScaleDefinition]
     facet_names: dict[str, str]
     facet_kinds: dict[str, str]
+    fieldwork: list[dict] = field(default_factory=list)  # per wave: invited, completed, rate, retained
 
     @property
     def identity_facets(self) -> list[str]:
@@ -62,4 +63,27 @@ def cohort_data(*, session: Session, cohort: Cohort) -> CohortData:
     scores = score(items, scales, id_columns=["pseudonym", "wave"])
     names = {f["code"]: f["name"].get("en") or next(iter(f["name"].values())) for f in definition["facets"]}
     kinds = {f["code"]: f["kind"] for f in definition["facets"]}
-    return CohortData(labels, items, scores, scales, names, kinds)
+    return CohortData(labels, items, scores, scales, names, kinds, _fieldwork(session, waves, items))
+
+
+def _fieldwork(session: Session, waves: list[Wave], items: pd.DataFrame) -> list[dict]:
+    """Per wave: people invited, who completed, the response rate, and how many of the previous wave's
+    completers completed this one too (retention; one minus attrition)."""
+    rows = []
+    previous: set[str] = set()
+    for wave in waves:
+        invited = len(session.exec(select(Invitation.id).where(Invitation.wave_id == wave.id)).all())
+        completed = set(items.loc[items["wave"] == wave.label, "pseudonym"])
+        retained = len(completed & previous) if previous else None
+        rows.append(
+            {
+                "wave": wave.label,
+                "invited": invited,
+                "completed": len(completed),
+                "rate": len(completed) / invited if invited else None,
+                "retained": retained,
+                "retention": retained / len(previous) if previous and retained is not None else None,
+            }
+        )
+        previous = completed
+    return rows

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 from sqlmodel import select
 from wtforms.fields.choices import SelectChoice
@@ -14,6 +14,7 @@ from studyapp.auth import staff_required
 from studyapp.core.errors import ValidationFailed
 from studyapp.core.models import AnalysisRun, Cohort, Study
 from studyapp.database import get_session
+from studyapp.reports import render_report_pdf
 
 bp = Blueprint("analyses", __name__)
 
@@ -67,3 +68,23 @@ def show(study_id: int, run_id: int):
     cohort = session.get(Cohort, run.cohort_id)
     view = result_view(run.result) if run.status == "done" else None
     return render_template("analyses/show.html", study=study, run=run, cohort=cohort, view=view)
+
+
+@bp.route("/studies/<int:study_id>/analysis/<int:run_id>/report.pdf")
+@staff_required
+def report_pdf(study_id: int, run_id: int):
+    """The wave report: the whole analysis as a PDF (WeasyPrint, the report styles)."""
+    study = _study(study_id)
+    session = get_session()
+    run = session.get(AnalysisRun, run_id)
+    if run is None or run.study_id != study.id or run.status != "done":
+        abort(404)
+    cohort = session.get(Cohort, run.cohort_id)
+    html = render_template(
+        "analyses/report_pdf.html", study=study, run=run, cohort=cohort, view=result_view(run.result)
+    )
+    response = make_response(render_report_pdf(html))
+    response.headers["Content-Type"] = "application/pdf"
+    name = f"wave-report-{cohort.name}-{run.id}.pdf".replace(" ", "-")  # type: ignore[union-attr]
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

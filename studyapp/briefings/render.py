@@ -16,7 +16,6 @@ from studyapp.briefings.content import FUTURE, JOB_TYPES, SCALES, Figures
 from studyapp.briefings.texts import PROFILE_TEXT, TEXTS
 from studyapp.core.models import Study
 
-_STATIC = Path(__file__).resolve().parent.parent / "static"
 # A Jinja environment of its own: briefings are also made by the scheduler, outside any request.
 _TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
@@ -162,12 +161,8 @@ def _mean(frame: pd.DataFrame, row: str, column: str, hidden: str) -> str:
 
 def render_pdf(figures: Figures, *, study: Study, language: str, analysis_id: int) -> tuple[bytes, str]:
     """The briefing as PDF bytes, and its HTML (for tests and previews)."""
-    from weasyprint import CSS, HTML
+    from studyapp.reports import render_report_pdf
 
     values = context(figures, study=study, language=language, analysis_id=analysis_id)
     html = _TEMPLATES.get_template("briefings/briefing_pdf.html").render(**values)
-    stylesheets = [
-        CSS(filename=str(_STATIC / "css" / "report.css")),
-        CSS(filename=str(_STATIC / "css" / "briefing.css")),
-    ]
-    return HTML(string=html, base_url=str(_STATIC)).write_pdf(stylesheets=stylesheets), html
+    return render_report_pdf(html, extra_stylesheets=("briefing.css",)), html

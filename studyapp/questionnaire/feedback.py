@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -26,7 +25,6 @@ from studyapp.questionnaire.responses import stored_answers
 CAREER_SCALES = ("career_clarity", "career_commitment", "career_exploration")
 IDENTITY_DOMAINS = ("interests", "values", "competences", "goals", "personality")
 _SAMPLE_CACHE: dict[tuple[Any, ...], pd.DataFrame] = {}
-_STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 @dataclass(frozen=True)
@@ -282,8 +280,7 @@ def _shorten(text: str, limit: int) -> str:
 
 def render_pdf(report: PersonalFeedback, *, t: dict[str, str], language: str, study: Study, wave: Wave) -> bytes:
     """The feedback as an A4 PDF (WeasyPrint), with the same texts and charts as the page."""
-    from weasyprint import CSS, HTML
+    from studyapp.reports import render_report_pdf
 
     html = render_template("questionnaire/feedback_pdf.html", t=t, lang=language, report=report, study=study, wave=wave)
-    stylesheet = CSS(filename=str(_STATIC / "css" / "report.css"))
-    return HTML(string=html, base_url=str(_STATIC)).write_pdf(stylesheets=[stylesheet])
+    return render_report_pdf(html)
