@@ -31,7 +31,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         seed_demo(session=session)
         session.commit()
         study_id = session.exec(select(Study)).one().id
-    assert run_analyses(engine) == 1  # the demo's queued analysis, as the scheduler's first run does
+    # the demo's queued analysis and then its last wave's briefings, as the scheduler's first pass does
+    assert run_analyses(engine, load_settings({}, scheduler_enabled=False)) == 1
     app = create_app({"ENGINE": engine}, settings=load_settings({}, scheduler_enabled=False))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -59,3 +60,25 @@ def test_the_demo_analysis_shows_profiles_and_transitions(page: Page, site: dict
     with Session(site["engine"]) as session:
         run = session.exec(select(AnalysisRun)).one()
     assert run.status == "done" and run.result["transitions"]["k"] >= 4
+
+
+def test_company_contact_portal_and_the_researchers_briefings_page(page: Page, site: dict) -> None:
+    from studyapp.demo import DEMO_CONTACT_EMAIL
+
+    base = site["base"]
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(DEMO_CONTACT_EMAIL)
+    page.get_by_label("Password").fill(DEMO_RESEARCHER_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Acme Engineering")).to_be_visible()
+    expect(page.get_by_role("link", name="(PDF)")).to_have_count(2)
+    shot(page, "company-portal")
+    page.get_by_role("button", name="Log out").click()
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(DEMO_RESEARCHER_EMAIL)
+    page.get_by_label("Password").fill(DEMO_RESEARCHER_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{base}/studies/{site['study_id']}/briefings")
+    expect(page.get_by_role("heading", name="Company briefings")).to_be_visible()
+    expect(page.get_by_role("cell", name="Whole sample", exact=True)).to_have_count(2)  # nl and en
+    shot(page, "admin-briefings")
