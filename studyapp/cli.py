@@ -510,6 +510,40 @@ def export_command(
         click.echo(str(path))
 
 
+@main.command("backup")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(out_path: Path) -> None:
+    """Write a consistent backup of the database (SQLite backup API or pg_dump) and its manifest."""
+    from studyapp.backup import BackupError, backup
+
+    try:
+        report = backup(engine_of(current_app), out_path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    rows = sum(int(t["rows"]) for t in report.tables.values())  # type: ignore[call-overload]
+    click.echo(
+        f"Backup written to {report.path} ({len(report.tables)} tables, {rows} rows); manifest {report.manifest}"
+    )
+
+
+@main.command("restore")
+@click.argument("backup_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="do not ask: the database's current contents are replaced")
+@with_appcontext
+def restore_command(backup_path: Path, yes: bool) -> None:
+    """Replace the database's contents with a backup, and check it against the backup's manifest."""
+    from studyapp.backup import BackupError, restore
+
+    if not yes:
+        click.confirm("This replaces everything in the database with the backup. Go on?", abort=True)
+    try:
+        tables = restore(engine_of(current_app), backup_path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored {len(tables)} tables from {backup_path}; row counts and checksums match the manifest.")
+
+
 from studyapp.analyses.cli import analyze_group  # noqa: E402
 from studyapp.briefings.cli import briefings_group  # noqa: E402
 
@@ -532,6 +566,8 @@ def init_app(app: Flask) -> None:
     for group in COMMAND_GROUPS:
         app.cli.add_command(group)
     app.cli.add_command(export_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 for _group in COMMAND_GROUPS:
