@@ -34,7 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     database.init_app(app)
     extensions.init_app(app)
 
-    from studyapp import cli, errors, security, templating
+    from studyapp import cli, errors, health, security, templating
     from studyapp.accounts import views as account_views
     from studyapp.analyses import views as analysis_views
     from studyapp.auditlog import views as audit_views
@@ -57,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         fieldwork_views.bp,
         analysis_views.bp,
         briefing_views.bp,
+        health.bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)

@@ -48,6 +48,7 @@ class Settings:
     scheduler_enabled: bool = True
     scheduler_interval_seconds: int = 60
     ratelimit_enabled: bool = True
+    proxy_count: int = 0
     ratelimit_storage_uri: str = "memory://"
 
     @property
@@ -116,6 +117,7 @@ _ENV_NAMES = {
     "scheduler_enabled": "SCHEDULER_ENABLED",
     "scheduler_interval_seconds": "SCHEDULER_INTERVAL_SECONDS",
     "ratelimit_enabled": "RATELIMIT_ENABLED",
+    "proxy_count": "PROXY_COUNT",
     "ratelimit_storage_uri": "RATELIMIT_STORAGE_URI",
 }
 

@@ -1,0 +1,42 @@
+"""The health check the container uses, and the WSGI entry point behind a proxy."""
+
+from __future__ import annotations
+
+import importlib
+
+from studyapp.app import create_app
+from studyapp.core.db import make_engine
+from studyapp.settings import load_settings
+
+
+def test_healthz_answers_when_the_database_does(client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok"}
+
+
+def test_healthz_is_503_without_a_database() -> None:
+    engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+    app = create_app({"TESTING": True, "ENGINE": engine}, settings=load_settings({}, scheduler_enabled=False))
+    app.config["TESTING"] = False  # the error is handled as in production
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503 and response.json == {"status": "unavailable"}
+
+
+def test_wsgi_app_trusts_the_configured_number_of_proxies(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("PROXY_COUNT", "1")
+    monkeypatch.setenv("STUDYAPP_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("SCHEDULER_ENABLED", "false")
+    import studyapp.wsgi
+
+    module = importlib.reload(studyapp.wsgi)
+    seen = {}
+
+    @module.app.get("/_addr")
+    def _addr():
+        from flask import request
+
+        seen["addr"], seen["scheme"] = request.remote_addr, request.scheme
+        return ""
+
+    module.app.test_client().get("/_addr", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
+    assert seen == {"addr": "203.0.113.7", "scheme": "https"}
