@@ -50,3 +50,15 @@ def privacy_of(app: Flask | None = None):
         privacy = Privacy(pseudonym_key=settings.pseudonym_key, identity_keys=settings.identity_key)
         app.extensions["studyapp.privacy"] = privacy
     return privacy
+
+
+def study_or_404(study_id: int):
+    """The study with this id, or a 404 page (for the admin views of every feature)."""
+    from flask import abort
+
+    from studyapp.core.models import Study
+
+    study = get_session().get(Study, study_id)
+    if study is None:
+        abort(404)
+    return study

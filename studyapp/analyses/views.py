@@ -12,25 +12,18 @@ from studyapp.analyses.result_view import result_view
 from studyapp.analyses.runs import queue_analysis, runs_of
 from studyapp.auth import staff_required
 from studyapp.core.errors import ValidationFailed
-from studyapp.core.models import AnalysisRun, Cohort, Study
-from studyapp.database import get_session
+from studyapp.core.models import AnalysisRun, Cohort
+from studyapp.database import get_session, study_or_404
 from studyapp.reports import render_report_pdf
 
 bp = Blueprint("analyses", __name__)
-
-
-def _study(study_id: int) -> Study:
-    study = get_session().get(Study, study_id)
-    if study is None:
-        abort(404)
-    return study
 
 
 @bp.route("/studies/<int:study_id>/analysis", methods=["GET", "POST"])
 @staff_required
 def index(study_id: int):
     """The study's analyses and the form to ask for a new one."""
-    study = _study(study_id)
+    study = study_or_404(study_id)
     session = get_session()
     cohorts = session.exec(select(Cohort).where(Cohort.study_id == study.id).order_by(Cohort.name)).all()
     form = AnalysisForm()
@@ -60,7 +53,7 @@ def index(study_id: int):
 @staff_required
 def show(study_id: int, run_id: int):
     """One analysis: fit, profiles, transitions, reliability (refreshes itself while it runs)."""
-    study = _study(study_id)
+    study = study_or_404(study_id)
     session = get_session()
     run = session.get(AnalysisRun, run_id)
     if run is None or run.study_id != study.id:
@@ -74,7 +67,7 @@ def show(study_id: int, run_id: int):
 @staff_required
 def report_pdf(study_id: int, run_id: int):
     """The wave report: the whole analysis as a PDF (WeasyPrint, the report styles)."""
-    study = _study(study_id)
+    study = study_or_404(study_id)
     session = get_session()
     run = session.get(AnalysisRun, run_id)
     if run is None or run.study_id != study.id or run.status != "done":

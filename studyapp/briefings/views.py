@@ -13,24 +13,17 @@ from studyapp.briefings.content import NoAnalysis
 from studyapp.briefings.service import briefings_for, generate_briefings
 from studyapp.core import audit
 from studyapp.core.errors import ValidationFailed
-from studyapp.core.models import Briefing, Cohort, Organisation, Study, Wave
-from studyapp.database import get_session
+from studyapp.core.models import Briefing, Cohort, Organisation, Wave
+from studyapp.database import get_session, study_or_404
 
 bp = Blueprint("briefings", __name__)
-
-
-def _study(study_id: int) -> Study:
-    study = get_session().get(Study, study_id)
-    if study is None:
-        abort(404)
-    return study
 
 
 @bp.route("/studies/<int:study_id>/briefings")
 @staff_required
 def index(study_id: int):
     """Organisation coding, generation and the study's briefings."""
-    study = _study(study_id)
+    study = study_or_404(study_id)
     session = get_session()
     waves = session.exec(
         select(Wave, Cohort)
@@ -61,7 +54,7 @@ def index(study_id: int):
 @staff_required
 def code(study_id: int):
     """Code one typed name to an existing or a new organisation."""
-    study = _study(study_id)
+    study = study_or_404(study_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
     session = get_session()
@@ -90,7 +83,7 @@ def code(study_id: int):
 @staff_required
 def generate(study_id: int):
     """Make the briefings of one wave (replacing earlier ones of that wave)."""
-    study = _study(study_id)
+    study = study_or_404(study_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
     session = get_session()

@@ -14,9 +14,9 @@ from wtforms.validators import DataRequired, Length
 
 from studyapp.auth import staff_required
 from studyapp.core.errors import NotAllowed, ValidationFailed
-from studyapp.core.models import Invitation, MailboxMessage, Study, Wave
+from studyapp.core.models import Invitation, MailboxMessage, Wave
 from studyapp.core.types import utcnow
-from studyapp.database import get_session
+from studyapp.database import get_session, study_or_404
 from studyapp.security import allow_mail_preview_styles
 from waves import operations
 from waves.messages import PLACEHOLDERS, template_for
@@ -36,18 +36,11 @@ class TemplateForm(FlaskForm):
     body = TextAreaField("Text", validators=[DataRequired(), Length(max=10000)])
 
 
-def _study(study_id: int) -> Study:
-    study = get_session().get(Study, study_id)
-    if study is None:
-        abort(404)
-    return study
-
-
 @bp.route("/studies/<int:study_id>/fieldwork")
 @staff_required
 def dashboard(study_id: int):
     """Where every wave stands, live."""
-    study = _study(study_id)
+    study = study_or_404(study_id)
     stats = wave_stats(session=get_session(), study=study, now=utcnow())
     settings = current_app.config["STUDYAPP_SETTINGS"]
     return render_template(
@@ -78,7 +71,7 @@ def pause(wave_id: int, action: str):
 @staff_required
 def test_message(study_id: int):
     """Queue a test message to the researcher's own address."""
-    study = _study(study_id)
+    study = study_or_404(study_id)
     if not _Confirm().validate_on_submit():
         abort(400)
     try:
@@ -123,7 +116,7 @@ def resend(invitation_id: int):
 @staff_required
 def edit_template(study_id: int, kind: str, language: str):
     """Edit an invitation or reminder text, with a preview; 'preview' shows it without saving."""
-    study = _study(study_id)
+    study = study_or_404(study_id)
     session = get_session()
     subject, body = template_for(session=session, study_id=study.id, kind=kind, language=language)
     form = TemplateForm(data={"subject": subject, "body": body} if request.method == "GET" else None)

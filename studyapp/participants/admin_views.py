@@ -14,7 +14,7 @@ from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.models import PARTICIPANT_STATUSES, Cohort, Invitation, Participant, Study, Wave
 from studyapp.core.tabular import ImportRejected, RowProblem, TableError, read_table
 from studyapp.core.uploads import find_upload, keep_upload, upload_content
-from studyapp.database import get_session, privacy_of
+from studyapp.database import get_session, privacy_of, study_or_404
 from studyapp.participants import code_linkage, consent, enrolment, identities, response_import
 from studyapp.participants.forms import (
     ConfirmForm,
@@ -28,13 +28,6 @@ from studyapp.questionnaire.page_view import review_pages
 from studyapp.questionnaire.responses import answers_of_invitation
 
 bp = Blueprint("participants", __name__)
-
-
-def _study_or_404(study_id: int) -> Study:
-    study = get_session().get(Study, study_id)
-    if study is None:
-        abort(404)
-    return study
 
 
 def _participant_or_404(participant_id: int) -> tuple[Participant, Cohort, Study]:
@@ -51,7 +44,7 @@ def _participant_or_404(participant_id: int) -> tuple[Participant, Cohort, Study
 @staff_required
 def index(study_id: int):
     """Participants of a study by pseudonym; identities only on request, for permitted users."""
-    study = _study_or_404(study_id)
+    study = study_or_404(study_id)
     session = get_session()
     cohort_id = request.args.get("cohort", type=int)
     status = request.args.get("status") if request.args.get("status") in PARTICIPANT_STATUSES else None
@@ -93,7 +86,7 @@ def index(study_id: int):
 @staff_required
 def import_upload(study_id: int):
     """Upload a participant list and see what importing it would do."""
-    study = _study_or_404(study_id)
+    study = study_or_404(study_id)
     form = EnrolmentUploadForm()
     plan = upload = None
     if form.validate_on_submit():
@@ -132,7 +125,7 @@ def import_upload(study_id: int):
 @staff_required
 def import_confirm(study_id: int, token: str):
     """Import a previewed list (checked again: the study may have changed since the preview)."""
-    study = _study_or_404(study_id)
+    study = study_or_404(study_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     session = get_session()
@@ -309,7 +302,7 @@ def signup_toggle(cohort_id: int):
 @staff_required
 def responses_upload(study_id: int):
     """Upload answers of an earlier wave collected elsewhere and preview the import."""
-    study = _study_or_404(study_id)
+    study = study_or_404(study_id)
     session = get_session()
     form = ResponseImportForm()
     waves = session.exec(
@@ -373,7 +366,7 @@ def responses_upload(study_id: int):
 @staff_required
 def responses_confirm(study_id: int, token: str):
     """Store a previewed import of earlier answers (checked again first)."""
-    study = _study_or_404(study_id)
+    study = study_or_404(study_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     session = get_session()
