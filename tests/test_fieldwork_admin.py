@@ -228,6 +228,13 @@ def test_without_smtp_the_mailbox_catches_mail_and_its_link_works(
     tick(engine, name="host:1", now=NOW, settings=load_settings({}, scheduler_enabled=False))
     stored = session.exec(select(MailboxMessage)).all()
     assert len(stored) == 2
+    assert researcher.get("/mailbox").status_code == 403  # it shows addresses: the identity permission is needed
+    from studyapp.core.models import User
+
+    user = session.exec(select(User)).one()
+    user.can_view_identities = True
+    session.add(user)
+    session.commit()
     page = researcher.get("/mailbox").get_data(as_text=True)
     assert "Invitation: Bridge the Gap" in page
     detail = researcher.get(f"/mailbox/{stored[0].id}").get_data(as_text=True)

@@ -165,10 +165,19 @@ def edit_template(study_id: int, kind: str, language: str):
     )
 
 
+def _identity_permission() -> None:
+    from studyapp.participants.identities import may_view_identities
+
+    if not may_view_identities(current_user):
+        abort(403)
+
+
 @bp.route("/mailbox")
 @staff_required
 def mailbox():
-    """The built-in mailbox (messages 'sent' while no SMTP server is configured)."""
+    """The built-in mailbox (messages 'sent' while no SMTP server is configured); it shows addresses, so
+    only users with the identity permission open it."""
+    _identity_permission()
     messages = get_session().exec(select(MailboxMessage).order_by(col(MailboxMessage.id).desc()).limit(500)).all()
     return render_template("fieldwork/mailbox.html", messages=messages)
 
@@ -177,6 +186,7 @@ def mailbox():
 @staff_required
 def mailbox_message(message_id: int):
     """One message of the built-in mailbox: headers, text and rendered HTML."""
+    _identity_permission()
     stored = get_session().get(MailboxMessage, message_id)
     if stored is None:
         abort(404)
