@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 _MESSAGES = {
@@ -15,6 +16,14 @@ _MESSAGES = {
     429: ("Too many requests", "Please wait a moment and try again."),
     500: ("Something went wrong", "The error has been logged. Please try again in a moment."),
 }
+
+
+UNAVAILABLE = (
+    "Please try again in a minute · Probeer het over een minuut opnieuw",
+    "The service is briefly unavailable. Everything you saved before is kept; reload this page in a "
+    "minute. · De dienst is even niet bereikbaar. Wat je eerder hebt opgeslagen blijft bewaard; laad deze "
+    "pagina over een minuut opnieuw.",
+)
 
 
 def init_app(app: Flask) -> None:
@@ -30,6 +39,15 @@ def init_app(app: Flask) -> None:
         code = error.code or 500
         title, body = _MESSAGES.get(code, (error.name, error.description or ""))
         return render_template("errors/error.html", code=code, title=title, body=body), code
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(error: OperationalError):
+        # The database is restarting or unreachable: nothing was half-stored (each save is one transaction)
+        app.logger.warning("Database unavailable: %s", str(error).splitlines()[0][:200])
+        if request.path.endswith("/autosave") or request.accept_mimetypes.best == "application/json":
+            return jsonify(error="unavailable", retry=True), 503, {"Retry-After": "30"}
+        title, body = UNAVAILABLE
+        return render_template("errors/error.html", code=503, title=title, body=body), 503, {"Retry-After": "30"}
 
     @app.errorhandler(Exception)
     def _unexpected_error(error: Exception):

@@ -165,3 +165,10 @@ def test_cli_creates_users(app: Flask, runner, session: Session) -> None:
         ]
     )
     assert result.exit_code != 0 and "needs an existing organisation" in result.output
+
+
+def test_login_attempts_are_rate_limited_per_address(client, session) -> None:
+    make_user(session)
+    statuses = [login(client, password="wrong password").status_code for _ in range(11)]
+    assert statuses[:10] == [200] * 10 and statuses[10] == 429
+    assert client.get("/login").status_code == 200  # the page itself stays reachable

@@ -40,3 +40,14 @@ def test_wsgi_app_trusts_the_configured_number_of_proxies(monkeypatch, tmp_path)
 
     module.app.test_client().get("/_addr", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
     assert seen == {"addr": "203.0.113.7", "scheme": "https"}
+
+
+def test_a_database_outage_gets_a_friendly_try_again_page() -> None:
+    engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+    app = create_app({"TESTING": True, "ENGINE": engine}, settings=load_settings({}, scheduler_enabled=False))
+    client = app.test_client()
+    page = client.get("/p/some-personal-link")
+    assert page.status_code == 503 and "Retry-After" in page.headers
+    assert "Please try again in a minute" in page.get_data(as_text=True)
+    saved = client.post("/p/some-personal-link/s/career/autosave", data={"cc_1": "2"})
+    assert saved.status_code == 503 and saved.json == {"error": "unavailable", "retry": True}

@@ -5,16 +5,21 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from studyapp.accounts.forms import LoginForm
 from studyapp.accounts.services import authenticate
 from studyapp.database import get_session
+from studyapp.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
+#: Per address, on top of the lockout of an account after five failures: slows down trying many accounts.
+LOGIN_ATTEMPTS = "10 per minute; 100 per hour"
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_ATTEMPTS, methods=["POST"], key_func=get_remote_address)
 def login():
     """Show the login form; log in and go to the page that was asked for."""
     if current_user.is_authenticated:
