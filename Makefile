@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint bench install system-deps clean
+.PHONY: run test lint audit bench install system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ test: install system-deps
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Known vulnerabilities in the installed dependencies (PyPI advisory data). Fails on a finding; where the
+# advisory service cannot be reached, pip-audit lists the packages it could not check.
+audit: install
+	@$(BIN)/pip freeze --exclude-editable > $(VENV)/requirements-audit.txt
+	$(BIN)/pip-audit --progress-spinner off -r $(VENV)/requirements-audit.txt
 
 bench: install
 	@scripts=$$(ls bench/*.py 2>/dev/null); [ -n "$$scripts" ] || { echo "No benchmarks in bench/ yet."; exit 0; }; \
