@@ -80,3 +80,21 @@ def test_cli_refuses_to_start_in_production_with_defaults(tmp_path) -> None:
     )
     assert result.returncode == 2
     assert "SECRET_KEY" in result.stderr and "IDENTITY_KEY" in result.stderr
+
+
+def test_production_hides_internals_and_sends_hsts(tmp_path) -> None:
+    from studyapp.core.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'prod.db'}")
+    app = create_app({"ENGINE": engine}, settings=load_settings(GOOD_PRODUCTION))
+
+    @app.get("/_boom")
+    def _boom():
+        raise RuntimeError("secret internals: /srv/app/config.py line 12")
+
+    response = app.test_client().get("/_boom")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500 and "Something went wrong" in body
+    assert "secret internals" not in body and "Traceback" not in body
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
