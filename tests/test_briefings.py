@@ -130,6 +130,7 @@ def test_briefings_suppress_small_groups_and_carry_no_identities(client, session
     acme_en = texts[("acme", "en")]
     assert "Acme Engineering" in acme_en and "Contents" in acme_en and "What the profiles mean" in acme_en
     assert "Movement since wave T1" in acme_en and "Method" in acme_en
+    assert "What Mind the Gap! found" in acme_en and "Wat Mind the Gap! vond" in texts[("acme", "nl")]
     tiny_en = texts[("tiny", "en")]
     assert "Fewer than 10 people of Tiny Tech took part" in tiny_en
     assert "Minder dan 10 medewerkers van Tiny Tech" in texts[("tiny", "nl")]
