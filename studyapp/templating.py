@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from studyapp.formatting import decimal
+
 
 def init_app(app: Flask) -> None:
     """Register the filters."""
@@ -18,6 +20,8 @@ def init_app(app: Flask) -> None:
         if value is None:
             return "—"
         return value.astimezone(ZoneInfo(tz or default_tz)).strftime(fmt)
+
+    app.add_template_filter(decimal, "decimal")
 
     @app.template_filter("mask_email")
     def mask_email(value: str) -> str:

@@ -121,7 +121,7 @@ def test_feedback_pdf_holds_the_same_content(client, session, study, database) -
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert "Jouw persoonlijke terugkoppeling" in text and "All-rounder" in text
     assert "pdf@example.org" not in text and person.pseudonym not in text
-    assert "Carrièreduidelijkheid: 6.0" in text and "Je loopbaan" in text
+    assert "Carrièreduidelijkheid: 6,0" in text and "Je loopbaan" in text  # a decimal comma in Dutch
     subprocess.run(
         ["pdftoppm", "-png", "-r", "60", str(path), str(folder / f"feedback-{database.backend}")], check=True
     )

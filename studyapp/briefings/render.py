@@ -15,6 +15,7 @@ from analysis.suppression import SuppressedTable
 from studyapp.briefings.content import FUTURE, JOB_TYPES, SCALES, Figures
 from studyapp.briefings.texts import PROFILE_TEXT, TEXTS
 from studyapp.core.models import Study
+from studyapp.formatting import decimal
 
 # A Jinja environment of its own: briefings are also made by the scheduler, outside any request.
 _TEMPLATES = Environment(
@@ -132,8 +133,8 @@ def context(figures: Figures, *, study: Study, language: str, analysis_id: int) 
     result["mean_rows"] = [
         (
             label,
-            [_mean(figures.means, scale, column, hidden) for column in figures.means.columns],
-            [_mean(figures.job_means, scale, job, hidden) for job in JOB_TYPES] if shown_org else [],
+            [_mean(figures.means, scale, column, hidden, language) for column in figures.means.columns],
+            [_mean(figures.job_means, scale, job, hidden, language) for job in JOB_TYPES] if shown_org else [],
         )
         for scale, label in result["scales"]
     ]
@@ -152,11 +153,11 @@ def _percent(table: SuppressedTable, row: Any, column: Any, hidden: str) -> str:
     return hidden if pd.isna(value) else f"{value:.0f}%"
 
 
-def _mean(frame: pd.DataFrame, row: str, column: str, hidden: str) -> str:
+def _mean(frame: pd.DataFrame, row: str, column: str, hidden: str, language: str) -> str:
     if frame.empty or column not in frame.columns:
         return hidden
     value = frame.loc[row, column]
-    return hidden if pd.isna(value) else f"{value:.1f}"
+    return hidden if pd.isna(value) else decimal(float(value), 1, language)
 
 
 def render_pdf(figures: Figures, *, study: Study, language: str, analysis_id: int) -> tuple[bytes, str]:

@@ -20,6 +20,7 @@ from analysis.personal_feedback import compare_to_sample, movement, resemble_pro
 from analysis.reference_profiles import REFERENCE_PROFILES, UNMATCHED
 from analysis.scoring import ScaleDefinition, scales_from_instrument, score
 from studyapp.core.models import Answer, Cohort, Instrument, Invitation, Item, Response, Study, Wave
+from studyapp.formatting import decimal
 from studyapp.questionnaire.responses import stored_answers
 
 CAREER_SCALES = ("career_clarity", "career_commitment", "career_exploration")
@@ -56,6 +57,7 @@ class PersonalFeedback:
     """Everything the feedback page and PDF show."""
 
     wave_label: str
+    language: str
     sample_n: int
     compared_with_sample: bool
     scale_min: float
@@ -75,7 +77,14 @@ class PersonalFeedback:
 
     def chart(self, lines: list[ScoreLine], t: dict[str, str]) -> Markup:
         """A horizontal bar chart (SVG) of ``lines``: own score as a bar, the sample mean as a tick."""
-        return score_chart(lines, self.scale_min, self.scale_max, you=t["feedback_you"], mean=t["feedback_sample"])
+        return score_chart(
+            lines,
+            self.scale_min,
+            self.scale_max,
+            you=t["feedback_you"],
+            mean=t["feedback_sample"],
+            language=self.language,
+        )
 
 
 def personal_feedback(*, session: Session, response: Response, language: str) -> PersonalFeedback:
@@ -97,6 +106,7 @@ def personal_feedback(*, session: Session, response: Response, language: str) ->
     compared = compare_to_sample(own, sample, scale_min=scale_min, scale_max=scale_max)
     report = PersonalFeedback(
         wave_label=wave.label,  # type: ignore[union-attr]
+        language=language,
         sample_n=len(sample),
         compared_with_sample=bool((compared["basis"] == "sample").all()) if len(compared) else False,
         scale_min=scale_min,
@@ -232,7 +242,9 @@ def _previous_response(
     return previous, wave, scales_from_instrument(instrument.definition)  # type: ignore[union-attr]
 
 
-def score_chart(lines: list[ScoreLine], low: float, high: float, *, you: str, mean: str) -> Markup:
+def score_chart(
+    lines: list[ScoreLine], low: float, high: float, *, you: str, mean: str, language: str = "en"
+) -> Markup:
     """An accessible SVG bar chart of scores on a low..high scale, with the sample mean as a tick.
 
     Colours and fonts are presentation attributes, so the chart looks the same on the page and in a PDF.
@@ -261,14 +273,15 @@ def score_chart(lines: list[ScoreLine], low: float, high: float, *, you: str, me
             f'<text x="{label_width - 10}" y="{y + 16}" font-size="12" fill="#1b2430" text-anchor="end">'
             f"{escape(_shorten(line.name, 32))}</text>"
             f'<rect x="{label_width}" y="{y + 4}" width="{max(x(line.score) - label_width, 1):.1f}" height="16" '
-            f'rx="3" fill="#0b5d7a"><title>{escape(line.name)}: {line.score:.1f}</title></rect>'
+            f'rx="3" fill="#0b5d7a"><title>{escape(line.name)}: {decimal(line.score, 1, language)}</title></rect>'
             f'<text x="{min(x(line.score) + 6, width - 24):.1f}" y="{y + 16}" font-size="11" font-weight="bold" '
-            f'fill="#4a5565">{line.score:.1f}</text>'
+            f'fill="#4a5565">{decimal(line.score, 1, language)}</text>'
         )
         if line.sample_mean is not None:
             parts.append(
                 f'<line x1="{x(line.sample_mean):.1f}" x2="{x(line.sample_mean):.1f}" y1="{y}" y2="{y + 24}" '
-                f'stroke="#f2a541" stroke-width="3"><title>{escape(mean)}: {line.sample_mean:.1f}</title></line>'
+                f'stroke="#f2a541" stroke-width="3">'
+                f"<title>{escape(mean)}: {decimal(line.sample_mean, 1, language)}</title></line>"
             )
     parts.append("</svg>")
     return Markup("".join(parts))
