@@ -1,4 +1,4 @@
-"""Numbers as Dutch and English readers write them (a decimal comma in Dutch)."""
+"""Text for readers: numbers as Dutch and English readers write them, long labels shortened."""
 
 from __future__ import annotations
 
@@ -9,3 +9,8 @@ def decimal(value: float | None, digits: int = 1, language: str = "en", sign: bo
         return "–"
     text = f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
     return text.replace(".", ",") if language == "nl" else text
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -20,7 +20,7 @@ from analysis.personal_feedback import compare_to_sample, movement, resemble_pro
 from analysis.reference_profiles import REFERENCE_PROFILES, UNMATCHED
 from analysis.scoring import ScaleDefinition, scales_from_instrument, score
 from studyapp.core.models import Answer, Cohort, Instrument, Invitation, Item, Response, Study, Wave
-from studyapp.formatting import decimal
+from studyapp.formatting import decimal, shorten
 from studyapp.questionnaire.responses import stored_answers
 
 CAREER_SCALES = ("career_clarity", "career_commitment", "career_exploration")
@@ -271,7 +271,7 @@ def score_chart(
         y = 8 + index * row_height
         parts.append(
             f'<text x="{label_width - 10}" y="{y + 16}" font-size="12" fill="#1b2430" text-anchor="end">'
-            f"{escape(_shorten(line.name, 32))}</text>"
+            f"{escape(shorten(line.name, 32))}</text>"
             f'<rect x="{label_width}" y="{y + 4}" width="{max(x(line.score) - label_width, 1):.1f}" height="16" '
             f'rx="3" fill="#0b5d7a"><title>{escape(line.name)}: {decimal(line.score, 1, language)}</title></rect>'
             f'<text x="{min(x(line.score) + 6, width - 24):.1f}" y="{y + 16}" font-size="11" font-weight="bold" '
@@ -285,10 +285,6 @@ def score_chart(
             )
     parts.append("</svg>")
     return Markup("".join(parts))
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def render_pdf(report: PersonalFeedback, *, t: dict[str, str], language: str, study: Study, wave: Wave) -> bytes:

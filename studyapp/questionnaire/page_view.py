@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from studyapp.core.models import Response
+from studyapp.formatting import shorten
 from studyapp.instruments.schema import ItemDef, SectionDef
 from studyapp.questionnaire.page_input import missing_required
-from studyapp.questionnaire.structure import Answers, Choice, Questionnaire
+from studyapp.questionnaire.structure import Answers, Choice, Questionnaire, text_in
 
 
 @dataclass(frozen=True)
@@ -139,14 +140,14 @@ def section_view(
     codes = [s.code for s in questionnaire.visible_sections(answers)]
     return PageView(
         code=section.code,
-        title=_text(section.title, language),
-        intro=_text(section.intro, language),
+        title=text_in(section.title, language),
+        intro=text_in(section.intro, language),
         questions=questions,
         progress=progress_of(questionnaire, answers, section.code),
         is_first=bool(codes) and codes[0] == section.code,
         is_last=bool(codes) and codes[-1] == section.code,
         errors=[
-            (q.code, _shorten(q.text, 90), q.error)
+            (q.code, shorten(q.text, 90), q.error)
             for q in questions
             if q.error is not None  # type: ignore[misc]
         ],
@@ -218,7 +219,7 @@ def review_pages(questionnaire: Questionnaire, answers: Answers, language: str) 
             )
         answered = sum(1 for item in items if answers.get(item.code) not in (None, ""))
         missing = len(missing_required(questionnaire, section, answers))
-        pages.append(ReviewPage(section.code, _text(section.title, language), answered, len(items), missing, rows))
+        pages.append(ReviewPage(section.code, text_in(section.title, language), answered, len(items), missing, rows))
     return pages
 
 
@@ -229,13 +230,3 @@ def _answer_text(questionnaire: Questionnaire, item: ItemDef, value: object, lan
     if item.type == "scale":
         return f"{value} · {label}"
     return label or str(value)
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _text(text: Mapping[str, str] | None, language: str) -> str:
-    if not text:
-        return ""
-    return text.get(language) or next(iter(text.values()))

@@ -71,9 +71,9 @@ class Questionnaire:
         """The answers offered for a scale or choice item, in order."""
         if item.type == "scale" and item.scale is not None:
             scale = self.definition.response_scales[item.scale]
-            return [Choice(v, _in(scale.labels[v], language)) for v in range(scale.min, scale.max + 1)]
+            return [Choice(v, text_in(scale.labels[v], language)) for v in range(scale.min, scale.max + 1)]
         if item.type == "choice":
-            return [Choice(o.value, _in(o.label, language)) for o in item.options or []]
+            return [Choice(o.value, text_in(o.label, language)) for o in item.options or []]
         return []
 
     def allowed_values(self, item: ItemDef) -> set[int]:
@@ -93,11 +93,11 @@ class Questionnaire:
         if option.free_text_item is not None:
             own = answers.get(option.free_text_item)
             return str(own).strip() or None if own is not None else None
-        return _in(option.title, language) if option.title else None
+        return text_in(option.title, language) if option.title else None
 
     def text_of(self, item: ItemDef, answers: Answers, language: str) -> str:
         """An item's text with the professional title filled in (plain text: templates escape it)."""
-        text = _in(item.text, language)
+        text = text_in(item.text, language)
         if TITLE_PLACEHOLDER.search(text):
             title = self.professional_title(answers, language) or _FALLBACK_TITLE.get(language, "…")
             text = TITLE_PLACEHOLDER.sub(lambda _: title, text)
@@ -111,7 +111,8 @@ class Questionnaire:
 _FALLBACK_TITLE = {"nl": "professional in je vakgebied", "en": "a professional in your field"}
 
 
-def _in(text: Mapping[str, str] | None, language: str) -> str:
+def text_in(text: Mapping[str, str] | None, language: str) -> str:
+    """A translated text in ``language``, else in its first language ('' for none)."""
     if not text:
         return ""
     return text.get(language) or next(iter(text.values()))
