@@ -21,7 +21,7 @@ from analysis.lpa import LPAWarning, enumerate_profiles
 from analysis.lta import LatentTransitionModel
 from analysis.reference_profiles import UNMATCHED, name_profiles
 from analysis.scoring import describe_by, reliability
-from studyapp.analyses.data import CohortData
+from studyapp.analyses.data import JOB_GROUP_ITEM, CohortData
 
 
 @dataclass(frozen=True)
@@ -149,17 +149,10 @@ def _regressions(data: CohortData, transitions: dict[str, Any]) -> dict[str, Any
     frame["identification"] = scores.get("identification")
     frame["age"] = items.get("bg_age")
     frame["contract_hours"] = items.get("work_contract_hours")
-    job = items.get("work_job_group")
+    labels = {"technical": "technical", "non_technical": "non-technical"}
+    job = items.get(JOB_GROUP_ITEM)
     frame["job_type"] = (
-        job.map(
-            lambda v: (
-                "technical"
-                if v in (1, 2, 3)
-                else "non-technical"
-                if v in (4, 5, 6, 7)
-                else ("other" if pd.notna(v) else None)
-            )
-        )
+        job.map(lambda v: labels.get(data.job_groups.get(v), "other") if pd.notna(v) else None)
         if job is not None
         else None
     )

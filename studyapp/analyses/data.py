@@ -10,6 +10,8 @@ from sqlmodel import Session, col, select
 from analysis.scoring import ScaleDefinition, scales_from_instrument, score
 from studyapp.core.models import Answer, Cohort, Instrument, Invitation, Item, Participant, Response, Wave
 
+JOB_GROUP_ITEM = "work_job_group"
+
 
 @dataclass
 class CohortData:
@@ -22,6 +24,7 @@ class CohortData:
     facet_names: dict[str, str]
     facet_kinds: dict[str, str]
     fieldwork: list[dict] = field(default_factory=list)  # per wave: invited, completed, rate, retained
+    job_groups: dict[int, str] = field(default_factory=dict)  # job-group answer -> technical / non_technical / other
 
     @property
     def identity_facets(self) -> list[str]:
@@ -63,7 +66,18 @@ def cohort_data(*, session: Session, cohort: Cohort) -> CohortData:
     scores = score(items, scales, id_columns=["pseudonym", "wave"])
     names = {f["code"]: f["name"].get("en") or next(iter(f["name"].values())) for f in definition["facets"]}
     kinds = {f["code"]: f["kind"] for f in definition["facets"]}
-    return CohortData(labels, items, scores, scales, names, kinds, _fieldwork(session, waves, items))
+    return CohortData(
+        labels, items, scores, scales, names, kinds, _fieldwork(session, waves, items), job_groups(definition)
+    )
+
+
+def job_groups(definition: dict) -> dict[int, str]:
+    """The instrument's job-group options: answer value -> group (technical, non_technical, other)."""
+    for section in definition.get("sections") or []:
+        for item in section.get("items") or []:
+            if item["code"] == JOB_GROUP_ITEM:
+                return {o["value"]: o["group"] for o in item.get("options") or [] if o.get("group")}
+    return {}
 
 
 def _fieldwork(session: Session, waves: list[Wave], items: pd.DataFrame) -> list[dict]:

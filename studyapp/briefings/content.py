@@ -10,7 +10,7 @@ import pandas as pd
 from sqlmodel import Session, col, select
 
 from analysis.suppression import SuppressedTable, suppress_consistently, suppress_means, suppress_table
-from studyapp.analyses.data import cohort_data
+from studyapp.analyses.data import JOB_GROUP_ITEM, cohort_data
 from studyapp.core.models import AnalysisRun, Cohort, Organisation, Participant, Wave
 
 SCALES = ("identification", "career_clarity", "career_commitment", "career_exploration")
@@ -31,16 +31,6 @@ class WavePeople:
     profiles: list[str]
     people: pd.DataFrame  # index pseudonym; organisation_id, profile, profile_before, job_type, future, scales
     analysis_id: int
-
-
-def _job_type(definition: dict, value: float) -> str | None:
-    for section in definition["sections"]:
-        for item in section["items"]:
-            if item["code"] == "work_job_group":
-                for option in item.get("options") or []:
-                    if option["value"] == value:
-                        return option.get("group")
-    return None
 
 
 def wave_people(*, session: Session, wave: Wave) -> WavePeople:
@@ -69,9 +59,6 @@ def wave_people(*, session: Session, wave: Wave) -> WavePeople:
     data = cohort_data(session=session, cohort=cohort)  # type: ignore[arg-type]
     scores = data.scores[data.scores["wave"] == wave.label].set_index("pseudonym")
     items = data.items[data.items["wave"] == wave.label].set_index("pseudonym")
-    from studyapp.core.models import Instrument
-
-    definition = session.get(Instrument, wave.instrument_id).definition  # type: ignore[union-attr]
     people = pd.DataFrame(index=now.index)
     people["profile"] = now.map(lambda i: names[int(i)])
     people["profile_before"] = (
@@ -79,8 +66,8 @@ def wave_people(*, session: Session, wave: Wave) -> WavePeople:
         if before is not None
         else None
     )
-    groups = items.get("work_job_group", pd.Series(dtype=float)).reindex(people.index)
-    people["job_type"] = groups.map(lambda v: _job_type(definition, v) if pd.notna(v) else None)
+    groups = items.get(JOB_GROUP_ITEM, pd.Series(dtype=float)).reindex(people.index)
+    people["job_type"] = groups.map(lambda v: data.job_groups.get(v) if pd.notna(v) else None)
     people["future"] = items.get("work_future_sector", pd.Series(dtype=float)).reindex(people.index).map(FUTURE)
     for scale in SCALES:
         people[scale] = scores[scale].reindex(people.index) if scale in scores else np.nan
