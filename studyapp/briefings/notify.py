@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from sqlmodel import Session, select
 
 from studyapp.core.models import Briefing, Organisation, OutboxMessage, Study, User, Wave
@@ -42,14 +44,8 @@ def briefing_message(
         "base_url": base_url,
     }
     body = text.format(**values)
-    html = "".join(f"<p>{part.replace(chr(10), '<br>')}</p>" for part in _escape(body).split("\n\n"))
+    html = "".join(f"<p>{part.replace(chr(10), '<br>')}</p>" for part in escape(body).split("\n\n"))
     return RenderedMessage(subject=subject.format(**values), text=body, html=html)
-
-
-def _escape(text: str) -> str:
-    from html import escape
-
-    return escape(text)
 
 
 def queue_notices(*, session: Session, briefing: Briefing) -> int:

@@ -73,9 +73,10 @@ def share_bars(categories: list[str], series: dict[str, list[float | None]], *, 
     return Markup("".join(parts))
 
 
-def _cell(table: SuppressedTable, row: Any, column: Any, hidden: str) -> str:
-    value = table.shown().loc[row, column]
-    return hidden if pd.isna(value) else f"{int(value)}"
+def _cells(table: SuppressedTable, row: Any, columns: list[Any], hidden: str) -> list[str]:
+    """A row's shown counts (the suppressed ones as ``hidden``)."""
+    values = table.shown().loc[row, columns]
+    return [hidden if pd.isna(value) else f"{int(value)}" for value in values]
 
 
 def _shares(table: SuppressedTable, row: Any) -> list[float | None]:
@@ -110,26 +111,24 @@ def context(figures: Figures, *, study: Study, language: str, analysis_id: int) 
     if table is not None:
         rows = [r for r in ("organisation", "sample") if r in table.counts.index]
         result["profile_rows"] = [
-            (t[r], [_cell(table, r, p, hidden) for p in figures.profiles], _total(table, r, hidden)) for r in rows
+            (t[r], _cells(table, r, figures.profiles, hidden), _total(table, r, hidden)) for r in rows
         ]
         result["profile_chart"] = share_bars(figures.profiles, {t[r]: _shares(table, r) for r in rows}, hidden=hidden)
     if shown_org and figures.job_profile is not None:
         jp = figures.job_profile
         result["job_rows"] = [
-            (t[job], [_cell(jp, job, p, hidden) for p in figures.profiles], _total(jp, job, hidden))
+            (t[job], _cells(jp, job, figures.profiles, hidden), _total(jp, job, hidden))
             for job in JOB_TYPES
             if job in jp.counts.index
         ]
     if shown_org and figures.movement is not None:
         mv = figures.movement
         result["movement_rows"] = [
-            (before, [_cell(mv, before, now, hidden) for now in figures.profiles]) for before in figures.profiles
+            (before, _cells(mv, before, figures.profiles, hidden)) for before in figures.profiles
         ]
     if figures.future is not None:
         rows = [r for r in ("organisation", "sample") if r in figures.future.counts.index]
-        result["future_rows"] = [
-            (t[r], [_percent(figures.future, r, key, hidden) for key in FUTURE.values()]) for r in rows
-        ]
+        result["future_rows"] = [(t[r], _percents(figures.future, r, list(FUTURE.values()), hidden)) for r in rows]
     result["mean_rows"] = [
         (
             label,
@@ -148,9 +147,10 @@ def _total(table: SuppressedTable, row: Any, hidden: str) -> str:
     return str(int(table.counts.loc[row].sum()))
 
 
-def _percent(table: SuppressedTable, row: Any, column: Any, hidden: str) -> str:
-    value = table.percentages(axis=1).loc[row, column]
-    return hidden if pd.isna(value) else f"{value:.0f}%"
+def _percents(table: SuppressedTable, row: Any, columns: list[Any], hidden: str) -> list[str]:
+    """A row's shown percentages (the suppressed ones as ``hidden``)."""
+    values = table.percentages(axis=1).loc[row, columns]
+    return [hidden if pd.isna(value) else f"{value:.0f}%" for value in values]
 
 
 def _mean(frame: pd.DataFrame, row: str, column: str, hidden: str, language: str) -> str:
