@@ -21,14 +21,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "back": "Vorige",
         "next": "Volgende",
         "to_review": "Naar het overzicht",
-        "required_mark": "verplicht",
         "optional_mark": "niet verplicht",
         "error_summary": "Nog niet alles is goed ingevuld",
         "missing": "Beantwoord deze vraag.",
         "number_invalid": "Vul een heel getal in, zonder letters of tekens.",
         "number_range": "Vul een getal in van {min} tot en met {max}.",
         "number_hint": "Een getal van {min} tot en met {max}",
-        "text_hint": "Maximaal {max} tekens",
         "saved": "Opgeslagen",
         "saving": "Bezig met opslaan…",
         "save_failed": "Niet opgeslagen: geen verbinding. We proberen het opnieuw; je antwoorden blijven op deze "
@@ -51,9 +49,6 @@ _TEXTS: dict[str, dict[str, str]] = {
         "tampered_title": "Deze gegevens kunnen we niet verwerken",
         "tampered": "Het formulier bevatte antwoorden die niet bij deze vragenlijst horen. Er is niets opgeslagen "
         "van deze pagina. Ga terug en probeer het opnieuw.",
-        "busy_title": "Even te druk",
-        "busy": "Je hebt in korte tijd erg veel verzoeken gedaan. Wacht een minuut en probeer het opnieuw; je "
-        "antwoorden zijn bewaard.",
         "feedback_title": "Jouw persoonlijke terugkoppeling",
         "feedback_intro": "Op basis van je antwoorden in meting {wave}. Je scores staan naast die van alle "
         "{n} deelnemers die de vragenlijst tot nu toe hebben ingevuld.",
@@ -63,7 +58,6 @@ _TEXTS: dict[str, dict[str, str]] = {
         "feedback_profile_none": "Je antwoorden lijken niet duidelijk op één van de zes profielen. Dat is niet "
         "erg: veel mensen combineren kenmerken van meerdere profielen.",
         "feedback_similarity": "Overeenkomst {similarity}",
-        "feedback_marks": "Wat dit profiel kenmerkt",
         "feedback_you_high": "Net als dit profiel scoor je hoog op",
         "feedback_you_low": "Net als dit profiel scoor je laag op",
         "feedback_runner_up": "Daarna lijk je het meest op: {names}.",
@@ -114,14 +108,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "back": "Back",
         "next": "Next",
         "to_review": "Review your answers",
-        "required_mark": "required",
         "optional_mark": "optional",
         "error_summary": "Some answers need your attention",
         "missing": "Please answer this question.",
         "number_invalid": "Enter a whole number, without letters or symbols.",
         "number_range": "Enter a number from {min} to {max}.",
         "number_hint": "A number from {min} to {max}",
-        "text_hint": "At most {max} characters",
         "saved": "Saved",
         "saving": "Saving…",
         "save_failed": "Not saved: no connection. We will try again; your answers stay on this page.",
@@ -143,8 +135,6 @@ _TEXTS: dict[str, dict[str, str]] = {
         "tampered_title": "We cannot process these data",
         "tampered": "The form held answers that do not belong to this questionnaire. Nothing from this page was "
         "saved. Please go back and try again.",
-        "busy_title": "A little too busy",
-        "busy": "You made a great many requests in a short time. Wait a minute and try again; your answers are saved.",
         "feedback_title": "Your personal feedback",
         "feedback_intro": "Based on your answers in wave {wave}. Your scores are shown beside those of all {n} "
         "participants who have completed the questionnaire so far.",
@@ -154,7 +144,6 @@ _TEXTS: dict[str, dict[str, str]] = {
         "feedback_profile_none": "Your answers do not clearly resemble one of the six profiles. That is fine: many "
         "people combine features of several profiles.",
         "feedback_similarity": "Similarity {similarity}",
-        "feedback_marks": "What marks this profile",
         "feedback_you_high": "Like this profile, you score high on",
         "feedback_you_low": "Like this profile, you score low on",
         "feedback_runner_up": "Next, you most resemble: {names}.",
