@@ -253,7 +253,7 @@ def test_security_headers_on_personal_pages(client, link) -> None:
     page = client.get(f"/p/{link['token']}/s/profession")
     csp = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
-    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Referrer-Policy"] == "same-origin"  # the link's secret goes to no other site
     assert page.headers["X-Frame-Options"] == "DENY" and page.headers["Cache-Control"] == "no-store"
     assert "<script>" not in page.get_data(as_text=True)  # scripts only from files
 
