@@ -2,7 +2,8 @@
 
 SQLite uses its online backup API (a consistent copy while the app runs); PostgreSQL uses ``pg_dump
 --format=custom`` and ``pg_restore --clean``. Next to each backup a ``.json`` manifest records every
-table's row count and a checksum of its rows, and a restore is checked against it.
+table's row count and a checksum of its rows, read from the same moment as the backup (the copy itself,
+or pg_dump's exported snapshot), and a restore is checked against it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import MetaData, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import MetaData, create_engine, select, text
+from sqlalchemy.engine import Connection, Engine
 
 from studyapp.core.types import utcnow
 
@@ -37,18 +38,23 @@ class BackupReport:
 
 def fingerprints(engine: Engine) -> dict[str, dict[str, object]]:
     """Every table's row count and a SHA-256 of its rows in primary-key order."""
-    metadata = MetaData()
-    metadata.reflect(bind=engine)
-    result = {}
     with engine.connect() as connection:
-        for name, table in sorted(metadata.tables.items()):
-            order = list(table.primary_key.columns) or list(table.columns)
-            digest = hashlib.sha256()
-            count = 0
-            for row in connection.execute(select(table).order_by(*order)):
-                digest.update(repr(tuple(_plain(v) for v in row)).encode())
-                count += 1
-            result[name] = {"rows": count, "sha256": digest.hexdigest()}
+        return fingerprints_on(connection)
+
+
+def fingerprints_on(connection: Connection) -> dict[str, dict[str, object]]:
+    """:func:`fingerprints` read through ``connection`` (so within its transaction's snapshot)."""
+    metadata = MetaData()
+    metadata.reflect(bind=connection)
+    result = {}
+    for name, table in sorted(metadata.tables.items()):
+        order = list(table.primary_key.columns) or list(table.columns)
+        digest = hashlib.sha256()
+        count = 0
+        for row in connection.execute(select(table).order_by(*order)):
+            digest.update(repr(tuple(_plain(v) for v in row)).encode())
+            count += 1
+        result[name] = {"rows": count, "sha256": digest.hexdigest()}
     return result
 
 
@@ -77,10 +83,36 @@ def _tool(name: str) -> str:
     return found
 
 
+def _pg_dump_with_fingerprints(engine: Engine, path: Path) -> dict[str, dict[str, object]]:
+    """``pg_dump`` and the manifest's fingerprints from one exported snapshot (one moment in time)."""
+    url, schema = _libpq(engine)
+    with engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        with connection.begin():
+            snapshot = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+            done = subprocess.run(
+                [
+                    _tool("pg_dump"),
+                    "--format=custom",
+                    "--no-owner",
+                    f"--schema={schema}",
+                    f"--snapshot={snapshot}",
+                    f"--file={path}",
+                    url,
+                ],
+                capture_output=True,
+                text=True,
+            )
+            if done.returncode != 0:
+                raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
+            return fingerprints_on(connection)
+
+
 def backup(engine: Engine, path: Path) -> BackupReport:
     """Write a consistent backup of the database to ``path`` and its manifest to ``path.json``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # The manifest describes exactly what the backup holds, even while the app and scheduler write.
     if engine.dialect.name == "sqlite":
         source = sqlite3.connect(engine.url.database)  # type: ignore[arg-type]
         target = sqlite3.connect(path)
@@ -89,18 +121,15 @@ def backup(engine: Engine, path: Path) -> BackupReport:
         finally:
             target.close()
             source.close()
+        copy = create_engine(f"sqlite:///{path}")
+        try:
+            tables = fingerprints(copy)  # read from the copy itself
+        finally:
+            copy.dispose()
     elif engine.dialect.name == "postgresql":
-        url, schema = _libpq(engine)
-        done = subprocess.run(
-            [_tool("pg_dump"), "--format=custom", "--no-owner", f"--schema={schema}", f"--file={path}", url],
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode != 0:
-            raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
+        tables = _pg_dump_with_fingerprints(engine, path)
     else:
         raise BackupError(f"no backup for {engine.dialect.name}")
-    tables = fingerprints(engine)
     manifest = path.with_name(path.name + ".json")
     manifest.write_text(
         json.dumps({"made_at": utcnow().isoformat(), "dialect": engine.dialect.name, "tables": tables}, indent=1),

@@ -54,3 +54,37 @@ def test_restore_refuses_a_backup_that_does_not_match_its_manifest(runner, sessi
     manifest.write_text(manifest.read_text().replace('"rows": 1', '"rows": 2'))
     result = runner.invoke(args=["restore", str(path), "--yes"])
     assert result.exit_code != 0 and "differ from the manifest" in result.output and "study" in result.output
+
+
+def test_a_backup_made_while_the_app_writes_matches_its_manifest(runner, session, engine, tmp_path) -> None:
+    """The manifest is read from the same moment as the backup, not a moment later."""
+    import threading
+
+    from sqlmodel import Session as WriterSession
+
+    make_study(session)
+    stop = threading.Event()
+    written = []
+
+    def keep_writing() -> None:
+        with WriterSession(engine) as writer:
+            while not stop.is_set():
+                make_study(writer, slug=f"busy-{len(written)}", name=f"Busy {len(written)}")
+                written.append(1)
+
+    thread = threading.Thread(target=keep_writing)
+    thread.start()
+    try:
+        while len(written) < 5:  # the writer is under way before the backup starts
+            stop.wait(0.01)
+        path = tmp_path / "busy.backup"
+        before = len(written)
+        made = runner.invoke(args=["backup", "--out", str(path)])
+        after = len(written)
+    finally:
+        stop.set()
+        thread.join()
+    assert made.exit_code == 0, made.output
+    assert after > before  # rows were written while the backup ran
+    restored = runner.invoke(args=["restore", str(path), "--yes"])
+    assert restored.exit_code == 0 and "checksums match the manifest" in restored.output, restored.output
