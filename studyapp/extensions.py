@@ -22,7 +22,12 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
     csrf.init_app(app)
     settings = app.config["STUDYAPP_SETTINGS"]
+    # memory:// counts in each gunicorn worker apart; redis:// shares the counts between workers and
+    # containers. A shared store that is down must not turn pages into errors: count in memory meanwhile.
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", settings.ratelimit_key_prefix)  # apps sharing one Redis
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     app.config.setdefault("RATELIMIT_ENABLED", settings.ratelimit_enabled)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)

@@ -50,6 +50,7 @@ class Settings:
     ratelimit_enabled: bool = True
     proxy_count: int = 0
     ratelimit_storage_uri: str = "memory://"
+    ratelimit_key_prefix: str = "bridge-the-gap"
 
     @property
     def is_production(self) -> bool:
@@ -119,6 +120,7 @@ _ENV_NAMES = {
     "ratelimit_enabled": "RATELIMIT_ENABLED",
     "proxy_count": "PROXY_COUNT",
     "ratelimit_storage_uri": "RATELIMIT_STORAGE_URI",
+    "ratelimit_key_prefix": "RATELIMIT_KEY_PREFIX",
 }
 
 
