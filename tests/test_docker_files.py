@@ -14,7 +14,7 @@ DOCKER = Path(__file__).resolve().parents[1] / "docker"
 
 def test_image_is_slim_non_root_with_a_health_check_and_gunicorn() -> None:
     text = (DOCKER / "Dockerfile").read_text()
-    assert re.search(r"^FROM python:3\.11-slim", text, re.MULTILINE)
+    assert re.search(r"^FROM debian:bookworm-slim$", text, re.MULTILINE)
     assert re.search(r"^USER studyapp$", text, re.MULTILINE) and "useradd" in text
     assert "HEALTHCHECK" in text and "/healthz" in text
     assert '"gunicorn"' in text and '"studyapp.wsgi:app"' in text
@@ -25,9 +25,9 @@ def test_image_is_slim_non_root_with_a_health_check_and_gunicorn() -> None:
 def test_compose_runs_web_one_scheduler_migrations_and_postgres() -> None:
     compose = yaml.safe_load((DOCKER / "compose.yaml").read_text())
     services = compose["services"]
-    assert set(services) == {"db", "migrate", "web", "scheduler"}
+    assert set(services) == {"db", "redis", "migrate", "web", "scheduler"}
     assert services["scheduler"]["command"] == ["studyapp", "scheduler"]
-    assert services["migrate"]["command"] == ["studyapp", "db", "upgrade"]
+    assert services["migrate"]["command"] == ["sh", "-c", "studyapp db upgrade && studyapp instruments load"]
     assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert "replicas" not in str(services["scheduler"])  # exactly one scheduler
     environment = services["web"]["environment"]
