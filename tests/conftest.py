@@ -6,6 +6,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -231,19 +232,59 @@ class RecordingHandler:
         return counts
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on just now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running_smtp_server() -> Iterator:
+    """A real SMTP server (aiosmtpd) on a free local port; ``.handler_obj`` holds what arrived."""
+    from aiosmtpd.controller import Controller
+
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    controller.handler_obj = handler
+    try:
+        yield controller
+    finally:
+        controller.stop()
+
+
 @pytest.fixture
 def smtp_server():
     """A real SMTP server (aiosmtpd) on a free local port; ``.handler`` holds what arrived."""
-    import socket
+    with running_smtp_server() as controller:
+        yield controller
 
-    from aiosmtpd.controller import Controller
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    handler = RecordingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    controller.handler_obj = handler
-    yield controller
-    controller.stop()
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@contextmanager
+def redis_key_prefix(label: str) -> Iterator[str]:
+    """A key prefix of the caller's own on the test Redis (``TEST_REDIS_URL``); its keys go afterwards.
+
+    Skips when no Redis answers, or fails with ``REQUIRE_REDIS=1``.
+    """
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"REQUIRE_REDIS=1 but no Redis answers at {REDIS_URL}")
+        pytest.skip(f"no Redis at {REDIS_URL} (set TEST_REDIS_URL)")
+    prefix = f"{label}-{uuid.uuid4().hex[:8]}"
+    try:
+        yield prefix
+    finally:
+        for key in client.scan_iter(f"*{prefix}*"):
+            client.delete(key)
+        client.close()

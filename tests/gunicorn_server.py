@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 
 BIN = Path(sys.executable).parent
 
@@ -35,9 +34,7 @@ class Server:
 def image_gunicorn(folder: Path, env: dict[str, str], *, workers: int = 1) -> Iterator[Server]:
     """Migrate a SQLite database in ``folder`` and serve it with the image's gunicorn command."""
     command = image_command()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     command[command.index("--bind") + 1] = f"127.0.0.1:{port}"
     command[command.index("--workers") + 1] = str(workers)
     env = {"DATABASE_URL": f"sqlite:///{folder / 'app.db'}", "STUDYAPP_INSTANCE": str(folder), "PATH": "", **env}

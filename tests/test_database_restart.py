@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -27,6 +26,7 @@ from studyapp.scheduler import build_scheduler
 from studyapp.settings import load_settings
 from studyapp.studies import services
 from studyapp.studies.schedule import WaveSchedule
+from tests.conftest import free_port
 from tests.factories import enrol, invite_with_token, make_cohort, make_flow_instrument, make_study
 
 
@@ -57,10 +57,7 @@ def cluster() -> Iterator[Cluster]:
         pytest.fail("initdb and pg_ctl (Debian: postgresql) are needed for the restart test")
     folder = Path(tempfile.mkdtemp(prefix="pg-restart-"))
     folder.chmod(0o777)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    made = Cluster(folder, port)
+    made = Cluster(folder, free_port())
     made.run("initdb", "-D", str(folder / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8")
     made.start()
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ from studyapp.demo import (
     seed_demo,
 )
 from studyapp.scheduler import build_scheduler, scheduler_status, tick
-from tests.conftest import Database, csrf_token_from
+from tests.conftest import Database, csrf_token_from, free_port
 from tests.factories import load_carriere_kompas, login
 
 
@@ -117,15 +116,9 @@ def test_background_scheduler_ticks_at_once(engine, session: Session) -> None:
     assert beat.ticks == 1 and beat.pid == os.getpid()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_command_runs_the_app_with_demo_and_scheduler(tmp_path: Path) -> None:
     """What `make run` does, in a subprocess: the login page, the demo study, a ticking scheduler."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "STUDYAPP_INSTANCE": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/run.db"}
     env.pop("STUDYAPP_ENV", None)
     process = subprocess.Popen(

@@ -24,12 +24,20 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import redis
 import yaml
 from cryptography.fernet import Fernet
 
 from studyapp.demo import DEMO_CONTACT_EMAIL, DEMO_RESEARCHER_PASSWORD
-from tests.conftest import ARTIFACTS, ROOT, RecordingHandler, csrf_token_from, postgres_url
+from tests.conftest import (
+    ARTIFACTS,
+    REDIS_URL,
+    ROOT,
+    RecordingHandler,
+    csrf_token_from,
+    postgres_url,
+    redis_key_prefix,
+    running_smtp_server,
+)
 from tests.docker_engine import (
     DockerUnavailable,
     build_context,
@@ -45,7 +53,6 @@ HOST = f"127.0.0.1:{WEB_PORT}"
 BASE = f"http://{HOST}"
 COMPOSE = yaml.safe_load((ROOT / "docker" / "compose.yaml").read_text())
 LOGS = ARTIFACTS / "docker"
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 pytestmark = pytest.mark.docker
 
@@ -94,17 +101,9 @@ def database_url() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def relay() -> Iterator[RecordingHandler]:
     """The SMTP relay the containers send through: aiosmtpd on a free local port."""
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    handler = RecordingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    handler.port = port
-    yield handler
-    controller.stop()
+    with running_smtp_server() as controller:
+        controller.handler_obj.port = controller.port
+        yield controller.handler_obj
 
 
 @pytest.fixture(scope="module")
@@ -134,17 +133,9 @@ def environment(database_url: str, relay: RecordingHandler, redis_prefix: str) -
 
 @pytest.fixture(scope="module")
 def redis_prefix() -> Iterator[str]:
-    """A key prefix of this test's own on the Redis server; its keys are removed afterwards."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        _unavailable(f"the image test needs Redis at {REDIS_URL} (TEST_REDIS_URL)")
-    prefix = f"btg-image-{secrets.token_hex(4)}"
-    yield prefix
-    for key in client.scan_iter(f"*{prefix}*"):
-        client.delete(key)
-    client.close()
+    """A key prefix of this test's own on the Redis server the containers count in."""
+    with redis_key_prefix("btg-image") as prefix:
+        yield prefix
 
 
 def _env_args(environment: dict[str, str]) -> list[str]:

@@ -8,8 +8,6 @@ minute from one address fail, whichever worker takes it.
 from __future__ import annotations
 
 import http.cookiejar
-import os
-import secrets
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -17,29 +15,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
-from tests.conftest import csrf_token_from
+from tests.conftest import REDIS_URL, csrf_token_from, redis_key_prefix
 from tests.gunicorn_server import image_gunicorn
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    """The test Redis server; keys this test made are removed afterwards."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        if os.environ.get("REQUIRE_REDIS") == "1":
-            pytest.fail(f"REQUIRE_REDIS=1 but no Redis answers at {REDIS_URL}")
-        pytest.skip(f"no Redis at {REDIS_URL} (set TEST_REDIS_URL)")
-    prefix = f"btg-test-{secrets.token_hex(4)}"
-    yield prefix
-    for key in client.scan_iter(f"*{prefix}*"):
-        client.delete(key)
-    client.close()
+    """A key prefix of this test's own on the test Redis."""
+    with redis_key_prefix("btg-test") as prefix:
+        yield prefix
 
 
 def _login_statuses(base: str, attempts: int) -> list[int]:
