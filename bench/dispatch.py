@@ -17,24 +17,20 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _study import bench_study, enrol_participants, open_wave  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
 import studyapp.core.models  # noqa: E402, F401
 from studyapp.core.db import make_engine  # noqa: E402
-from studyapp.core.models import Instrument  # noqa: E402
 from studyapp.core.privacy import Privacy  # noqa: E402
-from studyapp.instruments.loader import bundled_definitions, load_file  # noqa: E402
-from studyapp.participants.enrolment import Person, enrol_person  # noqa: E402
 from studyapp.settings import DEV_IDENTITY_KEY, DEV_PSEUDONYM_KEY  # noqa: E402
-from studyapp.studies import services  # noqa: E402
-from studyapp.studies.schedule import WaveSchedule  # noqa: E402
 from waves.dispatcher import DispatchConfig, dispatch  # noqa: E402
 from waves.planner import plan_due  # noqa: E402
 from waves.transport import SmtpTransport  # noqa: E402
@@ -71,42 +67,9 @@ def stop_sink(process: subprocess.Popen, result: Path) -> dict[str, int]:
 def arrange(engine, n: int, now: datetime, privacy: Privacy) -> None:
     SQLModel.metadata.create_all(engine)
     with Session(engine) as session:
-        instrument = load_file(session=session, path=bundled_definitions()[0]).instrument
-        session.commit()
-        assert isinstance(instrument, Instrument)
-        study = services.create_study(session=session, data=services.StudyData(slug="bench", name="Bridge the Gap"))
-        cohort = services.create_cohort(session=session, study=study, name="Young professionals")
-        services.create_wave(
-            session=session,
-            cohort=cohort,
-            data=services.WaveData(
-                label="T1",
-                instrument_id=instrument.id,
-                schedule=WaveSchedule(
-                    schedule="on_date",
-                    opens_at=now - timedelta(hours=1),
-                    closes_at=now + timedelta(days=28),
-                    reminder_days=[7, 14],
-                ),
-            ),
-        )
-        for i in range(n):
-            enrol_person(
-                session=session,
-                privacy=privacy,
-                study=study,
-                actor="researcher",
-                person=Person(
-                    line=0,
-                    email=f"participant{i:05d}@example.org",
-                    name=f"Participant {i}",
-                    language="nl" if i % 2 else "en",
-                    cohort_id=cohort.id,
-                    cohort_name=cohort.name,
-                    external_id=None,
-                    keep_data=True,
-                ),
-            )
+        instrument, study, cohort = bench_study(session)
+        open_wave(session, cohort, instrument, "T1", now)
+        enrol_participants(session, privacy, study, cohort, n)
         session.commit()
 
 

@@ -43,6 +43,7 @@ from urllib.parse import urlencode, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _study import bench_study, enrol_participants, open_wave  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import Session  # noqa: E402
@@ -51,13 +52,10 @@ import studyapp.core.models  # noqa: E402, F401
 from studyapp.core.db import make_engine  # noqa: E402
 from studyapp.core.models import Invitation  # noqa: E402
 from studyapp.core.privacy import Privacy  # noqa: E402
-from studyapp.instruments.loader import bundled_definitions, load_file, parse_definition  # noqa: E402
+from studyapp.instruments.loader import bundled_definitions, parse_definition  # noqa: E402
 from studyapp.instruments.schema import InstrumentDef, ItemDef  # noqa: E402
-from studyapp.participants.enrolment import Person, enrol_person  # noqa: E402
 from studyapp.participants.links import issue_token  # noqa: E402
 from studyapp.settings import DEV_IDENTITY_KEY, DEV_PSEUDONYM_KEY  # noqa: E402
-from studyapp.studies import services  # noqa: E402
-from studyapp.studies.schedule import WaveSchedule  # noqa: E402
 
 try:
     from studyapp.core.migrate import upgrade as migrate_upgrade
@@ -155,46 +153,9 @@ def arrange(engine: Engine, n: int, rounds: int) -> list[list[tuple[int, str]]]:
     now = datetime.now(UTC)
     links: list[list[tuple[int, str]]] = []
     with Session(engine, expire_on_commit=False) as session:
-        instrument = load_file(session=session, path=bundled_definitions()[0]).instrument
-        session.commit()
-        study = services.create_study(session=session, data=services.StudyData(slug="bench", name="Bridge the Gap"))
-        cohort = services.create_cohort(session=session, study=study, name="Young professionals")
-        waves = [
-            services.create_wave(
-                session=session,
-                cohort=cohort,
-                data=services.WaveData(
-                    label=f"T{r + 1}",
-                    instrument_id=instrument.id,
-                    schedule=WaveSchedule(
-                        schedule="on_date",
-                        opens_at=now - timedelta(hours=1),
-                        closes_at=now + timedelta(days=28),
-                        reminder_days=[7, 14],
-                    ),
-                ),
-            )
-            for r in range(rounds)
-        ]
-        participants = [
-            enrol_person(
-                session=session,
-                privacy=privacy,
-                study=study,
-                actor="researcher",
-                person=Person(
-                    line=0,
-                    email=f"participant{i:05d}@example.org",
-                    name=f"Participant {i}",
-                    language="nl" if i % 2 else "en",
-                    cohort_id=cohort.id,
-                    cohort_name=cohort.name,
-                    external_id=None,
-                    keep_data=True,
-                ),
-            )
-            for i in range(n)
-        ]
+        instrument, study, cohort = bench_study(session)
+        waves = [open_wave(session, cohort, instrument, f"T{r + 1}", now) for r in range(rounds)]
+        participants = enrol_participants(session, privacy, study, cohort, n)
         session.flush()
         for wave in waves:
             row = []
