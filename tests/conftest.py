@@ -192,6 +192,7 @@ class RecordingHandler:
 
         self.lock = threading.Lock()
         self.raw: list = []  # (simulated time, bytes as received)
+        self.envelopes: list = []  # (MAIL FROM, RCPT TO addresses, MAIL options) per message
         self._parsed: list = []
         self.temporary_failures = 0
         self.temporary_code = "451 4.3.0 Please try again later"
@@ -211,6 +212,7 @@ class RecordingHandler:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         with self.lock:
             self.raw.append((self.now() if self.now else None, envelope.original_content or envelope.content))
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), list(envelope.mail_options)))
         return "250 Message accepted for delivery"
 
     @property
@@ -242,12 +244,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_smtp_server() -> Iterator:
-    """A real SMTP server (aiosmtpd) on a free local port; ``.handler_obj`` holds what arrived."""
+def running_smtp_server(*, smtputf8: bool = False) -> Iterator:
+    """A real SMTP server (aiosmtpd) on a free local port; ``.handler_obj`` holds what arrived.
+
+    With ``smtputf8`` it offers SMTPUTF8 (RFC 6531: addresses with non-ASCII local parts).
+    """
     from aiosmtpd.controller import Controller
 
     handler = RecordingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=smtputf8)
     controller.start()
     controller.handler_obj = handler
     try:
@@ -260,6 +265,13 @@ def running_smtp_server() -> Iterator:
 def smtp_server():
     """A real SMTP server (aiosmtpd) on a free local port; ``.handler`` holds what arrived."""
     with running_smtp_server() as controller:
+        yield controller
+
+
+@pytest.fixture
+def smtputf8_server():
+    """Like ``smtp_server``, offering SMTPUTF8 (international addresses)."""
+    with running_smtp_server(smtputf8=True) as controller:
         yield controller
 
 

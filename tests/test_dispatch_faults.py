@@ -3,94 +3,21 @@ and two dispatchers at once. A real SMTP server (aiosmtpd) receives everything."
 
 from __future__ import annotations
 
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from studyapp.core.models import Invitation, OutboxMessage, Study
-from studyapp.participants.enrolment import Person, enrol_person
-from studyapp.studies import services
-from studyapp.studies.schedule import WaveSchedule
+from studyapp.core.models import Invitation, OutboxMessage
 from tests.conftest import Database
-from tests.factories import login, make_instrument, make_study, make_user, privacy_for_tests
-from waves.dispatcher import DispatchConfig, dispatch
-from waves.planner import plan_due
+from tests.factories import login, make_user, privacy_for_tests
+from tests.fieldwork_helpers import CONFIG, NOW, dispatcher_process, outbox_with
+from waves.dispatcher import dispatch
 from waves.transport import SmtpTransport
-
-ROOT = Path(__file__).resolve().parents[1]
-NOW = datetime(2027, 2, 1, 9, tzinfo=UTC)
-CONFIG = DispatchConfig(base_url="https://study.example.org", sender="Bridge the Gap <btg@study.example.org>")
-
-
-def _outbox_with(session: Session, n: int, *, now: datetime = NOW) -> Study:
-    """A wave open now with ``n`` enrolled participants and their invitations planned."""
-    study = make_study(session)
-    cohort = services.create_cohort(session=session, study=study, name="Final-year students")
-    services.create_wave(
-        session=session,
-        cohort=cohort,
-        data=services.WaveData(
-            label="T1",
-            instrument_id=make_instrument(session).id,
-            schedule=WaveSchedule(
-                schedule="on_date",
-                opens_at=now - timedelta(hours=1),
-                closes_at=now + timedelta(days=28),
-                reminder_days=[7],
-            ),
-        ),
-    )
-    privacy = privacy_for_tests()
-    for i in range(n):
-        enrol_person(
-            session=session,
-            privacy=privacy,
-            study=study,
-            actor="researcher",
-            person=Person(
-                line=0,
-                email=f"p{i:05d}@example.org",
-                name="",
-                language="en",
-                cohort_id=cohort.id,
-                cohort_name=cohort.name,
-                external_id=None,
-                keep_data=True,
-            ),
-        )
-    session.commit()
-    assert plan_due(session=session, now=now).invitations == n
-    return study
-
-
-def _dispatcher(database: Database, smtp_port: int, *extra: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database.url_for_subprocess(),
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp_port),
-        "SCHEDULER_ENABLED": "false",
-        "BASE_URL": CONFIG.base_url,
-        "MAIL_FROM": CONFIG.sender,
-    }
-    env.pop("STUDYAPP_ENV", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "studyapp.cli", "fieldwork", "dispatch", *extra],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
 
 
 def test_killed_dispatcher_loses_nothing_and_repeats_at_most_one_per_kill(
@@ -99,13 +26,13 @@ def test_killed_dispatcher_loses_nothing_and_repeats_at_most_one_per_kill(
     session: Session,
     smtp_server,
 ) -> None:
-    _outbox_with(session, 2000, now=datetime.now(UTC))
+    outbox_with(session, 2000, now=datetime.now(UTC))
     handler = smtp_server.handler_obj
     rng = random.Random(7)
     kills = 0
     for _ in range(3):
         target = len(handler.raw) + rng.randint(100, 500)
-        process = _dispatcher(database, smtp_server.port, "--claim-timeout", "0")
+        process = dispatcher_process(database, smtp_server.port, "--claim-timeout", "0")
         deadline = time.monotonic() + 120
         while len(handler.raw) < target and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
@@ -114,7 +41,7 @@ def test_killed_dispatcher_loses_nothing_and_repeats_at_most_one_per_kill(
             kills += 1
         process.wait(timeout=30)
         process.stdout.close()
-    final = _dispatcher(database, smtp_server.port, "--claim-timeout", "0")
+    final = dispatcher_process(database, smtp_server.port, "--claim-timeout", "0")
     output, _ = final.communicate(timeout=300)
     assert final.returncode == 0, output
     counts = handler.by_message_id()
@@ -128,7 +55,7 @@ def test_killed_dispatcher_loses_nothing_and_repeats_at_most_one_per_kill(
 
 @pytest.mark.parametrize("code", ["451 4.3.0 Please try again later", "421 4.3.2 Service not available"])
 def test_temporary_failures_are_retried_after_recovery(engine, session: Session, smtp_server, code: str) -> None:
-    _outbox_with(session, 120)
+    outbox_with(session, 120)
     handler = smtp_server.handler_obj
     handler.temporary_failures, handler.temporary_code = 40, code
     transport = SmtpTransport(host="127.0.0.1", port=smtp_server.port)
@@ -156,7 +83,7 @@ def test_a_550_fails_only_that_address_and_shows_on_the_dashboard(
     smtp_server,
     client: FlaskClient,
 ) -> None:
-    study = _outbox_with(session, 30)
+    study = outbox_with(session, 30)
     smtp_server.handler_obj.rejected = {"p00007@example.org"}
     transport = SmtpTransport(host="127.0.0.1", port=smtp_server.port)
     report = dispatch(
@@ -179,9 +106,9 @@ def test_two_dispatchers_at_once_never_send_a_message_twice(
     session: Session,
     smtp_server,
 ) -> None:
-    _outbox_with(session, 1000, now=datetime.now(UTC))
-    one = _dispatcher(database, smtp_server.port)
-    two = _dispatcher(database, smtp_server.port)
+    outbox_with(session, 1000, now=datetime.now(UTC))
+    one = dispatcher_process(database, smtp_server.port)
+    two = dispatcher_process(database, smtp_server.port)
     outputs = [one.communicate(timeout=300)[0], two.communicate(timeout=300)[0]]
     assert one.returncode == 0 and two.returncode == 0, outputs
     counts = smtp_server.handler_obj.by_message_id()
@@ -191,7 +118,7 @@ def test_two_dispatchers_at_once_never_send_a_message_twice(
 
 
 def test_several_smtp_connections_send_each_message_once(engine, session: Session, smtp_server) -> None:
-    _outbox_with(session, 200)
+    outbox_with(session, 200)
     transports = [SmtpTransport(host="127.0.0.1", port=smtp_server.port) for _ in range(4)]
     report = dispatch(
         engine=engine,

@@ -14,7 +14,7 @@ from studyapp.participants import consent
 from studyapp.scheduler import tick
 from studyapp.settings import load_settings
 from tests.factories import login, make_study, make_user, privacy_for_tests
-from tests.test_dispatch_faults import CONFIG, _outbox_with
+from tests.fieldwork_helpers import CONFIG, outbox_with
 from waves.dispatcher import dispatch
 from waves.messages import message_id_for
 from waves.planner import invitation_key, plan_due
@@ -48,7 +48,7 @@ def _link(message) -> str:
 
 
 def test_messages_are_multipart_with_unsubscribe_and_derived_message_id(engine, session: Session, smtp_server) -> None:
-    _outbox_with(session, 2, now=NOW)
+    outbox_with(session, 2, now=NOW)
     _send(engine, smtp_server)
     (_, message), _ = smtp_server.handler_obj.messages
     assert message.get_content_type() == "multipart/alternative"
@@ -62,7 +62,7 @@ def test_messages_are_multipart_with_unsubscribe_and_derived_message_id(engine, 
 
 
 def test_tokens_are_random_and_only_hashed(engine, session: Session, smtp_server, client: FlaskClient) -> None:
-    _outbox_with(session, 1, now=NOW)
+    outbox_with(session, 1, now=NOW)
     _send(engine, smtp_server)
     ((_, message),) = smtp_server.handler_obj.messages
     token = _link(message).split("/")[-1]
@@ -77,7 +77,7 @@ def test_tokens_are_random_and_only_hashed(engine, session: Session, smtp_server
 
 
 def test_link_stops_working_when_the_wave_closes(engine, session: Session, smtp_server, client: FlaskClient) -> None:
-    _outbox_with(session, 1, now=NOW)
+    outbox_with(session, 1, now=NOW)
     _send(engine, smtp_server)
     ((_, message),) = smtp_server.handler_obj.messages
     invitation = session.exec(select(Invitation)).one()
@@ -91,7 +91,7 @@ def test_link_stops_working_when_the_wave_closes(engine, session: Session, smtp_
 def test_one_click_unsubscribe_needs_no_form(engine, session: Session, smtp_server, client: FlaskClient) -> None:
     from studyapp.app import create_app
 
-    _outbox_with(session, 1, now=NOW)
+    outbox_with(session, 1, now=NOW)
     _send(engine, smtp_server)
     ((_, message),) = smtp_server.handler_obj.messages
     url = message["List-Unsubscribe"].strip("<>").replace("https://study.example.org", "")
@@ -108,7 +108,7 @@ def test_edited_template_reaches_messages_not_yet_sent(
     session: Session,
     smtp_server,
 ) -> None:
-    study = _outbox_with(session, 3, now=NOW)
+    study = outbox_with(session, 3, now=NOW)
     url = f"/studies/{study.id}/messages/invitation/en"
     page = researcher.get(url).get_data(as_text=True)
     assert "Invitation: {study} – wave {wave}" in page and "Preview" in page
@@ -151,7 +151,7 @@ def test_pause_holds_everything_and_resume_releases_it(
     session: Session,
     smtp_server,
 ) -> None:
-    study = _outbox_with(session, 5, now=NOW)
+    study = outbox_with(session, 5, now=NOW)
     wave = session.exec(select(Wave)).one()
     researcher.post(f"/waves/{wave.id}/pause")
     assert _send(engine, smtp_server).sent == 0
@@ -167,7 +167,7 @@ def test_resend_to_one_participant(
     smtp_server,
     client: FlaskClient,
 ) -> None:
-    _outbox_with(session, 2, now=NOW)
+    outbox_with(session, 2, now=NOW)
     _send(engine, smtp_server)
     invitation = session.exec(select(Invitation).order_by(Invitation.id)).first()
     response = researcher.post(f"/invitations/{invitation.id}/resend", follow_redirects=True)
@@ -183,7 +183,7 @@ def test_resend_to_one_participant(
 
 
 def test_nobody_who_left_or_completed_gets_more(engine, session: Session, smtp_server) -> None:
-    _outbox_with(session, 4, now=NOW)
+    outbox_with(session, 4, now=NOW)
     _send(engine, smtp_server)
     people = session.exec(select(Participant).order_by(Participant.id)).all()
     consent.withdraw(session=session, participant=people[0], actor="participant")
@@ -205,7 +205,7 @@ def test_nobody_who_left_or_completed_gets_more(engine, session: Session, smtp_s
 
 
 def test_edited_reminder_days_apply_to_reminders_not_yet_planned(engine, session: Session) -> None:
-    _outbox_with(session, 3, now=NOW)
+    outbox_with(session, 3, now=NOW)
     for invitation in session.exec(select(Invitation)):
         invitation.state = "sent"
         session.add(invitation)
@@ -224,7 +224,7 @@ def test_without_smtp_the_mailbox_catches_mail_and_its_link_works(
     session: Session,
     client: FlaskClient,
 ) -> None:
-    _outbox_with(session, 2, now=NOW)
+    outbox_with(session, 2, now=NOW)
     tick(engine, name="host:1", now=NOW, settings=load_settings({}, scheduler_enabled=False))
     stored = session.exec(select(MailboxMessage)).all()
     assert len(stored) == 2

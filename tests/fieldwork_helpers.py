@@ -1,0 +1,88 @@
+"""Shared arrangements for the fieldwork tests: a wave with planned invitations, and a dispatcher process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session
+
+from studyapp.core.models import Study
+from studyapp.participants.enrolment import Person, enrol_person
+from studyapp.studies import services
+from studyapp.studies.schedule import WaveSchedule
+from tests.conftest import Database
+from tests.factories import make_instrument, make_study, privacy_for_tests
+from waves.dispatcher import DispatchConfig
+from waves.planner import plan_due
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = datetime(2027, 2, 1, 9, tzinfo=UTC)
+CONFIG = DispatchConfig(base_url="https://study.example.org", sender="Bridge the Gap <btg@study.example.org>")
+
+
+def outbox_with(session: Session, n: int, *, now: datetime = NOW, emails: list[str] | None = None) -> Study:
+    """A wave open now with ``n`` enrolled participants (or one per address in ``emails``), invitations planned."""
+    emails = emails or [f"p{i:05d}@example.org" for i in range(n)]
+    study = make_study(session)
+    cohort = services.create_cohort(session=session, study=study, name="Final-year students")
+    services.create_wave(
+        session=session,
+        cohort=cohort,
+        data=services.WaveData(
+            label="T1",
+            instrument_id=make_instrument(session).id,
+            schedule=WaveSchedule(
+                schedule="on_date",
+                opens_at=now - timedelta(hours=1),
+                closes_at=now + timedelta(days=28),
+                reminder_days=[7],
+            ),
+        ),
+    )
+    privacy = privacy_for_tests()
+    for email in emails:
+        enrol_person(
+            session=session,
+            privacy=privacy,
+            study=study,
+            actor="researcher",
+            person=Person(
+                line=0,
+                email=email,
+                name="",
+                language="en",
+                cohort_id=cohort.id,
+                cohort_name=cohort.name,
+                external_id=None,
+                keep_data=True,
+            ),
+        )
+    session.commit()
+    assert plan_due(session=session, now=now).invitations == len(emails)
+    return study
+
+
+def dispatcher_process(database: Database, smtp_port: int, *extra: str) -> subprocess.Popen:
+    """``studyapp fieldwork dispatch`` in its own process, sending to the SMTP server on ``smtp_port``."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database.url_for_subprocess(),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "SCHEDULER_ENABLED": "false",
+        "BASE_URL": CONFIG.base_url,
+        "MAIL_FROM": CONFIG.sender,
+    }
+    env.pop("STUDYAPP_ENV", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "studyapp.cli", "fieldwork", "dispatch", *extra],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
