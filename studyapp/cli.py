@@ -64,22 +64,26 @@ def fieldwork_tick(at: str | None) -> None:
     """Plan what is due and send it, once (what the scheduler does every interval)."""
     from studyapp.scheduler import process_name, tick
 
-    tick(
+    report = tick(
         engine_of(current_app),
         name=process_name(),
         now=_parse_time(at),
         settings=current_app.config["STUDYAPP_SETTINGS"],
     )
+    if report is not None:
+        click.echo(f"planned {report.plan.invitations} invitations and {report.plan.reminders} reminders")
+        _echo_dispatch(engine_of(current_app), report.dispatch)
     click.echo("Tick done.")
 
 
 @fieldwork_group.command("dispatch")
 @click.option(
     "--claim-timeout",
-    default=300,
+    default=15,
     show_default=True,
-    type=int,
-    help="Seconds after which another dispatcher's unfinished claim is taken over.",
+    type=click.IntRange(min=1, max=3600),
+    help="Seconds a dispatcher's claim lasts without a heartbeat; then another dispatcher takes it over "
+    "(at once when its process is gone from this machine).",
 )
 @click.option("--max", "max_messages", default=None, type=int, help="Stop after this many messages.")
 @with_appcontext
@@ -114,10 +118,22 @@ def fieldwork_dispatch(claim_timeout: int, max_messages: int | None) -> None:
     finally:
         for connection in (transport, *extra):
             connection.close()
+    _echo_dispatch(engine, report)
+
+
+def _echo_dispatch(engine, report) -> None:
+    """What a dispatch run did, with each failed message's pseudonym and reason."""
+    from sqlmodel import Session
+
+    from waves.dispatcher import failure_lines
+
     click.echo(
         f"sent {report.sent}, retried {report.retried}, failed {report.failed}, "
         f"cancelled {report.cancelled}. {report.stopped_early}".strip()
     )
+    with Session(engine) as session:
+        for line in failure_lines(session, report):
+            click.echo(f"  failed: {line}")
 
 
 @linkage_group.command("run")

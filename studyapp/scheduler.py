@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from studyapp.core.db import session_scope
 from studyapp.core.models import SchedulerHeartbeat
 from studyapp.core.types import utcnow
+from waves.tick import TickReport
 
 log = logging.getLogger(__name__)
 _EXTENSION_KEY = "studyapp.scheduler"
@@ -43,12 +44,15 @@ def process_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def tick(engine: Engine, *, name: str, now: datetime | None = None, settings=None) -> None:
-    """One scheduler tick: plan and send due invitations and reminders, and record a heartbeat."""
+def tick(engine: Engine, *, name: str, now: datetime | None = None, settings=None) -> TickReport | None:
+    """One scheduler tick: plan and send due invitations and reminders, and record a heartbeat.
+
+    Returns what was planned and sent (``None`` without settings, or when the fieldwork step failed).
+    """
     now = now or utcnow()
-    error = ""
+    error, report = "", None
     if settings is not None:
-        error = _fieldwork(engine, name, now, settings)
+        error, report = _fieldwork(engine, name, now, settings)
     with session_scope(engine) as session:
         beat = session.get(SchedulerHeartbeat, name)
         if beat is None:
@@ -58,9 +62,10 @@ def tick(engine: Engine, *, name: str, now: datetime | None = None, settings=Non
         beat.ticks += 1
         beat.last_error = error
         session.add(beat)
+    return report
 
 
-def _fieldwork(engine: Engine, name: str, now: datetime, settings) -> str:
+def _fieldwork(engine: Engine, name: str, now: datetime, settings) -> tuple[str, TickReport | None]:
     from studyapp.core.privacy import Privacy
     from waves.dispatcher import DispatchConfig
     from waves.tick import run_tick
@@ -82,7 +87,7 @@ def _fieldwork(engine: Engine, name: str, now: datetime, settings) -> str:
         )
     except Exception as exc:  # recorded on the heartbeat and logged; the next tick tries again
         log.exception("Fieldwork tick failed")
-        return f"{type(exc).__name__}: {exc}"[:500]
+        return f"{type(exc).__name__}: {exc}"[:500], None
     finally:
         for connection in (transport, *extra):
             connection.close()
@@ -93,7 +98,9 @@ def _fieldwork(engine: Engine, name: str, now: datetime, settings) -> str:
             report.plan.reminders,
             report.dispatch.sent,
         )
-    return report.dispatch.stopped_early
+    if report.dispatch.failed:
+        log.warning("%d messages failed this tick (reasons on the fieldwork dashboard)", report.dispatch.failed)
+    return report.dispatch.stopped_early, report
 
 
 def scheduler_status(

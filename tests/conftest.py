@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import uuid
@@ -193,6 +194,7 @@ class RecordingHandler:
         self.lock = threading.Lock()
         self.raw: list = []  # (simulated time, bytes as received)
         self.envelopes: list = []  # (MAIL FROM, RCPT TO addresses, MAIL options) per message
+        self.delay = 0.0  # seconds to wait before accepting each message (a slow server)
         self._parsed: list = []
         self.temporary_failures = 0
         self.temporary_code = "451 4.3.0 Please try again later"
@@ -210,6 +212,8 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self.lock:
             self.raw.append((self.now() if self.now else None, envelope.original_content or envelope.content))
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), list(envelope.mail_options)))

@@ -20,19 +20,20 @@ from waves.dispatcher import dispatch
 from waves.transport import SmtpTransport
 
 
-def test_killed_dispatcher_loses_nothing_and_repeats_at_most_one_per_kill(
+def test_a_killed_dispatcher_is_taken_over_in_seconds_and_repeats_at_most_one_per_kill(
     database: Database,
     engine,
     session: Session,
     smtp_server,
 ) -> None:
+    """SIGKILL three times during 2,000 sends with the default claim settings, then restart."""
     outbox_with(session, 2000, now=datetime.now(UTC))
     handler = smtp_server.handler_obj
     rng = random.Random(7)
     kills = 0
     for _ in range(3):
         target = len(handler.raw) + rng.randint(100, 500)
-        process = dispatcher_process(database, smtp_server.port, "--claim-timeout", "0")
+        process = dispatcher_process(database, smtp_server.port)
         deadline = time.monotonic() + 120
         while len(handler.raw) < target and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
@@ -41,16 +42,58 @@ def test_killed_dispatcher_loses_nothing_and_repeats_at_most_one_per_kill(
             kills += 1
         process.wait(timeout=30)
         process.stdout.close()
-    final = dispatcher_process(database, smtp_server.port, "--claim-timeout", "0")
-    output, _ = final.communicate(timeout=300)
+    left = session.exec(select(OutboxMessage).where(OutboxMessage.status != "sent")).all()
+    assert any(row.status == "sending" for row in left), "the killed dispatcher left claimed rows behind"
+    restarted = time.monotonic()
+    final = dispatcher_process(database, smtp_server.port)
+    output, _ = final.communicate(timeout=120)
+    seconds = time.monotonic() - restarted
     assert final.returncode == 0, output
     counts = handler.by_message_id()
     assert kills == 3
     assert len(counts) == 2000, "every message arrived"
+    assert seconds < 60, f"the rest arrived {seconds:.1f} s after the restart"
     repeats = sum(count - 1 for count in counts.values())
     assert repeats <= kills, f"{repeats} repeats for {kills} kills"
+    session.expire_all()
     statuses = {row.status for row in session.exec(select(OutboxMessage))}
     assert statuses == {"sent"}
+    print(f"crash recovery: {len(left)} messages left at the last kill, all sent {seconds:.1f} s after restart")
+
+
+def test_a_live_dispatcher_keeps_its_claims_beyond_the_claim_timeout(
+    database: Database, engine, session: Session, smtp_server
+) -> None:
+    """A slow server: a batch takes longer than the 1 s claim, but the heartbeat keeps it from a second sender."""
+    outbox_with(session, 200, now=datetime.now(UTC))
+    smtp_server.handler_obj.delay = 0.04  # 50 messages a batch: 2 s per batch
+    senders = [dispatcher_process(database, smtp_server.port, "--claim-timeout", "1") for _ in range(2)]
+    outputs = [sender.communicate(timeout=300)[0] for sender in senders]
+    assert all(sender.returncode == 0 for sender in senders), outputs
+    counts = smtp_server.handler_obj.by_message_id()
+    assert len(counts) == 200 and max(counts.values()) == 1
+
+
+def test_claims_of_a_dispatcher_elsewhere_are_taken_over_only_when_their_lease_runs_out(
+    engine, session: Session, smtp_server
+) -> None:
+    outbox_with(session, 5)
+    now = datetime.now(UTC)
+    for row in session.exec(select(OutboxMessage)):  # held by a dispatcher on another machine
+        row.status, row.claimed_by, row.claimed_at = "sending", "tick|other-host|pid:[1]|4242", now
+        session.add(row)
+    session.commit()
+    transport = SmtpTransport(host="127.0.0.1", port=smtp_server.port)
+    privacy = privacy_for_tests()
+    alive = dispatch(engine=engine, privacy=privacy, transport=transport, config=CONFIG, worker="a", now=NOW)
+    assert alive.sent == 0, "a live lease is respected"
+    for row in session.exec(select(OutboxMessage)):
+        row.claimed_at = now - CONFIG.claim_timeout - timedelta(seconds=1)
+        session.add(row)
+    session.commit()
+    expired = dispatch(engine=engine, privacy=privacy, transport=transport, config=CONFIG, worker="a", now=NOW)
+    transport.close()
+    assert expired.sent == 5 and len(smtp_server.handler_obj.raw) == 5
 
 
 @pytest.mark.parametrize("code", ["451 4.3.0 Please try again later", "421 4.3.2 Service not available"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
+from email import message_from_bytes, message_from_string, policy
 
 import pytest
 from cryptography.fernet import Fernet
@@ -114,7 +114,7 @@ def test_an_international_address_goes_out_with_smtputf8_when_the_server_offers_
     handler = smtputf8_server.handler_obj
     (zoe,) = [i for i, (_, rcpts, _) in enumerate(handler.envelopes) if rcpts == ["zoë@example.org"]]
     assert "SMTPUTF8" in [option.upper() for option in handler.envelopes[zoe][2]]
-    message = message_from_bytes(handler.raw[zoe][1], policy=policy.SMTPUTF8)
+    message = message_from_string(handler.raw[zoe][1].decode("utf-8"), policy=policy.SMTPUTF8)
     (to,) = message["To"].addresses
     assert (to.addr_spec, to.display_name) == ("zoë@example.org", "Zoë de Vries")
     others = [options for i, (_, _, options) in enumerate(handler.envelopes) if i != zoe]

@@ -1,9 +1,14 @@
 """The dispatcher: sends outbox rows and marks them sent, one commit per message.
 
-A row is claimed (status ``sending``) before it is sent, so two dispatchers never send the same row; a
-claim older than the timeout is taken over, so a crashed dispatcher's rows go out later. A dispatcher
-killed between handing a message to the server and recording it repeats that one message, with the
-same Message-ID (derived from the outbox key) and a fresh, also working, personal link.
+A row is claimed (status ``sending``) before it is sent, so two dispatchers never send the same row; the
+claim is a lease kept alive by a heartbeat, and a dead dispatcher's rows are taken over within seconds
+(``waves.claims``). A dispatcher killed between handing a message to the server and recording it repeats
+that one message, with the same Message-ID (derived from the outbox key) and a fresh, also working,
+personal link.
+
+One bad message never holds up the others: whatever belongs to one message (an address the server or
+the encoding refuses, a text that cannot be composed, a 5xx, anything unforeseen) fails that message
+with its reason, shown on the fieldwork dashboard; only a server that cannot be reached stops a run.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from studyapp.core.models import (
@@ -32,7 +38,9 @@ from studyapp.core.models import (
     Wave,
 )
 from studyapp.core.privacy import Privacy
+from studyapp.core.types import utcnow
 from studyapp.participants.links import issue_token
+from waves.claims import LEASE, Heartbeat, holder_name, is_dead
 from waves.messages import (
     GREETING,
     OutgoingMessage,
@@ -56,7 +64,7 @@ class DispatchConfig:
 
     base_url: str
     sender: str
-    claim_timeout: timedelta = timedelta(minutes=5)
+    claim_timeout: timedelta = LEASE
     batch: int = BATCH
 
 
@@ -70,6 +78,7 @@ class DispatchReport:
     cancelled: int = 0
     stopped_early: str = ""
     message_ids: list[str] = field(default_factory=list)
+    failures: list[tuple[int, str]] = field(default_factory=list)  # (outbox row, reason) of failed messages
 
 
 def backoff(attempts: int) -> timedelta:
@@ -77,12 +86,22 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
 
 
-def _claimable(now: datetime, config: DispatchConfig):
-    stale = now - config.claim_timeout
-    return or_(
+def _claimable(now: datetime, lease_now: datetime, config: DispatchConfig, dead: list[str]):
+    """Due pending rows, and rows whose claim ran out (lease times are wall-clock) or whose holder died."""
+    sending = col(OutboxMessage.status) == "sending"
+    conditions = [
         (col(OutboxMessage.status) == "pending") & (col(OutboxMessage.not_before) <= now),
-        (col(OutboxMessage.status) == "sending") & (col(OutboxMessage.claimed_at) < stale),
-    )
+        sending & (col(OutboxMessage.claimed_at) < lease_now - config.claim_timeout),
+    ]
+    if dead:
+        conditions.append(sending & col(OutboxMessage.claimed_by).in_(dead))
+    return or_(*conditions)
+
+
+def _dead_holders(session: Session) -> list[str]:
+    """Holders of claimed rows whose process is gone (see :func:`waves.claims.is_dead`)."""
+    holders = session.exec(select(OutboxMessage.claimed_by).where(OutboxMessage.status == "sending").distinct())
+    return [holder for holder in holders if holder and is_dead(holder)]
 
 
 def _claim(session: Session, worker: str, now: datetime, config: DispatchConfig) -> list[OutboxMessage]:
@@ -91,12 +110,14 @@ def _claim(session: Session, worker: str, now: datetime, config: DispatchConfig)
     PostgreSQL skips rows another dispatcher has locked; on SQLite the conditional update runs after any
     other writer has committed, so a row claimed meanwhile is not claimed twice.
     """
+    lease_now = utcnow()
+    claimable = _claimable(now, lease_now, config, _dead_holders(session))
     candidates = list(
         session.exec(
             select(OutboxMessage.id)
             .outerjoin(Invitation, col(Invitation.id) == OutboxMessage.invitation_id)
             .outerjoin(Wave, col(Wave.id) == Invitation.wave_id)
-            .where(_claimable(now, config), or_(col(Wave.paused).is_(None), col(Wave.paused).is_(False)))
+            .where(claimable, or_(col(Wave.paused).is_(None), col(Wave.paused).is_(False)))
             .order_by(col(OutboxMessage.not_before), col(OutboxMessage.id))
             .limit(config.batch)
             .with_for_update(skip_locked=True, of=OutboxMessage)
@@ -106,8 +127,8 @@ def _claim(session: Session, worker: str, now: datetime, config: DispatchConfig)
         return []
     session.execute(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(candidates), _claimable(now, config))
-        .values(status="sending", claimed_by=worker, claimed_at=now)
+        .where(col(OutboxMessage.id).in_(candidates), claimable)
+        .values(status="sending", claimed_by=worker, claimed_at=lease_now)
     )
     return list(
         session.exec(
@@ -130,6 +151,7 @@ class _Prepared:
     cancel_reason: str = ""
     attempts: int = 0
     invitation_id: int | None = None
+    failure: str = ""  # why this message could not be composed: it fails, the others go on
 
 
 class _Composer:
@@ -174,7 +196,12 @@ class _Composer:
         }
         prepared = []
         for row in rows:
-            item = self.compose(row, by_invitation.get(row.invitation_id))
+            try:
+                item = self.compose(row, by_invitation.get(row.invitation_id))
+            except DBAPIError:
+                raise  # the database itself failed: nothing of this batch is claimed
+            except Exception as error:  # this message only: e.g. an address, a key or a text that is broken
+                item = _Prepared(row.id, None, failure=f"could not compose: {_reason(error)}")  # type: ignore[arg-type]
             item.attempts, item.invitation_id = row.attempts, row.invitation_id
             prepared.append(item)
         return prepared
@@ -328,31 +355,38 @@ def dispatch(
     clock = now if callable(now) else (lambda: now)
     report = DispatchReport()
     transports = [transport, *extra_transports]
-    while max_messages is None or report.sent + report.failed + report.retried < max_messages:
-        moment = clock()
-        with Session(engine, expire_on_commit=False) as session:
-            rows = _claim(session, worker, moment, config)
-            if not rows:
-                break
-            prepared = _Composer(session, privacy, config, moment).compose_all(rows)
-            session.commit()  # claims and the new link tokens, before anything is sent
-        if len(transports) == 1:
-            stopped = _send_all(engine, transports[0], prepared, clock, report, threading.Lock())
-        else:
-            lock = threading.Lock()
+    holder = holder_name(worker)
+    lock = threading.Lock()  # guards the report between connections
+    with Heartbeat(engine, holder, config.claim_timeout) as heartbeat:
+        while max_messages is None or report.sent + report.failed + report.retried < max_messages:
+            moment = clock()
+            with Session(engine, expire_on_commit=False) as session:
+                rows = _claim(session, holder, moment, config)
+                if not rows:
+                    break
+                prepared = _Composer(session, privacy, config, moment).compose_all(rows)
+                session.commit()  # claims and the new link tokens, before anything is sent
+            heartbeat.claimed()
             shares = [prepared[i :: len(transports)] for i in range(len(transports))]
-            with ThreadPoolExecutor(max_workers=len(transports)) as pool:
-                results = list(
-                    pool.map(
-                        lambda pair, lock=lock: _send_all(engine, pair[0], pair[1], clock, report, lock),
-                        zip(transports, shares, strict=True),
+            if len(transports) == 1:
+                stops = [_send_all(engine, transport, shares[0], clock, report, lock, heartbeat)]
+            else:
+                with ThreadPoolExecutor(max_workers=len(transports)) as pool:
+                    stops = list(
+                        pool.map(
+                            lambda pair: _send_all(engine, pair[0], pair[1], clock, report, lock, heartbeat),
+                            zip(transports, shares, strict=True),
+                        )
                     )
-                )
-            stopped = any(results)
-        if stopped:
-            report.stopped_early = "the mail server cannot be reached; the rest waits for the next run"
-            return report
+            stopped = next((stop for stop in stops if stop), "")
+            if stopped:
+                report.stopped_early = stopped
+                return report
     return report
+
+
+SERVER_DOWN = "the mail server cannot be reached; the rest waits for the next run"
+LEASE_LOST = "the claim on the outbox could not be renewed (database unreachable?); another run takes over"
 
 
 def _send_all(
@@ -362,15 +396,18 @@ def _send_all(
     clock: Callable[[], datetime],
     report: DispatchReport,
     lock: threading.Lock,
-) -> bool:
-    """Send a share of a batch over one connection; ``True`` if the server could not be reached."""
+    heartbeat: Heartbeat,
+) -> str:
+    """Send a share of a batch over one connection; why it stopped early, or ``""``."""
     with engine.connect() as connection:
         recorder = _Recorder(connection)
         for index, item in enumerate(prepared):
+            if not heartbeat.holds():
+                return LEASE_LOST  # the rows stay claimed: another dispatcher takes them over when the lease ends
             if _deliver(recorder, transport, item, clock(), report, lock) == "server_down":
                 _release(connection, [p.row_id for p in prepared[index + 1 :]])
-                return True
-    return False
+                return SERVER_DOWN
+    return ""
 
 
 class _Recorder:
@@ -441,14 +478,18 @@ def _deliver(
             transport.send(item.email)
         except (TemporaryFailure, PermanentFailure) as caught:
             error = caught
+        except Exception as caught:  # unforeseen, and about this message: it fails, the batch goes on
+            error = PermanentFailure(f"could not send: {_reason(caught)}")
+    elif item.failure:
+        error = PermanentFailure(item.failure)
     attempts, invitation_id = item.attempts, item.invitation_id
     values: dict[str, object] = {"claimed_by": "", "claimed_at": None}
     invitation_state: tuple[tuple[str, ...], dict[str, object]] | None = None
-    if item.email is None:
+    if item.email is None and not item.failure:
         values.update(status="cancelled", last_error=item.cancel_reason)
         outcome = "cancelled"
     elif error is None:
-        values.update(status="sent", sent_at=moment, message_id=item.email.message_id, attempts=attempts + 1)
+        values.update(status="sent", sent_at=moment, message_id=item.email.message_id, attempts=attempts + 1)  # type: ignore[union-attr]
         outcome = "sent"
         invitation_state = (("planned",), {"state": "sent", "sent_at": moment})
     elif isinstance(error, PermanentFailure) or attempts + 1 >= MAX_ATTEMPTS:
@@ -468,9 +509,32 @@ def _deliver(
         setattr(report, outcome, getattr(report, outcome) + 1)
         if outcome == "sent":
             report.message_ids.append(item.email.message_id)  # type: ignore[union-attr]
+        elif outcome == "failed":
+            report.failures.append((item.row_id, str(values["last_error"])))
     if isinstance(error, TemporaryFailure) and str(error).startswith(("cannot reach", "server disconnected")):
         return "server_down"
     return "done"
+
+
+def failure_lines(session: Session, report: DispatchReport) -> list[str]:
+    """One line per message that failed in ``report``: whose (pseudonym, or the outbox row) and why."""
+    if not report.failures:
+        return []
+    ids = [row_id for row_id, _ in report.failures]
+    pseudonyms = dict(
+        session.exec(
+            select(OutboxMessage.id, Participant.pseudonym)
+            .join(Participant, col(Participant.id) == OutboxMessage.participant_id)
+            .where(col(OutboxMessage.id).in_(ids))
+        ).all()
+    )
+    return [f"{pseudonyms.get(row_id, f'outbox message {row_id}')}: {reason}" for row_id, reason in report.failures]
+
+
+def _reason(error: BaseException) -> str:
+    """An exception as one short line for ``last_error``: its type and first line."""
+    text = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {text}"[:500]
 
 
 def _release(connection: Connection, row_ids: list[int]) -> None:

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from studyapp.core.models import MailboxMessage
@@ -88,12 +89,20 @@ class SmtpTransport(Transport):
         return smtp
 
     def send(self, message: OutgoingMessage) -> None:
+        """Send one message; :class:`TemporaryFailure` or :class:`PermanentFailure` say what went wrong.
+
+        A failure that belongs to this message alone (a refused or unencodable address, a 5xx, anything
+        unforeseen) is permanent for it and leaves the connection usable for the next one; only an
+        unreachable server is temporary for every message.
+        """
         self.limiter.wait()
         for attempt in (1, 2):
             try:
                 if self._smtp is None:
                     self._smtp = self._connect()
-                refused = self._smtp.sendmail(message.sender, [message.recipient], message.raw)
+                refused = self._smtp.sendmail(
+                    message.sender, [message.recipient], message.raw, mail_options=self._options(message)
+                )
             except smtplib.SMTPServerDisconnected as error:
                 self._smtp = None
                 if attempt == 2:
@@ -108,10 +117,26 @@ class SmtpTransport(Transport):
             except (OSError, smtplib.SMTPException) as error:
                 self._drop()
                 raise TemporaryFailure(f"cannot reach {self.host}:{self.port}: {error}") from None
+            except (ValueError, TypeError) as error:  # e.g. UnicodeEncodeError: this message only
+                self._reset()
+                raise PermanentFailure(f"cannot be sent: {type(error).__name__}: {error}") from None
             if refused:
                 code, reason = next(iter(refused.values()))
                 raise _failure(code, reason)
             return
+
+    def _options(self, message: OutgoingMessage) -> list[str]:
+        """``MAIL FROM`` options: SMTPUTF8 for an international address, when the server offers it."""
+        if not message.international:
+            return []
+        assert self._smtp is not None
+        self._smtp.ehlo_or_helo_if_needed()
+        if not self._smtp.has_extn("smtputf8"):
+            raise PermanentFailure(
+                "the address has international (non-ASCII) characters before the @ and the mail server "
+                "does not offer SMTPUTF8, so it cannot take it"
+            )
+        return ["SMTPUTF8", "BODY=8BITMIME"] if self._smtp.has_extn("8bitmime") else ["SMTPUTF8"]
 
     def _reset(self) -> None:
         try:
@@ -147,16 +172,22 @@ class MailboxTransport(Transport):
         self.engine = engine
 
     def send(self, message: OutgoingMessage) -> None:
-        with Session(self.engine) as session:
-            session.add(
-                MailboxMessage(
-                    message_id=message.message_id,
-                    recipient=message.recipient[:254],
-                    subject=message.subject[:300],
-                    raw=message.raw.decode("utf-8"),
+        try:
+            with Session(self.engine) as session:
+                session.add(
+                    MailboxMessage(
+                        message_id=message.message_id,
+                        recipient=message.recipient[:254],
+                        subject=message.subject[:300],
+                        raw=message.raw.decode("utf-8"),
+                    )
                 )
-            )
-            session.commit()
+                session.commit()
+        except OperationalError as error:
+            raise TemporaryFailure(f"cannot reach the database: {str(error).splitlines()[0][:200]}") from None
+        except (SQLAlchemyError, ValueError) as error:  # this message only (e.g. a value the column refuses)
+            first_line = str(error).splitlines()[0][:200]
+            raise PermanentFailure(f"cannot be kept: {type(error).__name__}: {first_line}") from None
 
 
 def transport_from_settings(settings, engine: Engine) -> Transport:
