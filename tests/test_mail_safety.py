@@ -7,13 +7,16 @@ validation (or from a database restore) would be.
 
 from __future__ import annotations
 
+import string
 from dataclasses import replace
 from datetime import UTC, datetime
-from email import message_from_bytes, message_from_string, policy
+from email import headerregistry, message_from_bytes, message_from_string, policy
 
 import pytest
 from cryptography.fernet import Fernet
 from flask.testing import FlaskClient
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
 from studyapp.core.models import Identity, Invitation, MailboxMessage, OutboxMessage, Participant
@@ -21,6 +24,7 @@ from studyapp.core.privacy import Privacy
 from tests.factories import login, make_user, privacy_for_tests
 from tests.fieldwork_helpers import CONFIG, NOW, outbox_with
 from waves.dispatcher import dispatch
+from waves.messages import Mailbox, RenderedMessage, build_email, one_line
 from waves.transport import MailboxTransport, SmtpTransport, Transport
 
 INJECTED_NAMES = [
@@ -205,3 +209,33 @@ def test_the_dispatch_command_names_each_failed_message(app, engine, session: Se
     zoe = session.exec(select(Participant).order_by(col(Participant.id).desc())).first()
     assert "sent 1" in result.output and "failed 1" in result.output
     assert zoe.pseudonym in result.output and "SMTPUTF8" in result.output
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.text(alphabet=string.ascii_letters + string.digits + "'- ", max_size=60),
+    local=st.text(alphabet=string.ascii_lowercase + string.digits + "._+-", min_size=1, max_size=30),
+)
+def test_the_quick_address_header_is_what_the_header_registry_writes(name: str, local: str) -> None:
+    assume(not local.startswith(".") and not local.endswith(".") and ".." not in local)
+    box = Mailbox(name=one_line(name), local_part=local, domain="example.org")
+    address = headerregistry.Address(display_name=box.name, username=local, domain="example.org")
+    assert box.header("To") == policy.SMTP.header_factory("To", [address]).fold(policy=policy.SMTP)
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.text(max_size=200), subject=st.text(max_size=300))
+def test_no_name_or_subject_ever_adds_a_header(name: str, subject: str) -> None:
+    sent = build_email(
+        rendered=RenderedMessage(subject=subject, text="Hello", html="<p>Hello</p>"),
+        sender="Bridge the Gap <btg@study.example.org>",
+        recipient="ana@example.org",
+        recipient_name=name,
+        message_id="<id@study.example.org>",
+        unsubscribe_url=None,
+        date=NOW,
+    )
+    assert _header_names(sent.raw) == ["From", "To", "Subject", "Message-ID", "Date", "MIME-Version", "Content-Type"]
+    message = message_from_bytes(sent.raw, policy=policy.default)
+    assert message["To"].addresses[0].addr_spec == "ana@example.org"
+    assert message.get_content_type() == "multipart/alternative"
