@@ -3,8 +3,12 @@ smtplib client sending the same number of ready-made messages of the same size t
 
     .venv/bin/python bench/dispatch.py [--quick] [--messages N] [--postgres URL]
 
+Then kills a dispatcher process with SIGKILL a quarter of the way through and restarts it: how soon the
+dead one's claimed rows go out, how soon everything is out, and how many messages arrived twice.
+
 Prints a table, then as its last line one JSON object: messages_per_s, bare_client_per_s, ratio,
-lost, duplicates (plus sizes and timings).
+lost, duplicates (plus sizes and timings, and crash_takeover_seconds, crash_recovery_seconds,
+crash_lost, crash_repeats).
 """
 
 from __future__ import annotations
@@ -115,6 +119,66 @@ def run_framework(database_url: str, n: int, folder: Path, connections: int = 1)
     }
 
 
+def _count(engine, where: str) -> int:
+    with engine.connect() as connection:
+        return connection.execute(text(f"SELECT count(*) FROM outbox_message WHERE {where}")).scalar()
+
+
+def run_crash(database_url: str, n: int, folder: Path) -> dict:
+    """SIGKILL ``studyapp fieldwork dispatch`` a quarter of the way through, then start it again.
+
+    Measures how long the killed dispatcher's claimed rows wait after the restart (``takeover_seconds``:
+    until every one of them is sent) and how long until everything is out (``recovery_seconds``).
+    """
+    import os
+    import signal
+
+    privacy = Privacy(pseudonym_key=DEV_PSEUDONYM_KEY, identity_keys=DEV_IDENTITY_KEY)
+    engine = make_engine(database_url)
+    now = datetime.now(UTC)
+    arrange(engine, n, now, privacy)
+    with Session(engine) as session:
+        plan_due(session=session, now=now)
+    sink, port, result = start_sink(folder)
+    env = {**os.environ, "DATABASE_URL": database_url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port)}
+    env.update(SCHEDULER_ENABLED="false", BASE_URL="https://study.example.org", MAIL_FROM=SENDER)
+    env.pop("STUDYAPP_ENV", None)
+    command = [sys.executable, "-m", "studyapp.cli", "fieldwork", "dispatch"]
+    try:
+        first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        while _count(engine, "status = 'sent'") < n // 4 + 17 and first.poll() is None:  # mid-batch
+            time.sleep(0.01)
+        if first.poll() is not None:
+            raise RuntimeError(f"the dispatcher ended before it was killed: {first.communicate()[0]}")
+        first.send_signal(signal.SIGKILL)
+        first.communicate()
+        with engine.connect() as connection:
+            orphans = [
+                row[0] for row in connection.execute(text("SELECT id FROM outbox_message WHERE status = 'sending'"))
+            ]
+        restarted = time.perf_counter()
+        second = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        takeover = None
+        listed = ", ".join(str(i) for i in orphans) or "0"
+        while second.poll() is None or takeover is None:
+            if takeover is None and _count(engine, f"status = 'sent' AND id IN ({listed})") == len(orphans):
+                takeover = time.perf_counter() - restarted
+            if second.poll() is not None and takeover is None:
+                takeover = float("nan")
+            time.sleep(0.01)
+        recovery = time.perf_counter() - restarted
+    finally:
+        counts = stop_sink(sink, result)
+    engine.dispose()
+    return {
+        "claimed_at_kill": len(orphans),
+        "takeover_seconds": takeover,
+        "recovery_seconds": recovery,
+        "lost": n - len(counts),
+        "repeats": sum(c - 1 for c in counts.values()),
+    }
+
+
 def sample_message_bytes(database_url: str) -> bytes:
     """One of the framework's messages as sent, to size the bare client's messages alike."""
     from waves.messages import DEFAULTS, build_email, render
@@ -186,6 +250,13 @@ def main() -> None:
             engine = make_engine(args.postgres)
             SQLModel.metadata.drop_all(engine)
             engine.dispose()
+        else:
+            url = f"sqlite:///{folder / 'bench-crash.db'}"
+        crash = run_crash(url, n, folder)
+        if args.postgres:
+            engine = make_engine(args.postgres)
+            SQLModel.metadata.drop_all(engine)
+            engine.dispose()
     counts = framework["counts"]
     lost = n - len(counts) + (n - len(single["counts"]))
     duplicates = sum(c - 1 for c in counts.values()) + sum(c - 1 for c in single["counts"].values())
@@ -203,6 +274,11 @@ def main() -> None:
         f"message size {len(template)} bytes; database {'PostgreSQL' if args.postgres else 'SQLite'}"
     )
     print(
+        f"SIGKILL a quarter through: {crash['claimed_at_kill']} claimed rows taken over and sent "
+        f"{crash['takeover_seconds']:.1f} s after the restart, all sent after {crash['recovery_seconds']:.1f} s; "
+        f"lost {crash['lost']}, repeats {crash['repeats']}"
+    )
+    print(
         json.dumps(
             {
                 "messages_per_s": round(rate, 1),
@@ -218,6 +294,10 @@ def main() -> None:
                 "send_seconds": round(framework["send_seconds"], 2),
                 "message_bytes": len(template),
                 "database": "postgresql" if args.postgres else "sqlite",
+                "crash_takeover_seconds": round(crash["takeover_seconds"], 2),
+                "crash_recovery_seconds": round(crash["recovery_seconds"], 2),
+                "crash_lost": crash["lost"],
+                "crash_repeats": crash["repeats"],
             }
         )
     )
