@@ -15,6 +15,7 @@ from werkzeug.serving import run_simple
 from studyapp.accounts.services import AccountError, create_user
 from studyapp.core import migrate
 from studyapp.core.db import session_scope
+from studyapp.core.inputs import INT32_MAX, InputError, parse_datetime
 from studyapp.core.models import ROLES
 from studyapp.database import engine_of
 from studyapp.instruments.loader import InstrumentDefinitionError, bundled_definitions, load_file
@@ -47,14 +48,14 @@ fieldwork_group = click.Group("fieldwork", help="Planning and sending invitation
 
 
 def _parse_time(value: str | None):
-    from datetime import datetime
-
     from studyapp.core.types import utcnow
 
     if not value:
         return utcnow()
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        return parse_datetime(value, field="--at", default_zone=UTC)
+    except InputError as error:
+        raise click.BadParameter(str(error), param_hint="--at") from None
 
 
 @fieldwork_group.command("tick")
@@ -301,7 +302,7 @@ def db_current() -> None:
 @click.option("--role", type=click.Choice(ROLES), default="researcher", show_default=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="Prompted for when not given.")
 @click.option("--can-view-identities", is_flag=True, help="May see participants' e-mail and name.")
-@click.option("--organisation-id", type=int, default=None, help="For company contacts.")
+@click.option("--organisation-id", type=click.IntRange(1, INT32_MAX), default=None, help="For company contacts.")
 @with_appcontext
 def users_create(
     email: str, name: str, role: str, password: str, can_view_identities: bool, organisation_id: int | None

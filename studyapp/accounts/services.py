@@ -11,6 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session, select
 
 from studyapp.core import audit
+from studyapp.core.inputs import INT32_MAX, column_length, line_problem
 from studyapp.core.models import ROLES, Organisation, User
 from studyapp.core.types import utcnow
 
@@ -36,11 +37,14 @@ class LoginResult:
 
 
 def normalise_email(email: str) -> str:
-    """Validate an e-mail address and return it lower-cased, or raise :class:`AccountError`."""
+    """Validate an e-mail address (email-validator) and return it lower-cased, or raise :class:`AccountError`."""
+    shown = repr(email.strip()[:100])
+    if len(email.strip()) > column_length(User.email):
+        raise AccountError(f"The e-mail address is longer than {column_length(User.email)} characters.")
     try:
         checked = validate_email(email.strip(), check_deliverability=False)
     except EmailNotValidError as error:
-        raise AccountError(f"{email.strip()!r} is not a valid e-mail address: {error}") from None
+        raise AccountError(f"{shown} is not a valid e-mail address: {error}") from None
     return checked.normalized.lower()
 
 
@@ -68,6 +72,10 @@ def create_user(
     email = normalise_email(email)
     if not name.strip():
         raise AccountError("A name is required.")
+    if problem := line_problem(name.strip(), field="The name", max_length=column_length(User.name)):
+        raise AccountError(problem)
+    if organisation_id is not None and not 1 <= organisation_id <= INT32_MAX:
+        raise AccountError("A company contact needs an existing organisation.")
     if session.exec(select(User).where(User.email == email)).first():
         raise AccountError(f"An account for {email} already exists.")
     if role == "company_contact" and (organisation_id is None or session.get(Organisation, organisation_id) is None):
