@@ -15,7 +15,7 @@ from werkzeug.serving import run_simple
 from studyapp.accounts.services import AccountError, create_user
 from studyapp.core import migrate
 from studyapp.core.db import session_scope
-from studyapp.core.inputs import INT32_MAX, InputError, parse_datetime
+from studyapp.core.inputs import INT32_MAX, InputError, check_text, parse_datetime
 from studyapp.core.models import ROLES
 from studyapp.database import engine_of
 from studyapp.instruments.loader import InstrumentDefinitionError, bundled_definitions, load_file
@@ -45,6 +45,14 @@ participants_group = click.Group("participants", help="Enrolment, withdrawal and
 responses_group = click.Group("responses", help="Answers collected outside the framework.")
 linkage_group = click.Group("linkage", help="Linking anonymous waves by self-generated codes.")
 fieldwork_group = click.Group("fieldwork", help="Planning and sending invitations and reminders.")
+
+
+def _checked_text(value: str, option: str) -> str:
+    """A free-text option held to the same rule as the web forms (no control characters but TAB/CR/LF)."""
+    try:
+        return check_text(value, field=option, max_length=1000)
+    except InputError as error:
+        raise click.BadParameter(str(error), param_hint=option) from None
 
 
 def _parse_time(value: str | None):
@@ -237,7 +245,12 @@ def participants_rotate_key() -> None:
 @participants_group.command("leave")
 @click.argument("pseudonym")
 @click.option("--how", type=click.Choice(["stop-mail", "withdraw", "erase"]), required=True)
-@click.option("--note", default="", help="Why, for the record (e.g. the request's reference).")
+@click.option(
+    "--note",
+    default="",
+    callback=lambda ctx, param, value: _checked_text(value, "--note"),
+    help="Why, for the record (e.g. the request's reference).",
+)
 @with_appcontext
 def participants_leave(pseudonym: str, how: str, note: str) -> None:
     """Stop mail, withdraw, or erase a participant (on their request)."""

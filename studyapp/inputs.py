@@ -12,9 +12,11 @@ rules for the CLI.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
+from urllib.parse import quote
 
-from flask import Flask, abort, flash, request
+from flask import Flask, Response, abort, flash, request
 from werkzeug.routing import IntegerConverter
 from wtforms import Field
 from wtforms.validators import ValidationError
@@ -30,6 +32,7 @@ from studyapp.core.inputs import (
     parse_date,
     parse_id,
     parse_int,
+    without_control_characters,
 )
 
 NUL_IN_ADDRESS = "The address holds a NUL character (%00), which no page of this site uses."
@@ -141,6 +144,21 @@ def is_clean_path_part(value: str, *, max_length: int) -> bool:
     return 0 < len(value) <= max_length and forbidden_character(value) is None
 
 
+def attach_as(response: Response, filename: str) -> Response:
+    """Send ``response`` as a download called ``filename`` (made from names people typed, e.g. a cohort's).
+
+    Control characters are dropped (a CR or LF cannot end the header), quotes are escaped by werkzeug, and
+    a non-ASCII name goes in RFC 6266's ``filename*`` with an ASCII fallback (WSGI headers are Latin-1).
+    """
+    name = without_control_characters(filename).strip() or "download"
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii") or "download"
+    options = {"filename": ascii_name}
+    if ascii_name != name:
+        options["filename*"] = f"UTF-8''{quote(name, safe='')}"
+    response.headers.set("Content-Disposition", "attachment", **options)
+    return response
+
+
 class IdConverter(IntegerConverter):
     """``<int:...>`` in routes: ASCII digits only and at most 2³¹−1, the range of an ``Integer`` id. A
     larger number would make PostgreSQL fail ("integer out of range") and SQLite's driver overflow, so
@@ -170,6 +188,7 @@ __all__ = [
     "MultiLine",
     "OneLine",
     "SaneDate",
+    "attach_as",
     "form_id",
     "form_line",
     "init_app",

@@ -71,6 +71,7 @@ BAD_VALUES: tuple[str, ...] = (
     "\U0001f600",
     "\ud800",  # a lone surrogate (sent percent-encoded as ED A0 80)
     "Bob\r\nReply-To: attacker@evil.example",
+    "/\r\nX-Injected: 1",
     "tab\there\x07\x1b[31m",
     "{name.foo}",
     "{0} {name!r} {",

@@ -15,7 +15,7 @@ from studyapp.core import audit
 from studyapp.core.errors import ValidationFailed
 from studyapp.core.models import Briefing, Cohort, Organisation, Wave
 from studyapp.database import get_session, study_or_404
-from studyapp.inputs import form_id
+from studyapp.inputs import attach_as, form_id
 
 bp = Blueprint("briefings", __name__)
 
@@ -137,7 +137,7 @@ def _pdf(briefing: Briefing):
     )
     response = make_response(briefing.pdf)
     response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    attach_as(response, f"{name}.pdf")
     return response
 
 
