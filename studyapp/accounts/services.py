@@ -11,7 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session, select
 
 from studyapp.core import audit
-from studyapp.core.inputs import INT32_MAX, column_length, line_problem
+from studyapp.core.inputs import INT32_MAX, InputError, column_length, line_problem, parse_id
 from studyapp.core.models import ROLES, Organisation, User
 from studyapp.core.types import utcnow
 
@@ -153,9 +153,10 @@ def authenticate(*, session: Session, email: str, password: str, ip_address: str
 
 def load_active_user(*, session: Session, user_id: str) -> User | None:
     """The active user with this id, for the login session; ``None`` otherwise."""
-    if not user_id.isdigit():
+    try:
+        user = session.get(User, parse_id(user_id, field="user id"))  # "²".isdigit() is true, int("²") fails
+    except InputError:
         return None
-    user = session.get(User, int(user_id))
     return user if user is not None and user.active else None
 
 
