@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from studyapp import database, extensions
+from studyapp import database, extensions, inputs
 from studyapp.settings import Settings, load_settings
 
 
@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
 
     database.init_app(app)
     extensions.init_app(app)
+    inputs.init_app(app)  # before the blueprints: their <int:...> routes use its bounded converter
 
     from studyapp import cli, errors, health, security, templating
     from studyapp.accounts import views as account_views

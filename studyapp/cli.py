@@ -15,6 +15,7 @@ from werkzeug.serving import run_simple
 from studyapp.accounts.services import AccountError, create_user
 from studyapp.core import migrate
 from studyapp.core.db import session_scope
+from studyapp.core.inputs import INT32_MAX, InputError, check_text, parse_datetime
 from studyapp.core.models import ROLES
 from studyapp.database import engine_of
 from studyapp.instruments.loader import InstrumentDefinitionError, bundled_definitions, load_file
@@ -46,15 +47,23 @@ linkage_group = click.Group("linkage", help="Linking anonymous waves by self-gen
 fieldwork_group = click.Group("fieldwork", help="Planning and sending invitations and reminders.")
 
 
-def _parse_time(value: str | None):
-    from datetime import datetime
+def _checked_text(value: str, option: str) -> str:
+    """A free-text option held to the same rule as the web forms (no control characters but TAB/CR/LF)."""
+    try:
+        return check_text(value, field=option, max_length=1000)
+    except InputError as error:
+        raise click.BadParameter(str(error), param_hint=option) from None
 
+
+def _parse_time(value: str | None):
     from studyapp.core.types import utcnow
 
     if not value:
         return utcnow()
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        return parse_datetime(value, field="--at", default_zone=UTC)
+    except InputError as error:
+        raise click.BadParameter(str(error), param_hint="--at") from None
 
 
 @fieldwork_group.command("tick")
@@ -252,7 +261,12 @@ def participants_rotate_key() -> None:
 @participants_group.command("leave")
 @click.argument("pseudonym")
 @click.option("--how", type=click.Choice(["stop-mail", "withdraw", "erase"]), required=True)
-@click.option("--note", default="", help="Why, for the record (e.g. the request's reference).")
+@click.option(
+    "--note",
+    default="",
+    callback=lambda ctx, param, value: _checked_text(value, "--note"),
+    help="Why, for the record (e.g. the request's reference).",
+)
 @with_appcontext
 def participants_leave(pseudonym: str, how: str, note: str) -> None:
     """Stop mail, withdraw, or erase a participant (on their request)."""
@@ -317,7 +331,7 @@ def db_current() -> None:
 @click.option("--role", type=click.Choice(ROLES), default="researcher", show_default=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="Prompted for when not given.")
 @click.option("--can-view-identities", is_flag=True, help="May see participants' e-mail and name.")
-@click.option("--organisation-id", type=int, default=None, help="For company contacts.")
+@click.option("--organisation-id", type=click.IntRange(1, INT32_MAX), default=None, help="For company contacts.")
 @with_appcontext
 def users_create(
     email: str, name: str, role: str, password: str, can_view_identities: bool, organisation_id: int | None

@@ -31,6 +31,21 @@ def get_session() -> Session:
     return g.db_session
 
 
+def rollback_session() -> None:
+    """Roll back the current request's session, if it has one (an error page must be able to query).
+
+    A rollback that fails too (the connection is gone) leaves a fresh session for the page instead.
+    """
+    session = g.get("db_session")
+    if session is None:
+        return
+    try:
+        session.rollback()
+    except Exception:  # the connection itself failed: start over with a new session
+        g.pop("db_session", None)
+        session.close()
+
+
 def _close_session(exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:

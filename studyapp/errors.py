@@ -7,6 +7,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from studyapp.database import rollback_session
+
 _MESSAGES = {
     400: ("Bad request", "The request could not be understood. Go back and try again."),
     403: ("Not allowed", "Your account does not give access to this page."),
@@ -27,22 +29,31 @@ UNAVAILABLE = (
 
 
 def init_app(app: Flask) -> None:
-    """Render every HTTP error, and CSRF failures, with the site's layout."""
+    """Render every HTTP error, and CSRF failures, with the site's layout.
+
+    Each handler first rolls back the request's database session: after a failed statement the session
+    refuses every query until then, and the page itself needs one (the logged-in user for the menu).
+    """
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
+        rollback_session()
         body = "The form had expired or was not sent from this site. Reload the page and try again."
         return render_template("errors/error.html", code=400, title="Form expired", body=body), 400
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
+        rollback_session()
         code = error.code or 500
         title, body = _MESSAGES.get(code, (error.name, error.description or ""))
+        if code == 400 and error.description and error.description != type(error).description:
+            body = error.description  # what was wrong, as given by abort(400, "...")
         return render_template("errors/error.html", code=code, title=title, body=body), code
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(error: OperationalError):
         # The database is restarting or unreachable: nothing was half-stored (each save is one transaction)
+        rollback_session()
         app.logger.warning("Database unavailable: %s", str(error).splitlines()[0][:200])
         if request.path.endswith("/autosave") or request.accept_mimetypes.best == "application/json":
             return jsonify(error="unavailable", retry=True), 503, {"Retry-After": "30"}
@@ -51,6 +62,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected_error(error: Exception):
+        rollback_session()
         if app.testing:
             raise error
         app.logger.exception("Unhandled error")

@@ -11,6 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session, select
 
 from studyapp.core import audit
+from studyapp.core.inputs import INT32_MAX, InputError, column_length, line_problem, parse_id
 from studyapp.core.models import ROLES, Organisation, User
 from studyapp.core.types import utcnow
 
@@ -36,11 +37,14 @@ class LoginResult:
 
 
 def normalise_email(email: str) -> str:
-    """Validate an e-mail address and return it lower-cased, or raise :class:`AccountError`."""
+    """Validate an e-mail address (email-validator) and return it lower-cased, or raise :class:`AccountError`."""
+    shown = repr(email.strip()[:100])
+    if len(email.strip()) > column_length(User.email):
+        raise AccountError(f"The e-mail address is longer than {column_length(User.email)} characters.")
     try:
         checked = validate_email(email.strip(), check_deliverability=False)
     except EmailNotValidError as error:
-        raise AccountError(f"{email.strip()!r} is not a valid e-mail address: {error}") from None
+        raise AccountError(f"{shown} is not a valid e-mail address: {error}") from None
     return checked.normalized.lower()
 
 
@@ -68,6 +72,10 @@ def create_user(
     email = normalise_email(email)
     if not name.strip():
         raise AccountError("A name is required.")
+    if problem := line_problem(name.strip(), field="The name", max_length=column_length(User.name)):
+        raise AccountError(problem)
+    if organisation_id is not None and not 1 <= organisation_id <= INT32_MAX:
+        raise AccountError("A company contact needs an existing organisation.")
     if session.exec(select(User).where(User.email == email)).first():
         raise AccountError(f"An account for {email} already exists.")
     if role == "company_contact" and (organisation_id is None or session.get(Organisation, organisation_id) is None):
@@ -145,9 +153,10 @@ def authenticate(*, session: Session, email: str, password: str, ip_address: str
 
 def load_active_user(*, session: Session, user_id: str) -> User | None:
     """The active user with this id, for the login session; ``None`` otherwise."""
-    if not user_id.isdigit():
+    try:
+        user = session.get(User, parse_id(user_id, field="user id"))  # "²".isdigit() is true, int("²") fails
+    except InputError:
         return None
-    user = session.get(User, int(user_id))
     return user if user is not None and user.active else None
 
 

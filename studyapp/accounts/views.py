@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from studyapp.accounts.forms import LoginForm
 from studyapp.accounts.services import authenticate
+from studyapp.core.inputs import forbidden_character
 from studyapp.database import get_session
 from studyapp.extensions import limiter
 
@@ -49,8 +50,8 @@ def logout():
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so a login link cannot send people elsewhere."""
-    if target:
+    """Only same-site paths, so a login link cannot send people elsewhere (nor a CR/LF make a header)."""
+    if target and forbidden_character(target) is None:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target

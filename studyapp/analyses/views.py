@@ -14,6 +14,7 @@ from studyapp.auth import staff_required
 from studyapp.core.errors import ValidationFailed
 from studyapp.core.models import AnalysisRun, Cohort
 from studyapp.database import get_session, study_or_404
+from studyapp.inputs import attach_as
 from studyapp.reports import render_report_pdf
 
 bp = Blueprint("analyses", __name__)
@@ -79,5 +80,5 @@ def report_pdf(study_id: int, run_id: int):
     response = make_response(render_report_pdf(html))
     response.headers["Content-Type"] = "application/pdf"
     name = f"wave-report-{cohort.name}-{run.id}.pdf".replace(" ", "-")  # type: ignore[union-attr]
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    attach_as(response, name)
     return response

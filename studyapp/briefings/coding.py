@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from studyapp.core import audit
 from studyapp.core.errors import ValidationFailed
+from studyapp.core.inputs import column_length, line_problem
 from studyapp.core.models import (
     Answer,
     Cohort,
@@ -26,6 +27,7 @@ from studyapp.core.models import (
 )
 
 ORGANISATION_ITEM = "work_organisation"
+_KEY_SHAPE = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")
 _LEGAL_FORMS = re.compile(r"\b(b\.?v\.?|n\.?v\.?|v\.?o\.?f\.?|inc|ltd|llc|gmbh|ag|sa|plc|holding|group|groep)\b\.?")
 
 
@@ -34,7 +36,7 @@ def name_key(name: str) -> str:
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
     text = _LEGAL_FORMS.sub(" ", text)
     text = re.sub(r"[^a-z0-9]+", " ", text)
-    return " ".join(text.split())[:200]
+    return " ".join(text.split())[: column_length(OrganisationAlias.name_key)]
 
 
 @dataclass
@@ -114,13 +116,21 @@ def code_name(
     Participants who typed it are coded at once; later answers with the same name are coded by
     :func:`code_participants`. Raises :class:`ValidationFailed` for an empty or duplicate new name.
     """
+    if not _KEY_SHAPE.fullmatch(key) or len(key) > column_length(OrganisationAlias.name_key):
+        # keys come from name_key(): lowercase ASCII words; anything else is not a name the page offered
+        raise ValidationFailed({"key": "That is not one of the typed names; reload the page and try again."})
     if organisation is None:
+        if problem := line_problem(new_name, field="The new organisation's name"):
+            raise ValidationFailed({"organisation": problem})
         new_name = " ".join(new_name.split())
         if not new_name:
             raise ValidationFailed({"organisation": "Choose an organisation or give the name of a new one."})
+        if len(new_name) > column_length(Organisation.name):
+            longest = column_length(Organisation.name)
+            raise ValidationFailed({"organisation": f"An organisation's name has at most {longest} characters."})
         if session.exec(select(Organisation).where(Organisation.name == new_name)).first() is not None:
             raise ValidationFailed({"organisation": f"There is already an organisation called {new_name!r}."})
-        organisation = Organisation(name=new_name[:200], sector=sector or None)
+        organisation = Organisation(name=new_name, sector=sector or None)
         session.add(organisation)
         session.flush()
     alias = session.exec(select(OrganisationAlias).where(OrganisationAlias.name_key == key)).first()

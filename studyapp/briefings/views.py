@@ -15,6 +15,7 @@ from studyapp.core import audit
 from studyapp.core.errors import ValidationFailed
 from studyapp.core.models import Briefing, Cohort, Organisation, Wave
 from studyapp.database import get_session, study_or_404
+from studyapp.inputs import attach_as, form_id
 
 bp = Blueprint("briefings", __name__)
 
@@ -58,8 +59,11 @@ def code(study_id: int):
     if not FlaskForm().validate_on_submit():
         abort(400)
     session = get_session()
-    chosen = request.form.get("organisation_id", "")
-    organisation = session.get(Organisation, int(chosen)) if chosen.isdigit() else None
+    chosen = form_id("organisation_id")
+    organisation = session.get(Organisation, chosen) if chosen is not None else None
+    if request.form.get("organisation_id") and organisation is None:
+        flash("Choose an organisation from the list.", "error")
+        return redirect(url_for(".index", study_id=study.id))
     try:
         coded = code_name(
             session=session,
@@ -87,7 +91,8 @@ def generate(study_id: int):
     if not FlaskForm().validate_on_submit():
         abort(400)
     session = get_session()
-    wave = session.get(Wave, int(request.form.get("wave_id", "0") or 0))
+    wave_id = form_id("wave_id")
+    wave = session.get(Wave, wave_id) if wave_id is not None else None
     cohort = session.get(Cohort, wave.cohort_id) if wave else None
     if wave is None or cohort is None or cohort.study_id != study.id:
         abort(404)
@@ -132,7 +137,7 @@ def _pdf(briefing: Briefing):
     )
     response = make_response(briefing.pdf)
     response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    attach_as(response, f"{name}.pdf")
     return response
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from studyapp.core.inputs import column_length
 from studyapp.core.models import AuditEvent, User
 
 
@@ -28,7 +29,8 @@ def record(
         target_type=target_type,
         target_id=str(target_id) if target_id != "" else "",
         detail=detail or {},
-        ip_address=ip_address or "",
+        # behind a proxy the address comes from X-Forwarded-For: never let its length fail the action
+        ip_address=(ip_address or "")[: column_length(AuditEvent.ip_address)],
     )
     session.add(event)
     return event

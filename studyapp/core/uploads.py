@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
+from studyapp.core.inputs import clean_filename, column_length, forbidden_character
 from studyapp.core.models import PendingUpload, Study, User
 from studyapp.core.privacy import Privacy
 from studyapp.core.types import utcnow
@@ -34,7 +35,7 @@ def keep_upload(
         kind=kind,
         study_id=study.id,
         user_id=user.id,  # type: ignore[arg-type]
-        filename=filename[-255:],
+        filename=clean_filename(filename, max_length=column_length(PendingUpload.filename)),
         options=options or {},
         payload_encrypted=privacy.encrypt(base64.b64encode(content).decode("ascii")),
     )
@@ -45,6 +46,8 @@ def keep_upload(
 
 def find_upload(*, session: Session, token: str, kind: str, study: Study, user: User) -> PendingUpload | None:
     """The user's own pending upload with this token, if it has not expired."""
+    if not token or len(token) > column_length(PendingUpload.token) or forbidden_character(token) is not None:
+        return None  # not a token this app made: nothing to look up
     return session.exec(
         select(PendingUpload).where(
             PendingUpload.token == token,

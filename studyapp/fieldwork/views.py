@@ -9,14 +9,13 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
-from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
 
 from studyapp.auth import staff_required
 from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.models import Invitation, MailboxMessage, Wave
 from studyapp.core.types import utcnow
 from studyapp.database import get_session, study_or_404
+from studyapp.fieldwork.forms import TemplateForm
 from studyapp.security import allow_mail_preview_styles
 from waves import operations
 from waves.messages import PLACEHOLDERS, template_for
@@ -29,11 +28,8 @@ class _Confirm(FlaskForm):
     pass
 
 
-class TemplateForm(FlaskForm):
-    """The subject and text of a message."""
-
-    subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
-    body = TextAreaField("Text", validators=[DataRequired(), Length(max=10000)])
+#: What filling in a text that slipped past the checks can raise (e.g. one saved before they existed).
+_FILL_ERRORS = (KeyError, ValueError, IndexError, AttributeError, TypeError)
 
 
 @bp.route("/studies/<int:study_id>/fieldwork")
@@ -79,7 +75,7 @@ def test_message(study_id: int):
             session=get_session(),
             study=study,
             user=current_user,
-            kind=request.form.get("kind", ""),
+            kind=request.form.get("kind", ""),  # checked against the known kinds and languages
             language=request.form.get("language", ""),
         )
     except ValidationFailed as error:
@@ -122,7 +118,22 @@ def edit_template(study_id: int, kind: str, language: str):
     form = TemplateForm(data={"subject": subject, "body": body} if request.method == "GET" else None)
     base_url = current_app.config["STUDYAPP_SETTINGS"].base_url
     shown = None
-    if form.validate_on_submit() and request.form.get("action") == "save":
+    valid = form.validate_on_submit()
+    if request.method == "GET" or valid:  # a text with errors is shown with them, not filled in
+        try:
+            shown = operations.preview(
+                session=session,
+                study=study,
+                kind=kind,
+                language=language,
+                subject=form.subject.data,
+                body=form.body.data,
+                base_url=base_url,
+            )
+        except _FILL_ERRORS:
+            valid = False
+            form.body.errors = [*form.body.errors, "The text cannot be filled in: check the placeholders."]
+    if valid and request.form.get("action") == "save":
         try:
             operations.save_template(
                 session=session,
@@ -141,18 +152,6 @@ def edit_template(study_id: int, kind: str, language: str):
             session.commit()
             flash("Saved. Messages not sent yet use the new text.", "success")
             return redirect(url_for(".edit_template", study_id=study.id, kind=kind, language=language))
-    try:
-        shown = operations.preview(
-            session=session,
-            study=study,
-            kind=kind,
-            language=language,
-            subject=form.subject.data,
-            body=form.body.data,
-            base_url=base_url,
-        )
-    except (KeyError, ValueError, IndexError):
-        form.body.errors = [*form.body.errors, "The preview failed: check the placeholders."]
     allow_mail_preview_styles()
     return render_template(
         "fieldwork/template.html",

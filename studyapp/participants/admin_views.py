@@ -11,10 +11,12 @@ from wtforms.fields.choices import SelectChoice
 
 from studyapp.auth import staff_required
 from studyapp.core.errors import NotAllowed, ValidationFailed
-from studyapp.core.models import PARTICIPANT_STATUSES, Cohort, Invitation, Participant, Study, Wave
+from studyapp.core.inputs import InputError, clean_filename, column_length, parse_id
+from studyapp.core.models import PARTICIPANT_STATUSES, Cohort, Invitation, Participant, PendingUpload, Study, Wave
 from studyapp.core.tabular import ImportRejected, RowProblem, TableError, read_table
 from studyapp.core.uploads import find_upload, keep_upload, upload_content
 from studyapp.database import get_session, privacy_of, study_or_404
+from studyapp.inputs import form_line, query_int, query_text
 from studyapp.participants import code_linkage, consent, enrolment, identities, response_import
 from studyapp.participants.forms import (
     ConfirmForm,
@@ -28,6 +30,12 @@ from studyapp.questionnaire.page_view import review_pages
 from studyapp.questionnaire.responses import answers_of_invitation
 
 bp = Blueprint("participants", __name__)
+#: Pages of the participant list: far beyond any study (50 a page), and the offset fits any database.
+_MAX_PAGE = 1_000_000
+
+
+def _upload_name(name: str | None) -> str:
+    return clean_filename(name or "upload.csv", max_length=column_length(PendingUpload.filename))
 
 
 def _participant_or_404(participant_id: int) -> tuple[Participant, Cohort, Study]:
@@ -46,15 +54,16 @@ def index(study_id: int):
     """Participants of a study by pseudonym; identities only on request, for permitted users."""
     study = study_or_404(study_id)
     session = get_session()
-    cohort_id = request.args.get("cohort", type=int)
+    cohort_id = query_int("cohort")
     status = request.args.get("status") if request.args.get("status") in PARTICIPANT_STATUSES else None
+    pseudonym = query_text("q", max_length=column_length(Participant.pseudonym))
     page = list_participants(
         session=session,
         study=study,
         cohort_id=cohort_id,
         status=status,
-        pseudonym=request.args.get("q", ""),
-        page=request.args.get("page", 1, type=int),
+        pseudonym=pseudonym,
+        page=query_int("page", default=1, maximum=_MAX_PAGE) or 1,
     )
     contacts = {}
     if request.args.get("identities") == "1":
@@ -78,7 +87,7 @@ def index(study_id: int):
         cohorts=cohorts,
         statuses=PARTICIPANT_STATUSES,
         may_view=identities.may_view_identities(current_user),
-        filters={"cohort": cohort_id, "status": status, "q": request.args.get("q", "")},
+        filters={"cohort": cohort_id, "status": status, "q": pseudonym},
     )
 
 
@@ -92,7 +101,7 @@ def import_upload(study_id: int):
     if form.validate_on_submit():
         session = get_session()
         content = form.file.data.read()
-        filename = form.file.data.filename or "upload.csv"
+        filename = _upload_name(form.file.data.filename)
         try:
             table = read_table(filename, content)
         except TableError as error:
@@ -316,7 +325,7 @@ def responses_upload(study_id: int):
     problems: list[RowProblem] = []
     if form.validate_on_submit():
         content = form.file.data.read()
-        filename = form.file.data.filename or "upload.csv"
+        filename = _upload_name(form.file.data.filename)
         wave = session.get(Wave, form.wave_id.data)
         try:
             mapping = response_import.parse_mapping(form.mapping.data or "")
@@ -404,6 +413,14 @@ def responses_confirm(study_id: int, token: str):
     return redirect(url_for("studies.study_detail", study_id=study.id))
 
 
+def _wave_choice(name: str) -> int | None:
+    """A wave id from the query string or the posted form (the page sends it either way)."""
+    try:
+        return parse_id(request.values.get(name, ""), field=name)
+    except InputError:
+        return None
+
+
 def _cohort_waves(cohort_id: int) -> tuple[Cohort, Study, list[Wave]]:
     session = get_session()
     cohort = session.get(Cohort, cohort_id)
@@ -421,8 +438,9 @@ def linkage(cohort_id: int):
     cohort, study, waves = _cohort_waves(cohort_id)
     session = get_session()
     by_id = {w.id: w for w in waves}
-    earlier = by_id.get(request.values.get("earlier", type=int) or (waves[0].id if waves else 0))
-    later = by_id.get(request.values.get("later", type=int) or (waves[1].id if len(waves) > 1 else 0))
+    # wave ids are only looked up among the cohort's own waves, never in the database
+    earlier = by_id.get(_wave_choice("earlier") or (waves[0].id if waves else 0))
+    later = by_id.get(_wave_choice("later") or (waves[1].id if len(waves) > 1 else 0))
     outcome = None
     form = ConfirmForm()
     if earlier and later:
@@ -431,19 +449,22 @@ def linkage(cohort_id: int):
                 if not form.validate_on_submit():
                     abort(400)
                 if request.form.get("keep") and request.form.get("merge"):
+                    longest = column_length(Participant.pseudonym)
+                    try:
+                        keep = form_line("keep", max_length=longest)
+                        merge = form_line("merge", max_length=longest)
+                    except InputError as error:
+                        raise NotAllowed(f"Not a pseudonym: {error}") from None
                     code_linkage.merge_by_pseudonyms(
                         session=session,
                         earlier=earlier,
                         later=later,
-                        keep_pseudonym=request.form["keep"],
-                        merge_pseudonym=request.form["merge"],
+                        keep_pseudonym=keep,
+                        merge_pseudonym=merge,
                         user=current_user,
                     )
                     session.commit()
-                    flash(
-                        f"{request.form['merge']}'s {later.label} response now belongs to {request.form['keep']}.",
-                        "success",
-                    )
+                    flash(f"{merge}'s {later.label} response now belongs to {keep}.", "success")
                 else:
                     applied = code_linkage.link_cohort_waves(
                         session=session, earlier=earlier, later=later, apply=True, user=current_user

@@ -9,10 +9,12 @@ from sqlmodel import Session, col, select
 
 from studyapp.core import audit
 from studyapp.core.errors import NotAllowed, ValidationFailed
+from studyapp.core.inputs import PERSON_NAME_MAX, line_problem
 from studyapp.core.models import Cohort, ConsentEvent, Identity, Participant, Study, User
 from studyapp.core.privacy import Privacy, normalise_email, normalise_external_id, person_key
 from studyapp.core.tabular import ImportRejected, RowProblem, Table
 
+EXTERNAL_ID_MAX = 100
 REQUIRED_COLUMNS = ("email", "cohort")
 OPTIONAL_COLUMNS = ("name", "language", "external_id", "keep_data")
 LANGUAGE_WORDS = {
@@ -77,29 +79,36 @@ class EnrolmentSummary:
 
 
 def _check_row(cells: dict[str, str], line: int, cohorts: dict[str, Cohort]) -> tuple[Person | None, list[str]]:
-    problems: list[str] = []
+    # every cell is one line of visible text: a CR or LF in a (quoted) name would end up in a mail header
+    problems = [
+        problem
+        for column in REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+        if (problem := line_problem(cells.get(column, ""), field=f"the {column} cell"))
+    ]
+    if problems:
+        return None, problems
     raw_email = cells.get("email", "")
     email = ""
     try:
         email = validate_email(raw_email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as error:
-        problems.append(f"malformed e-mail address {raw_email!r}: {error}")
+        problems.append(f"malformed e-mail address {raw_email[:100]!r}: {error}")
     cohort = cohorts.get(cells.get("cohort", "").strip().casefold())
     if cohort is None:
         known = ", ".join(sorted(c.name for c in cohorts.values())) or "none"
-        problems.append(f"unknown cohort {cells.get('cohort', '')!r} (this study has: {known})")
+        problems.append(f"unknown cohort {cells.get('cohort', '')[:100]!r} (this study has: {known})")
     language = LANGUAGE_WORDS.get(cells.get("language", "").strip().casefold() or "nl")
     if language is None:
-        problems.append(f"unknown language {cells.get('language')!r} (use nl or en)")
+        problems.append(f"unknown language {cells.get('language', '')[:40]!r} (use nl or en)")
     keep = cells.get("keep_data", "").strip().casefold()
     if keep not in YES_WORDS | NO_WORDS:
-        problems.append(f"keep_data must be yes or no, not {cells.get('keep_data')!r}")
+        problems.append(f"keep_data must be yes or no, not {cells.get('keep_data', '')[:40]!r}")
     name = cells.get("name", "").strip()
-    if len(name) > 200:
-        problems.append("name is longer than 200 characters")
+    if len(name) > PERSON_NAME_MAX:
+        problems.append(f"name is longer than {PERSON_NAME_MAX} characters")
     external_id = cells.get("external_id", "").strip() or None
-    if external_id is not None and len(external_id) > 100:
-        problems.append("external_id is longer than 100 characters")
+    if external_id is not None and len(external_id) > EXTERNAL_ID_MAX:
+        problems.append(f"external_id is longer than {EXTERNAL_ID_MAX} characters")
     if problems:
         return None, problems
     assert cohort is not None and language is not None
@@ -306,14 +315,19 @@ def self_register(
         raise NotAllowed("Self-registration for this cohort is closed.")
     study = session.get(Study, cohort.study_id)
     assert study is not None
+    problems = {}
+    if problem := line_problem(name.strip(), field="The name", max_length=PERSON_NAME_MAX):
+        problems["name"] = problem
     try:
         email = validate_email(email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as error:
-        raise ValidationFailed({"email": str(error)}) from None
+        problems["email"] = str(error)
+    if problems:
+        raise ValidationFailed(problems)
     person = Person(
         line=0,
         email=email,
-        name=name.strip()[:200],
+        name=name.strip(),
         language=language if language in ("nl", "en") else "nl",
         cohort_id=cohort.id,
         cohort_name=cohort.name,

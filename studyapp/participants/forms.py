@@ -4,7 +4,13 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length
+from wtforms.validators import DataRequired, Email, InputRequired
+
+from studyapp.core.inputs import PERSON_NAME_MAX
+from studyapp.inputs import MultiLine, OneLine
+
+#: The longest e-mail address SMTP carries (RFC 5321's path limit less the angle brackets).
+EMAIL_MAX = 254
 
 
 class EnrolmentUploadForm(FlaskForm):
@@ -27,20 +33,20 @@ class ConfirmForm(FlaskForm):
 class EmailForm(FlaskForm):
     """A new contact address."""
 
-    email = EmailField("New e-mail address", validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField("New e-mail address", validators=[DataRequired(), OneLine(EMAIL_MAX), Email()])
 
 
 class NoteForm(FlaskForm):
     """A confirmation with an optional note for the record."""
 
-    note = TextAreaField("Note for the record (optional)", validators=[Length(max=1000)])
+    note = TextAreaField("Note for the record (optional)", validators=[MultiLine(1000)])
 
 
 class SignupForm(FlaskForm):
     """Self-registration for a cohort."""
 
-    name = StringField("Name", validators=[Length(max=200)])
-    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField("Name", validators=[OneLine(PERSON_NAME_MAX)])
+    email = EmailField("E-mail", validators=[DataRequired(), OneLine(EMAIL_MAX), Email()])
     language = RadioField(
         "Language",
         choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")],
@@ -69,12 +75,12 @@ class ResponseImportForm(FlaskForm):
     )
     id_column = StringField(
         "Identifier column",
-        validators=[DataRequired(), Length(max=100)],
+        validators=[DataRequired(), OneLine(100)],
         description="The column with e.g. the student number; it is stored only as a keyed hash.",
     )
     mapping = TextAreaField(
         "Column to item mapping",
-        validators=[DataRequired(), Length(max=20000)],
+        validators=[DataRequired(), MultiLine(20000)],
         description="One per line: column = item_code, e.g. 'v12 = cc_know_work'.",
     )
     create_missing = BooleanField("Create participants for identifiers not enrolled yet", default=True)

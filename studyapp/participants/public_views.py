@@ -6,14 +6,16 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlmodel import select
 from wtforms import EmailField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email
 
 from studyapp.core.errors import NotAllowed, ValidationFailed
+from studyapp.core.inputs import column_length
 from studyapp.core.models import Cohort, Invitation, Participant, Study
 from studyapp.database import get_session, privacy_of
 from studyapp.extensions import csrf
+from studyapp.inputs import OneLine, is_clean_path_part
 from studyapp.participants import consent, enrolment, identities
-from studyapp.participants.forms import ConfirmForm, SignupForm
+from studyapp.participants.forms import EMAIL_MAX, ConfirmForm, SignupForm
 from studyapp.participants.links import invitation_for_token
 from studyapp.participants.rate_limits import limit_link_routes
 from studyapp.participants.texts import texts_for
@@ -23,7 +25,7 @@ limit_link_routes(bp)
 
 
 class _EmailForm(FlaskForm):
-    email = EmailField(validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(validators=[DataRequired(), OneLine(EMAIL_MAX), Email()])
 
 
 def _language(default: str | None) -> str:
@@ -177,7 +179,8 @@ def consent_action(token: str, action: str):
 def signup(code: str):
     """Self-registration for a cohort, with consent."""
     session = get_session()
-    cohort = session.exec(select(Cohort).where(Cohort.signup_code == code)).first() if code else None
+    known_shape = is_clean_path_part(code, max_length=column_length(Cohort.signup_code))
+    cohort = session.exec(select(Cohort).where(Cohort.signup_code == code)).first() if known_shape else None
     language = _language(None)
     t = texts_for(language)
     if cohort is None or not cohort.signup_open:
@@ -203,9 +206,12 @@ def signup(code: str):
                 language=form.language.data or language,
                 keep_data=form.keep_data.data == "yes",
             )
-        except ValidationFailed:
+        except ValidationFailed as error:
             session.rollback()
-            form.email.errors = [t["email_invalid"]]
+            if "name" in error.errors:
+                form.name.errors = [t["name_invalid"]]
+            else:
+                form.email.errors = [t["email_invalid"]]
         else:
             session.commit()
             done_t = texts_for(form.language.data)
@@ -220,6 +226,8 @@ def signup(code: str):
         form.consent.errors = [t["consent_required"]]
     if form.email.errors and form.email.errors != [t["email_invalid"]]:
         form.email.errors = [t["email_invalid"]]
+    if form.name.errors:  # a line break, another control character, or too long: the page's own words
+        form.name.errors = [t["name_invalid"]]
     return render_template(
         "participant/signup.html", t=t, lang=language, form=form, cohort=cohort, study=study, code=code
     )

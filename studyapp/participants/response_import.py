@@ -15,6 +15,7 @@ from pathlib import Path, PurePath
 from sqlmodel import Session, col, select
 
 from studyapp.core import audit
+from studyapp.core.inputs import INT32_MAX, INT32_MIN, line_problem, text_problem
 from studyapp.core.models import Answer, Cohort, Identity, Invitation, Item, Participant, Response, User, Wave
 from studyapp.core.privacy import Privacy, normalise_external_id, person_key
 from studyapp.core.tabular import ImportRejected, Row, RowProblem, Table, TableError, normalise_column, read_table
@@ -45,6 +46,8 @@ def parse_mapping(text: str) -> dict[str, str]:
         column, sep, item = (part.strip() for part in line.replace(":", "=", 1).partition("="))
         if not sep or not column or not item:
             raise ValueError(f"mapping line {number}: write it as 'column = item_code'")
+        if problem := line_problem(line, field=f"mapping line {number}", max_length=400):
+            raise ValueError(problem)
         key = normalise_column(column)
         if key in mapping:
             raise ValueError(f"mapping line {number}: column {column!r} is mapped twice")
@@ -88,13 +91,18 @@ def _check_value(item: Item, raw: str) -> tuple[int | str | None, str]:
         return None, ""
     if item.type == "text":
         limit = item.max_length or 500
+        if problem := text_problem(raw, field="the answer"):
+            return None, problem
         return (raw, "") if len(raw) <= limit else (None, f"longer than {limit} characters")
+    shown = repr(raw[:40])
     try:
         number = float(raw.replace(",", "."))
     except ValueError:
-        return None, f"{raw!r} is not a number"
+        return None, f"{shown} is not a number"
     if not number.is_integer():
-        return None, f"{raw!r} is not a whole number"
+        return None, f"{shown} is not a whole number"
+    if not INT32_MIN <= number <= INT32_MAX:  # the answer column is a 32-bit integer
+        return None, f"{shown} is too large"
     value = int(number)
     if item.type == "choice":
         allowed = sorted(int(o["value"]) for o in item.options)
@@ -135,6 +143,9 @@ def plan_response_import(
         identifier = row.cells.get(id_column, "").strip()
         if not identifier:
             plan.problems.append(RowProblem(row.line, f"no identifier in column {id_column!r}"))
+            continue
+        if problem := line_problem(identifier, field=f"the identifier in column {id_column!r}"):
+            plan.problems.append(RowProblem(row.line, problem))
             continue
         key = normalise_external_id(identifier)
         if key in seen:

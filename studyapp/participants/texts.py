@@ -58,6 +58,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "signup_closed": "Aanmelden is op dit moment niet mogelijk.",
         "consent_required": "Geef toestemming om mee te doen.",
         "email_invalid": "Vul een geldig e-mailadres in.",
+        "name_invalid": "Vul je naam in op één regel, zonder onzichtbare tekens (hoogstens 200 tekens).",
         "closed_title": "Deze meting is gesloten",
         "closed": "Meting {wave} is gesloten sinds {date}. Je krijgt een nieuwe uitnodiging als de volgende "
         "meting opent.",
@@ -117,6 +118,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "signup_closed": "Signing up is not possible at the moment.",
         "consent_required": "Please give your consent to take part.",
         "email_invalid": "Enter a valid e-mail address.",
+        "name_invalid": "Enter your name on one line, without invisible characters (at most 200 characters).",
         "closed_title": "This wave has closed",
         "closed": "Wave {wave} closed on {date}. You will get a new invitation when the next wave opens.",
         "landing_closes": "This wave is open until {date}.",

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
 
+from studyapp.core.inputs import forbidden_character
 from studyapp.instruments.schema import SectionDef
 from studyapp.questionnaire.structure import Answers, AnswerValue, Questionnaire
 
 #: Form fields that are not answers.
 CONTROL_FIELDS = frozenset({"csrf_token", "action", "lang"})
 DEFAULT_TEXT_LIMIT = 5000
-_WHOLE_NUMBER = re.compile(r"[+-]?\d{1,9}")
+_WHOLE_NUMBER = re.compile(r"[+-]?\d{1,9}")  # any decimal digits (a phone may type ١٢); int() reads them
 
 
 class TamperedInput(ValueError):
@@ -72,8 +73,9 @@ def read_page(questionnaire: Questionnaire, section: SectionDef, form: MultiDict
             limit = item.max_length or DEFAULT_TEXT_LIMIT
             if len(raw) > limit:
                 raise TamperedInput(f"answer to {code!r} is longer than {limit} characters")
-            if "\x00" in raw:
-                raise TamperedInput(f"answer to {code!r} holds a NUL character")
+            bad = forbidden_character(raw, multiline=True)
+            if bad is not None:  # NUL or another control character no keyboard types (TAB, CR, LF are fine)
+                raise TamperedInput(f"answer to {code!r} holds the control character U+{ord(bad):04X}")
             text = raw.strip()
             result.typed[code] = raw
             result.values[code] = text or None

@@ -12,6 +12,7 @@ from studyapp.core.models import Invitation, Participant, Response, Study, Wave
 from studyapp.core.types import utcnow
 from studyapp.database import get_session
 from studyapp.extensions import csrf
+from studyapp.inputs import attach_as
 from studyapp.participants import identities
 from studyapp.participants.links import link_context
 from studyapp.participants.rate_limits import limit_link_routes
@@ -324,7 +325,7 @@ def feedback_pdf(token: str):
     result = make_response(pdf)
     result.headers["Content-Type"] = "application/pdf"
     name = f"bridge-the-gap-feedback-{visit.wave.label}.pdf".replace(" ", "-")
-    result.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    attach_as(result, name)
     return result
 
 

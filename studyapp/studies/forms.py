@@ -11,7 +11,14 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, NumberRange, Optional
+
+from studyapp.core.inputs import column_length
+from studyapp.core.models import Cohort, Study, Wave
+from studyapp.inputs import MultiLine, OneLine, SaneDate
+from studyapp.studies.schedule import MAX_OFFSET_DAYS, MAX_WINDOW_DAYS
+
+DESCRIPTION_MAX = 5000
 
 SCHEDULE_CHOICES = [
     SelectChoice("on_date", "On a date"),
@@ -23,17 +30,17 @@ SCHEDULE_CHOICES = [
 class StudyForm(FlaskForm):
     """A study's name, address slug, description and time zone."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    name = StringField("Name", validators=[DataRequired(), OneLine(column_length(Study.name))])
     slug = StringField(
         "Short name",
-        validators=[DataRequired(), Length(max=60)],
+        validators=[DataRequired(), OneLine(column_length(Study.slug))],
         description="Lowercase letters, digits and dashes; used in addresses and exports.",
     )
-    description = TextAreaField("Description", validators=[Length(max=5000)])
+    description = TextAreaField("Description", validators=[MultiLine(DESCRIPTION_MAX)])
     timezone = StringField(
         "Time zone",
         default="Europe/Amsterdam",
-        validators=[DataRequired(), Length(max=64)],
+        validators=[DataRequired(), OneLine(column_length(Study.timezone))],
         description="Wave dates are entered and shown in this time zone.",
     )
 
@@ -41,8 +48,8 @@ class StudyForm(FlaskForm):
 class CohortForm(FlaskForm):
     """A cohort's name, description and how its waves are linked."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField("Description", validators=[Length(max=5000)])
+    name = StringField("Name", validators=[DataRequired(), OneLine(column_length(Cohort.name))])
+    description = TextAreaField("Description", validators=[MultiLine(DESCRIPTION_MAX)])
     linkage = RadioField(
         "Linking waves",
         choices=[
@@ -62,19 +69,33 @@ class WaveForm(FlaskForm):
     """A wave's label, instrument and schedule."""
 
     label = StringField(
-        "Label", validators=[DataRequired(), Length(max=100)], description="Short, e.g. T1 or 'Spring 2027'."
+        "Label",
+        validators=[DataRequired(), OneLine(column_length(Wave.label))],
+        description="Short, e.g. T1 or 'Spring 2027'.",
     )
     instrument_id = SelectField("Instrument", coerce=int, validators=[DataRequired()])
     schedule = RadioField("Opens", choices=SCHEDULE_CHOICES, default="on_date", validators=[DataRequired()])
-    opens_at = DateTimeLocalField("Opens at", format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    closes_at = DateTimeLocalField("Closes at", format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    offset_days = IntegerField("Days after", validators=[Optional(), NumberRange(min=0, message="Cannot be negative.")])
+    opens_at = DateTimeLocalField("Opens at", format="%Y-%m-%dT%H:%M", validators=[Optional(), SaneDate()])
+    closes_at = DateTimeLocalField("Closes at", format="%Y-%m-%dT%H:%M", validators=[Optional(), SaneDate()])
+    offset_days = IntegerField(
+        "Days after",
+        validators=[
+            Optional(),
+            NumberRange(min=0, message="Cannot be negative."),
+            NumberRange(max=MAX_OFFSET_DAYS, message=f"At most {MAX_OFFSET_DAYS} days."),
+        ],
+    )
     window_days = IntegerField(
-        "Open for (days)", validators=[Optional(), NumberRange(min=1, message="At least 1 day.")]
+        "Open for (days)",
+        validators=[
+            Optional(),
+            NumberRange(min=1, message="At least 1 day."),
+            NumberRange(max=MAX_WINDOW_DAYS, message=f"At most {MAX_WINDOW_DAYS} days."),
+        ],
     )
     reminder_days = StringField(
         "Reminder days",
-        validators=[Length(max=200)],
+        validators=[OneLine(200)],
         description="Days after the wave opens for a participant, e.g. 7, 14. Leave empty for none.",
     )
     paused = BooleanField("Paused (no invitations or reminders go out)")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from studyapp.core.inputs import InputError, check_moment, parse_int
 from studyapp.core.models import WAVE_SCHEDULES
 
 MAX_OFFSET_DAYS = 3650
@@ -43,10 +44,13 @@ def schedule_problems(spec: WaveSchedule, *, position: int) -> dict[str, str]:
             problems["opens_at"] = "Give the date and time the wave opens."
         if spec.closes_at is None:
             problems["closes_at"] = "Give the date and time the wave closes."
-        for name in ("opens_at", "closes_at"):
+        for name, label in (("opens_at", "The opening time"), ("closes_at", "The closing time")):
             value = getattr(spec, name)
-            if value is not None and value.tzinfo is None:
-                problems[name] = "The time needs a time zone."
+            if value is not None:
+                try:
+                    check_moment(value, field=label)
+                except InputError as error:
+                    problems[name] = str(error)
         if not problems and spec.closes_at <= spec.opens_at:  # type: ignore[operator]
             problems["closes_at"] = "The wave must close after it opens."
     else:
@@ -89,9 +93,13 @@ def parse_day_list(text: str) -> list[int]:
         part = part.strip()
         if not part:
             continue
-        if not part.lstrip("-").isdigit():
-            raise ValueError(f"{part!r} is not a whole number of days.")
-        days.append(int(part))
+        try:
+            day = parse_int(part, field="", minimum=None, maximum=None)
+        except InputError:
+            raise ValueError(f"{part[:20]!r} is not a whole number of days.") from None
+        if abs(day) > MAX_OFFSET_DAYS:
+            raise ValueError(f"{part[:20]!r}: at most {MAX_OFFSET_DAYS} days.")
+        days.append(day)
     return sorted(days)
 
 

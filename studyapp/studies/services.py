@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from studyapp.core import audit
 from studyapp.core.errors import NotAllowed, ValidationFailed
+from studyapp.core.inputs import column_length, line_problem, text_problem
 from studyapp.core.models import (
     LINKAGE_MODES,
     Cohort,
@@ -56,20 +57,24 @@ class CohortOverview:
 
 def _study_problems(session: Session, data: StudyData, *, study_id: int | None) -> dict[str, str]:
     problems: dict[str, str] = {}
-    if not SLUG_PATTERN.match(data.slug):
+    if not SLUG_PATTERN.fullmatch(data.slug):  # fullmatch: "$" would let a final newline through
         problems["slug"] = "Use lowercase letters, digits and single dashes (e.g. bridge-the-gap)."
-    elif len(data.slug) > 60:
-        problems["slug"] = "At most 60 characters."
+    elif len(data.slug) > column_length(Study.slug):
+        problems["slug"] = f"At most {column_length(Study.slug)} characters."
     else:
         clash = session.exec(select(Study).where(Study.slug == data.slug)).first()
         if clash is not None and clash.id != study_id:
             problems["slug"] = f"Another study already uses {data.slug!r}."
     if not data.name.strip():
         problems["name"] = "A study needs a name."
-    elif len(data.name) > 200:
-        problems["name"] = "At most 200 characters."
-    if not is_known_timezone(data.timezone):
-        problems["timezone"] = f"{data.timezone!r} is not a known time zone (e.g. Europe/Amsterdam)."
+    elif problem := line_problem(data.name.strip(), field="The name", max_length=column_length(Study.name)):
+        problems["name"] = problem
+    if problem := text_problem(data.description, field="The description"):
+        problems["description"] = problem
+    if line_problem(data.timezone, field="", max_length=column_length(Study.timezone)) or not is_known_timezone(
+        data.timezone
+    ):
+        problems["timezone"] = f"{data.timezone[:70]!r} is not a known time zone (e.g. Europe/Amsterdam)."
     return problems
 
 
@@ -126,11 +131,15 @@ def delete_study(*, session: Session, study: Study, user: User | None = None) ->
     session.delete(study)
 
 
-def _cohort_problems(session: Session, study: Study, name: str, *, cohort_id: int | None) -> dict[str, str]:
+def _cohort_problems(
+    session: Session, study: Study, name: str, description: str, *, cohort_id: int | None
+) -> dict[str, str]:
+    if problem := text_problem(description, field="The description"):
+        return {"description": problem}
     if not name.strip():
         return {"name": "A cohort needs a name."}
-    if len(name) > 200:
-        return {"name": "At most 200 characters."}
+    if problem := line_problem(name.strip(), field="The name", max_length=column_length(Cohort.name)):
+        return {"name": problem}
     clash = session.exec(select(Cohort).where(Cohort.study_id == study.id, Cohort.name == name.strip())).first()
     if clash is not None and clash.id != cohort_id:
         return {"name": f"This study already has a cohort called {name.strip()!r}."}
@@ -147,7 +156,7 @@ def create_cohort(
     user: User | None = None,
 ) -> Cohort:
     """Add a cohort to a study; raises :class:`ValidationFailed` on a missing or taken name."""
-    problems = _cohort_problems(session, study, name, cohort_id=None)
+    problems = _cohort_problems(session, study, name, description, cohort_id=None)
     if linkage not in LINKAGE_MODES:
         problems["linkage"] = "Choose how waves are linked."
     if problems:
@@ -178,7 +187,7 @@ def update_cohort(
     """Rename or describe a cohort, or change how its waves are linked (only while it is empty)."""
     study = session.get(Study, cohort.study_id)
     assert study is not None
-    problems = _cohort_problems(session, study, name, cohort_id=cohort.id)
+    problems = _cohort_problems(session, study, name, description, cohort_id=cohort.id)
     if linkage is not None and linkage != cohort.linkage:
         if linkage not in LINKAGE_MODES:
             problems["linkage"] = "Choose how waves are linked."
@@ -219,8 +228,8 @@ def _wave_problems(
     label = data.label.strip()
     if not label:
         problems["label"] = "A wave needs a label (e.g. T1)."
-    elif len(label) > 100:
-        problems["label"] = "At most 100 characters."
+    elif problem := line_problem(label, field="The label", max_length=column_length(Wave.label)):
+        problems["label"] = problem
     else:
         clash = session.exec(select(Wave).where(Wave.cohort_id == cohort.id, Wave.label == label)).first()
         if clash is not None and clash.id != wave_id:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from studyapp.auth import STAFF_ROLES, staff_required
 from studyapp.core.errors import NotAllowed, ValidationFailed
+from studyapp.core.inputs import InputError, local_to_utc
 from studyapp.core.models import Cohort, Instrument, Study, Wave
 from studyapp.database import get_session
 from studyapp.scheduler import scheduler_status
@@ -281,23 +282,31 @@ def _wave_form(wave: Wave | None = None, tz: str = "UTC") -> WaveForm:
     return form
 
 
-def _local_to_utc(value: datetime | None, tz: str) -> datetime | None:
-    if value is None:
+def _local_to_utc(field, tz: str) -> datetime | None:
+    """A local date-time field as UTC; a time the conversion would carry out of range is the field's error."""
+    if field.data is None:
         return None
-    return value.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    try:
+        return local_to_utc(field.data, ZoneInfo(tz), field=field.label.text)
+    except InputError as error:
+        field.errors = [*field.errors, str(error)]
+        return None
 
 
 def _wave_data(form: WaveForm, tz: str) -> services.WaveData | None:
-    """The form as service input; ``None`` (with the error on the field) if days do not parse."""
+    """The form as service input; ``None`` (with the error on the field) if days or times do not parse."""
     try:
         reminder_days = parse_day_list(form.reminder_days.data or "")
     except ValueError as error:
         form.reminder_days.errors = [str(error)]
         return None
+    opens_at, closes_at = _local_to_utc(form.opens_at, tz), _local_to_utc(form.closes_at, tz)
+    if form.opens_at.errors or form.closes_at.errors:
+        return None
     schedule = WaveSchedule(
         schedule=form.schedule.data or "",
-        opens_at=_local_to_utc(form.opens_at.data, tz),
-        closes_at=_local_to_utc(form.closes_at.data, tz),
+        opens_at=opens_at,
+        closes_at=closes_at,
         offset_days=form.offset_days.data,
         window_days=form.window_days.data,
         reminder_days=reminder_days,
