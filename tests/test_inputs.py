@@ -363,7 +363,7 @@ def test_placeholder_problems(text: str, message: str) -> None:
     assert message in placeholder_problem(text) if message else placeholder_problem(text) == ""
 
 
-@pytest.mark.parametrize("body", ["{name.foo} {link}", "{0} {link}", "{name!r} {link}", "{ {link}", "{{link}} {link}"])
+@pytest.mark.parametrize("body", ["{name.foo} {link}", "{0} {link}", "{name!r} {link}", "{ {link}", "{name:>5} {link}"])
 @pytest.mark.parametrize("action", ["preview", "save"])
 def test_template_format_errors_are_form_errors_and_nothing_is_saved(
     client: FlaskClient, session: Session, world: dict, body: str, action: str

@@ -24,7 +24,16 @@ from studyapp.core.privacy import Privacy
 from tests.factories import login, make_user, privacy_for_tests
 from tests.fieldwork_helpers import CONFIG, NOW, outbox_with
 from waves.dispatcher import dispatch
-from waves.messages import Mailbox, RenderedMessage, build_email, one_line
+from waves.messages import (
+    PLACEHOLDERS,
+    Mailbox,
+    RenderedMessage,
+    TemplateError,
+    build_email,
+    check_template,
+    one_line,
+    render,
+)
 from waves.transport import MailboxTransport, SmtpTransport, Transport
 
 INJECTED_NAMES = [
@@ -239,3 +248,18 @@ def test_no_name_or_subject_ever_adds_a_header(name: str, subject: str) -> None:
     message = message_from_bytes(sent.raw, policy=policy.default)
     assert message["To"].addresses[0].addr_spec == "ana@example.org"
     assert message.get_content_type() == "multipart/alternative"
+
+
+@pytest.mark.parametrize("text", ["{name!r}", "{name:>5}", "{name!x}", "{name:abc}", "{name.foo}", "{0}", "{", "{link"])
+def test_a_template_that_would_fail_when_filled_is_refused_when_checked(text: str) -> None:
+    with pytest.raises(TemplateError):
+        check_template(f"Dear {text}")
+
+
+def test_a_literal_brace_pair_around_link_is_kept_and_the_link_still_becomes_a_button() -> None:
+    body = "Write {{link}} literally.\n\nYour link: {link}"
+    check_template(body)
+    context = dict.fromkeys(PLACEHOLDERS, "x") | {"link": "https://study.example.org/p/abc"}
+    rendered = render("Subject", body, context, language="en")
+    assert "Write {link} literally." in rendered.text and "Write {link} literally." in rendered.html
+    assert 'href="https://study.example.org/p/abc"' in rendered.html

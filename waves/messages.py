@@ -97,15 +97,26 @@ class TemplateError(ValueError):
 
 
 def check_template(text: str) -> None:
-    """Raise :class:`TemplateError` unless every ``{placeholder}`` in ``text`` is known."""
+    """Raise :class:`TemplateError` unless every placeholder in ``text`` is a plain known ``{name}``.
+
+    Stricter than Python's format syntax, which the text is filled with: no attribute or index
+    (``{name.foo}``, ``{0}``), conversion (``{name!r}``) or format spec (``{name:>5}``); a literal
+    brace is doubled (``{{``). Each of those would otherwise fail only when a message is filled in.
+    """
+    known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
     try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
-    except ValueError as error:
-        raise TemplateError(f"Malformed placeholder: {error}. Write placeholders as {{name}}.") from None
-    unknown = sorted({f for f in fields if f not in PLACEHOLDERS})
-    if unknown:
-        known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
-        raise TemplateError(f"Unknown placeholder {{{unknown[0]}}}; use {known}.")
+        parts = list(string.Formatter().parse(text))
+    except ValueError:
+        raise TemplateError(
+            "A brace is not closed or not doubled. Write placeholders as {name}, a literal brace as {{."
+        ) from None
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in PLACEHOLDERS:
+            raise TemplateError(f"Unknown placeholder {{{name[:40]}}}; use {known} (a literal brace is written {{{{).")
+        if spec or conversion:
+            raise TemplateError(f"Write the placeholder as {{{name}}}, without ':' or '!'.")
 
 
 def template_for(*, session: Session, study_id: int, kind: str, language: str) -> tuple[str, str]:
@@ -154,8 +165,8 @@ def render(subject: str, body: str, context: dict[str, str], *, language: str) -
     escaped = {key: html.escape(value) for key, value in context.items()}
     paragraphs = []
     for paragraph in html.escape(body, quote=False).split("\n\n"):
-        if "{link}" in paragraph:
-            filled = paragraph.replace("{link}", "").format_map(escaped).replace("\n", "<br>")
+        if any(name == "link" for _, name, _, _ in string.Formatter().parse(paragraph)):
+            filled = paragraph.format_map({**escaped, "link": ""}).replace("\n", "<br>")
             filled += f'<br><a href="{escaped["link"]}" style="{_BUTTON_STYLE}">{BUTTON[language]}</a>'
         else:
             filled = _URL.sub(
