@@ -542,18 +542,32 @@ def backup_command(out_path: Path) -> None:
 @main.command("restore")
 @click.argument("backup_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="do not ask: the database's current contents are replaced")
+@click.option(
+    "--no-verify",
+    is_flag=True,
+    help="restore without the backup's manifest (BACKUP.json): row counts and checksums are not checked",
+)
 @with_appcontext
-def restore_command(backup_path: Path, yes: bool) -> None:
-    """Replace the database's contents with a backup, and check it against the backup's manifest."""
+def restore_command(backup_path: Path, yes: bool, no_verify: bool) -> None:
+    """Replace the database's contents with a backup, and check it against the backup's manifest.
+
+    A backup without its manifest (the .json file beside it) is refused unless --no-verify is given.
+    """
     from studyapp.backup import BackupError, restore
 
     if not yes:
         click.confirm("This replaces everything in the database with the backup. Go on?", abort=True)
     try:
-        tables = restore(engine_of(current_app), backup_path)
+        tables = restore(engine_of(current_app), backup_path, verify=not no_verify)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Restored {len(tables)} tables from {backup_path}; row counts and checksums match the manifest.")
+    if no_verify:
+        click.echo(
+            f"Restored {len(tables)} tables from {backup_path}. NOT checked (--no-verify): no manifest was "
+            "read, so nothing shows that the restored rows are the ones that were backed up."
+        )
+    else:
+        click.echo(f"Restored {len(tables)} tables from {backup_path}; row counts and checksums match the manifest.")
 
 
 from studyapp.analyses.cli import analyze_group  # noqa: E402
