@@ -8,6 +8,7 @@ minute from one address fail, whichever worker takes it.
 from __future__ import annotations
 
 import http.cookiejar
+import secrets
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -87,3 +88,21 @@ def test_guesses_are_counted_across_workers_and_never_refuse_a_real_code(tmp_pat
         real = _status(f"{server.base}/join/open-day-2027")
     assert statuses == [404] * 20 + [429] * 5, statuses
     assert real == 200
+
+
+def test_no_personal_link_sits_in_the_rate_limit_store(engine, settings, redis_url: str) -> None:
+    """Redis keys hold a hash of the link, not the token that opens a participant's answers."""
+    import redis
+
+    from studyapp.app import create_app
+
+    config = {"TESTING": True, "ENGINE": engine, "RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": redis_url}
+    client = create_app(config, settings=settings).test_client()
+    token = secrets.token_urlsafe(24)
+    assert client.get(f"/p/{token}").status_code == 404
+    assert client.get("/join/a-secret-sign-up-code").status_code == 404
+    store = redis.Redis.from_url(REDIS_URL)
+    keys = [key.decode() for key in store.scan_iter(f"*{redis_url}*")]
+    store.close()
+    assert any("personal-link" in key for key in keys), keys
+    assert not any(token in key or "a-secret-sign-up-code" in key for key in keys), keys

@@ -31,8 +31,14 @@ MAX_LINK_LENGTH = 128
 
 
 def _link_key() -> str:
+    """The link's counter: a hash of the token or code, never the secret itself.
+
+    Flask-Limiter puts the key into its storage's keys (Redis) and into its log line when a limit
+    is exceeded; neither may hold a working personal link.
+    """
     args = request.view_args or {}
-    return str(args.get("token") or args.get("code") or get_remote_address())
+    secret = args.get("token") or args.get("code")
+    return f"link-{token_hash(str(secret))}" if secret else get_remote_address()
 
 
 def _link_exists() -> bool:
