@@ -1,7 +1,13 @@
-"""Gunicorn's access log without the secret in participants' personal links.
+"""Gunicorn's access log without the secrets in participants' links.
 
-A personal link (``/p/<token>``) opens a participant's answers, so it must not sit in log files that
-operators keep and ship: the log shows ``/p/[link]`` instead. Used by the image's gunicorn command
+A personal link (``/p/<token>``) opens a participant's answers and a sign-up code (``/join/<code>``)
+lets anyone enrol in a cohort, so neither may sit in log files that operators keep and ship. The log
+shows ``/p/[link]`` and ``/join/[code]`` instead, however many slashes lead to them (``/p//<token>``
+is answered with a redirect to the real link, so it reaches the log too). Any other path segment or
+query value that looks like a token (20 or more characters of url-safe base64 or hex) becomes
+``[redacted]``. Every text atom gunicorn offers a log format is redacted, not only the request line:
+the path, query, referer, the redirect's ``Location``, other headers and environ values, so a custom
+``--access-logformat`` cannot bring a token back. Used by the image's gunicorn command
 (``--logger-class studyapp.access_log.RedactingLogger``).
 """
 
@@ -11,22 +17,26 @@ import re
 
 from gunicorn.glogging import Logger
 
-PERSONAL_LINK = re.compile(r"(/p/)[^/?#\s\"]+")
-REDACTED = r"\1[link]"
-_ATOMS_WITH_URLS = ("r", "U", "f")  # request line, path, referer
+_END = r"/?#\s\""  # what ends a path segment in a request line, URL or log atom
+PERSONAL_LINK = re.compile(rf"(/p/+)[^{_END}&]+")  # & too: a link can sit in a query (?next=/p/...&x=1)
+SIGNUP_CODE = re.compile(rf"(/join/+)[^{_END}&]+")
+#: 20+ token characters (``%`` for a percent-encoded one) after ``/``, ``=``, ``?`` or ``&``.
+SECRET_LIKE = re.compile(rf"(?<=[/=?&])[A-Za-z0-9_%-]{{20,}}(?=[{_END}&;]|$)")
 
 
 def redact(text: str) -> str:
-    """``text`` with every personal-link token replaced by ``[link]``."""
-    return PERSONAL_LINK.sub(REDACTED, text)
+    """``text`` with personal-link tokens, sign-up codes and other token-like values replaced."""
+    text = PERSONAL_LINK.sub(r"\1[link]", text)
+    text = SIGNUP_CODE.sub(r"\1[code]", text)
+    return SECRET_LIKE.sub("[redacted]", text)
 
 
 class RedactingLogger(Logger):
-    """Gunicorn's logger, with personal-link tokens removed from the access log's request atoms."""
+    """Gunicorn's logger, with tokens and codes removed from every text atom of the access log."""
 
     def atoms(self, resp, req, environ, request_time) -> dict:
         atoms = super().atoms(resp, req, environ, request_time)
-        for key in _ATOMS_WITH_URLS:
-            if isinstance(atoms.get(key), str):
-                atoms[key] = redact(atoms[key])
+        for key, value in atoms.items():
+            if isinstance(value, str):
+                atoms[key] = redact(value)
         return atoms

@@ -130,7 +130,7 @@ def backup(engine: Engine, path: Path) -> BackupReport:
         tables = _pg_dump_with_fingerprints(engine, path)
     else:
         raise BackupError(f"no backup for {engine.dialect.name}")
-    manifest = path.with_name(path.name + ".json")
+    manifest = manifest_path(path)
     manifest.write_text(
         json.dumps({"made_at": utcnow().isoformat(), "dialect": engine.dialect.name, "tables": tables}, indent=1),
         encoding="utf-8",
@@ -139,16 +139,38 @@ def backup(engine: Engine, path: Path) -> BackupReport:
     return BackupReport(path, manifest, tables)
 
 
-def restore(engine: Engine, path: Path) -> dict[str, dict[str, object]]:
+def manifest_path(path: Path) -> Path:
+    """Where the manifest of the backup at ``path`` is: beside it, with ``.json`` added."""
+    return path.with_name(path.name + ".json")
+
+
+def _read_manifest(path: Path) -> dict[str, dict[str, object]]:
+    manifest = manifest_path(path)
+    if not manifest.exists():
+        raise BackupError(
+            f"{manifest} is missing: without the manifest the restored rows cannot be checked against the "
+            "backup. Put the manifest beside the backup, or restore with --no-verify to go on unchecked."
+        )
+    try:
+        tables = json.loads(manifest.read_text(encoding="utf-8"))["tables"]
+        if not isinstance(tables, dict):
+            raise TypeError("'tables' is not an object")
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        raise BackupError(f"cannot read the manifest {manifest}: {error}") from None
+    return tables
+
+
+def restore(engine: Engine, path: Path, *, verify: bool = True) -> dict[str, dict[str, object]]:
     """Replace the database's contents with the backup at ``path``; checks the result against its manifest.
 
-    Returns the restored tables' fingerprints. Raises :class:`BackupError` when a table differs.
+    Returns the restored tables' fingerprints. Raises :class:`BackupError`, before the database is
+    touched, when the manifest (``path.json``) is missing or unreadable, and afterwards when a table
+    differs from it. ``verify=False`` restores without reading any manifest: nothing is checked.
     """
     path = Path(path)
     if not path.exists():
         raise BackupError(f"{path} does not exist")
-    manifest_path = path.with_name(path.name + ".json")
-    expected = json.loads(manifest_path.read_text(encoding="utf-8"))["tables"] if manifest_path.exists() else None
+    expected = _read_manifest(path) if verify else None
     engine.dispose()  # no pooled connection may hold a lock or a stale page
     if engine.dialect.name == "sqlite":
         source = sqlite3.connect(path)
@@ -171,7 +193,7 @@ def restore(engine: Engine, path: Path) -> dict[str, dict[str, object]]:
     else:
         raise BackupError(f"no restore for {engine.dialect.name}")
     found = fingerprints(engine)
-    if expected is not None:
+    if expected is not None:  # always, unless the caller chose verify=False
         differing = sorted(name for name in set(expected) | set(found) if expected.get(name) != found.get(name))
         if differing:
             raise BackupError(f"restored tables differ from the manifest: {', '.join(differing)}")

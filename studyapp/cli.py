@@ -157,12 +157,11 @@ def linkage_run(
     study_slug: str, cohort_name: str, earlier_label: str, later_label: str, apply: bool, report: Path | None
 ) -> None:
     """Link two waves of an anonymous cohort; ambiguous cases are reported, never guessed."""
-    import csv
-
     from sqlmodel import select
 
     from studyapp.core.errors import NotAllowed
     from studyapp.core.models import Cohort, Wave
+    from studyapp.core.spreadsheet_safety import SafeDictWriter
     from studyapp.participants.code_linkage import link_cohort_waves
     from studyapp.participants.linkage import ROW_COLUMNS
 
@@ -190,7 +189,7 @@ def linkage_run(
             click.echo(f"  ambiguous: {later_pseudonym} could be {', '.join(candidates)}")
         if report is not None:
             with report.open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.DictWriter(handle, fieldnames=list(ROW_COLUMNS))
+                writer = SafeDictWriter(handle, fieldnames=list(ROW_COLUMNS))  # opened in Excel for review
                 writer.writeheader()
                 for row in result.to_rows():
                     for key in ("earlier_id", "later_id"):
@@ -505,6 +504,12 @@ def responses_import(
 )
 @click.option("--language", type=click.Choice(["en", "nl"]), default="en", show_default=True)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--raw-text",
+    is_flag=True,
+    help="Write CSV text exactly as given, for R and Python: no apostrophe before text that begins with "
+    "=, +, -, @, a tab or CR (such text may run as a formula in Excel). Audit-logged.",
+)
 @with_appcontext
 def export_command(
     study_slug: str,
@@ -513,8 +518,13 @@ def export_command(
     formats: tuple[str, ...],
     language: str,
     out_dir: Path,
+    raw_text: bool,
 ) -> None:
-    """Write a pseudonymised export (audit-logged)."""
+    """Write a pseudonymised export (audit-logged).
+
+    In the CSV files, text that a spreadsheet would run as a formula starts with an apostrophe unless
+    --raw-text is given; SPSS and Parquet files always hold the text as given.
+    """
     from sqlmodel import col, select
 
     from studyapp.core.models import Cohort, Wave
@@ -533,7 +543,9 @@ def export_command(
             raise click.ClickException(f"No wave labelled {', '.join(wave_labels)} in these cohorts.")
         scope = ExportScope(study=study, cohort_ids=[c.id for c in chosen], wave_ids=wave_ids, language=language)
         try:
-            paths = export_to_folder(session=session, scope=scope, folder=out_dir, formats=formats or FORMATS)
+            paths = export_to_folder(
+                session=session, scope=scope, folder=out_dir, formats=formats or FORMATS, raw_text=raw_text
+            )
         except ValueError as error:
             raise click.ClickException(str(error)) from None
     for path in paths.values():
@@ -560,18 +572,32 @@ def backup_command(out_path: Path) -> None:
 @main.command("restore")
 @click.argument("backup_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="do not ask: the database's current contents are replaced")
+@click.option(
+    "--no-verify",
+    is_flag=True,
+    help="restore without the backup's manifest (BACKUP.json): row counts and checksums are not checked",
+)
 @with_appcontext
-def restore_command(backup_path: Path, yes: bool) -> None:
-    """Replace the database's contents with a backup, and check it against the backup's manifest."""
+def restore_command(backup_path: Path, yes: bool, no_verify: bool) -> None:
+    """Replace the database's contents with a backup, and check it against the backup's manifest.
+
+    A backup without its manifest (the .json file beside it) is refused unless --no-verify is given.
+    """
     from studyapp.backup import BackupError, restore
 
     if not yes:
         click.confirm("This replaces everything in the database with the backup. Go on?", abort=True)
     try:
-        tables = restore(engine_of(current_app), backup_path)
+        tables = restore(engine_of(current_app), backup_path, verify=not no_verify)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Restored {len(tables)} tables from {backup_path}; row counts and checksums match the manifest.")
+    if no_verify:
+        click.echo(
+            f"Restored {len(tables)} tables from {backup_path}. NOT checked (--no-verify): no manifest was "
+            "read, so nothing shows that the restored rows are the ones that were backed up."
+        )
+    else:
+        click.echo(f"Restored {len(tables)} tables from {backup_path}; row counts and checksums match the manifest.")
 
 
 from studyapp.analyses.cli import analyze_group  # noqa: E402

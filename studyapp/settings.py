@@ -94,8 +94,28 @@ class Settings:
                     problems.append(f"{name} must be at least 32 characters")
             if not self.smtp_host:
                 problems.append("SMTP_HOST is missing (production sends real mail)")
+            problems += self._same_secrets()
         if problems:
             raise SettingsError("Refusing to start:\n  - " + "\n  - ".join(problems))
+
+    def _same_secrets(self) -> list[str]:
+        """Each pair of secrets that are equal, by name (never by value).
+
+        Sessions, pseudonyms and encrypted identities each have their own key so that one leaked
+        value opens one door; the same value twice would open several.
+        """
+        identity_keys = [k.strip() for k in self.identity_key.split(",") if k.strip()]
+        secrets = [("SECRET_KEY", self.secret_key.strip()), ("PSEUDONYM_KEY", self.pseudonym_key.strip())]
+        if len(identity_keys) == 1:
+            secrets.append(("IDENTITY_KEY", identity_keys[0]))
+        else:
+            secrets += [(f"IDENTITY_KEY key {n}", key) for n, key in enumerate(identity_keys, start=1)]
+        return [
+            f"{first} and {second} are the same; every secret must have a value of its own"
+            for index, (first, value) in enumerate(secrets)
+            for second, other in secrets[index + 1 :]
+            if value and value == other
+        ]
 
 
 _ENV_NAMES = {

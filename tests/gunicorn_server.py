@@ -37,7 +37,13 @@ def image_gunicorn(folder: Path, env: dict[str, str], *, workers: int = 1) -> It
     port = free_port()
     command[command.index("--bind") + 1] = f"127.0.0.1:{port}"
     command[command.index("--workers") + 1] = str(workers)
-    env = {"DATABASE_URL": f"sqlite:///{folder / 'app.db'}", "STUDYAPP_INSTANCE": str(folder), "PATH": "", **env}
+    env = {
+        "DATABASE_URL": f"sqlite:///{folder / 'app.db'}",
+        "STUDYAPP_INSTANCE": str(folder),
+        "PATH": "",
+        "PYTHONPATH": str(ROOT),  # this checkout's code, whichever checkout the venv was installed from
+        **env,
+    }
     subprocess.run([BIN / "studyapp", "db", "upgrade"], env=env, check=True, capture_output=True, cwd=ROOT)
     log = folder / "gunicorn.log"
     with log.open("w") as output:

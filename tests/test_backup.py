@@ -88,3 +88,37 @@ def test_a_backup_made_while_the_app_writes_matches_its_manifest(runner, session
     assert after > before  # rows were written while the backup ran
     restored = runner.invoke(args=["restore", str(path), "--yes"])
     assert restored.exit_code == 0 and "checksums match the manifest" in restored.output, restored.output
+
+
+def test_restore_refuses_a_dump_without_its_manifest_unless_told_not_to_verify(runner, session, engine, tmp_path):
+    study = make_study(session)
+    path = tmp_path / "copy.dump"
+    assert runner.invoke(args=["backup", "--out", str(path)]).exit_code == 0
+    path.with_name(path.name + ".json").unlink()  # a copy that travelled without its manifest
+    study.name = "Changed after the backup"
+    session.add(study)
+    session.commit()
+
+    refused = runner.invoke(args=["restore", str(path), "--yes"])
+    assert refused.exit_code != 0, refused.output
+    assert "copy.dump.json" in refused.output and "--no-verify" in refused.output
+    assert "match" not in refused.output
+    session.expire_all()
+    assert session.exec(select(Study)).one().name == "Changed after the backup"  # nothing was touched
+    session.rollback()  # no open transaction may hold a lock pg_restore --clean waits for
+
+    unchecked = runner.invoke(args=["restore", str(path), "--yes", "--no-verify"])
+    assert unchecked.exit_code == 0, unchecked.output
+    assert "NOT checked" in unchecked.output and "match" not in unchecked.output
+    session.expire_all()
+    assert session.exec(select(Study)).one().name == "Bridge the Gap"
+
+
+def test_restore_refuses_an_unreadable_manifest_before_touching_the_database(runner, session, engine, tmp_path):
+    make_study(session)
+    path = tmp_path / "study.backup"
+    assert runner.invoke(args=["backup", "--out", str(path)]).exit_code == 0
+    path.with_name(path.name + ".json").write_text("{not json")
+    result = runner.invoke(args=["restore", str(path), "--yes"])
+    assert result.exit_code != 0 and "cannot read the manifest" in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

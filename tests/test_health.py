@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import importlib
 
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
 from studyapp.app import create_app
+from studyapp.core import migrate
 from studyapp.core.db import make_engine
 from studyapp.settings import load_settings
 
@@ -12,6 +16,38 @@ from studyapp.settings import load_settings
 def test_healthz_answers_when_the_database_does(client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json == {"status": "ok"}
+
+
+def _app_on(engine):
+    app = create_app({"TESTING": True, "ENGINE": engine}, settings=load_settings({}, scheduler_enabled=False))
+    app.config["TESTING"] = False  # errors handled as in production
+    return app
+
+
+def test_healthz_is_503_on_an_empty_database_until_it_is_migrated(database) -> None:
+    """A container must not report healthy before `studyapp db upgrade` has run."""
+    client = _app_on(database.engine).test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json == {"status": "migrations pending"}
+    migrate.upgrade(database.engine, "0004")  # an older schema: the newest migration is missing
+    assert client.get("/healthz").status_code == 503
+    migrate.upgrade(database.engine)
+    response = client.get("/healthz")  # the same process notices, no restart needed
+    assert response.status_code == 200 and response.json == {"status": "ok"}
+
+
+def test_healthz_is_503_on_tables_made_without_migrations(database) -> None:
+    SQLModel.metadata.create_all(database.engine)  # tables, but no Alembic revision
+    assert _app_on(database.engine).test_client().get("/healthz").status_code == 503
+
+
+def test_healthz_checks_the_revision_until_it_is_at_head_then_only_the_database(database) -> None:
+    migrate.upgrade(database.engine)
+    client = _app_on(database.engine).test_client()
+    assert client.get("/healthz").status_code == 200
+    with database.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    assert client.get("/healthz").status_code == 200  # remembered: one SELECT 1 per check from now on
 
 
 def test_healthz_is_503_without_a_database() -> None:

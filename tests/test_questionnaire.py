@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from studyapp.core.models import Answer, AuditEvent, Invitation, Item, Response
+from studyapp.core.models import Answer, AuditEvent, Cohort, Invitation, Item, Response
 from studyapp.core.types import utcnow
 from tests.factories import enrol, invite_with_token, make_cohort, make_flow_instrument, make_study, make_wave
 
@@ -272,6 +272,29 @@ def test_guessing_links_is_rate_limited_per_address(client) -> None:
     assert statuses[:20] == [404] * 20 and statuses[20:] == [429, 429]
     busy = client.get("/p/guess-x")
     assert busy.status_code == 429
+
+
+def test_guesses_from_one_address_never_lock_out_valid_links(client, session, link) -> None:
+    """One person guessing on a campus network must not lock out everyone behind the same address."""
+    statuses = [client.get(f"/p/guess-{n}").status_code for n in range(25)]
+    assert statuses[:20] == [404] * 20 and statuses[20:] == [429] * 5
+    token = link["token"]
+    assert client.get(f"/p/{token}").status_code == 200
+    assert client.get(f"/p/{token}/s/profession").status_code == 200
+    assert client.get(f"/p/{token}/privacy").status_code == 200
+    cohort = session.get(Cohort, link["participant"].cohort_id)
+    cohort.signup_open, cohort.signup_code = True, "campus-signup-code"
+    session.add(cohort)
+    session.commit()
+    assert client.get("/join/campus-signup-code").status_code == 200
+    assert client.get("/p/guess-again").status_code == 429 and client.get("/join/guess").status_code == 429
+
+
+def test_unknown_links_count_once_across_blueprints(client) -> None:
+    """/p/x (questionnaire) and /p/x/privacy (participant pages) share one count per address."""
+    paths = [f"/p/guess-{n}" if n % 2 else f"/p/guess-{n}/privacy" for n in range(22)]
+    statuses = [client.get(path).status_code for path in paths]
+    assert statuses[:20] == [404] * 20 and statuses[20:] == [429, 429]
 
 
 def test_one_link_cannot_hammer_the_server(client, link) -> None:

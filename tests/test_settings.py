@@ -20,6 +20,7 @@ GOOD_PRODUCTION = {
     "SMTP_HOST": "smtp.example.org",
     "DATABASE_URL": "sqlite:////tmp/never-opened.db",
 }
+OTHER_FERNET = Fernet.generate_key().decode()
 
 
 def test_defaults_are_safe_for_local_use() -> None:
@@ -60,6 +61,28 @@ def test_production_refuses_one_default_among_good_ones() -> None:
 def test_production_refuses_short_secret() -> None:
     with pytest.raises(SettingsError, match="SECRET_KEY must be at least 32 characters"):
         load_settings({**GOOD_PRODUCTION, "SECRET_KEY": "short"})
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"PSEUDONYM_KEY": "s" * 40}, "SECRET_KEY and PSEUDONYM_KEY are the same"),
+        ({"SECRET_KEY": " " + "p" * 40 + " "}, "SECRET_KEY and PSEUDONYM_KEY are the same"),  # spaces aside
+        ({"IDENTITY_KEY": f"{OTHER_FERNET},{OTHER_FERNET}"}, "IDENTITY_KEY key 1 and IDENTITY_KEY key 2 are the same"),
+        (
+            {"SECRET_KEY": OTHER_FERNET, "IDENTITY_KEY": f"{Fernet.generate_key().decode()}, {OTHER_FERNET}"},
+            "SECRET_KEY and IDENTITY_KEY key 2 are the same",
+        ),
+        ({"PSEUDONYM_KEY": OTHER_FERNET, "IDENTITY_KEY": OTHER_FERNET}, "PSEUDONYM_KEY and IDENTITY_KEY are the same"),
+    ],
+)
+def test_production_refuses_two_secrets_that_are_the_same(changes: dict[str, str], named: str) -> None:
+    """One leaked value must not open two doors: sessions, pseudonyms and identities each have their own."""
+    with pytest.raises(SettingsError) as caught:
+        load_settings({**GOOD_PRODUCTION, **changes})
+    message = str(caught.value)
+    assert named in message
+    assert OTHER_FERNET not in message and "s" * 40 not in message and "p" * 40 not in message
 
 
 def test_production_with_real_secrets_starts() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from studyapp.core.models import AuditEvent
+from studyapp.core.spreadsheet_safety import SafeWriter
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,9 @@ def action_names(*, session: Session) -> list[str]:
 
 
 def events_csv(*, session: Session, filters: AuditFilter) -> str:
-    """All matching events as CSV (UTF-8), oldest first."""
+    """All matching events as CSV (UTF-8), oldest first; no cell runs as a formula in a spreadsheet."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(["at_utc", "actor", "action", "target_type", "target_id", "detail", "ip_address"])
     for event in session.exec(_query(filters).order_by(col(AuditEvent.at), col(AuditEvent.id))):
         writer.writerow(

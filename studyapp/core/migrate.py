@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -38,15 +39,31 @@ def downgrade(engine: Engine, revision: str) -> None:
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or ``None`` for an empty database."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return revision_on(connection)
+
+
+def revision_on(connection: Connection) -> str | None:
+    """:func:`current_revision` read through ``connection`` (``None`` without an ``alembic_version``)."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+@cache
+def _scripts() -> ScriptDirectory:
+    # the migration files do not change while a process runs; reading them once keeps checks cheap
+    return ScriptDirectory(str(MIGRATIONS_DIR))
 
 
 def head_revision() -> str | None:
     """The newest revision in ``migrations/``."""
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
-    return script.get_current_head()
+    return _scripts().get_current_head()
 
 
 def is_up_to_date(engine: Engine) -> bool:
     """Whether the database schema is at the newest revision."""
     return current_revision(engine) == head_revision()
+
+
+def stamp_head(engine: Engine) -> None:
+    """Record the newest revision without running migrations (for a schema made by ``create_all`` in tests)."""
+    with engine.begin() as connection:
+        MigrationContext.configure(connection).stamp(_scripts(), "head")

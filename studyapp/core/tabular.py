@@ -1,13 +1,31 @@
-"""Reading uploaded tables (CSV or XLSX) into rows that remember their line in the file."""
+"""Reading uploaded tables (CSV or XLSX) into rows that remember their line in the file.
+
+Both formats are read as a stream that stops at the row limit: nothing after row ``MAX_ROWS`` is
+parsed. For XLSX a quick count of the first sheet's row elements (decompressed in chunks, before
+openpyxl parses a cell or loads the shared strings) refuses an oversized sheet at once; openpyxl
+then reads in its read-only streaming mode. A 400,000-row sheet is refused in a fraction of a
+second instead of holding a worker for half a minute while every row is read.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
+from xml.etree import ElementTree
 
 MAX_ROWS = 100_000
+#: Lines read at most, empty ones included: Excel's last row. A cell far below the data would
+#: otherwise have the reader step through every empty row up to it.
+MAX_LINES = 1_048_576
+#: Decompressed XML of a sheet read at most (a 20 MB upload can expand a thousandfold).
+MAX_SHEET_BYTES = 1 << 30
+_CHUNK_BYTES = 1 << 20
 
 
 class TableError(ValueError):
@@ -70,9 +88,17 @@ def read_table(filename: str, content: bytes) -> Table:
         raw_rows = _csv_rows(content)
     else:
         raise TableError(f"unsupported file type {suffix!r}: upload a .csv or .xlsx file")
-    if not raw_rows:
+    try:
+        return _table(raw_rows)
+    finally:
+        raw_rows.close()  # an XLSX stream closes its archive
+
+
+def _table(raw_rows: Iterator[tuple[int, list[str]]]) -> Table:
+    first = next(raw_rows, None)
+    if first is None:
         raise TableError("the file is empty")
-    header_line, header = raw_rows[0]
+    header_line, header = first
     columns = [normalise_column(c) for c in header]
     if any(not c for c in columns):
         raise TableError("every column needs a name in the first row", header_line)
@@ -80,7 +106,9 @@ def read_table(filename: str, content: bytes) -> Table:
     if duplicates:
         raise TableError(f"column {duplicates[0]!r} appears more than once", header_line)
     rows = []
-    for line, values in raw_rows[1:]:
+    for line, values in raw_rows:  # a stream: nothing beyond the limit is read
+        if line > MAX_LINES:
+            raise TableError(f"more than {MAX_LINES} lines, empty ones included; delete the empty rows", line)
         if not any(v.strip() for v in values):
             continue
         if len(values) > len(columns) and any(v.strip() for v in values[len(columns) :]):
@@ -92,42 +120,109 @@ def read_table(filename: str, content: bytes) -> Table:
     return Table(columns=columns, rows=rows)
 
 
-def _csv_rows(content: bytes) -> list[tuple[int, list[str]]]:
+def _csv_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
+    """Each record with the line it starts on, read one at a time."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = content[: error.start].count(b"\n") + 1
         raise TableError("the file is not UTF-8 text; save it as 'CSV UTF-8'", line) from None
-    first_line = text.split("\n", 1)[0]
+    end = text.find("\n")
+    first_line = text if end < 0 else text[:end]
     delimiter = max((",", ";", "\t"), key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    rows = []
+    # line_num is the line where a record ends; a record starts after the previous one ended
+    previous_end = 0
     try:
         for values in reader:
-            rows.append((reader.line_num, values))
+            yield previous_end + 1, values
+            previous_end = reader.line_num
     except csv.Error as error:
         raise TableError(f"cannot read the CSV: {error}", reader.line_num) from None
-    # line_num is the line where a record ends; a record starts after the previous one ended
-    starts, previous_end = [], 0
-    for end, values in rows:
-        starts.append((previous_end + 1, values))
-        previous_end = end
-    return starts
 
 
-def _xlsx_rows(content: bytes) -> list[tuple[int, list[str]]]:
+def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
+    """The first sheet's rows, numbered as in Excel, streamed by openpyxl in read-only mode."""
     from openpyxl import load_workbook
 
+    _refuse_oversized_first_sheet(content)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a damaged file
         raise TableError(f"cannot read the Excel file: {error}") from None
-    sheet = workbook.worksheets[0]
-    rows = []
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        rows.append((number, [_cell_text(v) for v in values]))
-    workbook.close()
-    return rows
+    try:
+        sheet = workbook.worksheets[0]
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if any(v is not None and v != "" for v in values):
+                yield number, [_cell_text(v) for v in values]
+            else:
+                yield number, []  # an empty row (openpyxl fills gaps with these): nothing to convert
+    finally:
+        workbook.close()
+
+
+_RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+_DOCUMENT_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_ROW_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+
+
+def _refuse_oversized_first_sheet(content: bytes) -> None:
+    """Count the first sheet's ``<row>`` elements in its XML and refuse more than the limit allows.
+
+    Each row element is a row the sheet holds (Excel writes none for rows that are wholly empty), so
+    more than ``MAX_ROWS`` + 1 of them (the header) cannot become an acceptable table. The count
+    reads the decompressed XML in chunks and stops as soon as the limit is passed. Files this cannot
+    make sense of are left to openpyxl, whose streamed reading stops at the limit as well.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            path = _first_sheet_path(archive)
+            if path is not None:
+                _count_rows(archive, path)
+    except TableError:
+        raise
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError, EOFError, ValueError):
+        return  # openpyxl says what is wrong with the file
+
+
+def _count_rows(archive: zipfile.ZipFile, path: str) -> None:
+    count, read, tail = 0, 0, b""
+    with archive.open(path) as sheet:
+        while chunk := sheet.read(_CHUNK_BYTES):
+            read += len(chunk)
+            if read > MAX_SHEET_BYTES:
+                raise TableError(f"the first sheet holds more than {MAX_SHEET_BYTES >> 20} MB of XML; split the file")
+            data = tail + chunk
+            # row elements wholly inside the previous chunk's tail were counted with that chunk
+            count += len(_ROW_START.findall(data)) - len(_ROW_START.findall(tail))
+            if count > MAX_ROWS + 1:
+                raise TableError(f"more than {MAX_ROWS} rows; split the file", MAX_ROWS + 2)
+            tail = data[-64:]
+
+
+def _first_sheet_path(archive: zipfile.ZipFile) -> str | None:
+    """The first worksheet's part in the archive, as Office finds it (package -> workbook -> sheet)."""
+    workbook = _relationship_target(archive, "_rels/.rels", "", "/officeDocument")
+    if workbook is None:
+        return None
+    folder, name = posixpath.split(workbook)
+    root = ElementTree.fromstring(archive.read(workbook))
+    sheet = next((e for e in root.iter() if e.tag.endswith("}sheet") or e.tag == "sheet"), None)
+    if sheet is None or sheet.get(_DOCUMENT_REL) is None:
+        return None
+    return _relationship_target(
+        archive, posixpath.join(folder, "_rels", name + ".rels"), folder, sheet.get(_DOCUMENT_REL)
+    )
+
+
+def _relationship_target(archive: zipfile.ZipFile, rels: str, folder: str, wanted: str) -> str | None:
+    """The target of the relationship whose id is ``wanted`` (or whose type ends with it)."""
+    for relationship in ElementTree.fromstring(archive.read(rels)).iter(_RELATIONSHIPS):
+        if relationship.get("Id") == wanted or relationship.get("Type", "").endswith(wanted):
+            target = relationship.get("Target", "")
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            return path if path in archive.namelist() else None
+    return None
 
 
 def _cell_text(value: object) -> str:

@@ -180,14 +180,19 @@ def export_to_folder(
     formats: Sequence[str] = FORMATS,
     user: User | None = None,
     ip_address: str = "",
+    raw_text: bool = False,
 ) -> dict[str, Path]:
-    """Write the chosen formats into ``folder`` and audit-log the export."""
+    """Write the chosen formats into ``folder`` and audit-log the export.
+
+    CSV text that a spreadsheet would run as a formula gets a leading ``'``; ``raw_text=True`` (for R
+    and Python users) writes it as given, and the audit event records which it was.
+    """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(f"unknown export format(s): {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
     data = build_export_data(session=session, scope=scope)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = write_all(data, folder, formats=tuple(formats), prefix=scope.study.slug)
+    paths = write_all(data, folder, formats=tuple(formats), prefix=scope.study.slug, raw_text=raw_text)
     audit.record(
         session=session,
         action="data.exported",
@@ -202,6 +207,7 @@ def export_to_folder(
             "language": scope.language,
             "responses": len(data.responses),
             "answers": len(data.answers),
+            "raw_text": raw_text,
         },
     )
     return paths
@@ -214,8 +220,9 @@ def export_zip(
     formats: Sequence[str] = FORMATS,
     user: User | None = None,
     ip_address: str = "",
+    raw_text: bool = False,
 ) -> bytes:
-    """The export as one zip archive (for download)."""
+    """The export as one zip archive (for download); ``raw_text`` as for :func:`export_to_folder`."""
     with tempfile.TemporaryDirectory() as folder:
         paths = export_to_folder(
             session=session,
@@ -224,6 +231,7 @@ def export_zip(
             formats=formats,
             user=user,
             ip_address=ip_address,
+            raw_text=raw_text,
         )
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -6,12 +6,13 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
-from wtforms import RadioField, SelectMultipleField, widgets
+from wtforms import BooleanField, RadioField, SelectMultipleField, widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from studyapp.auth import staff_required
 from studyapp.core.models import Cohort, Study, Wave
+from studyapp.core.spreadsheet_safety import text_note
 from studyapp.database import get_session
 from studyapp.exports.service import FORMATS, ExportScope, export_zip
 
@@ -46,6 +47,7 @@ class ExportForm(FlaskForm):
     language = RadioField(
         "Labels in", choices=[SelectChoice("en", "English"), SelectChoice("nl", "Nederlands")], default="en"
     )
+    raw_text = BooleanField("Raw text for R and Python (not for Excel)")
 
 
 @bp.route("/studies/<int:study_id>/export", methods=["GET", "POST"])
@@ -77,6 +79,7 @@ def index(study_id: int):
             formats=form.formats.data,
             user=current_user,
             ip_address=request.remote_addr or "",
+            raw_text=form.raw_text.data,
         )
         session.commit()
         return Response(
@@ -84,4 +87,4 @@ def index(study_id: int):
             mimetype="application/zip",
             headers={"Content-Disposition": f"attachment; filename={study.slug}-export.zip"},
         )
-    return render_template("exports/index.html", study=study, form=form)
+    return render_template("exports/index.html", study=study, form=form, text_note=text_note())

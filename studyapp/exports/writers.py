@@ -11,8 +11,11 @@ Formats and the choices behind them:
   (``utf-8-sig``) so that Excel shows accented answers correctly when the file is opened by a
   double-click; pandas, readr, pyarrow, SPSS and Stata skip the mark. Pass ``bom=False`` for a plain
   UTF-8 file. Times are ISO 8601 in UTC with a ``Z`` and whole seconds (``2024-05-01T09:30:00Z``);
-  a missing value is an empty field. Values are written as given: a text answer that starts with
-  ``=`` is not altered, so open such files in a spreadsheet with care.
+  a missing value is an empty field. Text that a spreadsheet would run as a formula (it begins with
+  ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading ``'``, numbers never do;
+  ``raw_text=True`` writes text as given, for R and Python (see
+  :mod:`studyapp.core.spreadsheet_safety`, which every CSV the app writes goes through).
+- SPSS ``.sav`` and Parquet are not opened by spreadsheets: their text is always exactly as given.
 - SPSS ``.sav`` (wide form): names made valid by :func:`spss_name` (deterministic; a collision after
   sanitising is an error, never a silent suffix), variable labels cut to 256 bytes and value labels
   to 120 bytes (SPSS limits; the codebook keeps the full text), measure levels from the variables,
@@ -43,6 +46,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyreadstat
+
+from studyapp.core.spreadsheet_safety import frame_to_csv, text_note
 
 Kind = Literal["scale", "choice", "text", "number", "id", "meta"]
 Measure = Literal["nominal", "ordinal", "scale"]
@@ -570,7 +575,7 @@ def _describe(variable: Variable, column: pd.Series) -> dict[str, Any]:
     return result
 
 
-def _codebook(prep: _Prepared, wide: pd.DataFrame) -> dict[str, Any]:
+def _codebook(prep: _Prepared, wide: pd.DataFrame, *, raw_text: bool = False) -> dict[str, Any]:
     names = spss_names(wide.columns)
     wave_order = list(_wave_suffixes(prep.responses))
     waves = []
@@ -633,22 +638,25 @@ def _codebook(prep: _Prepared, wide: pd.DataFrame) -> dict[str, Any]:
             "n_answers": len(prep.answers),
             "waves": waves,
         },
+        "csv_text": {"formulas_neutralised": not raw_text, "note": text_note(raw_text=raw_text)},
         "variables": entries,
     }
 
 
-def codebook_dict(data: ExportData) -> dict[str, Any]:
+def codebook_dict(data: ExportData, *, raw_text: bool = False) -> dict[str, Any]:
     """The codebook as plain JSON-ready data: ``format``, ``meta``, ``summary`` and ``variables``.
 
     Each variable (fixed columns first, then items in questionnaire order) has its name, SPSS name,
     label, kind, measure, section, facet, reverse keying, declared range, value labels with the count
     of each value, and ``descriptives`` over the responses (pseudonym x wave): ``n_answered``,
     ``n_missing``, and for numbers ``mean``, ``sd`` (n - 1), ``min`` and ``max``; for items also
-    ``by_wave``. SD is ``None`` below two values. Raises :class:`SpssNameError` when two names give
-    the same SPSS name, as every format that carries the codebook names the SPSS variables.
+    ``by_wave``. SD is ``None`` below two values. ``csv_text`` says whether formula-like text in the
+    CSV files got a leading ``'`` (``raw_text=False``, the default) and why. Raises
+    :class:`SpssNameError` when two names give the same SPSS name, as every format that carries the
+    codebook names the SPSS variables.
     """
     prep = _prepare(data)
-    return _codebook(prep, _wide(prep))
+    return _codebook(prep, _wide(prep), raw_text=raw_text)
 
 
 def _codebook_json(codebook: Mapping[str, Any]) -> str:
@@ -713,6 +721,8 @@ def _codebook_html(codebook: Mapping[str, Any]) -> str:
     parts.append(f"<dt>responses</dt><dd>{_e(summary['n_responses'])}</dd>")
     parts.append(f"<dt>pseudonyms</dt><dd>{_e(summary['n_pseudonyms'])}</dd>")
     parts.append("</dl>")
+    if "csv_text" in codebook:
+        parts += ["<h2>Text in the CSV files</h2>", f"<p>{_e(codebook['csv_text']['note'])}</p>"]
 
     parts += [
         "<h2>Waves</h2>",
@@ -797,26 +807,34 @@ def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], bom: bool) -> None:
+def _write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], bom: bool, raw_text: bool) -> None:
     with _replacing(path) as temporary:
-        _csv_ready(frame).to_csv(temporary, index=False, encoding=CSV_ENCODING if bom else "utf-8", lineterminator="\n")
+        frame_to_csv(_csv_ready(frame), temporary, raw_text=raw_text, encoding=CSV_ENCODING if bom else "utf-8")
 
 
-def write_long_csv(data: ExportData, path: str | os.PathLike[str], *, bom: bool = True) -> Path:
-    """Write :func:`long_frame` as CSV (UTF-8 with BOM unless ``bom=False``) and return the path."""
-    _write_csv(long_frame(data), path, bom)
+def write_long_csv(data: ExportData, path: str | os.PathLike[str], *, bom: bool = True, raw_text: bool = False) -> Path:
+    """Write :func:`long_frame` as CSV (UTF-8 with BOM unless ``bom=False``) and return the path.
+
+    Text a spreadsheet would run as a formula gets a leading ``'`` unless ``raw_text=True``.
+    """
+    _write_csv(long_frame(data), path, bom, raw_text)
     return Path(path)
 
 
-def write_wide_csv(data: ExportData, path: str | os.PathLike[str], *, bom: bool = True) -> Path:
-    """Write :func:`wide_frame` as CSV (UTF-8 with BOM unless ``bom=False``) and return the path."""
-    _write_csv(wide_frame(data), path, bom)
+def write_wide_csv(data: ExportData, path: str | os.PathLike[str], *, bom: bool = True, raw_text: bool = False) -> Path:
+    """Write :func:`wide_frame` as CSV (UTF-8 with BOM unless ``bom=False``) and return the path.
+
+    Text a spreadsheet would run as a formula gets a leading ``'`` unless ``raw_text=True``.
+    """
+    _write_csv(wide_frame(data), path, bom, raw_text)
     return Path(path)
 
 
-def write_wide_by_person_csv(data: ExportData, path: str | os.PathLike[str], *, bom: bool = True) -> Path:
-    """Write :func:`wide_by_person_frame` as CSV and return the path."""
-    _write_csv(wide_by_person_frame(data), path, bom)
+def write_wide_by_person_csv(
+    data: ExportData, path: str | os.PathLike[str], *, bom: bool = True, raw_text: bool = False
+) -> Path:
+    """Write :func:`wide_by_person_frame` as CSV and return the path (``raw_text`` as for the others)."""
+    _write_csv(wide_by_person_frame(data), path, bom, raw_text)
     return Path(path)
 
 
@@ -909,12 +927,14 @@ def write_all(
     *,
     prefix: str = "export",
     bom: bool = True,
+    raw_text: bool = False,
 ) -> dict[str, Path]:
     """Write the chosen formats into ``folder`` (created if needed); return format -> path.
 
     File names are fixed by :data:`FILE_NAMES` (``{prefix}_long.csv``, ``{prefix}.sav``, ...); besides
     :data:`FORMATS` there is ``"person_csv"`` (:func:`wide_by_person_frame`). The input is checked
-    once, before any file is written.
+    once, before any file is written. ``raw_text=True`` leaves formula-like text in the CSV files
+    without its leading ``'`` (for R and Python); the codebook says which was done.
     """
     unknown = [f for f in formats if f not in FILE_NAMES]
     if unknown:
@@ -924,7 +944,7 @@ def write_all(
     prep = _prepare(data)
     wide = _wide(prep)
     needs_codebook = {"parquet", "codebook_json", "codebook_html"} & set(formats)
-    codebook = _codebook(prep, wide) if needs_codebook else {}
+    codebook = _codebook(prep, wide, raw_text=raw_text) if needs_codebook else {}
     if "sav" in formats:
         spss_names(wide.columns)
     target = Path(folder)
@@ -933,11 +953,11 @@ def write_all(
     for fmt in dict.fromkeys(formats):
         path = target / FILE_NAMES[fmt].format(prefix=prefix)
         if fmt == "long_csv":
-            _write_csv(_long(prep), path, bom)
+            _write_csv(_long(prep), path, bom, raw_text)
         elif fmt == "wide_csv":
-            _write_csv(wide, path, bom)
+            _write_csv(wide, path, bom, raw_text)
         elif fmt == "person_csv":
-            _write_csv(_wide_by_person(prep, wide), path, bom)
+            _write_csv(_wide_by_person(prep, wide), path, bom, raw_text)
         elif fmt == "sav":
             _write_sav(prep, wide, path)
         elif fmt == "parquet":

@@ -18,7 +18,16 @@ from studyapp.core import audit
 from studyapp.core.inputs import INT32_MAX, INT32_MIN, line_problem, text_problem
 from studyapp.core.models import Answer, Cohort, Identity, Invitation, Item, Participant, Response, User, Wave
 from studyapp.core.privacy import Privacy, normalise_external_id, person_key
-from studyapp.core.tabular import ImportRejected, Row, RowProblem, Table, TableError, normalise_column, read_table
+from studyapp.core.tabular import (
+    MAX_ROWS,
+    ImportRejected,
+    Row,
+    RowProblem,
+    Table,
+    TableError,
+    normalise_column,
+    read_table,
+)
 from studyapp.core.types import utcnow
 
 
@@ -67,9 +76,11 @@ def read_response_file(filename: str, content: bytes) -> Table:
         path = Path(folder) / "upload.sav"
         path.write_bytes(content)
         try:
-            frame, _meta = pyreadstat.read_sav(str(path))
+            frame, _meta = pyreadstat.read_sav(str(path), row_limit=MAX_ROWS + 1)  # never more than needed
         except Exception as error:  # pyreadstat raises its own error types for damaged files
             raise TableError(f"cannot read the SPSS file: {error}") from None
+    if len(frame) > MAX_ROWS:
+        raise TableError(f"more than {MAX_ROWS} rows; split the file", MAX_ROWS + 2)
     columns = [normalise_column(str(c)) for c in frame.columns]
     rows = []
     for index, values in enumerate(frame.itertuples(index=False), start=2):

