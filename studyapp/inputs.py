@@ -42,29 +42,23 @@ class OneLine:
     """A WTForms validator: one line of visible text (no CR, LF, NUL or other control character) and at
     most ``max_length`` characters (give it as ``column_length(Model.column)``)."""
 
+    check = staticmethod(check_line)
+
     def __init__(self, max_length: int | None = None) -> None:
         self.max_length = max_length
 
     def __call__(self, form, field: Field) -> None:
         if isinstance(field.data, str):
             try:
-                check_line(field.data, field=_label(field), max_length=self.max_length)
+                self.check(field.data, field=_label(field), max_length=self.max_length)
             except InputError as error:
                 raise ValidationError(str(error)) from None
 
 
-class MultiLine:
+class MultiLine(OneLine):
     """A WTForms validator: text that may span lines (TAB, CR, LF) but holds no other control character."""
 
-    def __init__(self, max_length: int | None = None) -> None:
-        self.max_length = max_length
-
-    def __call__(self, form, field: Field) -> None:
-        if isinstance(field.data, str):
-            try:
-                check_text(field.data, field=_label(field), max_length=self.max_length)
-            except InputError as error:
-                raise ValidationError(str(error)) from None
+    check = staticmethod(check_text)
 
 
 class SaneDate:

@@ -504,33 +504,26 @@ def test_anonymous_visitors_and_participants_cause_no_server_error(robust_app: F
     report(sweep, started)
 
 
-def test_company_contacts_cause_no_server_error(robust_app: Flask, session: Session) -> None:
+def _sweep_logged_in(robust_app: Flask, session: Session, email: str, role: str, classes: tuple[str, ...]) -> None:
     world = build_world(session)
     started = time.perf_counter()
     client = robust_app.test_client()
-    login(client, "hr@acme.example")
-    sweep = Sweep(robust_app, client, "company")
-    sweep_routes(sweep, world, reaches=lambda endpoint: classify(endpoint) == "company")
+    login(client, email)
+    sweep = Sweep(robust_app, client, role)
+    sweep_routes(sweep, world, reaches=lambda endpoint: classify(endpoint) in classes)
+    if role == "researcher":
+        login(client, email)  # the sweep ends with logging out
+        sweep_paths(sweep, world)
     report(sweep, started)
+
+
+def test_company_contacts_cause_no_server_error(robust_app: Flask, session: Session) -> None:
+    _sweep_logged_in(robust_app, session, "hr@acme.example", "company", ("company",))
 
 
 def test_researchers_cause_no_server_error(robust_app: Flask, session: Session) -> None:
-    world = build_world(session)
-    started = time.perf_counter()
-    client = robust_app.test_client()
-    login(client, "researcher@example.org")
-    sweep = Sweep(robust_app, client, "researcher")
-    sweep_routes(sweep, world, reaches=lambda endpoint: classify(endpoint) in ("staff", "logged_in"))
-    login(client, "researcher@example.org")  # the sweep ends with logging out
-    sweep_paths(sweep, world)
-    report(sweep, started)
+    _sweep_logged_in(robust_app, session, "researcher@example.org", "researcher", ("staff", "logged_in"))
 
 
 def test_admins_cause_no_server_error(robust_app: Flask, session: Session) -> None:
-    world = build_world(session)
-    started = time.perf_counter()
-    client = robust_app.test_client()
-    login(client, "admin@example.org")
-    sweep = Sweep(robust_app, client, "admin")
-    sweep_routes(sweep, world, reaches=lambda endpoint: classify(endpoint) == "admin")
-    report(sweep, started)
+    _sweep_logged_in(robust_app, session, "admin@example.org", "admin", ("admin",))
