@@ -36,6 +36,7 @@ test: install system-deps
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # Known vulnerabilities in the installed dependencies (PyPI advisory data). Fails on a finding; where the
 # advisory service cannot be reached, pip-audit lists the packages it could not check.

@@ -143,7 +143,7 @@ def run_crash(database_url: str, n: int, folder: Path) -> dict:
     env = {**os.environ, "DATABASE_URL": database_url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port)}
     env.update(SCHEDULER_ENABLED="false", BASE_URL="https://study.example.org", MAIL_FROM=SENDER)
     env.pop("STUDYAPP_ENV", None)
-    command = [sys.executable, "-m", "studyapp.cli", "fieldwork", "dispatch"]
+    command = [sys.executable, "-m", "studyapp.main", "fieldwork", "dispatch"]
     try:
         first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         while _count(engine, "status = 'sent'") < n // 4 + 17 and first.poll() is None:  # mid-batch

@@ -50,11 +50,11 @@ from sqlmodel import Session  # noqa: E402
 
 import studyapp.core.models  # noqa: E402, F401
 from studyapp.core.db import make_engine  # noqa: E402
+from studyapp.core.links import issue_token  # noqa: E402
 from studyapp.core.models import Invitation  # noqa: E402
 from studyapp.core.privacy import Privacy  # noqa: E402
 from studyapp.instruments.loader import bundled_definitions, parse_definition  # noqa: E402
 from studyapp.instruments.schema import InstrumentDef, ItemDef  # noqa: E402
-from studyapp.participants.links import issue_token  # noqa: E402
 from studyapp.settings import DEV_IDENTITY_KEY, DEV_PSEUDONYM_KEY  # noqa: E402
 
 try:

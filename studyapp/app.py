@@ -8,6 +8,7 @@ from flask import Flask
 
 from studyapp import database, extensions, inputs
 from studyapp.settings import Settings, load_settings
+from studyapp.wiring import register_message_kinds
 
 
 def create_app(test_config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
@@ -44,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     from studyapp.fieldwork import views as fieldwork_views
     from studyapp.participants import admin_views as participant_admin_views
     from studyapp.participants import public_views as participant_public_views
+    from studyapp.questionnaire import admin_views as questionnaire_admin_views
     from studyapp.questionnaire import views as questionnaire_views
     from studyapp.studies import views as study_views
 
@@ -53,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         participant_admin_views.bp,
         participant_public_views.bp,
         questionnaire_views.bp,
+        questionnaire_admin_views.bp,
         audit_views.bp,
         export_views.bp,
         fieldwork_views.bp,
@@ -61,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         health.bp,
     ):
         app.register_blueprint(blueprint)
+    register_message_kinds()
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)

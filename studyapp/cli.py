@@ -3,39 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 from datetime import UTC
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
 from studyapp.accounts.services import AccountError, create_user
+from studyapp.cli_support import study_by_slug
 from studyapp.core import migrate
 from studyapp.core.db import session_scope
 from studyapp.core.inputs import INT32_MAX, InputError, check_text, parse_datetime
 from studyapp.core.models import ROLES
 from studyapp.database import engine_of
 from studyapp.instruments.loader import InstrumentDefinitionError, bundled_definitions, load_file
-from studyapp.settings import SettingsError
-
-
-def _create_app() -> Flask:
-    from studyapp.app import create_app
-
-    try:
-        return create_app()
-    except SettingsError as error:
-        click.echo(str(error), err=True)
-        sys.exit(2)
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, add_default_commands=False)
-def main() -> None:
-    """Bridge the Gap study management framework."""
-
 
 db_group = click.Group("db", help="Database schema (Alembic migrations).")
 users_group = click.Group("users", help="Researcher, admin and company-contact accounts.")
@@ -166,7 +149,7 @@ def linkage_run(
     from studyapp.participants.linkage import ROW_COLUMNS
 
     with session_scope(engine_of(current_app)) as session:
-        study = _study_by_slug(session, study_slug)
+        study = study_by_slug(session, study_slug)
         cohort = session.exec(select(Cohort).where(Cohort.study_id == study.id, Cohort.name == cohort_name)).first()
         if cohort is None:
             raise click.ClickException(f"No cohort {cohort_name!r} in {study_slug}.")
@@ -201,17 +184,6 @@ def linkage_run(
         click.echo(f"Linked {outcome.applied} responses." if apply else "Report only: run with --apply to link.")
 
 
-def _study_by_slug(session, slug: str):
-    from sqlmodel import select
-
-    from studyapp.core.models import Study
-
-    study = session.exec(select(Study).where(Study.slug == slug)).first()
-    if study is None:
-        raise click.ClickException(f"No study with the short name {slug!r}.")
-    return study
-
-
 @participants_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--study", "study_slug", required=True, help="The study's short name.")
@@ -228,7 +200,7 @@ def participants_import(file: Path, study_slug: str, dry_run: bool) -> None:
     except TableError as error:
         raise click.ClickException(f"{file}: {error}") from None
     with session_scope(engine_of(current_app)) as session:
-        study = _study_by_slug(session, study_slug)
+        study = study_by_slug(session, study_slug)
         plan = plan_enrolment(session=session, privacy=privacy_of(), study=study, table=table)
         if plan.problems:
             lines = "\n".join(f"{file}:{p.line}: {p.message}" for p in plan.problems)
@@ -379,7 +351,7 @@ def demo_seed() -> None:
     click.echo(report.summary())
 
 
-@main.command("serve")
+@click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @with_appcontext
@@ -402,7 +374,7 @@ def serve(host: str, port: int) -> None:
     run_simple(host, port, current_app._get_current_object(), use_reloader=False, use_debugger=False, threaded=True)
 
 
-@main.command("scheduler")
+@click.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
     """Run the scheduler as its own process (production: exactly one of these)."""
@@ -460,7 +432,7 @@ def responses_import(
     except (ValueError, TableError) as error:
         raise click.ClickException(str(error)) from None
     with session_scope(engine_of(current_app)) as session:
-        study = _study_by_slug(session, study_slug)
+        study = study_by_slug(session, study_slug)
         wave = session.exec(
             select(Wave)
             .join(Cohort)
@@ -492,7 +464,7 @@ def responses_import(
     click.echo(f"Imported {stored} responses.")
 
 
-@main.command("export")
+@click.command("export")
 @click.option("--study", "study_slug", required=True)
 @click.option("--cohort", "cohort_names", multiple=True, help="Repeat for several; default all.")
 @click.option("--wave", "wave_labels", multiple=True, help="Wave labels; repeat for several; default all.")
@@ -531,7 +503,7 @@ def export_command(
     from studyapp.exports.service import FORMATS, ExportScope, export_to_folder
 
     with session_scope(engine_of(current_app)) as session:
-        study = _study_by_slug(session, study_slug)
+        study = study_by_slug(session, study_slug)
         cohorts = session.exec(select(Cohort).where(Cohort.study_id == study.id)).all()
         chosen = [c for c in cohorts if not cohort_names or c.name in cohort_names]
         missing = set(cohort_names) - {c.name for c in cohorts}
@@ -552,7 +524,7 @@ def export_command(
         click.echo(str(path))
 
 
-@main.command("backup")
+@click.command("backup")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def backup_command(out_path: Path) -> None:
@@ -569,7 +541,7 @@ def backup_command(out_path: Path) -> None:
     )
 
 
-@main.command("restore")
+@click.command("restore")
 @click.argument("backup_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="do not ask: the database's current contents are replaced")
 @click.option(
@@ -615,20 +587,11 @@ COMMAND_GROUPS = (
     linkage_group,
     fieldwork_group,
 )
+#: Every command of ``studyapp``: the groups and the commands of their own.
+COMMANDS = (*COMMAND_GROUPS, serve, scheduler_command, export_command, backup_command, restore_command)
 
 
 def init_app(app: Flask) -> None:
-    """Make the command groups available as `flask ...` too."""
-    for group in COMMAND_GROUPS:
-        app.cli.add_command(group)
-    app.cli.add_command(export_command)
-    app.cli.add_command(backup_command)
-    app.cli.add_command(restore_command)
-
-
-for _group in COMMAND_GROUPS:
-    main.add_command(_group)
-
-
-if __name__ == "__main__":
-    main()
+    """Make every command available on ``app.cli`` (the test runner and ``flask ...``)."""
+    for command in COMMANDS:
+        app.cli.add_command(command)

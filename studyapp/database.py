@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask, abort, current_app, g
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from studyapp.core.db import make_engine
+from studyapp.core.models import Cohort, Participant, Study
 
 _ENGINE_KEY = "studyapp.engine"
 
@@ -67,13 +68,22 @@ def privacy_of(app: Flask | None = None):
     return privacy
 
 
-def study_or_404(study_id: int):
+def study_or_404(study_id: int) -> Study:
     """The study with this id, or a 404 page (for the admin views of every feature)."""
-    from flask import abort
-
-    from studyapp.core.models import Study
-
     study = get_session().get(Study, study_id)
     if study is None:
         abort(404)
     return study
+
+
+def participant_or_404(participant_id: int) -> tuple[Participant, Cohort, Study]:
+    """A participant with their cohort and study, or a 404 page (for the admin views of every feature)."""
+    session = get_session()
+    participant = session.get(Participant, participant_id)
+    if participant is None:
+        abort(404)
+    cohort = session.get(Cohort, participant.cohort_id)
+    study = session.get(Study, cohort.study_id) if cohort is not None else None
+    if cohort is None or study is None:
+        abort(404)
+    return participant, cohort, study

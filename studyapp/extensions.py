@@ -31,11 +31,3 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_ENABLED", settings.ratelimit_enabled)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
-
-    from studyapp.accounts.services import load_active_user
-
-    @login_manager.user_loader
-    def _load_user(user_id: str):
-        from studyapp.database import get_session
-
-        return load_active_user(session=get_session(), user_id=user_id)

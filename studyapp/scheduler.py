@@ -9,34 +9,22 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
 from studyapp.core.db import session_scope
 from studyapp.core.models import SchedulerHeartbeat
 from studyapp.core.types import utcnow
+from studyapp.wiring import register_message_kinds
 from waves.tick import TickReport
 
 log = logging.getLogger(__name__)
 _EXTENSION_KEY = "studyapp.scheduler"
-
-
-@dataclass(frozen=True)
-class SchedulerStatus:
-    """What the admin shows about the scheduler."""
-
-    name: str
-    last_tick_at: datetime | None
-    ticks: int
-    healthy: bool
-    last_error: str
 
 
 def process_name() -> str:
@@ -50,6 +38,7 @@ def tick(engine: Engine, *, name: str, now: datetime | None = None, settings=Non
     Returns what was planned and sent (``None`` without settings, or when the fieldwork step failed).
     """
     now = now or utcnow()
+    register_message_kinds()
     error, report = "", None
     if settings is not None:
         error, report = _fieldwork(engine, name, now, settings)
@@ -101,29 +90,6 @@ def _fieldwork(engine: Engine, name: str, now: datetime, settings) -> tuple[str,
     if report.dispatch.failed:
         log.warning("%d messages failed this tick (reasons on the fieldwork dashboard)", report.dispatch.failed)
     return report.dispatch.stopped_early, report
-
-
-def scheduler_status(
-    *, session: Session, interval_seconds: int = 60, now: datetime | None = None
-) -> list[SchedulerStatus]:
-    """The scheduler processes seen in the last day, newest first; healthy if they ticked lately."""
-    now = now or utcnow()
-    beats = session.exec(
-        select(SchedulerHeartbeat)
-        .where(SchedulerHeartbeat.last_tick_at >= now - timedelta(days=1))  # type: ignore[operator]
-        .order_by(SchedulerHeartbeat.last_tick_at.desc())  # type: ignore[union-attr]
-    ).all()
-    late = timedelta(seconds=max(3 * interval_seconds, 90))
-    return [
-        SchedulerStatus(
-            name=b.name,
-            last_tick_at=b.last_tick_at,
-            ticks=b.ticks,
-            healthy=b.last_tick_at is not None and now - b.last_tick_at <= late,
-            last_error=b.last_error,
-        )
-        for b in beats
-    ]
 
 
 def _safe_tick(engine: Engine, name: str, settings) -> None:

@@ -255,7 +255,7 @@ def enrol(
 
 def invite_with_token(session: Session, participant: Participant, wave: Wave) -> tuple[Invitation, str]:
     """An invitation with a personal-link token (as the fieldwork planner will make them)."""
-    from studyapp.participants.links import issue_token
+    from studyapp.core.links import issue_token
 
     invitation = Invitation(participant_id=participant.id, wave_id=wave.id, state="sent")
     session.add(invitation)

@@ -79,7 +79,7 @@ def dispatcher_process(database: Database, smtp_port: int, *extra: str) -> subpr
     }
     env.pop("STUDYAPP_ENV", None)
     return subprocess.Popen(
-        [sys.executable, "-m", "studyapp.cli", "fieldwork", "dispatch", *extra],
+        [sys.executable, "-m", "studyapp.main", "fieldwork", "dispatch", *extra],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -204,7 +204,7 @@ STAFF_ENDPOINTS = {
     "fieldwork.pause",
     "fieldwork.resend",
     "fieldwork.test_message",
-    "participants.answers",
+    "questionnaire_admin.answers",
     "participants.change_email",
     "participants.consent_action",
     "participants.detail",

@@ -71,7 +71,7 @@ def take_link(site: dict, kind: str) -> str:
 
 def stored(site: dict, url: str) -> dict[str, object]:
     """The answers stored for a personal link."""
-    from studyapp.participants.links import invitation_for_token
+    from studyapp.core.links import invitation_for_token
 
     with Session(site["engine"]) as session:
         invitation = invitation_for_token(session=session, token=url.rsplit("/p/", 1)[1].split("/")[0])
@@ -282,7 +282,7 @@ def test_pages_for_unknown_and_closed_links(browser, site: dict, viewport: str) 
     expect(page.get_by_role("heading", name="This link does not work")).to_be_visible()
     shot(page, "questionnaire-unknown-link")
     url = take_link(site, "flow")
-    from studyapp.participants.links import invitation_for_token
+    from studyapp.core.links import invitation_for_token
 
     with Session(site["engine"]) as session:
         invitation = invitation_for_token(session=session, token=url.rsplit("/", 1)[1])

@@ -135,7 +135,7 @@ def test_answers_and_invitations_survive_a_database_restart(cluster: Cluster) ->
             time.sleep(0.5)
     finally:
         scheduler.shutdown(wait=True)
-    from studyapp.participants.links import invitation_for_token
+    from studyapp.core.links import invitation_for_token
     from tests.test_questionnaire import answers_in_db
 
     with Session(engine) as session:

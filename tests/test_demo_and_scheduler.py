@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from studyapp.core import migrate
 from studyapp.core.models import AnalysisRun, Cohort, Identity, Participant, SchedulerHeartbeat, Study, Wave
+from studyapp.core.scheduler_status import scheduler_status
 from studyapp.core.types import utcnow
 from studyapp.demo import (
     DEMO_RESEARCHER_EMAIL,
@@ -29,7 +30,7 @@ from studyapp.demo import (
     prepare_local_instance,
     seed_demo,
 )
-from studyapp.scheduler import build_scheduler, scheduler_status, tick
+from studyapp.scheduler import build_scheduler, tick
 from tests.conftest import Database, csrf_token_from, free_port
 from tests.factories import load_carriere_kompas, login
 
@@ -122,7 +123,7 @@ def test_serve_command_runs_the_app_with_demo_and_scheduler(tmp_path: Path) -> N
     env = {**os.environ, "STUDYAPP_INSTANCE": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/run.db"}
     env.pop("STUDYAPP_ENV", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "studyapp.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "studyapp.main", "serve", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -58,7 +58,7 @@ def test_any_typed_answer_is_stored_exactly_or_refused_clearly(client, session, 
 
 
 def _invitation_id(session: Session, token: str) -> int:
-    from studyapp.participants.links import invitation_for_token
+    from studyapp.core.links import invitation_for_token
 
     return invitation_for_token(session=session, token=token).id
 

@@ -95,7 +95,7 @@ def test_no_personal_link_sits_in_the_rate_limit_store(engine, settings, redis_u
     import redis
 
     from studyapp.app import create_app
-    from studyapp.participants.links import token_hash
+    from studyapp.core.links import token_hash
 
     config = {"TESTING": True, "ENGINE": engine, "RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": redis_url}
     client = create_app(config, settings=settings).test_client()

@@ -164,7 +164,7 @@ INPUTS: dict[str, Inputs] = {
         args={"lang": "en"},
         form={"name": "Sam", "email": "sam@example.org", "language": "en", "consent": "y", "keep_data": "yes"},
     ),
-    "participants.answers": Inputs(),
+    "questionnaire_admin.answers": Inputs(),
     "participants.change_email": Inputs(form={"email": "ana.new@example.org"}),
     "participants.consent_action": Inputs(form={"note": "asked by phone"}),
     "participants.detail": Inputs(args={"identity": "1"}),

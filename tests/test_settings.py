@@ -94,7 +94,7 @@ def test_cli_refuses_to_start_in_production_with_defaults(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in GOOD_PRODUCTION}
     env.update({"STUDYAPP_ENV": "production", "STUDYAPP_INSTANCE": str(tmp_path)})
     result = subprocess.run(
-        [sys.executable, "-m", "studyapp.cli", "db", "current"],
+        [sys.executable, "-m", "studyapp.main", "db", "current"],
         capture_output=True,
         text=True,
         env=env,

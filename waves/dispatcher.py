@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
+from studyapp.core.links import issue_token
 from studyapp.core.models import (
     Answer,
     Cohort,
@@ -39,7 +40,6 @@ from studyapp.core.models import (
 )
 from studyapp.core.privacy import Privacy
 from studyapp.core.types import utcnow
-from studyapp.participants.links import issue_token
 from waves.claims import LEASE, Heartbeat, holder_name, is_dead
 from waves.messages import (
     GREETING,
@@ -50,6 +50,7 @@ from waves.messages import (
     render,
     template_for,
 )
+from waves.notifications import compose_notification
 from waves.transport import PermanentFailure, TemporaryFailure, Transport
 
 MAX_ATTEMPTS = 8
@@ -286,18 +287,13 @@ class _Composer:
         )
 
     def _notification(self, row: OutboxMessage) -> OutgoingMessage | None:
-        """A message to a staff or company account, composed from what its key names (e.g. a briefing)."""
-        from studyapp.briefings.notify import briefing_message
-
+        """A message to a staff or company account, composed by the feature that queued it."""
         user = self.session.get(User, row.user_id)
         if user is None or not user.is_active:
             return None
-        kind, _, reference = row.idempotency_key.partition(":")
-        if kind != "briefing":
-            return None
-        rendered = briefing_message(
+        rendered = compose_notification(
             session=self.session,
-            briefing_id=int(reference.split(":")[0]),
+            key=row.idempotency_key,
             language=row.language,
             base_url=self.config.base_url.rstrip("/"),
             user=user,

@@ -9,12 +9,20 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from studyapp.accounts.forms import LoginForm
-from studyapp.accounts.services import authenticate
+from studyapp.accounts.services import authenticate, load_active_user
 from studyapp.core.inputs import forbidden_character
 from studyapp.database import get_session
-from studyapp.extensions import limiter
+from studyapp.extensions import limiter, login_manager
 
 bp = Blueprint("accounts", __name__)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    """The logged-in account behind a session cookie (an inactive or unknown one logs out)."""
+    return load_active_user(session=get_session(), user_id=user_id)
+
+
 #: Per address, on top of the lockout of an account after five failures: slows down trying many accounts.
 LOGIN_ATTEMPTS = "10 per minute; 100 per hour"
 

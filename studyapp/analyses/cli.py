@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import select
 
+from studyapp.cli_support import study_by_slug
 from studyapp.core.db import session_scope
 from studyapp.database import engine_of
 
@@ -43,7 +44,6 @@ def run_command(study_slug, cohort_name, profiles, models, starts, blrt, bootstr
     """Fit the analysis of one cohort (or queue it) and print the result."""
     from studyapp.analyses.runs import execute, queue_analysis
     from studyapp.analyses.summary import text_summary
-    from studyapp.cli import _study_by_slug
     from studyapp.core.errors import ValidationFailed
     from studyapp.core.models import Cohort
 
@@ -59,7 +59,7 @@ def run_command(study_slug, cohort_name, profiles, models, starts, blrt, bootstr
     }
     engine = engine_of(current_app)
     with session_scope(engine) as session:
-        study = _study_by_slug(session, study_slug)
+        study = study_by_slug(session, study_slug)
         cohort = session.exec(select(Cohort).where(Cohort.study_id == study.id, Cohort.name == cohort_name)).first()
         if cohort is None:
             raise click.ClickException(f"No cohort {cohort_name!r} in {study_slug}.")
@@ -92,10 +92,9 @@ def run_command(study_slug, cohort_name, profiles, models, starts, blrt, bootstr
 def list_command(study_slug: str) -> None:
     """The study's analyses, newest first."""
     from studyapp.analyses.runs import runs_of
-    from studyapp.cli import _study_by_slug
 
     with session_scope(engine_of(current_app)) as session:
-        study = _study_by_slug(session, study_slug)
+        study = study_by_slug(session, study_slug)
         for run, cohort in runs_of(session=session, study=study):
             recommended = (run.result or {}).get("recommended") or {}
             k = f"K = {recommended['k']} ({recommended['parameterisation']})" if recommended else ""

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import col, select
 
+from studyapp.cli_support import study_by_slug
 from studyapp.core.db import session_scope
 from studyapp.database import engine_of
 
@@ -28,12 +29,11 @@ def make_command(study_slug: str, cohort_name: str, wave_label: str, out_dir: Pa
     """Make (or remake) the briefings of one wave, as the admin page and the scheduler do."""
     from studyapp.briefings.content import NoAnalysis
     from studyapp.briefings.service import generate_briefings
-    from studyapp.cli import _study_by_slug
     from studyapp.core.models import Briefing, Cohort, Organisation, Wave
 
     settings = current_app.config["STUDYAPP_SETTINGS"]
     with session_scope(engine_of(current_app)) as session:
-        study = _study_by_slug(session, study_slug)
+        study = study_by_slug(session, study_slug)
         wave = session.exec(
             select(Wave)
             .join(Cohort, col(Cohort.id) == Wave.cohort_id)

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from studyapp.core.models import Briefing, Organisation, OutboxMessage, Study, User, Wave
 from waves.messages import RenderedMessage
+from waves.notifications import register_notification
 
 _TEXT = {
     "en": (
@@ -25,11 +26,18 @@ _TEXT = {
 }
 
 
+NOTICE_KIND = "briefing"
+
+
 def briefing_message(
-    *, session: Session, briefing_id: int, language: str, base_url: str, user: User
+    *, session: Session, reference: str, language: str, base_url: str, user: User
 ) -> RenderedMessage | None:
-    """The notice for ``user`` about briefing ``briefing_id`` (None when the briefing is gone)."""
-    briefing = session.get(Briefing, briefing_id)
+    """The notice for ``user`` about the briefing an outbox key names (None when the briefing is gone).
+
+    ``reference`` is the key after ``briefing:``, i.e. ``<briefing id>:<user id>``.
+    """
+    briefing_id = reference.split(":")[0]
+    briefing = session.get(Briefing, int(briefing_id)) if briefing_id.isdigit() else None
     if briefing is None or briefing.organisation_id != user.organisation_id:
         return None
     organisation = session.get(Organisation, briefing.organisation_id)
@@ -59,7 +67,7 @@ def queue_notices(*, session: Session, briefing: Briefing) -> int:
     for user in contacts:
         if not user.is_active:
             continue
-        key = f"briefing:{briefing.id}:{user.id}"
+        key = f"{NOTICE_KIND}:{briefing.id}:{user.id}"
         if session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first() is not None:
             continue
         session.add(
@@ -67,3 +75,8 @@ def queue_notices(*, session: Session, briefing: Briefing) -> int:
         )
         queued += 1
     return queued
+
+
+def register() -> None:
+    """Let the dispatcher compose briefing notices (called at start-up by the app and the scheduler)."""
+    register_notification(NOTICE_KIND, briefing_message)

@@ -12,10 +12,10 @@ from wtforms.fields.choices import SelectChoice
 from studyapp.auth import staff_required
 from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.inputs import InputError, clean_filename, column_length, parse_id
-from studyapp.core.models import PARTICIPANT_STATUSES, Cohort, Invitation, Participant, PendingUpload, Study, Wave
+from studyapp.core.models import PARTICIPANT_STATUSES, Cohort, Participant, PendingUpload, Study, Wave
 from studyapp.core.tabular import ImportRejected, RowProblem, TableError, read_table
 from studyapp.core.uploads import find_upload, keep_upload, upload_content
-from studyapp.database import get_session, privacy_of, study_or_404
+from studyapp.database import get_session, participant_or_404, privacy_of, study_or_404
 from studyapp.inputs import form_line, query_int, query_text
 from studyapp.participants import code_linkage, consent, enrolment, identities, response_import
 from studyapp.participants.forms import (
@@ -26,8 +26,6 @@ from studyapp.participants.forms import (
     ResponseImportForm,
 )
 from studyapp.participants.listing import list_participants, participant_history
-from studyapp.questionnaire.page_view import review_pages
-from studyapp.questionnaire.responses import answers_of_invitation
 
 bp = Blueprint("participants", __name__)
 #: Pages of the participant list: far beyond any study (50 a page), and the offset fits any database.
@@ -36,16 +34,6 @@ _MAX_PAGE = 1_000_000
 
 def _upload_name(name: str | None) -> str:
     return clean_filename(name or "upload.csv", max_length=column_length(PendingUpload.filename))
-
-
-def _participant_or_404(participant_id: int) -> tuple[Participant, Cohort, Study]:
-    session = get_session()
-    participant = session.get(Participant, participant_id)
-    if participant is None:
-        abort(404)
-    cohort = session.get(Cohort, participant.cohort_id)
-    study = session.get(Study, cohort.study_id)  # type: ignore[union-attr]
-    return participant, cohort, study  # type: ignore[return-value]
 
 
 @bp.route("/studies/<int:study_id>/participants")
@@ -172,7 +160,7 @@ def import_confirm(study_id: int, token: str):
 @staff_required
 def detail(participant_id: int):
     """One participant: waves, consent history, and (on request, audited) their identity."""
-    participant, cohort, study = _participant_or_404(participant_id)
+    participant, cohort, study = participant_or_404(participant_id)
     session = get_session()
     contact = None
     if request.args.get("identity") == "1":
@@ -201,36 +189,11 @@ def detail(participant_id: int):
     )
 
 
-@bp.route("/participants/<int:participant_id>/invitations/<int:invitation_id>/answers")
-@staff_required
-def answers(participant_id: int, invitation_id: int):
-    """A participant's answers to one wave, page by page (pseudonymous research data; free text escaped)."""
-    participant, cohort, study = _participant_or_404(participant_id)
-    session = get_session()
-    invitation = session.get(Invitation, invitation_id)
-    if invitation is None or invitation.participant_id != participant.id:
-        abort(404)
-    found = answers_of_invitation(session=session, invitation=invitation)
-    if found is None:
-        abort(404)
-    questionnaire, response, given = found
-    wave = session.get(Wave, invitation.wave_id)
-    return render_template(
-        "participants/answers.html",
-        participant=participant,
-        cohort=cohort,
-        study=study,
-        wave=wave,
-        response=response,
-        pages=review_pages(questionnaire, given, "en"),
-    )
-
-
 @bp.route("/participants/<int:participant_id>/email", methods=["POST"])
 @staff_required
 def change_email(participant_id: int):
     """Change the contact address (identity permission needed)."""
-    participant, *_ = _participant_or_404(participant_id)
+    participant, *_ = participant_or_404(participant_id)
     form = EmailForm()
     if not form.validate_on_submit():
         flash("Enter a valid e-mail address.", "error")
@@ -271,7 +234,7 @@ _ACTIONS = {
 @staff_required
 def consent_action(participant_id: int, action: str):
     """Stop mail, resume it, withdraw or erase on the participant's behalf."""
-    participant, *_ = _participant_or_404(participant_id)
+    participant, *_ = participant_or_404(participant_id)
     form = NoteForm()
     if not form.validate_on_submit():
         abort(400)

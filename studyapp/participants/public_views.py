@@ -10,13 +10,13 @@ from wtforms.validators import DataRequired, Email
 
 from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.inputs import column_length
+from studyapp.core.links import invitation_for_token
 from studyapp.core.models import Cohort, Invitation, Participant, Study
 from studyapp.database import get_session, privacy_of
 from studyapp.extensions import csrf
 from studyapp.inputs import OneLine, is_clean_path_part
 from studyapp.participants import consent, enrolment, identities
 from studyapp.participants.forms import EMAIL_MAX, ConfirmForm, SignupForm
-from studyapp.participants.links import invitation_for_token
 from studyapp.participants.rate_limits import limit_link_routes
 from studyapp.participants.texts import texts_for
 

@@ -18,10 +18,10 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
+from studyapp.core.links import token_hash
 from studyapp.core.models import Cohort, InvitationToken
 from studyapp.database import get_session
 from studyapp.extensions import limiter
-from studyapp.participants.links import token_hash
 
 #: Per personal link: generous for someone tapping through pages with autosave, tight for a script.
 PER_LINK = "240 per minute; 3000 per hour"

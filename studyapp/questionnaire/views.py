@@ -8,13 +8,13 @@ from flask import Blueprint, abort, current_app, jsonify, make_response, redirec
 from sqlmodel import Session
 
 from studyapp.core import audit
+from studyapp.core.links import link_context
 from studyapp.core.models import Invitation, Participant, Response, Study, Wave
 from studyapp.core.types import utcnow
 from studyapp.database import get_session
 from studyapp.extensions import csrf
 from studyapp.inputs import attach_as
 from studyapp.participants import identities
-from studyapp.participants.links import link_context
 from studyapp.participants.rate_limits import limit_link_routes
 from studyapp.questionnaire import feedback as feedback_service
 from studyapp.questionnaire import page_view

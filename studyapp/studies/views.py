@@ -15,8 +15,8 @@ from studyapp.auth import STAFF_ROLES, staff_required
 from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.inputs import InputError, local_to_utc
 from studyapp.core.models import Cohort, Instrument, Study, Wave
+from studyapp.core.scheduler_status import scheduler_status
 from studyapp.database import get_session
-from studyapp.scheduler import scheduler_status
 from studyapp.studies import services
 from studyapp.studies.forms import CohortForm, DeleteForm, StudyForm, WaveForm
 from studyapp.studies.schedule import WaveSchedule, describe, parse_day_list

@@ -1,4 +1,5 @@
-"""Personal links: random tokens of which only a hash is stored."""
+"""Personal links: random tokens of which only a hash is stored (shared by the questionnaire, the
+participant pages and the fieldwork engine, so it lives in the core)."""
 
 from __future__ import annotations
 
