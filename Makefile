@@ -44,9 +44,9 @@ audit: install
 	@$(BIN)/pip freeze --exclude-editable > $(VENV)/requirements-audit.txt
 	$(BIN)/pip-audit --progress-spinner off -r $(VENV)/requirements-audit.txt
 
+# Every benchmark in bench/ (files starting with _ are their helpers); BENCH_ARGS=--quick for the short runs.
 bench: install
-	@scripts=$$(ls bench/*.py 2>/dev/null); [ -n "$$scripts" ] || { echo "No benchmarks in bench/ yet."; exit 0; }; \
-	for script in $$scripts; do echo "== $$script"; $(BIN)/python $$script $(BENCH_ARGS) || exit 1; done
+	@for script in $$(ls bench/[!_]*.py); do echo "== $$script"; $(BIN)/python $$script $(BENCH_ARGS) || exit 1; done
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-artifacts

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from openpyxl import Workbook
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from studyapp.core.models import (
     AuditEvent,
@@ -229,3 +229,22 @@ def test_person_already_in_another_cohort_of_the_study_is_caught(
     enrol(session, young, "ana.jansen@student.ut.nl")
     page = _upload(researcher, study, GOOD_CSV.encode()).get_data(as_text=True)
     assert "Import 2 participants" in page and "same e-mail" in page
+
+
+def test_opening_and_closing_self_registration_is_audit_logged_and_keeps_the_code(
+    researcher: FlaskClient, session: Session, study: Study
+) -> None:
+    cohort = make_cohort(session, study, "Feedback users")
+    researcher.post(f"/cohorts/{cohort.id}/signup")
+    session.refresh(cohort)
+    code = cohort.signup_code
+    researcher.post(f"/cohorts/{cohort.id}/signup")
+    researcher.post(f"/cohorts/{cohort.id}/signup")
+    session.refresh(cohort)
+    assert cohort.signup_open and cohort.signup_code == code, "a link handed out earlier works again"
+    events = session.exec(select(AuditEvent).where(col(AuditEvent.action).startswith("signup."))).all()
+    assert [(e.action, e.target_id) for e in events] == [
+        ("signup.opened", str(cohort.id)),
+        ("signup.closed", str(cohort.id)),
+        ("signup.opened", str(cohort.id)),
+    ]

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
+from studyapp.core.lifecycle import OPEN_STATES, InvitationEvent, from_states, target
 from studyapp.core.links import issue_token
 from studyapp.core.models import (
     Answer,
@@ -217,7 +218,7 @@ class _Composer:
         invitation, participant, identity = found
         if participant.status != "active":
             return _Prepared(row.id, None, f"participant {participant.status}")  # type: ignore[arg-type]
-        if row.kind == "reminder" and invitation.state in ("completed", "failed"):
+        if row.kind == "reminder" and invitation.state not in OPEN_STATES:
             return _Prepared(row.id, None, f"invitation {invitation.state}")  # type: ignore[arg-type]
         if invitation.closes_at is not None and self.now >= invitation.closes_at:
             return _Prepared(row.id, None, "the wave closed")  # type: ignore[arg-type]
@@ -487,11 +488,14 @@ def _deliver(
     elif error is None:
         values.update(status="sent", sent_at=moment, message_id=item.email.message_id, attempts=attempts + 1)  # type: ignore[union-attr]
         outcome = "sent"
-        invitation_state = (("planned",), {"state": "sent", "sent_at": moment})
+        invitation_state = (
+            from_states(InvitationEvent.SENT),
+            {"state": target(InvitationEvent.SENT), "sent_at": moment},
+        )
     elif isinstance(error, PermanentFailure) or attempts + 1 >= MAX_ATTEMPTS:
         values.update(status="failed", last_error=str(error)[:1000], attempts=attempts + 1)
         outcome = "failed"
-        invitation_state = (("planned", "sent"), {"state": "failed"})
+        invitation_state = (from_states(InvitationEvent.SEND_FAILED), {"state": target(InvitationEvent.SEND_FAILED)})
     else:
         values.update(
             status="pending",

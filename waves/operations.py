@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from studyapp.core import audit
 from studyapp.core.errors import NotAllowed, ValidationFailed
+from studyapp.core.lifecycle import InvitationEvent, InvitationState, move
 from studyapp.core.models import Identity, Invitation, MessageTemplate, OutboxMessage, Participant, Study, User, Wave
 from studyapp.core.types import utcnow
 from waves.messages import RenderedMessage, TemplateError, check_template, local_date, render, template_for
@@ -56,7 +57,7 @@ def resend_invitation(*, session: Session, invitation: Invitation, user: User | 
     assert participant is not None
     if participant.status != "active":
         raise NotAllowed(f"This participant is {participant.status}: no mail is sent to them.")
-    if invitation.state == "completed":
+    if invitation.state == InvitationState.COMPLETED:
         raise NotAllowed("This participant has completed the wave.")
     if invitation.closes_at is not None and invitation.closes_at <= utcnow():
         raise NotAllowed("This participant's window of the wave has closed.")
@@ -71,8 +72,7 @@ def resend_invitation(*, session: Session, invitation: Invitation, user: User | 
         participant_id=participant.id,
         language=language,
     )
-    if invitation.state == "failed":
-        invitation.state = "planned"
+    if move(invitation, InvitationEvent.RESENT):
         session.add(invitation)
     session.add(row)
     audit.record(

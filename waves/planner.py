@@ -13,11 +13,12 @@ from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from studyapp.core.lifecycle import OPEN_STATES, InvitationState
 from studyapp.core.models import Cohort, Identity, Invitation, OutboxMessage, Participant, Study, Wave
 from waves.windows import WaveSpec, Window, participant_windows, reminder_times
 
 PLANNER_LOCK_ID = 727_001  # PostgreSQL advisory lock: one planner at a time
-CLOSED_STATES = ("completed", "failed", "expired")
+CLOSED_STATES = tuple(sorted(set(InvitationState) - OPEN_STATES))  # no more reminders
 
 
 @dataclass
@@ -136,7 +137,7 @@ def _invite_all(session: Session, new: list[dict], now: datetime) -> None:
             {
                 "participant_id": n["participant_id"],
                 "wave_id": n["wave_id"],
-                "state": "planned",
+                "state": InvitationState.PLANNED.value,
                 "opens_at": n["window"].opens_at,
                 "closes_at": n["window"].closes_at,
                 "created_at": now,

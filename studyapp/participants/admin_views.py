@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import col, select
@@ -261,12 +259,9 @@ def signup_toggle(cohort_id: int):
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    cohort.signup_open = not cohort.signup_open
-    if cohort.signup_open and not cohort.signup_code:
-        cohort.signup_code = secrets.token_urlsafe(12)
-    session.add(cohort)
+    is_open = enrolment.toggle_signup(session=session, cohort=cohort, user=current_user)
     session.commit()
-    flash(f"Self-registration for {cohort.name} is {'open' if cohort.signup_open else 'closed'}.", "success")
+    flash(f"Self-registration for {cohort.name} is {'open' if is_open else 'closed'}.", "success")
     return redirect(url_for("studies.study_detail", study_id=cohort.study_id))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
@@ -348,3 +349,25 @@ def self_register(
         detail={"cohort_id": cohort.id, "pseudonym": participant.pseudonym},
     )
     return participant, True
+
+
+def toggle_signup(*, session: Session, cohort: Cohort, user: User | None) -> bool:
+    """Open or close a cohort's self-registration link (audit-logged); returns whether it is now open.
+
+    The link's code (96 random bits) is made when the link first opens and kept afterwards, so a link
+    handed out earlier works again when it reopens. Flushes; the caller commits.
+    """
+    cohort.signup_open = not cohort.signup_open
+    if cohort.signup_open and not cohort.signup_code:
+        cohort.signup_code = secrets.token_urlsafe(12)
+    session.add(cohort)
+    audit.record(
+        session=session,
+        action="signup.opened" if cohort.signup_open else "signup.closed",
+        user=user,
+        target_type="cohort",
+        target_id=cohort.id,
+        detail={"cohort": cohort.name},
+    )
+    session.flush()
+    return cohort.signup_open

@@ -9,12 +9,11 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from studyapp.core.lifecycle import InvitationEvent, move
 from studyapp.core.models import Answer, Invitation, Item, Response, Wave
 from studyapp.core.types import utcnow
 from studyapp.questionnaire.page_input import missing_required
 from studyapp.questionnaire.structure import Answers, AnswerValue, Questionnaire, item_ids, questionnaire_of
-
-STARTED_STATES = ("planned", "sent", "opened", "failed")
 
 
 class AlreadySubmitted(RuntimeError):
@@ -47,9 +46,7 @@ def start_response(
     now = utcnow()
     response = Response(invitation_id=invitation.id, language=language, started_at=now, updated_at=now)
     session.add(response)
-    if invitation.state in STARTED_STATES:
-        invitation.state = "started"
-        invitation.opened_at = invitation.opened_at or now
+    if move(invitation, InvitationEvent.STARTED):
         session.add(invitation)
     session.flush()
     return response
@@ -175,8 +172,14 @@ def submit(*, session: Session, response: Response, questionnaire: Questionnaire
     response.submitted_at = now
     response.updated_at = now
     response.current_section = ""
-    invitation.state = "completed"
-    invitation.completed_at = now
+    move(invitation, InvitationEvent.COMPLETED)
     session.add(response)
     session.add(invitation)
     session.flush()
+
+
+def record_opened(*, session: Session, invitation: Invitation) -> None:
+    """Note that the participant opened their personal link (the first time only); the caller commits."""
+    if invitation.opened_at is None:
+        move(invitation, InvitationEvent.OPENED)
+        session.add(invitation)

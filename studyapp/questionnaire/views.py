@@ -23,6 +23,7 @@ from studyapp.questionnaire.responses import (
     AlreadySubmitted,
     Incomplete,
     missing_by_section,
+    record_opened,
     response_of,
     save_answers,
     start_response,
@@ -144,10 +145,7 @@ def welcome(token: str):
     session = get_session()
     invitation = visit.invitation
     if invitation.opened_at is None:
-        invitation.opened_at = utcnow()
-        if invitation.state == "sent":
-            invitation.state = "opened"
-        session.add(invitation)
+        record_opened(session=session, invitation=invitation)
         session.commit()
     if visit.response is not None and visit.response.submitted_at is not None:
         submitted = local_date(visit.response.submitted_at, visit.study.timezone, visit.language)

@@ -7,7 +7,7 @@ from sqlmodel import Field, SQLModel
 
 from studyapp.core.models._common import LANGUAGES, created_at_field, in_list, timestamp_field
 
-INVITATION_STATES = ("planned", "sent", "opened", "started", "completed", "failed", "expired")
+INVITATION_STATES = ("planned", "sent", "opened", "started", "completed", "failed")  # see core.lifecycle
 OUTBOX_KINDS = ("invitation", "reminder", "test", "notification", "account")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 
