@@ -5,17 +5,27 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint audit bench install system-deps clean
+.PHONY: run test lint audit bench install lock system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# Installs the pinned versions of requirements-dev.lock (`make lock` refreshes it), then the project itself.
+$(STAMP): pyproject.toml requirements-dev.lock | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Pins every dependency: requirements.lock (what the Docker image installs) and requirements-dev.lock
+# (with the test and lint tools: make install, CI). Run after changing pyproject.toml's dependencies.
+LOCK_OPTIONS := --quiet --strip-extras --no-emit-index-url --no-emit-find-links
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --output-file requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --extra dev --output-file requirements-dev.lock pyproject.toml
 
 # Debian's chromium (browser tests), poppler-utils (PDF pages as PNG), HarfBuzz's subsetter (WeasyPrint
 # embeds font subsets with it) and R with mclust (the LPA cross-check); installed where apt works.
@@ -37,6 +47,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # Known vulnerabilities in the installed dependencies (PyPI advisory data). Fails on a finding; where the
 # advisory service cannot be reached, pip-audit lists the packages it could not check.

@@ -24,10 +24,11 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from studyapp.core.models import OutboxMessage
+from studyapp.core.models._common import table_of
 from studyapp.core.types import utcnow
 
 LEASE = timedelta(seconds=15)
-OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+OUTBOX = table_of(OutboxMessage)
 log = logging.getLogger(__name__)
 
 

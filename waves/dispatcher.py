@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
@@ -39,6 +39,7 @@ from studyapp.core.models import (
     User,
     Wave,
 )
+from studyapp.core.models._common import key, table_of
 from studyapp.core.privacy import Privacy
 from studyapp.core.types import utcnow
 from waves.claims import LEASE, Heartbeat, holder_name, is_dead
@@ -56,8 +57,8 @@ from waves.transport import PermanentFailure, TemporaryFailure, Transport
 
 MAX_ATTEMPTS = 8
 BATCH = 50
-OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
-INVITATIONS = Invitation.__table__  # type: ignore[attr-defined]
+OUTBOX = table_of(OutboxMessage)
+INVITATIONS = table_of(Invitation)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
 
 
-def _claimable(now: datetime, lease_now: datetime, config: DispatchConfig, dead: list[str]):
+def _claimable(now: datetime, lease_now: datetime, config: DispatchConfig, dead: list[str]) -> ColumnElement[bool]:
     """Due pending rows, and rows whose claim ran out (lease times are wall-clock) or whose holder died."""
     sending = col(OutboxMessage.status) == "sending"
     conditions = [
@@ -203,37 +204,37 @@ class _Composer:
             except DBAPIError:
                 raise  # the database itself failed: nothing of this batch is claimed
             except Exception as error:  # this message only: e.g. an address, a key or a text that is broken
-                item = _Prepared(row.id, None, failure=f"could not compose: {_reason(error)}")  # type: ignore[arg-type]
+                item = _Prepared(key(row), None, failure=f"could not compose: {_reason(error)}")
             item.attempts, item.invitation_id = row.attempts, row.invitation_id
             prepared.append(item)
         return prepared
 
-    def compose(self, row: OutboxMessage, found: tuple | None) -> _Prepared:
+    def compose(self, row: OutboxMessage, found: tuple[Invitation, Participant, Identity | None] | None) -> _Prepared:
         if row.kind == "test":
-            return _Prepared(row.id, self._test_message(row))  # type: ignore[arg-type]
+            return _Prepared(key(row), self._test_message(row))
         if row.kind == "notification":
-            return _Prepared(row.id, self._notification(row))  # type: ignore[arg-type]
+            return _Prepared(key(row), self._notification(row))
         if found is None:
-            return _Prepared(row.id, None, "the invitation no longer exists")  # type: ignore[arg-type]
+            return _Prepared(key(row), None, "the invitation no longer exists")
         invitation, participant, identity = found
         if participant.status != "active":
-            return _Prepared(row.id, None, f"participant {participant.status}")  # type: ignore[arg-type]
+            return _Prepared(key(row), None, f"participant {participant.status}")
         if row.kind == "reminder" and invitation.state not in OPEN_STATES:
-            return _Prepared(row.id, None, f"invitation {invitation.state}")  # type: ignore[arg-type]
+            return _Prepared(key(row), None, f"invitation {invitation.state}")
         if invitation.closes_at is not None and self.now >= invitation.closes_at:
-            return _Prepared(row.id, None, "the wave closed")  # type: ignore[arg-type]
+            return _Prepared(key(row), None, "the wave closed")
         if identity is None:
-            return _Prepared(row.id, None, "no contact details")  # type: ignore[arg-type]
+            return _Prepared(key(row), None, "no contact details")
         wave, study = self._wave(invitation.wave_id)
         language = identity.language
-        subject, body = self._template(study.id, row.kind, language)  # type: ignore[arg-type]
+        subject, body = self._template(key(study), row.kind, language)
         token = issue_token(session=self.session, invitation=invitation)
         base = self.config.base_url.rstrip("/")
         name = self.privacy.decrypt(identity.name_encrypted)
         context = {
             "name": name or GREETING[language],
-            "title": participant_title(self.session, participant.id, language)  # type: ignore[arg-type]
-            if "{title}" in subject + body
+            "title": participant_title(self.session, participant.id, language)
+            if "{title}" in subject + body and participant.id is not None
             else "",
             "study": study.name,
             "wave": wave.label,
@@ -250,25 +251,24 @@ class _Composer:
             unsubscribe_url=f"{base}/p/{token}/unsubscribe",
             date=self.now,
         )
-        return _Prepared(row.id, email)  # type: ignore[arg-type]
+        return _Prepared(key(row), email)
 
     def _test_message(self, row: OutboxMessage) -> OutgoingMessage:
+        """A researcher's test message to themselves, filled with example values."""
         user = self.session.get(User, row.user_id)
         study_id, kind = row.idempotency_key.split(":")[1:3]
         study = self.session.get(Study, int(study_id))
+        if user is None or study is None or study.id is None:
+            raise LookupError("the account or the study of this test message no longer exists")
         language = row.language
-        subject, body = template_for(session=self.session, study_id=study.id, kind=kind, language=language)  # type: ignore[union-attr, arg-type]
+        subject, body = template_for(session=self.session, study_id=study.id, kind=kind, language=language)
         base = self.config.base_url.rstrip("/")
         context = {
             "name": user.name,
-            "title": "engineer" if language == "nl" else "an engineer",  # type: ignore[union-attr]
+            "title": "engineer" if language == "nl" else "an engineer",
             "study": study.name,
             "wave": "T1",
-            "closes_on": local_date(
-                self.now + timedelta(days=28),  # type: ignore[union-attr]
-                study.timezone,
-                language,
-            ),  # type: ignore[union-attr]
+            "closes_on": local_date(self.now + timedelta(days=28), study.timezone, language),
             "link": f"{base}/p/example-link",
             "stop_link": f"{base}/p/example-link/privacy",
         }
@@ -277,12 +277,9 @@ class _Composer:
         return build_email(
             rendered=rendered,
             sender=self.config.sender,
-            recipient=user.email,  # type: ignore[union-attr]
+            recipient=user.email,
             recipient_name=user.name,
-            message_id=message_id_for(
-                row.idempotency_key,  # type: ignore[union-attr]
-                self.config.sender,
-            ),
+            message_id=message_id_for(row.idempotency_key, self.config.sender),
             unsubscribe_url=None,
             date=self.now,
         )
@@ -434,7 +431,7 @@ class _Recorder:
     ) -> None:
         p = self.placeholder
         names = sorted(values)
-        params = [self.convert[n](values[n]) if self.convert.get(n) else values[n] for n in names]
+        params = [convert(values[n]) if (convert := self.convert.get(n)) else values[n] for n in names]
         cursor = self.raw.cursor()
         try:
             cursor.execute(
@@ -485,8 +482,8 @@ def _deliver(
     if item.email is None and not item.failure:
         values.update(status="cancelled", last_error=item.cancel_reason)
         outcome = "cancelled"
-    elif error is None:
-        values.update(status="sent", sent_at=moment, message_id=item.email.message_id, attempts=attempts + 1)  # type: ignore[union-attr]
+    elif error is None and item.email is not None:
+        values.update(status="sent", sent_at=moment, message_id=item.email.message_id, attempts=attempts + 1)
         outcome = "sent"
         invitation_state = (
             from_states(InvitationEvent.SENT),
@@ -508,7 +505,7 @@ def _deliver(
     with lock:
         setattr(report, outcome, getattr(report, outcome) + 1)
         if outcome == "sent":
-            report.message_ids.append(item.email.message_id)  # type: ignore[union-attr]
+            report.message_ids.append(str(values["message_id"]))
         elif outcome == "failed":
             report.failures.append((item.row_id, str(values["last_error"])))
     if isinstance(error, TemporaryFailure) and str(error).startswith(("cannot reach", "server disconnected")):

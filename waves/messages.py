@@ -11,6 +11,7 @@ import html
 import re
 import string
 from dataclasses import dataclass
+from datetime import datetime
 from email import headerregistry
 from email.utils import format_datetime, parseaddr
 
@@ -131,7 +132,7 @@ def template_for(*, session: Session, study_id: int, kind: str, language: str) -
     return DEFAULTS[(kind, language)]
 
 
-def local_date(moment, tz: str, language: str) -> str:
+def local_date(moment: datetime, tz: str, language: str) -> str:
     """A date written out, e.g. '28 december 2026'."""
     from zoneinfo import ZoneInfo
 
@@ -258,7 +259,7 @@ class Mailbox:
                 return line + "\r\n"
         policy = _UTF8 if self.international else _ASCII
         address = headerregistry.Address(display_name=self.name, username=self.local_part, domain=self.domain)
-        return policy.header_factory(field, [address]).fold(policy=policy)
+        return str(policy.header_factory(field, [address]).fold(policy=policy))
 
 
 def mailbox(name: str, address: str, *, check: bool = True) -> Mailbox:
@@ -294,7 +295,7 @@ def _sender(sender: str) -> tuple[Mailbox, str]:
 @functools.lru_cache(maxsize=1024)
 def _unstructured(field: str, text: str) -> str:
     """A folded text header (e.g. the subject, which most messages of a wave share)."""
-    return _ASCII.header_factory(field, one_line(text)).fold(policy=_ASCII)
+    return str(_ASCII.header_factory(field, one_line(text)).fold(policy=_ASCII))
 
 
 def _body_part(content: str, subtype: str) -> bytes:
@@ -313,7 +314,7 @@ def build_email(
     recipient_name: str,
     message_id: str,
     unsubscribe_url: str | None,
-    date,
+    date: datetime,
 ) -> OutgoingMessage:
     """A multipart (text and HTML) e-mail with List-Unsubscribe headers when there is a stop link.
 

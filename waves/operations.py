@@ -5,12 +5,13 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from studyapp.core import audit
 from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.lifecycle import InvitationEvent, InvitationState, move
 from studyapp.core.models import Identity, Invitation, MessageTemplate, OutboxMessage, Participant, Study, User, Wave
+from studyapp.core.models._common import key
 from studyapp.core.types import utcnow
 from waves.messages import RenderedMessage, TemplateError, check_template, local_date, render, template_for
 from waves.planner import invitation_key
@@ -64,9 +65,11 @@ def resend_invitation(*, session: Session, invitation: Invitation, user: User | 
     language = session.exec(select(Identity.language).where(Identity.participant_id == participant.id)).first()
     if language is None:
         raise NotAllowed("This participant has no contact details.")
-    count = session.exec(select(func.count(OutboxMessage.id)).where(OutboxMessage.invitation_id == invitation.id)).one()
+    count = session.exec(
+        select(func.count(col(OutboxMessage.id))).where(OutboxMessage.invitation_id == invitation.id)
+    ).one()
     row = OutboxMessage(
-        idempotency_key=f"{invitation_key(participant.id, invitation.wave_id)}:resend{count}",  # type: ignore[arg-type]
+        idempotency_key=f"{invitation_key(key(participant), invitation.wave_id)}:resend{count}",
         kind="invitation",
         invitation_id=invitation.id,
         participant_id=participant.id,
@@ -106,7 +109,7 @@ def save_template(
         select(MessageTemplate).where(
             MessageTemplate.study_id == study.id, MessageTemplate.kind == kind, MessageTemplate.language == language
         )
-    ).first() or MessageTemplate(study_id=study.id, kind=kind, language=language, subject="", body="")  # type: ignore[arg-type]
+    ).first() or MessageTemplate(study_id=key(study), kind=kind, language=language, subject="", body="")
     row.subject, row.body, row.updated_at = subject.strip(), body.replace("\r\n", "\n"), utcnow()
     session.add(row)
     audit.record(
@@ -131,7 +134,7 @@ def preview(
     base_url: str = "",
 ) -> RenderedMessage:
     """The message as a participant would get it, with example values."""
-    stored_subject, stored_body = template_for(session=session, study_id=study.id, kind=kind, language=language)  # type: ignore[arg-type]
+    stored_subject, stored_body = template_for(session=session, study_id=key(study), kind=kind, language=language)
     from datetime import timedelta
 
     context = {

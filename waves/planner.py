@@ -6,8 +6,10 @@ keys, so running it twice plans nothing new and a crash loses nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from studyapp.core.lifecycle import OPEN_STATES, InvitationState
 from studyapp.core.models import Cohort, Identity, Invitation, OutboxMessage, Participant, Study, Wave
+from studyapp.core.models._common import key, table_of
 from waves.windows import WaveSpec, Window, participant_windows, reminder_times
 
 PLANNER_LOCK_ID = 727_001  # PostgreSQL advisory lock: one planner at a time
@@ -43,9 +46,9 @@ def reminder_key(participant_id: int, wave_id: int, day: int) -> str:
 def spec_of(wave: Wave) -> WaveSpec:
     """The planner's view of a stored wave."""
     return WaveSpec(
-        wave_id=wave.id,
+        wave_id=key(wave),
         position=wave.position,
-        schedule=wave.schedule,  # type: ignore[arg-type]
+        schedule=wave.schedule,
         opens_at=wave.opens_at,
         closes_at=wave.closes_at,
         offset_days=wave.offset_days,
@@ -83,15 +86,15 @@ def _plan_cohort(session: Session, cohort: Cohort, tz: str, now: datetime, repor
     specs = [spec_of(w) for w in waves]
     wave_ids = [w.id for w in waves]
     # Plain rows, not ORM objects: this runs every tick over every participant.
-    participants = session.exec(
+    participants: Sequence[tuple[int, datetime, str]] = session.exec(  # type: ignore[assignment]  # stored ids are set
         select(Participant.id, Participant.enrolled_at, Identity.language)
         .join(Identity, col(Identity.participant_id) == Participant.id)
         .where(Participant.cohort_id == cohort.id, Participant.status == "active")
     ).all()
     if not participants:
         return
-    invitations = {
-        (participant_id, wave_id): (invitation_id, state)
+    invitations: dict[tuple[int, int], tuple[int, str]] = {
+        (participant_id, wave_id): (int(invitation_id or 0), state)  # stored rows: the id is set
         for invitation_id, participant_id, wave_id, state in session.exec(
             select(Invitation.id, Invitation.participant_id, Invitation.wave_id, Invitation.state).where(
                 col(Invitation.wave_id).in_(wave_ids)
@@ -106,19 +109,20 @@ def _plan_cohort(session: Session, cohort: Cohort, tz: str, now: datetime, repor
         ).all()
     )
     windows_by_enrolment: dict[datetime, dict[int, Window]] = {}
-    new_invitations: list[dict] = []
+    new_invitations: list[dict[str, Any]] = []
     for participant_id, enrolled_at, language in participants:
         windows = windows_by_enrolment.get(enrolled_at)
         if windows is None:
             windows = windows_by_enrolment[enrolled_at] = participant_windows(specs, enrolled_at=enrolled_at, tz=tz)
         for wave in active:
-            window = windows.get(wave.id)  # type: ignore[arg-type]
+            wave_id = key(wave)
+            window = windows.get(wave_id)
             if window is None or not window.is_open(now):
                 continue
-            invitation = invitations.get((participant_id, wave.id))  # type: ignore[arg-type]
+            invitation = invitations.get((participant_id, wave_id))
             if invitation is None:
                 new_invitations.append(
-                    {"participant_id": participant_id, "wave_id": wave.id, "window": window, "language": language}
+                    {"participant_id": participant_id, "wave_id": wave_id, "window": window, "language": language}
                 )
             elif invitation[1] not in CLOSED_STATES and invitation[1] != "planned":
                 _remind(session, participant_id, wave, invitation[0], window, language, tz, now, reminder_keys, report)
@@ -127,10 +131,10 @@ def _plan_cohort(session: Session, cohort: Cohort, tz: str, now: datetime, repor
         report.invitations += len(new_invitations)
 
 
-def _invite_all(session: Session, new: list[dict], now: datetime) -> None:
+def _invite_all(session: Session, new: list[dict[str, Any]], now: datetime) -> None:
     """Insert invitations and their outbox rows in bulk (in the caller's transaction)."""
-    invitations = Invitation.__table__  # type: ignore[attr-defined]
-    outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+    invitations = table_of(Invitation)
+    outbox = table_of(OutboxMessage)
     session.execute(
         insert(invitations),
         [
@@ -195,13 +199,13 @@ def _remind(
     if not due:
         return
     latest = max(due)
-    keys = {reminder_key(participant_id, wave.id, day) for day in times if day >= latest}  # type: ignore[arg-type]
+    keys = {reminder_key(participant_id, key(wave), day) for day in times if day >= latest}
     if keys & existing:
         return  # this reminder (or a later one) was planned already
-    key = reminder_key(participant_id, wave.id, latest)  # type: ignore[arg-type]
+    reminder = reminder_key(participant_id, key(wave), latest)
     session.add(
         OutboxMessage(
-            idempotency_key=key,
+            idempotency_key=reminder,
             kind="reminder",
             invitation_id=invitation_id,
             participant_id=participant_id,
@@ -209,5 +213,5 @@ def _remind(
             not_before=times[latest],
         )
     )
-    existing.add(key)
+    existing.add(reminder)
     report.reminders += 1

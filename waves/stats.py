@@ -42,7 +42,7 @@ def wave_stats(*, session: Session, study: Study, now: datetime) -> list[WaveSta
         select(Wave, Cohort)
         .join(Cohort, col(Cohort.id) == Wave.cohort_id)
         .where(Cohort.study_id == study.id)
-        .order_by(Cohort.name, Wave.position)
+        .order_by(col(Cohort.name), col(Wave.position))
     ).all()
     result = []
     zone = ZoneInfo(study.timezone)
@@ -71,7 +71,7 @@ def wave_stats(*, session: Session, study: Study, now: datetime) -> list[WaveSta
         stats.sent, stats.reminded = sent["invitation"], sent["reminder"]
         statuses = dict(
             session.exec(
-                select(Participant.status, func.count(Participant.id))
+                select(Participant.status, func.count(col(Participant.id)))
                 .join(Invitation, col(Invitation.participant_id) == Participant.id)
                 .where(Invitation.wave_id == wave.id)
                 .group_by(Participant.status)

@@ -7,6 +7,7 @@ import smtplib
 import ssl
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -190,7 +191,32 @@ class MailboxTransport(Transport):
             raise PermanentFailure(f"cannot be kept: {type(error).__name__}: {first_line}") from None
 
 
-def transport_from_settings(settings, engine: Engine) -> Transport:
+class MailSettings(Protocol):
+    """The settings a transport is made from (``studyapp.settings.Settings`` has them)."""
+
+    @property
+    def smtp_host(self) -> str: ...
+
+    @property
+    def smtp_port(self) -> int: ...
+
+    @property
+    def smtp_security(self) -> str: ...
+
+    @property
+    def smtp_user(self) -> str: ...
+
+    @property
+    def smtp_password(self) -> str: ...
+
+    @property
+    def smtp_rate_per_second(self) -> float: ...
+
+    @property
+    def smtp_connections(self) -> int: ...
+
+
+def transport_from_settings(settings: MailSettings, engine: Engine) -> Transport:
     """SMTP when ``SMTP_HOST`` is set, else the built-in mailbox."""
     if settings.smtp_host:
         return SmtpTransport(
@@ -204,7 +230,7 @@ def transport_from_settings(settings, engine: Engine) -> Transport:
     return MailboxTransport(engine)
 
 
-def extra_transports_from_settings(settings, engine: Engine) -> list[Transport]:
+def extra_transports_from_settings(settings: MailSettings, engine: Engine) -> list[Transport]:
     """The further SMTP connections ``SMTP_CONNECTIONS`` asks for (none for the built-in mailbox)."""
     if not settings.smtp_host:
         return []

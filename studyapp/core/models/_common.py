@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, Table
 from sqlmodel import Field
 
 from studyapp.core.types import UTCDateTime, utcnow
@@ -33,3 +33,15 @@ def in_list(column: str, values: tuple[str, ...]) -> str:
 
 
 __all__ = ["LANGUAGES", "created_at_field", "datetime", "in_list", "json_field", "timestamp_field"]
+
+
+def key(row: Any) -> int:
+    """The primary key of a stored row (a row not yet flushed has none, which is a programming error)."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
+    return int(row.id)
+
+
+def table_of(model: type[Any]) -> Table:
+    """The SQLAlchemy table of a SQLModel class (for Core statements on hot paths)."""
+    return model.__table__  # type: ignore[no-any-return]  # SQLModel declares no type for __table__
