@@ -255,8 +255,8 @@ class UnreadableResult(ValueError):
 def _from_version_1(stored: dict[str, Any]) -> dict[str, Any]:
     """Version 1: the plain dict stored before results were typed (no ``schema_version``).
 
-    Its keys are the fields of version 2; parts that were left out (``message`` when the models were
-    fitted, the bootstrap, the naive and three-step tables with one wave) are now explicit empties.
+    Its keys are the fields of version 2; the parts it left out (``message`` when the models were fitted,
+    the bootstrap, the naive and three-step tables with one wave) take the models' empty defaults.
     """
     return {**stored, "schema_version": 2}
 
