@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from analysis.synthetic import simulate_cohort
 from studyapp.analyses.data import cohort_data
+from studyapp.analyses.result import load_result
 from studyapp.core.models import AnalysisRun, AuditEvent, Cohort
 from studyapp.scheduler import run_analyses
 from studyapp.synthetic_cohort import store_synthetic_cohort
@@ -72,17 +73,19 @@ def test_cli_fits_and_names_the_planted_profiles(runner, session: Session, simul
     assert "Recommended: 6 profiles (EEI)" in result.output
     run = session.exec(select(AnalysisRun)).one()
     assert run.status == "done" and run.requested_by == "command line"
-    transitions = run.result["transitions"]
-    assert sorted(transitions["names"]) == sorted(
+    transitions = load_result(run).transitions
+    assert transitions is not None
+    assert sorted(transitions.names) == sorted(
         ["Nerd", "Einzelgänger", "Traditionalist", "Innovator", "All-rounder", "Status Seeker"]
     )
     # the planted transition matrix, in the estimated profiles' order
     truth = simulate_cohort(300, 3, separation=1.0, random_state=7, attrition=0.15).truth["transition"]
-    names = transitions["names"]
+    names = transitions.names
     planted = truth.loc[names, names].to_numpy()
-    estimated = np.array(transitions["model"][0])
+    estimated = np.array(transitions.model[0])
     assert np.abs(estimated - planted).mean() < 0.05
-    low, high = np.array(transitions["ci_low"][0]), np.array(transitions["ci_high"][0])
+    assert transitions.ci_low is not None and transitions.ci_high is not None
+    low, high = np.array(transitions.ci_low[0], dtype=float), np.array(transitions.ci_high[0], dtype=float)
     assert (low <= high).all() and (high - low).mean() > 0.01
     # percentile intervals need not hold the estimate (a rate at 0 resampled is often above it); most do
     assert ((low - 1e-9 <= estimated) & (estimated <= high + 1e-9)).mean() >= 0.8
@@ -165,5 +168,5 @@ def test_wave_report_holds_response_regressions_and_transitions(client, session,
         set(truth.answers.loc[truth.answers.wave == 1, "pseudonym"])
         & set(truth.answers.loc[truth.answers.wave == 2, "pseudonym"])
     )
-    fieldwork = run.result["fieldwork"]
-    assert [row["completed"] for row in fieldwork] == completed and fieldwork[1]["retained"] == retained
+    fieldwork = load_result(run).fieldwork
+    assert [row.completed for row in fieldwork] == completed and fieldwork[1].retained == retained

@@ -160,6 +160,25 @@ def test_the_same_cells_stay_hidden_in_consecutive_briefings(session, setting) -
     assert (second.mask | ~first.mask).to_numpy().all()
 
 
+def test_a_run_stored_before_results_had_versions_still_makes_the_same_briefings(session, setting) -> None:
+    import pandas as pd
+
+    from studyapp.core.models import AnalysisRun
+
+    wave = setting["waves"][1]
+    current = wave_people(session=session, wave=wave)
+    run = session.exec(select(AnalysisRun)).one()
+    assert run.result["schema_version"] == 2
+    run.result = {key: value for key, value in run.result.items() if key != "schema_version"}  # as stored before
+    session.add(run)
+    session.commit()
+    session.expire_all()
+    assert "schema_version" not in session.get(AnalysisRun, run.id).result  # type: ignore[union-attr]
+    migrated = wave_people(session=session, wave=wave)
+    assert migrated.analysis_id == run.id and migrated.profiles == current.profiles
+    pd.testing.assert_frame_equal(migrated.people, current.people)
+
+
 def test_company_contacts_see_only_their_own_briefings_and_get_a_notice(
     client, session, setting, engine, smtp_server
 ) -> None:

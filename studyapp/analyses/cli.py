@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -42,6 +41,7 @@ def _profiles(text: str) -> tuple[int, int]:
 @with_appcontext
 def run_command(study_slug, cohort_name, profiles, models, starts, blrt, bootstrap, seed, queue, json_path) -> None:
     """Fit the analysis of one cohort (or queue it) and print the result."""
+    from studyapp.analyses.result import load_result
     from studyapp.analyses.runs import execute, queue_analysis
     from studyapp.analyses.summary import text_summary
     from studyapp.core.errors import ValidationFailed
@@ -80,9 +80,10 @@ def run_command(study_slug, cohort_name, profiles, models, starts, blrt, bootstr
     if run.status != "done":
         raise click.ClickException(f"Analysis {run_id} failed: {run.error}")
     click.echo(f"Analysis {run_id} of {cohort_name}\n")
-    click.echo(text_summary(run.result))
+    result = load_result(run)
+    click.echo(text_summary(result))
     if json_path:
-        json_path.write_text(json.dumps(run.result, indent=1), encoding="utf-8")
+        json_path.write_text(result.model_dump_json(indent=1), encoding="utf-8")
         click.echo(f"\nResult written to {json_path}")
 
 
@@ -91,13 +92,17 @@ def run_command(study_slug, cohort_name, profiles, models, starts, blrt, bootstr
 @with_appcontext
 def list_command(study_slug: str) -> None:
     """The study's analyses, newest first."""
+    from studyapp.analyses.result import result_summary
     from studyapp.analyses.runs import runs_of
 
     with session_scope(engine_of(current_app)) as session:
         study = study_by_slug(session, study_slug)
         for run, cohort in runs_of(session=session, study=study):
-            recommended = (run.result or {}).get("recommended") or {}
-            k = f"K = {recommended['k']} ({recommended['parameterisation']})" if recommended else ""
+            summary = result_summary(run)
+            recommended = summary.recommended if summary else None
+            k = f"K = {recommended.k} ({recommended.parameterisation})" if recommended else ""
+            if run.status == "done" and summary is None:
+                k = "stored by another version; run it again"
             click.echo(f"{run.id:>5}  {run.status:<8} {cohort.name:<32} {run.created_at:%Y-%m-%d %H:%M}  {k}")
 
 
@@ -107,6 +112,7 @@ def list_command(study_slug: str) -> None:
 @with_appcontext
 def show_command(run_id: int, as_json: bool) -> None:
     """Print a stored analysis."""
+    from studyapp.analyses.result import UnreadableResult, load_result
     from studyapp.analyses.summary import text_summary
     from studyapp.core.models import AnalysisRun
 
@@ -116,4 +122,8 @@ def show_command(run_id: int, as_json: bool) -> None:
             raise click.ClickException(f"No analysis {run_id}.")
         if run.status != "done":
             raise click.ClickException(f"Analysis {run_id} is {run.status}. {run.error}")
-        click.echo(json.dumps(run.result, indent=1) if as_json else text_summary(run.result))
+        try:
+            result = load_result(run)
+        except UnreadableResult as error:
+            raise click.ClickException(f"Analysis {run_id}: {error}") from None
+        click.echo(result.model_dump_json(indent=1) if as_json else text_summary(result))

@@ -1,4 +1,4 @@
-"""A cohort's profile and transition analysis as one JSON-able result (no database, no Flask).
+"""A cohort's profile and transition analysis as one typed result (no database, no Flask).
 
 Latent profiles are enumerated on the identity facets pooled over waves (:func:`analysis.lpa.enumerate_profiles`);
 the recommended number is carried into a latent transition model with measurement invariant over waves
@@ -11,17 +11,37 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 
 from analysis.lpa import LPAWarning, enumerate_profiles
 from analysis.lta import LatentTransitionModel
 from analysis.reference_profiles import UNMATCHED, name_profiles
 from analysis.scoring import describe_by, reliability
 from studyapp.analyses.data import JOB_GROUP_ITEM, CohortData
+from studyapp.analyses.result import (
+    AdjustedMean,
+    AnalysisResult,
+    DescriptiveRow,
+    FieldworkRow,
+    FitRow,
+    IdentificationModel,
+    Invariance,
+    LeaveModel,
+    OddsRatio,
+    PairwiseDifference,
+    Recommendation,
+    Regressions,
+    ReliabilityRow,
+    Transitions,
+)
+
+RowT = TypeVar("RowT", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -90,25 +110,34 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def run_analysis(data: CohortData, parameters: AnalysisParameters) -> dict[str, Any]:
-    """Fit everything and return the result as plain lists and dicts (stored as JSON)."""
+def _rows(model: type[RowT], records: Iterable[Mapping[Any, Any]]) -> list[RowT]:
+    """Table records (numpy numbers, NaN) as typed rows."""
+    return [model.model_validate(_clean(record)) for record in records]
+
+
+def run_analysis(data: CohortData, parameters: AnalysisParameters) -> AnalysisResult:
+    """Fit everything and return the typed result (stored as JSON with its schema version)."""
     indicators = data.identity_facets
     scores = data.scores
     usable = scores[scores[indicators].notna().sum(axis=1) >= max(3, len(indicators) // 2)]
-    result: dict[str, Any] = {
-        "waves": data.waves,
-        "indicators": indicators,
-        "indicator_names": {code: data.facet_names.get(code, code) for code in indicators},
-        "n_participants": int(usable["pseudonym"].nunique()),
-        "n_observations": len(usable),
-        "per_wave": {str(w): int((usable["wave"] == w).sum()) for w in data.waves},
-        "reliability": _reliability(data),
-        "descriptives": _descriptives(data),
-        "fieldwork": data.fieldwork,
-    }
+
+    def described(**fitted: Any) -> AnalysisResult:
+        """The cohort's description with what was fitted (or the message why nothing was)."""
+        return AnalysisResult(
+            waves=[str(w) for w in data.waves],
+            indicators=indicators,
+            indicator_names={code: data.facet_names.get(code, code) for code in indicators},
+            n_participants=int(usable["pseudonym"].nunique()),
+            n_observations=len(usable),
+            per_wave={str(w): int((usable["wave"] == w).sum()) for w in data.waves},
+            reliability=_rows(ReliabilityRow, _reliability(data)),
+            descriptives=_rows(DescriptiveRow, _descriptives(data)),
+            fieldwork=_rows(FieldworkRow, data.fieldwork),
+            **fitted,
+        )
+
     if len(usable) < 30 or len(indicators) < 3:
-        result["message"] = "Too few submitted responses (at least 30 needed) for profile analyses."
-        return _clean(result)
+        return described(message="Too few submitted responses (at least 30 needed) for profile analyses.")
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LPAWarning)
@@ -122,26 +151,27 @@ def run_analysis(data: CohortData, parameters: AnalysisParameters) -> dict[str, 
         )
     table = enumeration.to_frame().reset_index()
     recommendation = enumeration.recommended
-    result["fit"] = table.drop(columns=["warnings"]).assign(warnings=table["warnings"].astype(str)).to_dict("records")
-    result["recommended"] = {
-        "k": recommendation.n_profiles,
-        "parameterisation": recommendation.parameterisation,
-        "reason": recommendation.reason,
-    }
+    fit = table.drop(columns=["warnings"]).assign(warnings=table["warnings"].astype(str)).to_dict("records")
     k = max(2, recommendation.n_profiles)
-    result["transitions"] = _transitions(usable, indicators, data.waves, k, recommendation.parameterisation, parameters)
-    result["regressions"] = _regressions(data, result["transitions"])
-    return _clean(result)
+    transitions = _transitions(usable, indicators, data.waves, k, recommendation.parameterisation, parameters)
+    return described(
+        fit=_rows(FitRow, fit),
+        recommended=Recommendation(
+            k=recommendation.n_profiles, parameterisation=recommendation.parameterisation, reason=recommendation.reason
+        ),
+        transitions=transitions,
+        regressions=_regressions(data, transitions),
+    )
 
 
-def _regressions(data: CohortData, transitions: dict[str, Any]) -> dict[str, Any]:
+def _regressions(data: CohortData, transitions: Transitions) -> Regressions:
     """The report's regressions at the latest wave: identification by profile (adjusted means, Holm-corrected
     pairs) and the intention to leave the technical sector (logit odds ratios)."""
     from analysis.regressions import identification_by_profile, intention_to_leave
 
-    wave = transitions["waves"][-1]
-    names = transitions["names"]
-    assigned = {p: names[k] for p, w, k in transitions["assignments"] if w == wave}
+    wave = transitions.waves[-1]
+    names = transitions.names
+    assigned = {p: names[k] for p, w, k in transitions.assignments if w == wave}
     items = data.items[data.items["wave"] == wave].set_index("pseudonym")
     scores = data.scores[data.scores["wave"] == wave].set_index("pseudonym")
     frame = pd.DataFrame(index=items.index)
@@ -165,22 +195,22 @@ def _regressions(data: CohortData, transitions: dict[str, Any]) -> dict[str, Any
             fitted = identification_by_profile(
                 frame.dropna(subset=["profile"]), covariates=("age", "contract_hours", "job_type")
             )
-            out["identification"] = {
-                "n": fitted.n,
-                "r2": float(fitted.model.rsquared),
-                "means": fitted.adjusted_means.to_dict("records"),
-                "pairs": fitted.pairwise.to_dict("records"),
-            }
+            out["identification"] = IdentificationModel(
+                n=fitted.n,
+                r2=_clean(float(fitted.model.rsquared)),
+                means=_rows(AdjustedMean, fitted.adjusted_means.to_dict("records")),
+                pairs=_rows(PairwiseDifference, fitted.pairwise.to_dict("records")),
+            )
         except (KeyError, ValueError) as error:
             out["identification_error"] = str(error)
         try:
             logit = intention_to_leave(
                 frame.dropna(subset=["profile"]), predictors=("profile", "study_cluster", "job_type")
             )
-            out["leave"] = {"n": logit.n, "odds_ratios": logit.odds_ratios.to_dict("records")}
+            out["leave"] = LeaveModel(n=logit.n, odds_ratios=_rows(OddsRatio, logit.odds_ratios.to_dict("records")))
         except (KeyError, ValueError, np.linalg.LinAlgError) as error:
             out["leave_error"] = str(error)
-    return out
+    return Regressions(**out)
 
 
 def _reliability(data: CohortData) -> list[dict[str, Any]]:
@@ -197,7 +227,7 @@ def _descriptives(data: CohortData) -> list[dict[str, Any]]:
 
 def _transitions(
     usable: pd.DataFrame, indicators: list[str], waves: list[str], k: int, parameterisation: str, parameters
-) -> dict[str, Any]:
+) -> Transitions:
     """The latent transition model at ``k`` profiles, with intervals and the naive and three-step tables."""
     long = usable.rename(columns={"pseudonym": "id"}).assign(wave=usable["wave"].astype(str))
     present = [w for w in waves if (long["wave"] == w).any()]
@@ -258,14 +288,14 @@ def _transitions(
         out["naive"] = [_aligned(model, naive, t).tolist() for t in range(len(present) - 1)]
         out["three_step"] = [_aligned(model, three, t).tolist() for t in range(len(present) - 1)]
         out["naive_counts"] = [c.tolist() for c in naive.counts] if naive.counts is not None else None
-        out["invariance"] = {
-            "statistic": 2 * (invariance.loglik_free - invariance.loglik_invariant),
-            "df": invariance.df,
-            "p_value": invariance.p_value,
-            "bic_invariant": invariance.bic_invariant,
-            "bic_free": invariance.bic_free,
-        }
-    return out
+        out["invariance"] = Invariance(
+            statistic=_clean(2 * (invariance.loglik_free - invariance.loglik_invariant)),
+            df=_clean(invariance.df),
+            p_value=_clean(invariance.p_value),
+            bic_invariant=_clean(invariance.bic_invariant),
+            bic_free=_clean(invariance.bic_free),
+        )
+    return Transitions.model_validate(_clean(out))
 
 
 def _aligned(model: LatentTransitionModel, other, t: int) -> np.ndarray:

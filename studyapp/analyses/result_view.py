@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from analysis.charts import fit_plot, profile_plot, transition_diagram
+from studyapp.analyses.result import AnalysisResult, FitRow
 
 
 @dataclass
@@ -22,12 +24,20 @@ class PairView:
     stability_three_step: float | None
 
 
+@dataclass(frozen=True)
+class FitLine:
+    """A row of the fit table, marked when it is the recommended model."""
+
+    row: FitRow
+    recommended: bool
+
+
 @dataclass
 class ResultView:
     """What the result page shows."""
 
-    result: dict[str, Any]
-    fit_rows: list[dict[str, Any]] = field(default_factory=list)
+    result: AnalysisResult
+    fit_rows: list[FitLine] = field(default_factory=list)
     fit_chart: Markup | None = None
     profile_chart: Markup | None = None
     flow_chart: Markup | None = None
@@ -36,73 +46,76 @@ class ResultView:
     names: list[str] = field(default_factory=list)
 
 
-def _mean_diagonal(matrix: list[list[float]] | None) -> float | None:
+def _mean_diagonal(matrix: Sequence[Sequence[float | None]] | None) -> float | None:
+    """Mean probability of staying; None without a matrix or with an empty (undefined) row."""
     if not matrix:
         return None
-    return sum(matrix[i][i] for i in range(len(matrix))) / len(matrix)
+    diagonal = [matrix[i][i] for i in range(len(matrix))]
+    if any(p is None for p in diagonal):
+        return None
+    return sum(p for p in diagonal if p is not None) / len(matrix)
 
 
-def result_view(result: dict[str, Any]) -> ResultView:
+def result_view(result: AnalysisResult) -> ResultView:
     """Tables and charts of a finished analysis."""
     view = ResultView(result)
-    recommended = result.get("recommended") or {}
-    for row in result.get("fit") or []:
-        view.fit_rows.append(
-            row
-            | {
-                "recommended": row["parameterisation"] == recommended.get("parameterisation")
-                and row["n_profiles"] == recommended.get("k")
-            }
+    recommended = result.recommended
+    for row in result.fit:
+        chosen = (
+            recommended is not None
+            and row.parameterisation == recommended.parameterisation
+            and row.n_profiles == recommended.k
         )
-    if view.fit_rows and recommended:
-        fit = pd.DataFrame([r for r in view.fit_rows if r["parameterisation"] == recommended["parameterisation"]])
+        view.fit_rows.append(FitLine(row, chosen))
+    if view.fit_rows and recommended is not None:
+        chosen_model = [line.row for line in view.fit_rows if line.row.parameterisation == recommended.parameterisation]
+        fit = pd.DataFrame([row.model_dump() for row in chosen_model])
         fit = fit.rename(columns={"n_profiles": "k"})
         view.fit_chart = Markup(
             fit_plot(
                 fit.astype({c: float for c in ("bic", "sabic", "aic", "icl") if c in fit}),
                 criteria=("bic", "sabic", "aic", "icl"),
-                recommended=recommended["k"],
-                title=f"Information criteria by number of profiles ({recommended['parameterisation']})",
+                recommended=recommended.k,
+                title=f"Information criteria by number of profiles ({recommended.parameterisation})",
             )
         )
-    transitions = result.get("transitions")
-    if not transitions:
+    transitions = result.transitions
+    if transitions is None:
         return view
-    names = transitions["names"]
+    names = transitions.names
     view.names = names
-    indicators = result["indicators"]
-    means = pd.DataFrame(transitions["standardised_means"], index=names, columns=indicators)
+    means = pd.DataFrame(transitions.standardised_means, index=names, columns=result.indicators, dtype=float)
     view.profile_chart = Markup(
-        profile_plot(means, labels=result.get("indicator_names"), title="Profile means (standardised)")
+        profile_plot(means, labels=result.indicator_names, title="Profile means (standardised)")
     )
     for i, name in enumerate(names):
         view.profiles.append(
             {
                 "name": name,
-                "similarity": transitions["similarity"][i],
-                "second_best": transitions["second_best"][i],
-                "shares": [shares[i] for shares in transitions["shares"]],
+                "similarity": transitions.similarity[i],
+                "second_best": transitions.second_best[i],
+                "shares": [shares[i] for shares in transitions.shares],
             }
         )
-    waves = transitions["waves"]
-    counts = [pd.DataFrame(c, index=names, columns=names) for c in transitions.get("expected_counts") or []]
+    waves = transitions.waves
+    counts = [pd.DataFrame(c, index=names, columns=names) for c in transitions.expected_counts]
     if counts:
         view.flow_chart = Markup(
             transition_diagram(counts, wave_labels=waves, title="Estimated movement between profiles")
         )
-    for t, matrix in enumerate(transitions["model"]):
+    for t, matrix in enumerate(transitions.model):
         rows = []
         for i, origin in enumerate(names):
             cells = []
             for j in range(len(names)):
-                cell = {"p": matrix[i][j], "low": None, "high": None}
-                if transitions.get("ci_low"):
-                    cell["low"] = transitions["ci_low"][t][i][j]
-                    cell["high"] = transitions["ci_high"][t][i][j]
-                if transitions.get("naive"):
-                    cell["naive"] = transitions["naive"][t][i][j]
-                if transitions.get("three_step"):
-                    cell["three_step"] = transitions["three_step"][t][i][j]
+                cell: dict[str, float | None] = {"p": matrix[i][j], "low": None, "high": None}
+                if transitions.ci_low and transitions.ci_high:
+                    cell["low"] = transitions.ci_low[t][i][j]
+                    cell["high"] = transitions.ci_high[t][i][j]
+                if transitions.naive:
+                    cell["naive"] = transitions.naive[t][i][j]
+                if transitions.three_step:
+                    cell["three_step"] = transitions.three_step[t][i][j]
                 cells.append(cell)
             rows.append({"origin": origin, "cells": cells})
         view.pairs.append(
@@ -110,8 +123,8 @@ def result_view(result: dict[str, Any]) -> ResultView:
                 label=f"{waves[t]} → {waves[t + 1]}",
                 rows=rows,
                 stability_model=_mean_diagonal(matrix) or 0.0,
-                stability_naive=_mean_diagonal((transitions.get("naive") or [None] * (t + 1))[t]),
-                stability_three_step=_mean_diagonal((transitions.get("three_step") or [None] * (t + 1))[t]),
+                stability_naive=_mean_diagonal(transitions.naive[t] if transitions.naive else None),
+                stability_three_step=_mean_diagonal(transitions.three_step[t] if transitions.three_step else None),
             )
         )
     return view

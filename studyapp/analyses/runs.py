@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from studyapp.analyses.compute import AnalysisParameters, run_analysis
 from studyapp.analyses.data import cohort_data
+from studyapp.analyses.result import to_stored
 from studyapp.core import audit
 from studyapp.core.db import session_scope
 from studyapp.core.errors import ValidationFailed
@@ -77,7 +78,7 @@ def execute(engine: Engine, run_id: int) -> AnalysisRun:
             run.status, run.error = "failed", f"{type(error).__name__}: {error}"[:2000]  # type: ignore[union-attr]
             run.result = {"traceback": traceback.format_exc()[-4000:]}  # type: ignore[union-attr]
         else:
-            run.status, run.result = "done", result  # type: ignore[union-attr]
+            run.status, run.result = "done", to_stored(result)  # type: ignore[union-attr]
         run.finished_at = utcnow()  # type: ignore[union-attr]
         session.add(run)
         session.commit()

@@ -8,6 +8,7 @@ from sqlmodel import select
 from wtforms.fields.choices import SelectChoice
 
 from studyapp.analyses.forms import AnalysisForm
+from studyapp.analyses.result import UnreadableResult, load_result, result_summary
 from studyapp.analyses.result_view import result_view
 from studyapp.analyses.runs import queue_analysis, runs_of
 from studyapp.auth import staff_required
@@ -47,7 +48,9 @@ def index(study_id: int):
             session.commit()
             flash("Analysis queued: the scheduler runs it within a minute.", "success")
             return redirect(url_for(".show", study_id=study.id, run_id=run.id))
-    return render_template("analyses/index.html", study=study, form=form, runs=runs_of(session=session, study=study))
+    runs = runs_of(session=session, study=study)
+    summaries = {run.id: result_summary(run) for run, _ in runs}
+    return render_template("analyses/index.html", study=study, form=form, runs=runs, summaries=summaries)
 
 
 @bp.route("/studies/<int:study_id>/analysis/<int:run_id>")
@@ -60,8 +63,13 @@ def show(study_id: int, run_id: int):
     if run is None or run.study_id != study.id:
         abort(404)
     cohort = session.get(Cohort, run.cohort_id)
-    view = result_view(run.result) if run.status == "done" else None
-    return render_template("analyses/show.html", study=study, run=run, cohort=cohort, view=view)
+    view, unreadable = None, None
+    if run.status == "done":
+        try:
+            view = result_view(load_result(run))
+        except UnreadableResult as error:
+            unreadable = str(error)
+    return render_template("analyses/show.html", study=study, run=run, cohort=cohort, view=view, unreadable=unreadable)
 
 
 @bp.route("/studies/<int:study_id>/analysis/<int:run_id>/report.pdf")
@@ -74,9 +82,12 @@ def report_pdf(study_id: int, run_id: int):
     if run is None or run.study_id != study.id or run.status != "done":
         abort(404)
     cohort = session.get(Cohort, run.cohort_id)
-    html = render_template(
-        "analyses/report_pdf.html", study=study, run=run, cohort=cohort, view=result_view(run.result)
-    )
+    try:
+        result = load_result(run)
+    except UnreadableResult as error:
+        flash(str(error), "error")
+        return redirect(url_for(".show", study_id=study.id, run_id=run.id))
+    html = render_template("analyses/report_pdf.html", study=study, run=run, cohort=cohort, view=result_view(result))
     response = make_response(render_report_pdf(html))
     response.headers["Content-Type"] = "application/pdf"
     name = f"wave-report-{cohort.name}-{run.id}.pdf".replace(" ", "-")  # type: ignore[union-attr]

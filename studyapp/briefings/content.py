@@ -3,6 +3,8 @@ suppressed aggregate tables for one organisation beside the whole sample."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -11,11 +13,14 @@ from sqlmodel import Session, col, select
 
 from analysis.suppression import SuppressedTable, suppress_consistently, suppress_means, suppress_table
 from studyapp.analyses.data import JOB_GROUP_ITEM, cohort_data
+from studyapp.analyses.result import Transitions, UnreadableResult, load_result
 from studyapp.core.models import AnalysisRun, Cohort, Organisation, Participant, Wave
 
 SCALES = ("identification", "career_clarity", "career_commitment", "career_exploration")
 JOB_TYPES = ("technical", "non_technical", "other")
 FUTURE = {1: "inside", 2: "outside", 3: "unsure"}
+
+log = logging.getLogger(__name__)
 
 
 class NoAnalysis(LookupError):
@@ -44,15 +49,15 @@ def wave_people(*, session: Session, wave: Wave) -> WavePeople:
         .where(AnalysisRun.cohort_id == wave.cohort_id, AnalysisRun.status == "done")
         .order_by(col(AnalysisRun.id).desc())
     ).all()
-    run = next((r for r in runs if wave.label in (r.result.get("transitions") or {}).get("waves", [])), None)
-    if run is None:
+    found = _latest_covering(runs, wave)
+    if found is None:
         raise NoAnalysis(f"No finished profile analysis of {cohort.name} includes wave {wave.label}.")  # type: ignore[union-attr]
-    transitions = run.result["transitions"]
-    names: list[str] = transitions["names"]
-    waves: list[str] = transitions["waves"]
+    run, transitions = found
+    names = transitions.names
+    waves = transitions.waves
     position = waves.index(wave.label)
     previous = waves[position - 1] if position > 0 else None
-    assigned = pd.DataFrame(transitions["assignments"], columns=["pseudonym", "wave", "profile"])
+    assigned = pd.DataFrame(transitions.assignments, columns=["pseudonym", "wave", "profile"])
     now = assigned[assigned["wave"] == wave.label].set_index("pseudonym")["profile"]
     before = assigned[assigned["wave"] == previous].set_index("pseudonym")["profile"] if previous else None
 
@@ -78,6 +83,20 @@ def wave_people(*, session: Session, wave: Wave) -> WavePeople:
     )
     people["organisation_id"] = people.index.map(lambda p: organisations.get(p))
     return WavePeople(wave.label, previous, names, people, run.id)  # type: ignore[arg-type]
+
+
+def _latest_covering(runs: Sequence[AnalysisRun], wave: Wave) -> tuple[AnalysisRun, Transitions] | None:
+    """The first of ``runs`` whose transition model includes ``wave``; runs this version cannot read are
+    skipped with the reason logged (a briefing never rests on a result it misreads)."""
+    for run in runs:
+        try:
+            transitions = load_result(run).transitions
+        except UnreadableResult as error:
+            log.warning("Briefings of wave %s skip analysis %s: %s", wave.label, run.id, error)
+            continue
+        if transitions is not None and wave.label in transitions.waves:
+            return run, transitions
+    return None
 
 
 @dataclass

@@ -15,7 +15,9 @@ class AnalysisRun(SQLModel, table=True):
     """One profile and transition analysis of a cohort's waves; deleted with its study or cohort (CASCADE).
 
     ``parameters`` holds what was asked (K range, model, starts, bootstrap draws); ``result`` the fitted
-    numbers as JSON (fit table, profile means and shares, transitions with intervals, reliability).
+    numbers as JSON (fit table, profile means and shares, transitions with intervals, reliability) with
+    their ``schema_version``, read only through ``studyapp.analyses.result.load_result`` (which migrates
+    older versions); a failed run keeps its traceback there.
     """
 
     __tablename__ = "analysis_run"
