@@ -6,15 +6,17 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+import pytest
+from sqlmodel import Session, SQLModel, select
 
 from studyapp.core.models import Cohort, Invitation, OutboxMessage, Participant, Wave
 from studyapp.participants.enrolment import Person, enrol_person
 from studyapp.studies import services
 from studyapp.studies.schedule import WaveSchedule
+from tests.conftest import Database
 from tests.factories import make_instrument, make_study, privacy_for_tests
 from waves.dispatcher import DispatchConfig
-from waves.planner import plan_due
+from waves.planner import plan_due, take_planner_lock
 from waves.tick import run_tick
 from waves.transport import SmtpTransport
 from waves.windows import WaveSpec, participant_windows, reminder_times
@@ -161,3 +163,23 @@ def test_planning_twice_plans_nothing_new(engine, session: Session) -> None:
     assert plan_due(session=session, now=now).invitations == 20
     assert plan_due(session=session, now=now).invitations == 0
     assert len(session.exec(select(OutboxMessage)).all()) == 20
+
+
+def test_one_planner_at_a_time_per_schema_and_other_schemas_are_not_blocked(database: Database, tmp_path) -> None:
+    """PostgreSQL: the planner's advisory lock is keyed by schema (test runs and apps sharing one database
+    blocked each other's planning before: invitations went out a tick late, or not at all)."""
+    if database.backend != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's")
+    other = Database("postgresql", tmp_path)
+    try:
+        for db in (database, other):
+            SQLModel.metadata.create_all(db.engine)
+        with Session(other.engine) as holder:
+            assert take_planner_lock(holder), "the other schema's planner runs"
+            with Session(database.engine) as session:
+                assert plan_due(session=session, now=datetime.now(UTC)).skipped_concurrent is False
+            with Session(other.engine) as second:
+                assert plan_due(session=second, now=datetime.now(UTC)).skipped_concurrent is True
+            holder.rollback()
+    finally:
+        other.drop()

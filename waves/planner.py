@@ -57,14 +57,22 @@ def spec_of(wave: Wave) -> WaveSpec:
     )
 
 
+def take_planner_lock(session: Session) -> bool:
+    """Whether this transaction may plan: on PostgreSQL one planner at a time per schema (an advisory lock
+    held until commit, keyed by the schema so that apps or test runs in other schemas of the same
+    database never block each other); SQLite relies on the outbox's unique keys instead."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    statement = text("SELECT pg_try_advisory_xact_lock(:id, hashtext(current_schema()))")
+    return bool(session.execute(statement, {"id": PLANNER_LOCK_ID}).scalar())
+
+
 def plan_due(*, session: Session, now: datetime) -> PlanReport:
     """Add every invitation and reminder that is due at ``now``; commit them together."""
     report = PlanReport()
-    if session.get_bind().dialect.name == "postgresql":
-        locked = session.execute(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": PLANNER_LOCK_ID}).scalar()
-        if not locked:
-            report.skipped_concurrent = True
-            return report
+    if not take_planner_lock(session):
+        report.skipped_concurrent = True
+        return report
     cohorts = session.exec(
         select(Cohort, Study.timezone).join(Study, col(Study.id) == Cohort.study_id).where(Cohort.linkage == "contact")
     ).all()
