@@ -1,6 +1,6 @@
 """Latent transition analysis: likelihood against hmmlearn and brute force, EM, recovery of planted truth."""
 
-# Matrix notation (X, K, T, A, log_A) as in analysis/lta.py.
+# Matrix notation (X, K, T, A, log_A) as in analysis/lta/.
 # ruff: noqa: N803, N806
 
 from __future__ import annotations
@@ -14,19 +14,11 @@ import pytest
 from scipy import stats
 from scipy.special import logsumexp
 
-from analysis.lta import (
-    LatentTransitionModel,
-    _em,
-    _estep,
-    _forward_backward,
-    _forward_backward_log,
-    _mnl_newton,
-    _pack,
-    _scores,
-    _unpack,
-    _var_floor,
-    match_profiles,
-)
+from analysis.lta import LatentTransitionModel, match_profiles
+from analysis.lta.em import _em, _estep, _var_floor
+from analysis.lta.forward_backward import _forward_backward, _forward_backward_log
+from analysis.lta.inference import _pack, _scores, _unpack
+from analysis.lta.structural import _mnl_newton
 from analysis.lta_simulation import (
     adjusted_rand_index,
     recovery,

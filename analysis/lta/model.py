@@ -1,0 +1,886 @@
+"""The latent transition estimator: :class:`LatentTransitionModel`."""
+
+# Matrix notation (X, K, T, D, log_A) follows the LTA literature; lowercase names would obscure it.
+# ruff: noqa: N806
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.lta.em import _em, _Fit, _fit_starts, _var_floor
+from analysis.lta.forward_backward import _forward_backward, _log_emission, _viterbi
+from analysis.lta.inference import _bootstrap, _covariate_table, _information, _invariance_test
+from analysis.lta.panel import _Panel, _prepare
+from analysis.lta.results import (
+    BootstrapResult,
+    InvarianceTestResult,
+    TransitionResult,
+    _matrix_text,
+    _pair_labels,
+    _transitions_long,
+)
+from analysis.lta.structural import _marginal, _n_parameters, _Params, _permute, _Settings, _structural, _to_coef
+from analysis.lta.three_step import StepOne, naive_transitions, three_step
+from analysis.mixture import relative_entropy, safe_log
+
+__all__ = ["COVARIATE_TARGETS", "MEASUREMENTS", "LatentTransitionModel"]
+
+MEASUREMENTS = ("VVI", "EEI")
+COVARIATE_TARGETS = ("both", "initial", "transitions")
+
+
+class LatentTransitionModel:
+    """Latent transition analysis: a latent Markov model with a Gaussian latent profile measurement model.
+
+    Parameters
+    ----------
+    n_profiles : int
+        Number of latent profiles ``K``.
+    n_starts : int, default 20
+        Random starts (k-means++ partitions). Each runs ``init_iter`` EM iterations; the best quarter (at
+        least two) run to convergence, and the best of those is kept. ``start_logliks_`` shows whether the
+        best log-likelihood was replicated.
+    max_iter : int, default 1000
+        Maximum EM iterations per start.
+    tol : float, default 1e-7
+        Convergence: stop when the log-likelihood gains less than ``tol`` per participant.
+    measurement : {"VVI", "EEI"}, default "VVI"
+        ``"VVI"``: profile-specific diagonal variances; ``"EEI"``: diagonal variances equal over profiles.
+    invariant : bool, default True
+        Hold means and variances equal over waves; ``False`` gives wave-specific profiles.
+    homogeneous : bool, default False
+        One transition matrix for all wave pairs instead of one per pair.
+    covariates_on : {"both", "initial", "transitions"}, default "both"
+        Which part of the model the covariates passed to :meth:`fit` act on.
+    init_iter : int, default 20
+        EM iterations of the first stage of every start.
+    random_state : int or numpy.random.Generator, optional
+        Seed for the starts and the bootstrap.
+
+    Attributes
+    ----------
+    initial_ : ndarray of shape (K,)
+        Profile shares at the first wave (with covariates: averaged over participants).
+    transitions_ : list of ndarray of shape (K, K)
+        Transition matrix per consecutive wave pair, rows = origin (with covariates: the sample-averaged
+        transition, each participant weighted by the model-implied probability of the origin).
+    means_, variances_ : ndarray
+        Profile means and variances, (K, P) when invariant, (T, K, P) otherwise.
+    loglik_, n_parameters_, bic_, aic_ : float, int, float, float
+        Maximised log-likelihood, free parameters, BIC (with the number of participants) and AIC.
+    entropy_ : float
+        Relative entropy of the smoothed posteriors over the observed participant-waves.
+    posterior_ : DataFrame
+        ``id``, ``wave``, ``observed`` and ``profile_1..K`` smoothed probabilities (missed waves included,
+        predicted from the other waves).
+    assignments_ : DataFrame
+        ``id``, ``wave``, ``observed``, ``modal`` (largest posterior) and ``viterbi`` (most likely path).
+    waves_, indicators_, covariate_terms_ : list
+        Wave order, indicator columns, covariate design terms.
+    n_participants_, n_observations_ : int
+        Participants and observed participant-waves.
+    converged_, n_iter_, loglik_trace_ : bool, int, list
+        EM diagnostics of the kept solution (the log-likelihood after every iteration of its final run).
+    start_logliks_, n_best_starts_ : list, int
+        Final log-likelihoods of the starts run to convergence (with covariates: of the unconditional model
+        the covariate model starts from), and how many of them reached the best one (within 1e-6
+        relative): fewer than two means the best solution was not replicated; add starts.
+    init_coef_, trans_coef_ : ndarray or None
+        With covariates: logit coefficients, (1 + q, K) with column 0 the reference profile, and
+        (K origins, n_sets + q, K) with the origin's own column the reference (staying).
+    bootstrap_ : BootstrapResult or None
+        Set by :meth:`bootstrap`.
+
+    Notes
+    -----
+    The likelihood of participant ``i`` is
+    ``sum_s pi(s_1) f(x_1|s_1) prod_t A_t(s_t, s_t+1) f(x_t+1|s_t+1)`` with ``f = 1`` for a missed wave,
+    computed by the forward algorithm in log space.
+    """
+
+    def __init__(
+        self,
+        n_profiles: int,
+        *,
+        n_starts: int = 20,
+        max_iter: int = 1000,
+        tol: float = 1e-7,
+        measurement: str = "VVI",
+        invariant: bool = True,
+        homogeneous: bool = False,
+        covariates_on: str = "both",
+        init_iter: int = 20,
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
+        self.n_profiles = n_profiles
+        self.n_starts = n_starts
+        self.max_iter = max_iter
+        self.tol = tol
+        self.measurement = measurement
+        self.invariant = invariant
+        self.homogeneous = homogeneous
+        self.covariates_on = covariates_on
+        self.init_iter = init_iter
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _settings(self, **overrides: Any) -> _Settings:
+        if self.measurement not in MEASUREMENTS:
+            raise ValueError(f"measurement must be one of {MEASUREMENTS}")
+        if self.covariates_on not in COVARIATE_TARGETS:
+            raise ValueError(f"covariates_on must be one of {COVARIATE_TARGETS}")
+        if int(self.n_profiles) < 1:
+            raise ValueError("n_profiles must be at least 1")
+        base = _Settings(
+            K=int(self.n_profiles),
+            measurement=self.measurement,
+            invariant=bool(self.invariant),
+            homogeneous=bool(self.homogeneous),
+            max_iter=int(self.max_iter),
+            tol=float(self.tol),
+        )
+        return replace(base, **overrides)
+
+    def _rng(self) -> np.random.Generator:
+        return np.random.default_rng(self.random_state)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "_params"):
+            raise RuntimeError("this LatentTransitionModel is not fitted yet; call fit first")
+
+    def _panel_for(
+        self,
+        data: pd.DataFrame,
+        indicators: list[str] | None = None,
+        id_col: str | None = None,
+        wave_col: str | None = None,
+        waves: list | None = None,
+        covariate_data: pd.DataFrame | None = None,
+        with_covariates: bool = True,
+    ) -> _Panel:
+        fitted = hasattr(self, "_params")
+        spec = getattr(self, "_spec", None) if with_covariates else None
+        panel, _ = _prepare(
+            data,
+            indicators=indicators if indicators is not None else (self.indicators_ if fitted else None),
+            id_col=id_col or (self.id_col_ if fitted else "id"),
+            wave_col=wave_col or (self.wave_col_ if fitted else "wave"),
+            waves=waves if waves is not None else (self.waves_ if fitted else None),
+            covariates=spec.columns if spec is not None else None,
+            covariate_data=covariate_data,
+            covariates_on=self.covariates_on,
+            spec=spec,
+        )
+        return panel
+
+    def _n_parameters(self, params: _Params, panel: _Panel, settings: _Settings) -> int:
+        return _n_parameters(params, panel, settings)
+
+    def _set_fitted(self, panel: _Panel, settings: _Settings, fit: _Fit, start_logliks: list[float]) -> None:
+        params = fit.params
+        self._params = params
+        self._panel = panel
+        self._settings_ = settings
+        self.waves_ = list(panel.waves)
+        self.indicators_ = list(panel.indicators)
+        self.n_participants_ = panel.n
+        self.n_observations_ = int(panel.observed.sum())
+        log_pi, log_A = _structural(params, panel)
+        self.initial_, self.transitions_ = _marginal(log_pi, log_A)
+        self.means_ = params.means[0].copy() if settings.invariant else params.means.copy()
+        self.variances_ = params.variances[0].copy() if settings.invariant else params.variances.copy()
+        self.init_coef_ = None if params.init_coef is None else params.init_coef.copy()
+        self.trans_coef_ = None if params.trans_coef is None else params.trans_coef.copy()
+        self.loglik_ = float(fit.loglik)
+        self.n_parameters_ = self._n_parameters(params, panel, settings)
+        self.bic_ = -2.0 * self.loglik_ + self.n_parameters_ * math.log(panel.n)
+        self.aic_ = -2.0 * self.loglik_ + 2.0 * self.n_parameters_
+        self.converged_ = bool(fit.converged)
+        self.n_iter_ = int(fit.n_iter)
+        self.loglik_trace_ = list(fit.history)
+        self.start_logliks_ = list(start_logliks)
+        best = max(start_logliks)
+        self.n_best_starts_ = int(sum(best - ll < 1e-6 * max(1.0, abs(best)) for ll in start_logliks))
+        logB = _log_emission(panel, params.means, params.variances)
+        _, gamma, _ = _forward_backward(logB, log_pi, log_A)
+        self.entropy_ = relative_entropy(gamma[panel.observed])
+        self.posterior_ = self._posterior_frame(panel, gamma)
+        self.assignments_ = self._assignment_frame(panel, gamma, _viterbi(logB, log_pi, log_A))
+        self.bootstrap_ = None
+        self._information = None
+
+    def _posterior_frame(self, panel: _Panel, gamma: np.ndarray) -> pd.DataFrame:
+        N, T, K = gamma.shape
+        frame = pd.DataFrame(
+            {
+                "id": np.repeat(panel.ids, T),
+                "wave": np.tile(np.asarray(panel.waves, dtype=object), N),
+                "observed": panel.observed.reshape(-1),
+            }
+        )
+        probs = pd.DataFrame(gamma.reshape(N * T, K), columns=[f"profile_{k + 1}" for k in range(K)])
+        return pd.concat([frame, probs], axis=1)
+
+    def _assignment_frame(self, panel: _Panel, gamma: np.ndarray, path: np.ndarray) -> pd.DataFrame:
+        N, T, _ = gamma.shape
+        return pd.DataFrame(
+            {
+                "id": np.repeat(panel.ids, T),
+                "wave": np.tile(np.asarray(panel.waves, dtype=object), N),
+                "observed": panel.observed.reshape(-1),
+                "modal": gamma.argmax(axis=2).reshape(-1) + 1,
+                "viterbi": path.reshape(-1) + 1,
+            }
+        )
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(
+        self,
+        data: pd.DataFrame,
+        indicators: list[str] | None = None,
+        *,
+        covariates: list[str] | None = None,
+        covariate_data: pd.DataFrame | None = None,
+        id_col: str = "id",
+        wave_col: str = "wave",
+        waves: list | None = None,
+    ) -> LatentTransitionModel:
+        """Fit the model by EM from several random starts.
+
+        Parameters
+        ----------
+        data : DataFrame
+            Long format: one row per participant and wave that was observed, with ``id_col``, ``wave_col``
+            and the indicator columns. Missing indicators are NaN; a missed wave has no row.
+        indicators : list of str, optional
+            Indicator columns; by default every numeric column other than id, wave and covariates.
+        covariates : list of str, optional
+            Participant-level covariates (constant within id in ``data``, or columns of ``covariate_data``).
+            Numeric and boolean columns enter as they are; other columns are dummy coded with their first
+            level (sorted, or the categorical order) as reference. Participants with a missing covariate
+            raise an error.
+        covariate_data : DataFrame, optional
+            One row per participant (indexed by id, or with an ``id_col`` column) holding the covariates.
+        id_col, wave_col : str
+            Names of the participant and wave columns.
+        waves : list, optional
+            Wave labels in order; by default the sorted distinct values of ``wave_col``.
+
+        Returns
+        -------
+        LatentTransitionModel
+            The fitted model (``self``).
+        """
+        settings = self._settings()
+        panel, spec = _prepare(
+            data,
+            indicators=indicators,
+            id_col=id_col,
+            wave_col=wave_col,
+            waves=waves,
+            covariates=covariates,
+            covariate_data=covariate_data,
+            covariates_on=self.covariates_on,
+        )
+        self._spec = spec
+        self.id_col_ = id_col
+        self.wave_col_ = wave_col
+        self.covariate_terms_ = [] if spec is None else list(spec.terms)
+        rng = self._rng()
+        has_cov = panel.Zi.shape[1] + panel.Zt.shape[1] > 0
+        if has_cov:
+            # Unconditional model first (the covariates do not enter the starts), then the covariate model
+            # from its solution with zero slopes.
+            bare = replace(panel, Zi=np.zeros((panel.n, 0)), Zt=np.zeros((panel.n, 0)))
+            base, base_logliks = _fit_starts(bare, settings, rng, max(int(self.n_starts), 1), int(self.init_iter))
+            start = _to_coef(base.params, panel, settings)
+            fit = _em(panel, start, settings, _var_floor(panel), settings.max_iter)
+            logliks = base_logliks
+        else:
+            fit, logliks = _fit_starts(panel, settings, rng, max(int(self.n_starts), 1), int(self.init_iter))
+        self._set_fitted(panel, settings, fit, logliks)
+        return self
+
+    @classmethod
+    def from_parameters(
+        cls,
+        initial: np.ndarray,
+        transitions: list[np.ndarray] | np.ndarray,
+        means: np.ndarray,
+        variances: np.ndarray,
+        *,
+        waves: list | None = None,
+        indicators: list[str] | None = None,
+        measurement: str = "VVI",
+    ) -> LatentTransitionModel:
+        """A model with given parameters, for scoring and posteriors (no covariates).
+
+        Parameters
+        ----------
+        initial : array of shape (K,)
+            Initial profile shares.
+        transitions : sequence of arrays of shape (K, K)
+            One transition matrix per consecutive wave pair.
+        means, variances : array of shape (K, P) or (T, K, P)
+            Profile means and diagonal variances, invariant or per wave.
+        waves : list, optional
+            Wave labels; default ``0..T-1``.
+        indicators : list of str, optional
+            Indicator columns; default ``x1..xP``.
+        measurement : {"VVI", "EEI"}
+            Recorded for the parameter count.
+
+        Returns
+        -------
+        LatentTransitionModel
+            A model usable with :meth:`score`, :meth:`score_samples`, :meth:`predict_proba` and
+            :meth:`predict`.
+        """
+        initial = np.asarray(initial, dtype=float)
+        trans = np.asarray(transitions, dtype=float)
+        means = np.asarray(means, dtype=float)
+        variances = np.asarray(variances, dtype=float)
+        invariant = means.ndim == 2
+        K = len(initial)
+        n_waves = trans.shape[0] + 1
+        model = cls(K, measurement=measurement, invariant=invariant)
+        model._spec = None
+        model.id_col_, model.wave_col_ = "id", "wave"
+        model.waves_ = list(waves) if waves is not None else list(range(n_waves))
+        P = means.shape[-1]
+        model.indicators_ = list(indicators) if indicators is not None else [f"x{j + 1}" for j in range(P)]
+        model.covariate_terms_ = []
+        model._params = _Params(
+            means=means[None] if invariant else means,
+            variances=variances[None] if invariant else variances,
+            log_init=safe_log(initial),
+            log_trans=safe_log(trans),
+        )
+        model._settings_ = model._settings()
+        model.initial_, model.transitions_ = initial, list(trans)
+        model.means_, model.variances_ = means, variances
+        return model
+
+    def relabel(self, order: list[int] | np.ndarray) -> LatentTransitionModel:
+        """Renumber the profiles, for example to follow a published table or a simulation's truth.
+
+        The likelihood is unchanged; initial logits are re-referenced to the new profile 1; a stored
+        bootstrap is dropped (run it again).
+
+        Parameters
+        ----------
+        order : sequence of int
+            ``order[k]`` is the current number (1-based) of the profile that becomes profile ``k + 1``.
+
+        Returns
+        -------
+        LatentTransitionModel
+            ``self``, relabelled.
+        """
+        self._check_fitted()
+        perm = np.asarray(order, dtype=int) - 1
+        if sorted(perm.tolist()) != list(range(int(self.n_profiles))):
+            raise ValueError("order must be a permutation of 1..K")
+        params = _permute(self._params, perm)
+        if not hasattr(self, "_panel"):
+            self._params = params
+            self.initial_ = np.asarray(self.initial_)[perm]
+            self.transitions_ = [np.asarray(A)[np.ix_(perm, perm)] for A in self.transitions_]
+            self.means_ = params.means[0] if self.invariant else params.means
+            self.variances_ = params.variances[0] if self.invariant else params.variances
+            return self
+        fit = _Fit(
+            params=params,
+            loglik=self.loglik_,
+            history=self.loglik_trace_,
+            converged=self.converged_,
+            n_iter=self.n_iter_,
+        )
+        self._set_fitted(self._panel, self._settings_, fit, self.start_logliks_)
+        return self
+
+    # ------------------------------------------------------------------ prediction
+
+    def _estep_on(self, data: pd.DataFrame | None, **kw: Any):
+        self._check_fitted()
+        if data is None and not hasattr(self, "_panel"):
+            raise ValueError("this model was not fitted on data; pass data")
+        panel = self._panel if data is None else self._panel_for(data, **kw)
+        params = self._params
+        logB = _log_emission(panel, params.means, params.variances)
+        log_pi, log_A = _structural(params, panel)
+        return panel, logB, log_pi, log_A
+
+    def score_samples(
+        self,
+        data: pd.DataFrame | None = None,
+        *,
+        indicators: list[str] | None = None,
+        id_col: str | None = None,
+        wave_col: str | None = None,
+        waves: list | None = None,
+        covariate_data: pd.DataFrame | None = None,
+    ) -> pd.Series:
+        """Log-likelihood of each participant under the fitted parameters.
+
+        Parameters
+        ----------
+        data : DataFrame, optional
+            Long data as for :meth:`fit`; default the data the model was fitted on.
+        indicators, id_col, wave_col, waves, covariate_data
+            As for :meth:`fit`; default the fitted ones.
+
+        Returns
+        -------
+        Series
+            Log-likelihood indexed by participant id.
+        """
+        kw = dict(indicators=indicators, id_col=id_col, wave_col=wave_col, waves=waves, covariate_data=covariate_data)
+        panel, logB, log_pi, log_A = self._estep_on(data, **kw)
+        ll, _, _ = _forward_backward(logB, log_pi, log_A)
+        return pd.Series(ll, index=pd.Index(panel.ids, name="id"), name="loglik")
+
+    def score(self, data: pd.DataFrame | None = None, **kwargs: Any) -> float:
+        """Total log-likelihood of ``data`` (default: the fitted data) under the fitted parameters.
+
+        Parameters
+        ----------
+        data : DataFrame, optional
+            Long data as for :meth:`fit`.
+        **kwargs
+            ``indicators``, ``id_col``, ``wave_col``, ``waves``, ``covariate_data`` as for :meth:`score_samples`.
+
+        Returns
+        -------
+        float
+            Sum of the participants' log-likelihoods.
+        """
+        return float(self.score_samples(data, **kwargs).sum())
+
+    def predict_proba(self, data: pd.DataFrame | None = None, **kwargs: Any) -> pd.DataFrame:
+        """Smoothed profile probabilities per participant and wave (forward-backward).
+
+        Parameters
+        ----------
+        data : DataFrame, optional
+            Long data as for :meth:`fit`; default the fitted data.
+        **kwargs
+            ``indicators``, ``id_col``, ``wave_col``, ``waves``, ``covariate_data``.
+
+        Returns
+        -------
+        DataFrame
+            ``id``, ``wave``, ``observed``, ``profile_1..K``.
+        """
+        panel, logB, log_pi, log_A = self._estep_on(data, **kwargs)
+        _, gamma, _ = _forward_backward(logB, log_pi, log_A)
+        return self._posterior_frame(panel, gamma)
+
+    def predict(self, data: pd.DataFrame | None = None, method: str = "modal", **kwargs: Any) -> pd.DataFrame:
+        """Profile per participant and wave (1..K).
+
+        Parameters
+        ----------
+        data : DataFrame, optional
+            Long data as for :meth:`fit`; default the fitted data.
+        method : {"modal", "viterbi"}
+            Largest smoothed posterior per wave, or the most likely profile path.
+        **kwargs
+            ``indicators``, ``id_col``, ``wave_col``, ``waves``, ``covariate_data``.
+
+        Returns
+        -------
+        DataFrame
+            ``id``, ``wave``, ``observed``, ``profile``.
+        """
+        if method not in ("modal", "viterbi"):
+            raise ValueError("method must be 'modal' or 'viterbi'")
+        panel, logB, log_pi, log_A = self._estep_on(data, **kwargs)
+        _, gamma, _ = _forward_backward(logB, log_pi, log_A)
+        frame = self._assignment_frame(panel, gamma, _viterbi(logB, log_pi, log_A))
+        return frame[["id", "wave", "observed"]].assign(profile=frame[method])
+
+    # ------------------------------------------------------------------ covariates
+
+    def _info(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._information is None:
+            self._information = _information(self._panel, self._params, self._settings_)
+        return self._information
+
+    def covariate_effects(self, se: str = "observed", alpha: float = 0.05) -> pd.DataFrame:
+        """Logit coefficients of the covariates with standard errors, odds ratios and confidence intervals.
+
+        Parameters
+        ----------
+        se : {"observed", "robust"}, default "observed"
+            ``"observed"``: inverse observed information (minus the Hessian of the full log-likelihood, by
+            central differences of the analytic score; measurement parameters included). ``"robust"``: the
+            sandwich ``I^-1 (sum_i s_i s_i') I^-1`` with per-participant scores ``s_i``.
+        alpha : float, default 0.05
+            One minus the confidence level of the intervals.
+
+        Returns
+        -------
+        DataFrame
+            One row per coefficient: ``part`` (``initial``/``transition``), ``from_profile`` (origin, for
+            transitions), ``to_profile``, ``term`` (``(intercept)`` per wave pair, or a covariate term),
+            ``coef``, ``se``, ``z``, ``p_value``, ``odds_ratio``, ``or_lower``, ``or_upper``. The initial
+            logits compare each profile with profile 1; the transition logits compare moving to
+            ``to_profile`` with staying in ``from_profile``.
+        """
+        self._check_fitted()
+        if self._params.init_coef is None:
+            raise ValueError("the model was fitted without covariates")
+        if se not in ("observed", "robust"):
+            raise ValueError("se must be 'observed' or 'robust'")
+        return _covariate_table(
+            self._panel, self._params, self._settings_, self._info(), self.covariate_terms_, self.waves_, se, alpha
+        )
+
+    # ------------------------------------------------------------------ inference
+
+    def bootstrap(
+        self,
+        n_boot: int = 200,
+        *,
+        alpha: float = 0.05,
+        n_starts: int = 0,
+        max_iter: int | None = None,
+        random_state: int | np.random.Generator | None = None,
+    ) -> BootstrapResult:
+        """Percentile confidence intervals of initial shares and transitions by resampling participants.
+
+        Each draw resamples participants with replacement, refits from the original solution (plus
+        ``n_starts`` random starts), and relabels the profiles to the original ones by Hungarian matching on
+        the standardised means before anything is stored. The result is also kept as ``bootstrap_``, so
+        that :meth:`transitions_frame` and :meth:`summary` show the intervals.
+
+        Parameters
+        ----------
+        n_boot : int, default 200
+            Bootstrap draws.
+        alpha : float, default 0.05
+            One minus the confidence level.
+        n_starts : int, default 0
+            Random starts per draw besides the original solution.
+        max_iter : int, optional
+            EM iterations per draw; default the model's ``max_iter``.
+        random_state : int or Generator, optional
+            Seed of the resampling; default the model's ``random_state``.
+
+        Returns
+        -------
+        BootstrapResult
+            Draws and percentile limits.
+        """
+        self._check_fitted()
+        if not hasattr(self, "_panel"):
+            raise RuntimeError("bootstrap needs a model fitted on data")
+        settings = self._settings_
+        if max_iter is not None:
+            settings = replace(settings, max_iter=int(max_iter))
+        rng = np.random.default_rng(self.random_state if random_state is None else random_state)
+        result = _bootstrap(
+            self._panel,
+            self._params,
+            settings,
+            initial=self.initial_,
+            transitions=self.transitions_,
+            waves=self.waves_,
+            n_boot=int(n_boot),
+            alpha=alpha,
+            n_starts=int(n_starts),
+            n_init_iter=int(self.init_iter),
+            rng=rng,
+        )
+        self.bootstrap_ = result
+        return result
+
+    def invariance_test(
+        self,
+        data: pd.DataFrame,
+        indicators: list[str] | None = None,
+        *,
+        id_col: str = "id",
+        wave_col: str = "wave",
+        waves: list | None = None,
+    ) -> InvarianceTestResult:
+        """Likelihood-ratio test of measurement invariance: invariant versus wave-specific means and variances.
+
+        Both models are fitted without covariates with this model's settings. The wave-specific model starts
+        from the invariant solution (so its log-likelihood is at least as large) and from the random starts.
+
+        Parameters
+        ----------
+        data : DataFrame
+            Long data as for :meth:`fit`.
+        indicators, id_col, wave_col, waves
+            As for :meth:`fit`.
+
+        Returns
+        -------
+        InvarianceTestResult
+            ``chi2 = 2 (loglik_free - loglik_invariant)`` on ``df`` = the difference in free parameters.
+        """
+        panel, _ = _prepare(data, indicators=indicators, id_col=id_col, wave_col=wave_col, waves=waves)
+        if panel.n_waves < 2:
+            raise ValueError("the invariance test needs at least two waves")
+        return _invariance_test(
+            panel,
+            self._settings(invariant=True),
+            self._settings(invariant=False),
+            self._rng(),
+            max(int(self.n_starts), 1),
+            int(self.init_iter),
+        )
+
+    # ------------------------------------------------------------------ three-step and naive
+
+    def _step_one(self) -> StepOne:
+        return StepOne(self._settings(), int(self.n_starts), int(self.init_iter), self.random_state)
+
+    def naive_transitions(
+        self,
+        data: pd.DataFrame,
+        indicators: list[str] | None = None,
+        *,
+        step1: str = "pooled",
+        id_col: str = "id",
+        wave_col: str = "wave",
+        waves: list | None = None,
+    ) -> TransitionResult:
+        """The naive table: classify each wave by modal assignment, cross-tabulate consecutive waves.
+
+        Classification error makes this table overstate change (it pulls the diagonal down); it is here to
+        show by how much. Participants observed at both waves of a pair enter that pair's table.
+
+        Parameters
+        ----------
+        data : DataFrame
+            Long data as for :meth:`fit`.
+        indicators, id_col, wave_col, waves
+            As for :meth:`fit`.
+        step1 : {"pooled", "per_wave"}, default "pooled"
+            One Gaussian mixture on all participant-waves (profiles equal over waves), or one per wave with
+            profiles matched to wave 1 by their means.
+
+        Returns
+        -------
+        TransitionResult
+            Row-normalised cross-tabulations (``method="naive"``).
+        """
+        panel, _ = _prepare(data, indicators=indicators, id_col=id_col, wave_col=wave_col, waves=waves)
+        return naive_transitions(panel, self._step_one(), step1)
+
+    def three_step(
+        self,
+        data: pd.DataFrame,
+        method: str = "ML",
+        indicators: list[str] | None = None,
+        *,
+        step1: str = "pooled",
+        id_col: str = "id",
+        wave_col: str = "wave",
+        waves: list | None = None,
+    ) -> TransitionResult:
+        """Three-step latent transition estimates corrected for classification error.
+
+        Step 1 fits a diagonal Gaussian mixture (pooled over waves, or per wave); step 2 assigns each
+        participant-wave to its modal profile and computes ``D[k, s] = P(assigned s | true k)``; step 3
+        estimates initial shares and transitions of the true profiles.
+
+        ``method="ML"`` (Vermunt 2010): a latent Markov model with the assigned profile as single indicator
+        whose error probabilities are fixed at ``D``, estimated by EM; missed waves by full information.
+        ``method="BCH"`` (Bolck, Croon & Hagenaars 2004; Vermunt 2010): weights ``W = D^-1``; the weighted
+        count of a pair of waves is ``sum_i W[s_it, :]' W[s_it+1, :]`` over the participants observed at both
+        waves (errors are independent over waves given the profiles). Negative cells of the weighted counts
+        (possible with BCH) are set to zero before the rows are normalised.
+
+        The step-1 mixture uses this model's ``n_profiles``, ``measurement``, ``n_starts`` and
+        ``random_state``; the three-step estimators here take no covariates and give no standard errors
+        (use :meth:`fit` with covariates, or bootstrap the whole procedure).
+
+        Parameters
+        ----------
+        data : DataFrame
+            Long data as for :meth:`fit`.
+        method : {"ML", "BCH"}, default "ML"
+            Correction method.
+        indicators, id_col, wave_col, waves
+            As for :meth:`fit`.
+        step1 : {"pooled", "per_wave"}, default "pooled"
+            Step-1 mixture on all participant-waves, or per wave with profiles matched to wave 1.
+
+        Returns
+        -------
+        TransitionResult
+            Corrected estimates, with the naive table from the same classification as ``naive``.
+        """
+        if method not in ("ML", "BCH"):
+            raise ValueError("method must be 'ML' or 'BCH'")
+        panel, _ = _prepare(data, indicators=indicators, id_col=id_col, wave_col=wave_col, waves=waves)
+        return three_step(panel, self._step_one(), method, step1)
+
+    # ------------------------------------------------------------------ reporting
+
+    def transitions_frame(self, wide: bool = False) -> pd.DataFrame:
+        """Transition probabilities, with bootstrap intervals when :meth:`bootstrap` has run.
+
+        Parameters
+        ----------
+        wide : bool, default False
+            ``False``: long form (from_wave, to_wave, from_profile, to_profile, probability[, se, ci_lower,
+            ci_upper]); ``True``: one K x K block per wave pair, indexed by (pair, from_profile).
+
+        Returns
+        -------
+        DataFrame
+            The transition probabilities.
+        """
+        self._check_fitted()
+        frame = _transitions_long(self.waves_, self.transitions_)
+        if wide:
+            frame["pair"] = frame["from_wave"].astype(str) + "->" + frame["to_wave"].astype(str)
+            return frame.pivot_table(
+                index=["pair", "from_profile"], columns="to_profile", values="probability", sort=False
+            )
+        if getattr(self, "bootstrap_", None) is not None:
+            boot = self.bootstrap_.to_frame()
+            boot = boot[boot["parameter"] == "transition"].reset_index(drop=True)
+            frame[["se", "ci_lower", "ci_upper"]] = boot[["se", "ci_lower", "ci_upper"]].to_numpy()
+        return frame
+
+    def profiles_frame(self) -> pd.DataFrame:
+        """Profile means and variances per indicator (and wave when not invariant), in long form.
+
+        Returns
+        -------
+        DataFrame
+            ``wave`` (None when invariant), ``profile``, ``indicator``, ``mean``, ``variance``.
+        """
+        self._check_fitted()
+        means = self._params.means
+        var = self._params.variances
+        rows = []
+        for tm in range(means.shape[0]):
+            wave = None if means.shape[0] == 1 else self.waves_[tm]
+            for k in range(means.shape[1]):
+                for p, name in enumerate(self.indicators_):
+                    rows.append(
+                        {
+                            "wave": wave,
+                            "profile": k + 1,
+                            "indicator": name,
+                            "mean": float(means[tm, k, p]),
+                            "variance": float(var[tm, k, p]),
+                        }
+                    )
+        return pd.DataFrame(rows)
+
+    def to_frame(self) -> pd.DataFrame:
+        """All parameters in one tidy frame.
+
+        Returns
+        -------
+        DataFrame
+            ``parameter`` (``initial``, ``transition``, ``mean``, ``variance``), ``from_wave``, ``to_wave``,
+            ``from_profile``, ``to_profile`` (the profile for initial, mean and variance rows), ``indicator``
+            and ``estimate``.
+        """
+        self._check_fitted()
+        init = pd.DataFrame(
+            {
+                "parameter": "initial",
+                "from_wave": self.waves_[0],
+                "to_profile": np.arange(1, len(self.initial_) + 1),
+                "estimate": self.initial_,
+            }
+        )
+        trans = _transitions_long(self.waves_, self.transitions_, value="estimate").assign(parameter="transition")
+        prof = self.profiles_frame().rename(columns={"wave": "from_wave", "profile": "to_profile"})
+        meas = pd.concat(
+            [
+                prof.drop(columns="variance").rename(columns={"mean": "estimate"}).assign(parameter="mean"),
+                prof.drop(columns="mean").rename(columns={"variance": "estimate"}).assign(parameter="variance"),
+            ]
+        )
+        cols = ["parameter", "from_wave", "to_wave", "from_profile", "to_profile", "indicator", "estimate"]
+        out = pd.concat([init, trans, meas], ignore_index=True).reindex(columns=cols)
+        return out.astype({"from_profile": "Int64", "to_profile": "Int64"})
+
+    def summary(self) -> str:
+        """Plain-text report: fit statistics, initial shares, transition matrices, covariate effects.
+
+        Returns
+        -------
+        str
+            The report; print it.
+        """
+        self._check_fitted()
+        K = int(self.n_profiles)
+        T = len(self.waves_)
+        lines = [
+            "Latent transition analysis",
+            f"  profiles: {K}   waves: {', '.join(map(str, self.waves_))}   measurement: {self.measurement}"
+            f" ({'invariant' if self.invariant else 'wave-specific'}),"
+            f" transitions: {'homogeneous' if self.homogeneous else 'per wave pair'}",
+        ]
+        if hasattr(self, "n_participants_"):
+            n_best = self.n_best_starts_
+            lines += [
+                f"  participants: {self.n_participants_}   observed participant-waves: {self.n_observations_}"
+                f" of {self.n_participants_ * T}",
+                f"  log-likelihood: {self.loglik_:.3f}   parameters: {self.n_parameters_}   BIC: {self.bic_:.1f}"
+                f"   AIC: {self.aic_:.1f}",
+                f"  relative entropy: {self.entropy_:.3f}   converged: {self.converged_} ({self.n_iter_} iterations)"
+                f"   best log-likelihood reached by {n_best} of {len(self.start_logliks_)} final starts",
+            ]
+        lines += [
+            "",
+            "Initial profile shares",
+            "  " + "  ".join(f"{k + 1}: {p:.3f}" for k, p in enumerate(self.initial_)),
+        ]
+        boot = getattr(self, "bootstrap_", None)
+        for t, (label, A) in enumerate(zip(_pair_labels(self.waves_), self.transitions_, strict=True)):
+            lines += ["", f"Transitions {label} (rows: from, columns: to)", _matrix_text(A)]
+            if boot is not None:
+                lo, hi = boot.transitions_ci[t, ..., 0], boot.transitions_ci[t, ..., 1]
+                ci = pd.DataFrame(
+                    [[f"[{lo[j, k]:.2f}, {hi[j, k]:.2f}]" for k in range(K)] for j in range(K)],
+                    index=[f"from {j + 1}" for j in range(K)],
+                    columns=[f"to {k + 1}" for k in range(K)],
+                )
+                level = 100 * (1 - boot.alpha)
+                lines += [f"  {level:.0f}% bootstrap percentile intervals ({boot.n_boot} draws)", ci.to_string()]
+        if getattr(self, "init_coef_", None) is not None and hasattr(self, "_panel"):
+            eff = self.covariate_effects()
+            eff = eff[~eff["term"].str.startswith("(intercept)")]
+            if len(eff):
+                lines += [
+                    "",
+                    "Covariate effects (odds ratios, 95% CI; initial: vs profile 1, transitions: vs staying)",
+                    eff[
+                        [
+                            "part",
+                            "from_profile",
+                            "to_profile",
+                            "term",
+                            "coef",
+                            "se",
+                            "odds_ratio",
+                            "or_lower",
+                            "or_upper",
+                            "p_value",
+                        ]
+                    ]
+                    .round(3)
+                    .to_string(index=False),
+                ]
+        return "\n".join(lines)
