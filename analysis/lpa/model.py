@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis._estimator import ParamsMixin
 from analysis.lpa.em import (
     _DIAGONAL,
     _SHARED,
@@ -70,7 +71,7 @@ def _profile_labels(k: int) -> list[str]:
 # The estimator
 
 
-class LatentProfileModel:
+class LatentProfileModel(ParamsMixin):
     """Latent profile model (a Gaussian mixture) with one of the LPA covariance parameterisations.
 
     Parameters
@@ -200,35 +201,6 @@ class LatentProfileModel:
 
     def __repr__(self) -> str:
         return f"LatentProfileModel(n_profiles={self.n_profiles}, parameterisation={self.parameterisation!r})"
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Constructor parameters, as in scikit-learn."""
-        names = [
-            "n_profiles",
-            "parameterisation",
-            "n_starts",
-            "n_kmeans_starts",
-            "n_final_starts",
-            "n_init_iter",
-            "max_iter",
-            "tol",
-            "reg_covar",
-            "replication_tol",
-            "missing",
-            "accelerate",
-            "init_params",
-            "random_state",
-        ]
-        return {name: getattr(self, name) for name in names}
-
-    def set_params(self, **params: Any) -> LatentProfileModel:
-        """Set constructor parameters, as in scikit-learn."""
-        valid = self.get_params()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"Unknown parameter {name!r}.")
-            setattr(self, name, value)
-        return self
 
     # ---- fitting -----------------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ def _mstep_measurement(
     safe = np.where(ok, S0, 1.0)
     means = np.where(ok, S1 / safe, old.means)
     ss = np.maximum(S2 - 2.0 * means * S1 + means * means * S0, 0.0)
-    if settings.measurement == "EEI":
+    if settings.parameterisation == "EEI":
         tot = S0.sum(axis=1, keepdims=True)
         var = np.where(tot > 1e-8, ss.sum(axis=1, keepdims=True) / np.where(tot > 1e-8, tot, 1.0), old.variances)
         var = np.broadcast_to(var, means.shape).copy()

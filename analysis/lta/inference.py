@@ -25,7 +25,7 @@ from analysis.mixture import Array, match_profiles
 def _blocks(params: _Params, settings: _Settings) -> list[tuple[str, tuple[int, ...]]]:
     K = settings.K
     blocks = [("means", params.means.shape)]
-    if settings.measurement == "EEI":
+    if settings.parameterisation == "EEI":
         blocks.append(("logvar", (params.variances.shape[0], params.variances.shape[2])))
     else:
         blocks.append(("logvar", params.variances.shape))
@@ -37,7 +37,7 @@ def _blocks(params: _Params, settings: _Settings) -> list[tuple[str, tuple[int, 
 def _pack(params: _Params, settings: _Settings) -> np.ndarray:
     K = settings.K
     logvar = np.log(params.variances)
-    if settings.measurement == "EEI":
+    if settings.parameterisation == "EEI":
         logvar = logvar[:, 0, :]
     trans = np.stack([np.delete(params.trans_coef[j], j, axis=1) for j in range(K)])
     return np.concatenate([params.means.ravel(), logvar.ravel(), params.init_coef[:, 1:].ravel(), trans.ravel()])
@@ -55,7 +55,7 @@ def _unpack(theta: np.ndarray, template: _Params, settings: _Settings) -> _Param
         pos += sizes[name]
     out.means = vals["means"].copy()
     lv = vals["logvar"]
-    if settings.measurement == "EEI":
+    if settings.parameterisation == "EEI":
         lv = np.broadcast_to(lv[:, None, :], template.variances.shape)
     out.variances = np.exp(lv)
     out.init_coef = np.hstack([np.zeros((template.init_coef.shape[0], 1)), vals["init"]])
@@ -84,7 +84,7 @@ def _scores(panel: _Panel, params: _Params, settings: _Settings) -> tuple[np.nda
         gm = gamma[:, t, :, None] * panel.M[:, t, None, :]
         s_mu[:, tm] += gm * dev / var[None]
         s_lv[:, tm] += gm * (0.5 * dev * dev / var[None] - 0.5)
-    if settings.measurement == "EEI":
+    if settings.parameterisation == "EEI":
         s_lv = s_lv.sum(axis=2)
     Z1 = np.hstack([np.ones((N, 1)), panel.Zi])
     pi = np.exp(log_pi)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import replace
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis._estimator import ParamsMixin
 from analysis.lta.em import _em, _Fit, _fit_starts, _var_floor
 from analysis.lta.forward_backward import _forward_backward, _log_emission, _viterbi
 from analysis.lta.inference import _bootstrap, _covariate_table, _information, _invariance_test
@@ -28,37 +30,39 @@ from analysis.lta.structural import _marginal, _n_parameters, _Params, _permute,
 from analysis.lta.three_step import StepOne, naive_transitions, three_step
 from analysis.mixture import relative_entropy, safe_log
 
-__all__ = ["COVARIATE_TARGETS", "MEASUREMENTS", "LatentTransitionModel"]
+__all__ = ["COVARIATE_TARGETS", "PARAMETERISATIONS", "LatentTransitionModel"]
 
-MEASUREMENTS = ("VVI", "EEI")
+PARAMETERISATIONS = ("VVI", "EEI")
 COVARIATE_TARGETS = ("both", "initial", "transitions")
 
 
-class LatentTransitionModel:
+class LatentTransitionModel(ParamsMixin):
     """Latent transition analysis: a latent Markov model with a Gaussian latent profile measurement model.
 
     Parameters
     ----------
-    n_profiles : int
+    n_profiles : int, default=2
         Number of latent profiles ``K``.
-    n_starts : int, default 20
-        Random starts (k-means++ partitions). Each runs ``init_iter`` EM iterations; the best quarter (at
+    parameterisation : {"VVI", "EEI"}, default="VVI"
+        Covariance structure within profiles, named as in :class:`analysis.lpa.LatentProfileModel`:
+        ``"VVI"`` profile-specific diagonal variances; ``"EEI"`` diagonal variances equal over profiles.
+    n_starts : int, default=20
+        Random starts (k-means++ partitions). Each runs ``n_init_iter`` EM iterations; the best quarter (at
         least two) run to convergence, and the best of those is kept. ``start_logliks_`` shows whether the
         best log-likelihood was replicated.
     max_iter : int, default 1000
         Maximum EM iterations per start.
     tol : float, default 1e-7
         Convergence: stop when the log-likelihood gains less than ``tol`` per participant.
-    measurement : {"VVI", "EEI"}, default "VVI"
-        ``"VVI"``: profile-specific diagonal variances; ``"EEI"``: diagonal variances equal over profiles.
     invariant : bool, default True
         Hold means and variances equal over waves; ``False`` gives wave-specific profiles.
     homogeneous : bool, default False
         One transition matrix for all wave pairs instead of one per pair.
     covariates_on : {"both", "initial", "transitions"}, default "both"
         Which part of the model the covariates passed to :meth:`fit` act on.
-    init_iter : int, default 20
-        EM iterations of the first stage of every start.
+    n_init_iter : int, default=20
+        EM iterations of the first stage of every start (as ``n_init_iter`` of
+        :class:`analysis.lpa.LatentProfileModel`).
     random_state : int or numpy.random.Generator, optional
         Seed for the starts and the bootstrap.
 
@@ -69,8 +73,8 @@ class LatentTransitionModel:
     transitions_ : list of ndarray of shape (K, K)
         Transition matrix per consecutive wave pair, rows = origin (with covariates: the sample-averaged
         transition, each participant weighted by the model-implied probability of the origin).
-    means_, variances_ : ndarray
-        Profile means and variances, (K, P) when invariant, (T, K, P) otherwise.
+    means_, covariances_ : ndarray
+        Profile means and (diagonal) variances, (K, P) when invariant, (T, K, P) otherwise.
     loglik_, n_parameters_, bic_, aic_ : float, int, float, float
         Maximised log-likelihood, free parameters, BIC (with the number of participants) and AIC.
     entropy_ : float
@@ -93,8 +97,6 @@ class LatentTransitionModel:
     init_coef_, trans_coef_ : ndarray or None
         With covariates: logit coefficients, (1 + q, K) with column 0 the reference profile, and
         (K origins, n_sets + q, K) with the origin's own column the reference (staying).
-    bootstrap_ : BootstrapResult or None
-        Set by :meth:`bootstrap`.
 
     Notes
     -----
@@ -105,41 +107,41 @@ class LatentTransitionModel:
 
     def __init__(
         self,
-        n_profiles: int,
+        n_profiles: int = 2,
+        parameterisation: str = "VVI",
         *,
         n_starts: int = 20,
+        n_init_iter: int = 20,
         max_iter: int = 1000,
         tol: float = 1e-7,
-        measurement: str = "VVI",
         invariant: bool = True,
         homogeneous: bool = False,
         covariates_on: str = "both",
-        init_iter: int = 20,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
         self.n_profiles = n_profiles
+        self.parameterisation = parameterisation
         self.n_starts = n_starts
+        self.n_init_iter = n_init_iter
         self.max_iter = max_iter
         self.tol = tol
-        self.measurement = measurement
         self.invariant = invariant
         self.homogeneous = homogeneous
         self.covariates_on = covariates_on
-        self.init_iter = init_iter
         self.random_state = random_state
 
     # ------------------------------------------------------------------ plumbing
 
     def _settings(self, **overrides: Any) -> _Settings:
-        if self.measurement not in MEASUREMENTS:
-            raise ValueError(f"measurement must be one of {MEASUREMENTS}")
+        if self.parameterisation not in PARAMETERISATIONS:
+            raise ValueError(f"parameterisation must be one of {PARAMETERISATIONS}")
         if self.covariates_on not in COVARIATE_TARGETS:
             raise ValueError(f"covariates_on must be one of {COVARIATE_TARGETS}")
         if int(self.n_profiles) < 1:
             raise ValueError("n_profiles must be at least 1")
         base = _Settings(
             K=int(self.n_profiles),
-            measurement=self.measurement,
+            parameterisation=self.parameterisation,
             invariant=bool(self.invariant),
             homogeneous=bool(self.homogeneous),
             max_iter=int(self.max_iter),
@@ -194,7 +196,7 @@ class LatentTransitionModel:
         log_pi, log_A = _structural(params, panel)
         self.initial_, self.transitions_ = _marginal(log_pi, log_A)
         self.means_ = params.means[0].copy() if settings.invariant else params.means.copy()
-        self.variances_ = params.variances[0].copy() if settings.invariant else params.variances.copy()
+        self.covariances_ = params.variances[0].copy() if settings.invariant else params.variances.copy()
         self.init_coef_ = None if params.init_coef is None else params.init_coef.copy()
         self.trans_coef_ = None if params.trans_coef is None else params.trans_coef.copy()
         self.loglik_ = float(fit.loglik)
@@ -212,7 +214,6 @@ class LatentTransitionModel:
         self.entropy_ = relative_entropy(gamma[panel.observed])
         self.posterior_ = self._posterior_frame(panel, gamma)
         self.assignments_ = self._assignment_frame(panel, gamma, _viterbi(logB, log_pi, log_A))
-        self.bootstrap_ = None
         self._information = None
 
     def _posterior_frame(self, panel: _Panel, gamma: np.ndarray) -> pd.DataFrame:
@@ -299,12 +300,12 @@ class LatentTransitionModel:
             # Unconditional model first (the covariates do not enter the starts), then the covariate model
             # from its solution with zero slopes.
             bare = replace(panel, Zi=np.zeros((panel.n, 0)), Zt=np.zeros((panel.n, 0)))
-            base, base_logliks = _fit_starts(bare, settings, rng, max(int(self.n_starts), 1), int(self.init_iter))
+            base, base_logliks = _fit_starts(bare, settings, rng, max(int(self.n_starts), 1), int(self.n_init_iter))
             start = _to_coef(base.params, panel, settings)
             fit = _em(panel, start, settings, _var_floor(panel), settings.max_iter)
             logliks = base_logliks
         else:
-            fit, logliks = _fit_starts(panel, settings, rng, max(int(self.n_starts), 1), int(self.init_iter))
+            fit, logliks = _fit_starts(panel, settings, rng, max(int(self.n_starts), 1), int(self.n_init_iter))
         self._set_fitted(panel, settings, fit, logliks)
         return self
 
@@ -314,11 +315,11 @@ class LatentTransitionModel:
         initial: np.ndarray,
         transitions: list[np.ndarray] | np.ndarray,
         means: np.ndarray,
-        variances: np.ndarray,
+        covariances: np.ndarray,
         *,
         waves: list | None = None,
         indicators: list[str] | None = None,
-        measurement: str = "VVI",
+        parameterisation: str = "VVI",
     ) -> LatentTransitionModel:
         """A model with given parameters, for scoring and posteriors (no covariates).
 
@@ -328,13 +329,13 @@ class LatentTransitionModel:
             Initial profile shares.
         transitions : sequence of arrays of shape (K, K)
             One transition matrix per consecutive wave pair.
-        means, variances : array of shape (K, P) or (T, K, P)
+        means, covariances : array of shape (K, P) or (T, K, P)
             Profile means and diagonal variances, invariant or per wave.
         waves : list, optional
             Wave labels; default ``0..T-1``.
         indicators : list of str, optional
             Indicator columns; default ``x1..xP``.
-        measurement : {"VVI", "EEI"}
+        parameterisation : {"VVI", "EEI"}
             Recorded for the parameter count.
 
         Returns
@@ -346,11 +347,11 @@ class LatentTransitionModel:
         initial = np.asarray(initial, dtype=float)
         trans = np.asarray(transitions, dtype=float)
         means = np.asarray(means, dtype=float)
-        variances = np.asarray(variances, dtype=float)
+        variances = np.asarray(covariances, dtype=float)
         invariant = means.ndim == 2
         K = len(initial)
         n_waves = trans.shape[0] + 1
-        model = cls(K, measurement=measurement, invariant=invariant)
+        model = cls(K, parameterisation, invariant=invariant)
         model._spec = None
         model.id_col_, model.wave_col_ = "id", "wave"
         model.waves_ = list(waves) if waves is not None else list(range(n_waves))
@@ -365,14 +366,14 @@ class LatentTransitionModel:
         )
         model._settings_ = model._settings()
         model.initial_, model.transitions_ = initial, list(trans)
-        model.means_, model.variances_ = means, variances
+        model.means_, model.covariances_ = means, variances
         return model
 
     def relabel(self, order: list[int] | np.ndarray) -> LatentTransitionModel:
-        """Renumber the profiles, for example to follow a published table or a simulation's truth.
+        """A copy with the profiles renumbered, for example to follow a published table or a simulation's truth.
 
-        The likelihood is unchanged; initial logits are re-referenced to the new profile 1; a stored
-        bootstrap is dropped (run it again).
+        The likelihood is unchanged; initial logits are re-referenced to the new profile 1. This model is
+        left as it is (a bootstrap of it describes its own numbering: run it again on the copy).
 
         Parameters
         ----------
@@ -382,20 +383,21 @@ class LatentTransitionModel:
         Returns
         -------
         LatentTransitionModel
-            ``self``, relabelled.
+            A relabelled copy.
         """
         self._check_fitted()
         perm = np.asarray(order, dtype=int) - 1
         if sorted(perm.tolist()) != list(range(int(self.n_profiles))):
             raise ValueError("order must be a permutation of 1..K")
         params = _permute(self._params, perm)
+        new = copy.deepcopy(self)
         if not hasattr(self, "_panel"):
-            self._params = params
-            self.initial_ = np.asarray(self.initial_)[perm]
-            self.transitions_ = [np.asarray(A)[np.ix_(perm, perm)] for A in self.transitions_]
-            self.means_ = params.means[0] if self.invariant else params.means
-            self.variances_ = params.variances[0] if self.invariant else params.variances
-            return self
+            new._params = params
+            new.initial_ = np.asarray(self.initial_)[perm]
+            new.transitions_ = [np.asarray(A)[np.ix_(perm, perm)] for A in self.transitions_]
+            new.means_ = params.means[0] if self.invariant else params.means
+            new.covariances_ = params.variances[0] if self.invariant else params.variances
+            return new
         fit = _Fit(
             params=params,
             loglik=self.loglik_,
@@ -403,8 +405,8 @@ class LatentTransitionModel:
             converged=self.converged_,
             n_iter=self.n_iter_,
         )
-        self._set_fitted(self._panel, self._settings_, fit, self.start_logliks_)
-        return self
+        new._set_fitted(self._panel, self._settings_, fit, self.start_logliks_)
+        return new
 
     # ------------------------------------------------------------------ prediction
 
@@ -559,8 +561,8 @@ class LatentTransitionModel:
 
         Each draw resamples participants with replacement, refits from the original solution (plus
         ``n_starts`` random starts), and relabels the profiles to the original ones by Hungarian matching on
-        the standardised means before anything is stored. The result is also kept as ``bootstrap_``, so
-        that :meth:`transitions_frame` and :meth:`summary` show the intervals.
+        the standardised means before anything is stored. The model is not changed; pass the result to
+        :meth:`transitions_frame` or :meth:`summary` to show the intervals.
 
         Parameters
         ----------
@@ -597,10 +599,9 @@ class LatentTransitionModel:
             n_boot=int(n_boot),
             alpha=alpha,
             n_starts=int(n_starts),
-            n_init_iter=int(self.init_iter),
+            n_init_iter=int(self.n_init_iter),
             rng=rng,
         )
-        self.bootstrap_ = result
         return result
 
     def invariance_test(
@@ -638,13 +639,13 @@ class LatentTransitionModel:
             self._settings(invariant=False),
             self._rng(),
             max(int(self.n_starts), 1),
-            int(self.init_iter),
+            int(self.n_init_iter),
         )
 
     # ------------------------------------------------------------------ three-step and naive
 
     def _step_one(self) -> StepOne:
-        return StepOne(self._settings(), int(self.n_starts), int(self.init_iter), self.random_state)
+        return StepOne(self._settings(), int(self.n_starts), int(self.n_init_iter), self.random_state)
 
     def naive_transitions(
         self,
@@ -703,7 +704,7 @@ class LatentTransitionModel:
         waves (errors are independent over waves given the profiles). Negative cells of the weighted counts
         (possible with BCH) are set to zero before the rows are normalised.
 
-        The step-1 mixture uses this model's ``n_profiles``, ``measurement``, ``n_starts`` and
+        The step-1 mixture uses this model's ``n_profiles``, ``parameterisation``, ``n_starts`` and
         ``random_state``; the three-step estimators here take no covariates and give no standard errors
         (use :meth:`fit` with covariates, or bootstrap the whole procedure).
 
@@ -730,14 +731,16 @@ class LatentTransitionModel:
 
     # ------------------------------------------------------------------ reporting
 
-    def transitions_frame(self, wide: bool = False) -> pd.DataFrame:
-        """Transition probabilities, with bootstrap intervals when :meth:`bootstrap` has run.
+    def transitions_frame(self, wide: bool = False, bootstrap: BootstrapResult | None = None) -> pd.DataFrame:
+        """Transition probabilities, with bootstrap intervals when a :meth:`bootstrap` result is given.
 
         Parameters
         ----------
         wide : bool, default False
             ``False``: long form (from_wave, to_wave, from_profile, to_profile, probability[, se, ci_lower,
             ci_upper]); ``True``: one K x K block per wave pair, indexed by (pair, from_profile).
+        bootstrap : BootstrapResult, optional
+            The result of :meth:`bootstrap` on this model: adds ``se``, ``ci_lower`` and ``ci_upper``.
 
         Returns
         -------
@@ -751,8 +754,8 @@ class LatentTransitionModel:
             return frame.pivot_table(
                 index=["pair", "from_profile"], columns="to_profile", values="probability", sort=False
             )
-        if getattr(self, "bootstrap_", None) is not None:
-            boot = self.bootstrap_.to_frame()
+        if bootstrap is not None:
+            boot = bootstrap.to_frame()
             boot = boot[boot["parameter"] == "transition"].reset_index(drop=True)
             frame[["se", "ci_lower", "ci_upper"]] = boot[["se", "ci_lower", "ci_upper"]].to_numpy()
         return frame
@@ -815,8 +818,13 @@ class LatentTransitionModel:
         out = pd.concat([init, trans, meas], ignore_index=True).reindex(columns=cols)
         return out.astype({"from_profile": "Int64", "to_profile": "Int64"})
 
-    def summary(self) -> str:
+    def summary(self, bootstrap: BootstrapResult | None = None) -> str:
         """Plain-text report: fit statistics, initial shares, transition matrices, covariate effects.
+
+        Parameters
+        ----------
+        bootstrap : BootstrapResult, optional
+            The result of :meth:`bootstrap` on this model: adds percentile intervals to the transitions.
 
         Returns
         -------
@@ -828,7 +836,7 @@ class LatentTransitionModel:
         T = len(self.waves_)
         lines = [
             "Latent transition analysis",
-            f"  profiles: {K}   waves: {', '.join(map(str, self.waves_))}   measurement: {self.measurement}"
+            f"  profiles: {K}   waves: {', '.join(map(str, self.waves_))}   parameterisation: {self.parameterisation}"
             f" ({'invariant' if self.invariant else 'wave-specific'}),"
             f" transitions: {'homogeneous' if self.homogeneous else 'per wave pair'}",
         ]
@@ -847,7 +855,7 @@ class LatentTransitionModel:
             "Initial profile shares",
             "  " + "  ".join(f"{k + 1}: {p:.3f}" for k, p in enumerate(self.initial_)),
         ]
-        boot = getattr(self, "bootstrap_", None)
+        boot = bootstrap
         for t, (label, A) in enumerate(zip(_pair_labels(self.waves_), self.transitions_, strict=True)):
             lines += ["", f"Transitions {label} (rows: from, columns: to)", _matrix_text(A)]
             if boot is not None:

@@ -38,7 +38,7 @@ class _Params:
 @dataclass(frozen=True)
 class _Settings:
     K: int
-    measurement: str = "VVI"
+    parameterisation: str = "VVI"
     invariant: bool = True
     homogeneous: bool = False
     max_iter: int = 1000
@@ -207,7 +207,7 @@ def _marginal(log_pi: np.ndarray, log_A: np.ndarray) -> tuple[np.ndarray, list[n
 def _n_parameters(params: _Params, panel: _Panel, settings: _Settings) -> int:
     K = settings.K
     Tm, _, P = params.means.shape
-    n = Tm * K * P + (Tm * K * P if settings.measurement == "VVI" else Tm * P)
+    n = Tm * K * P + (Tm * K * P if settings.parameterisation == "VVI" else Tm * P)
     n += (K - 1) * (1 + panel.Zi.shape[1])
     if _n_pairs(panel):
         n += K * (K - 1) * (_n_trans_sets(panel, settings) + panel.Zt.shape[1])
