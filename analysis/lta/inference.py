@@ -8,7 +8,8 @@ the bootstrap over participants.
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ from scipy import stats
 
 from analysis.lta.em import _em, _fit_starts, _var_floor
 from analysis.lta.forward_backward import _forward_backward, _log_emission
-from analysis.lta.panel import _Panel
+from analysis.lta.panel import _Panel, _prepare
 from analysis.lta.results import BootstrapResult, InvarianceTestResult, _pair_labels
 from analysis.lta.structural import _marginal, _n_pairs, _n_parameters, _Params, _Settings, _structural, _trans_design
 from analysis.mixture import Array, match_profiles
@@ -271,3 +272,160 @@ def _invariance_test(
         bic_invariant=-2 * inv.loglik + k_inv * log_n,
         bic_free=-2 * free.loglik + k_free * log_n,
     )
+
+
+class _InferenceMixin:
+    """Covariate effects, the bootstrap and the invariance test of :class:`LatentTransitionModel`."""
+
+    _panel: _Panel
+    _params: _Params
+    _settings_: _Settings
+    _information: tuple[Array, Array, Array] | None
+    covariate_terms_: list[str]
+    waves_: list[Any]
+    initial_: Array
+    transitions_: list[Array]
+
+    if TYPE_CHECKING:  # provided by LatentTransitionModel
+        n_starts: int
+        n_init_iter: int
+        random_state: int | np.random.Generator | None
+
+        def _settings(self, **overrides: Any) -> _Settings: ...
+
+        def _rng(self) -> np.random.Generator: ...
+
+        def _check_fitted(self) -> None: ...
+
+    # ------------------------------------------------------------------ covariates
+
+    def _info(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._information is None:
+            self._information = _information(self._panel, self._params, self._settings_)
+        return self._information
+
+    def covariate_effects(self, se: str = "observed", alpha: float = 0.05) -> pd.DataFrame:
+        """Logit coefficients of the covariates with standard errors, odds ratios and confidence intervals.
+
+        Parameters
+        ----------
+        se : {"observed", "robust"}, default "observed"
+            ``"observed"``: inverse observed information (minus the Hessian of the full log-likelihood, by
+            central differences of the analytic score; measurement parameters included). ``"robust"``: the
+            sandwich ``I^-1 (sum_i s_i s_i') I^-1`` with per-participant scores ``s_i``.
+        alpha : float, default 0.05
+            One minus the confidence level of the intervals.
+
+        Returns
+        -------
+        DataFrame
+            One row per coefficient: ``part`` (``initial``/``transition``), ``from_profile`` (origin, for
+            transitions), ``to_profile``, ``term`` (``(intercept)`` per wave pair, or a covariate term),
+            ``coef``, ``se``, ``z``, ``p_value``, ``odds_ratio``, ``or_lower``, ``or_upper``. The initial
+            logits compare each profile with profile 1; the transition logits compare moving to
+            ``to_profile`` with staying in ``from_profile``.
+        """
+        self._check_fitted()
+        if self._params.init_coef is None:
+            raise ValueError("the model was fitted without covariates")
+        if se not in ("observed", "robust"):
+            raise ValueError("se must be 'observed' or 'robust'")
+        return _covariate_table(
+            self._panel, self._params, self._settings_, self._info(), self.covariate_terms_, self.waves_, se, alpha
+        )
+
+    # ------------------------------------------------------------------ inference
+
+    def bootstrap(
+        self,
+        n_boot: int = 200,
+        *,
+        alpha: float = 0.05,
+        n_starts: int = 0,
+        max_iter: int | None = None,
+        random_state: int | np.random.Generator | None = None,
+    ) -> BootstrapResult:
+        """Percentile confidence intervals of initial shares and transitions by resampling participants.
+
+        Each draw resamples participants with replacement, refits from the original solution (plus
+        ``n_starts`` random starts), and relabels the profiles to the original ones by Hungarian matching on
+        the standardised means before anything is stored. The model is not changed; pass the result to
+        :meth:`transitions_frame` or :meth:`summary` to show the intervals.
+
+        Parameters
+        ----------
+        n_boot : int, default 200
+            Bootstrap draws.
+        alpha : float, default 0.05
+            One minus the confidence level.
+        n_starts : int, default 0
+            Random starts per draw besides the original solution.
+        max_iter : int, optional
+            EM iterations per draw; default the model's ``max_iter``.
+        random_state : int or Generator, optional
+            Seed of the resampling; default the model's ``random_state``.
+
+        Returns
+        -------
+        BootstrapResult
+            Draws and percentile limits.
+        """
+        self._check_fitted()
+        if not hasattr(self, "_panel"):
+            raise RuntimeError("bootstrap needs a model fitted on data")
+        settings = self._settings_
+        if max_iter is not None:
+            settings = replace(settings, max_iter=int(max_iter))
+        rng = np.random.default_rng(self.random_state if random_state is None else random_state)
+        result = _bootstrap(
+            self._panel,
+            self._params,
+            settings,
+            initial=self.initial_,
+            transitions=self.transitions_,
+            waves=self.waves_,
+            n_boot=int(n_boot),
+            alpha=alpha,
+            n_starts=int(n_starts),
+            n_init_iter=int(self.n_init_iter),
+            rng=rng,
+        )
+        return result
+
+    def invariance_test(
+        self,
+        data: pd.DataFrame,
+        indicators: list[str] | None = None,
+        *,
+        id_col: str = "id",
+        wave_col: str = "wave",
+        waves: list | None = None,
+    ) -> InvarianceTestResult:
+        """Likelihood-ratio test of measurement invariance: invariant versus wave-specific means and variances.
+
+        Both models are fitted without covariates with this model's settings. The wave-specific model starts
+        from the invariant solution (so its log-likelihood is at least as large) and from the random starts.
+
+        Parameters
+        ----------
+        data : DataFrame
+            Long data as for :meth:`fit`.
+        indicators, id_col, wave_col, waves
+            As for :meth:`fit`.
+
+        Returns
+        -------
+        InvarianceTestResult
+            ``chi2 = 2 (loglik_free - loglik_invariant)`` on ``df`` = the difference in free parameters.
+        """
+        panel, _ = _prepare(data, indicators=indicators, id_col=id_col, wave_col=wave_col, waves=waves)
+        if panel.n_waves < 2:
+            raise ValueError("the invariance test needs at least two waves")
+        return _invariance_test(
+            panel,
+            self._settings(invariant=True),
+            self._settings(invariant=False),
+            self._rng(),
+            max(int(self.n_starts), 1),
+            int(self.n_init_iter),
+        )

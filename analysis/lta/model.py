@@ -16,18 +16,20 @@ import pandas as pd
 from analysis._estimator import ParamsMixin
 from analysis.lta.em import _em, _Fit, _fit_starts, _var_floor
 from analysis.lta.forward_backward import _forward_backward, _log_emission, _viterbi
-from analysis.lta.inference import _bootstrap, _covariate_table, _information, _invariance_test
+from analysis.lta.inference import _InferenceMixin
 from analysis.lta.panel import _Panel, _prepare
 from analysis.lta.results import (
     BootstrapResult,
-    InvarianceTestResult,
-    TransitionResult,
-    _matrix_text,
-    _pair_labels,
+    _assignment_frame,
+    _effects_text,
+    _parameters_long,
+    _posterior_frame,
+    _profiles_long,
     _transitions_long,
+    _transitions_text,
 )
 from analysis.lta.structural import _marginal, _n_parameters, _Params, _permute, _Settings, _structural, _to_coef
-from analysis.lta.three_step import StepOne, naive_transitions, three_step
+from analysis.lta.three_step import _ThreeStepMixin
 from analysis.mixture import relative_entropy, safe_log
 
 __all__ = ["COVARIATE_TARGETS", "PARAMETERISATIONS", "LatentTransitionModel"]
@@ -36,7 +38,7 @@ PARAMETERISATIONS = ("VVI", "EEI")
 COVARIATE_TARGETS = ("both", "initial", "transitions")
 
 
-class LatentTransitionModel(ParamsMixin):
+class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
     """Latent transition analysis: a latent Markov model with a Gaussian latent profile measurement model.
 
     Parameters
@@ -212,33 +214,9 @@ class LatentTransitionModel(ParamsMixin):
         logB = _log_emission(panel, params.means, params.variances)
         _, gamma, _ = _forward_backward(logB, log_pi, log_A)
         self.entropy_ = relative_entropy(gamma[panel.observed])
-        self.posterior_ = self._posterior_frame(panel, gamma)
-        self.assignments_ = self._assignment_frame(panel, gamma, _viterbi(logB, log_pi, log_A))
+        self.posterior_ = _posterior_frame(panel, gamma)
+        self.assignments_ = _assignment_frame(panel, gamma, _viterbi(logB, log_pi, log_A))
         self._information = None
-
-    def _posterior_frame(self, panel: _Panel, gamma: np.ndarray) -> pd.DataFrame:
-        N, T, K = gamma.shape
-        frame = pd.DataFrame(
-            {
-                "id": np.repeat(panel.ids, T),
-                "wave": np.tile(np.asarray(panel.waves, dtype=object), N),
-                "observed": panel.observed.reshape(-1),
-            }
-        )
-        probs = pd.DataFrame(gamma.reshape(N * T, K), columns=[f"profile_{k + 1}" for k in range(K)])
-        return pd.concat([frame, probs], axis=1)
-
-    def _assignment_frame(self, panel: _Panel, gamma: np.ndarray, path: np.ndarray) -> pd.DataFrame:
-        N, T, _ = gamma.shape
-        return pd.DataFrame(
-            {
-                "id": np.repeat(panel.ids, T),
-                "wave": np.tile(np.asarray(panel.waves, dtype=object), N),
-                "observed": panel.observed.reshape(-1),
-                "modal": gamma.argmax(axis=2).reshape(-1) + 1,
-                "viterbi": path.reshape(-1) + 1,
-            }
-        )
 
     # ------------------------------------------------------------------ fitting
 
@@ -483,7 +461,7 @@ class LatentTransitionModel(ParamsMixin):
         """
         panel, logB, log_pi, log_A = self._estep_on(data, **kwargs)
         _, gamma, _ = _forward_backward(logB, log_pi, log_A)
-        return self._posterior_frame(panel, gamma)
+        return _posterior_frame(panel, gamma)
 
     def predict(self, data: pd.DataFrame | None = None, method: str = "modal", **kwargs: Any) -> pd.DataFrame:
         """Profile per participant and wave (1..K).
@@ -506,228 +484,8 @@ class LatentTransitionModel(ParamsMixin):
             raise ValueError("method must be 'modal' or 'viterbi'")
         panel, logB, log_pi, log_A = self._estep_on(data, **kwargs)
         _, gamma, _ = _forward_backward(logB, log_pi, log_A)
-        frame = self._assignment_frame(panel, gamma, _viterbi(logB, log_pi, log_A))
+        frame = _assignment_frame(panel, gamma, _viterbi(logB, log_pi, log_A))
         return frame[["id", "wave", "observed"]].assign(profile=frame[method])
-
-    # ------------------------------------------------------------------ covariates
-
-    def _info(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if self._information is None:
-            self._information = _information(self._panel, self._params, self._settings_)
-        return self._information
-
-    def covariate_effects(self, se: str = "observed", alpha: float = 0.05) -> pd.DataFrame:
-        """Logit coefficients of the covariates with standard errors, odds ratios and confidence intervals.
-
-        Parameters
-        ----------
-        se : {"observed", "robust"}, default "observed"
-            ``"observed"``: inverse observed information (minus the Hessian of the full log-likelihood, by
-            central differences of the analytic score; measurement parameters included). ``"robust"``: the
-            sandwich ``I^-1 (sum_i s_i s_i') I^-1`` with per-participant scores ``s_i``.
-        alpha : float, default 0.05
-            One minus the confidence level of the intervals.
-
-        Returns
-        -------
-        DataFrame
-            One row per coefficient: ``part`` (``initial``/``transition``), ``from_profile`` (origin, for
-            transitions), ``to_profile``, ``term`` (``(intercept)`` per wave pair, or a covariate term),
-            ``coef``, ``se``, ``z``, ``p_value``, ``odds_ratio``, ``or_lower``, ``or_upper``. The initial
-            logits compare each profile with profile 1; the transition logits compare moving to
-            ``to_profile`` with staying in ``from_profile``.
-        """
-        self._check_fitted()
-        if self._params.init_coef is None:
-            raise ValueError("the model was fitted without covariates")
-        if se not in ("observed", "robust"):
-            raise ValueError("se must be 'observed' or 'robust'")
-        return _covariate_table(
-            self._panel, self._params, self._settings_, self._info(), self.covariate_terms_, self.waves_, se, alpha
-        )
-
-    # ------------------------------------------------------------------ inference
-
-    def bootstrap(
-        self,
-        n_boot: int = 200,
-        *,
-        alpha: float = 0.05,
-        n_starts: int = 0,
-        max_iter: int | None = None,
-        random_state: int | np.random.Generator | None = None,
-    ) -> BootstrapResult:
-        """Percentile confidence intervals of initial shares and transitions by resampling participants.
-
-        Each draw resamples participants with replacement, refits from the original solution (plus
-        ``n_starts`` random starts), and relabels the profiles to the original ones by Hungarian matching on
-        the standardised means before anything is stored. The model is not changed; pass the result to
-        :meth:`transitions_frame` or :meth:`summary` to show the intervals.
-
-        Parameters
-        ----------
-        n_boot : int, default 200
-            Bootstrap draws.
-        alpha : float, default 0.05
-            One minus the confidence level.
-        n_starts : int, default 0
-            Random starts per draw besides the original solution.
-        max_iter : int, optional
-            EM iterations per draw; default the model's ``max_iter``.
-        random_state : int or Generator, optional
-            Seed of the resampling; default the model's ``random_state``.
-
-        Returns
-        -------
-        BootstrapResult
-            Draws and percentile limits.
-        """
-        self._check_fitted()
-        if not hasattr(self, "_panel"):
-            raise RuntimeError("bootstrap needs a model fitted on data")
-        settings = self._settings_
-        if max_iter is not None:
-            settings = replace(settings, max_iter=int(max_iter))
-        rng = np.random.default_rng(self.random_state if random_state is None else random_state)
-        result = _bootstrap(
-            self._panel,
-            self._params,
-            settings,
-            initial=self.initial_,
-            transitions=self.transitions_,
-            waves=self.waves_,
-            n_boot=int(n_boot),
-            alpha=alpha,
-            n_starts=int(n_starts),
-            n_init_iter=int(self.n_init_iter),
-            rng=rng,
-        )
-        return result
-
-    def invariance_test(
-        self,
-        data: pd.DataFrame,
-        indicators: list[str] | None = None,
-        *,
-        id_col: str = "id",
-        wave_col: str = "wave",
-        waves: list | None = None,
-    ) -> InvarianceTestResult:
-        """Likelihood-ratio test of measurement invariance: invariant versus wave-specific means and variances.
-
-        Both models are fitted without covariates with this model's settings. The wave-specific model starts
-        from the invariant solution (so its log-likelihood is at least as large) and from the random starts.
-
-        Parameters
-        ----------
-        data : DataFrame
-            Long data as for :meth:`fit`.
-        indicators, id_col, wave_col, waves
-            As for :meth:`fit`.
-
-        Returns
-        -------
-        InvarianceTestResult
-            ``chi2 = 2 (loglik_free - loglik_invariant)`` on ``df`` = the difference in free parameters.
-        """
-        panel, _ = _prepare(data, indicators=indicators, id_col=id_col, wave_col=wave_col, waves=waves)
-        if panel.n_waves < 2:
-            raise ValueError("the invariance test needs at least two waves")
-        return _invariance_test(
-            panel,
-            self._settings(invariant=True),
-            self._settings(invariant=False),
-            self._rng(),
-            max(int(self.n_starts), 1),
-            int(self.n_init_iter),
-        )
-
-    # ------------------------------------------------------------------ three-step and naive
-
-    def _step_one(self) -> StepOne:
-        return StepOne(self._settings(), int(self.n_starts), int(self.n_init_iter), self.random_state)
-
-    def naive_transitions(
-        self,
-        data: pd.DataFrame,
-        indicators: list[str] | None = None,
-        *,
-        step1: str = "pooled",
-        id_col: str = "id",
-        wave_col: str = "wave",
-        waves: list | None = None,
-    ) -> TransitionResult:
-        """The naive table: classify each wave by modal assignment, cross-tabulate consecutive waves.
-
-        Classification error makes this table overstate change (it pulls the diagonal down); it is here to
-        show by how much. Participants observed at both waves of a pair enter that pair's table.
-
-        Parameters
-        ----------
-        data : DataFrame
-            Long data as for :meth:`fit`.
-        indicators, id_col, wave_col, waves
-            As for :meth:`fit`.
-        step1 : {"pooled", "per_wave"}, default "pooled"
-            One Gaussian mixture on all participant-waves (profiles equal over waves), or one per wave with
-            profiles matched to wave 1 by their means.
-
-        Returns
-        -------
-        TransitionResult
-            Row-normalised cross-tabulations (``method="naive"``).
-        """
-        panel, _ = _prepare(data, indicators=indicators, id_col=id_col, wave_col=wave_col, waves=waves)
-        return naive_transitions(panel, self._step_one(), step1)
-
-    def three_step(
-        self,
-        data: pd.DataFrame,
-        method: str = "ML",
-        indicators: list[str] | None = None,
-        *,
-        step1: str = "pooled",
-        id_col: str = "id",
-        wave_col: str = "wave",
-        waves: list | None = None,
-    ) -> TransitionResult:
-        """Three-step latent transition estimates corrected for classification error.
-
-        Step 1 fits a diagonal Gaussian mixture (pooled over waves, or per wave); step 2 assigns each
-        participant-wave to its modal profile and computes ``D[k, s] = P(assigned s | true k)``; step 3
-        estimates initial shares and transitions of the true profiles.
-
-        ``method="ML"`` (Vermunt 2010): a latent Markov model with the assigned profile as single indicator
-        whose error probabilities are fixed at ``D``, estimated by EM; missed waves by full information.
-        ``method="BCH"`` (Bolck, Croon & Hagenaars 2004; Vermunt 2010): weights ``W = D^-1``; the weighted
-        count of a pair of waves is ``sum_i W[s_it, :]' W[s_it+1, :]`` over the participants observed at both
-        waves (errors are independent over waves given the profiles). Negative cells of the weighted counts
-        (possible with BCH) are set to zero before the rows are normalised.
-
-        The step-1 mixture uses this model's ``n_profiles``, ``parameterisation``, ``n_starts`` and
-        ``random_state``; the three-step estimators here take no covariates and give no standard errors
-        (use :meth:`fit` with covariates, or bootstrap the whole procedure).
-
-        Parameters
-        ----------
-        data : DataFrame
-            Long data as for :meth:`fit`.
-        method : {"ML", "BCH"}, default "ML"
-            Correction method.
-        indicators, id_col, wave_col, waves
-            As for :meth:`fit`.
-        step1 : {"pooled", "per_wave"}, default "pooled"
-            Step-1 mixture on all participant-waves, or per wave with profiles matched to wave 1.
-
-        Returns
-        -------
-        TransitionResult
-            Corrected estimates, with the naive table from the same classification as ``naive``.
-        """
-        if method not in ("ML", "BCH"):
-            raise ValueError("method must be 'ML' or 'BCH'")
-        panel, _ = _prepare(data, indicators=indicators, id_col=id_col, wave_col=wave_col, waves=waves)
-        return three_step(panel, self._step_one(), method, step1)
 
     # ------------------------------------------------------------------ reporting
 
@@ -769,23 +527,7 @@ class LatentTransitionModel(ParamsMixin):
             ``wave`` (None when invariant), ``profile``, ``indicator``, ``mean``, ``variance``.
         """
         self._check_fitted()
-        means = self._params.means
-        var = self._params.variances
-        rows = []
-        for tm in range(means.shape[0]):
-            wave = None if means.shape[0] == 1 else self.waves_[tm]
-            for k in range(means.shape[1]):
-                for p, name in enumerate(self.indicators_):
-                    rows.append(
-                        {
-                            "wave": wave,
-                            "profile": k + 1,
-                            "indicator": name,
-                            "mean": float(means[tm, k, p]),
-                            "variance": float(var[tm, k, p]),
-                        }
-                    )
-        return pd.DataFrame(rows)
+        return _profiles_long(self._params.means, self._params.variances, self.waves_, self.indicators_)
 
     def to_frame(self) -> pd.DataFrame:
         """All parameters in one tidy frame.
@@ -798,25 +540,7 @@ class LatentTransitionModel(ParamsMixin):
             and ``estimate``.
         """
         self._check_fitted()
-        init = pd.DataFrame(
-            {
-                "parameter": "initial",
-                "from_wave": self.waves_[0],
-                "to_profile": np.arange(1, len(self.initial_) + 1),
-                "estimate": self.initial_,
-            }
-        )
-        trans = _transitions_long(self.waves_, self.transitions_, value="estimate").assign(parameter="transition")
-        prof = self.profiles_frame().rename(columns={"wave": "from_wave", "profile": "to_profile"})
-        meas = pd.concat(
-            [
-                prof.drop(columns="variance").rename(columns={"mean": "estimate"}).assign(parameter="mean"),
-                prof.drop(columns="mean").rename(columns={"variance": "estimate"}).assign(parameter="variance"),
-            ]
-        )
-        cols = ["parameter", "from_wave", "to_wave", "from_profile", "to_profile", "indicator", "estimate"]
-        out = pd.concat([init, trans, meas], ignore_index=True).reindex(columns=cols)
-        return out.astype({"from_profile": "Int64", "to_profile": "Int64"})
+        return _parameters_long(self.initial_, self.transitions_, self.waves_, self.profiles_frame())
 
     def summary(self, bootstrap: BootstrapResult | None = None) -> str:
         """Plain-text report: fit statistics, initial shares, transition matrices, covariate effects.
@@ -855,40 +579,7 @@ class LatentTransitionModel(ParamsMixin):
             "Initial profile shares",
             "  " + "  ".join(f"{k + 1}: {p:.3f}" for k, p in enumerate(self.initial_)),
         ]
-        boot = bootstrap
-        for t, (label, A) in enumerate(zip(_pair_labels(self.waves_), self.transitions_, strict=True)):
-            lines += ["", f"Transitions {label} (rows: from, columns: to)", _matrix_text(A)]
-            if boot is not None:
-                lo, hi = boot.transitions_ci[t, ..., 0], boot.transitions_ci[t, ..., 1]
-                ci = pd.DataFrame(
-                    [[f"[{lo[j, k]:.2f}, {hi[j, k]:.2f}]" for k in range(K)] for j in range(K)],
-                    index=[f"from {j + 1}" for j in range(K)],
-                    columns=[f"to {k + 1}" for k in range(K)],
-                )
-                level = 100 * (1 - boot.alpha)
-                lines += [f"  {level:.0f}% bootstrap percentile intervals ({boot.n_boot} draws)", ci.to_string()]
+        lines += _transitions_text(self.waves_, self.transitions_, bootstrap)
         if getattr(self, "init_coef_", None) is not None and hasattr(self, "_panel"):
-            eff = self.covariate_effects()
-            eff = eff[~eff["term"].str.startswith("(intercept)")]
-            if len(eff):
-                lines += [
-                    "",
-                    "Covariate effects (odds ratios, 95% CI; initial: vs profile 1, transitions: vs staying)",
-                    eff[
-                        [
-                            "part",
-                            "from_profile",
-                            "to_profile",
-                            "term",
-                            "coef",
-                            "se",
-                            "odds_ratio",
-                            "or_lower",
-                            "or_upper",
-                            "p_value",
-                        ]
-                    ]
-                    .round(3)
-                    .to_string(index=False),
-                ]
+            lines += _effects_text(self.covariate_effects())
         return "\n".join(lines)

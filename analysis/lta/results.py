@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from analysis.lta.panel import _Panel
+from analysis.mixture import Array
 
 
 def _pair_labels(waves: list) -> list[str]:
@@ -245,3 +249,109 @@ class BootstrapResult:
         level = 100 * (1 - self.alpha)
         head = f"Bootstrap ({self.n_boot} draws, {level:.0f}% percentile intervals; {self.n_relabelled} relabelled)"
         return head + "\n" + self.to_frame().round(3).to_string(index=False)
+
+
+# ------------------------------------------------------------------ frames and text of a fitted model
+
+
+def _posterior_frame(panel: _Panel, gamma: Array) -> pd.DataFrame:
+    """``id``, ``wave``, ``observed`` and ``profile_1..K`` smoothed probabilities."""
+    N, T, K = gamma.shape
+    frame = pd.DataFrame(
+        {
+            "id": np.repeat(panel.ids, T),
+            "wave": np.tile(np.asarray(panel.waves, dtype=object), N),
+            "observed": panel.observed.reshape(-1),
+        }
+    )
+    probs = pd.DataFrame(gamma.reshape(N * T, K), columns=[f"profile_{k + 1}" for k in range(K)])
+    return pd.concat([frame, probs], axis=1)
+
+
+def _assignment_frame(panel: _Panel, gamma: Array, path: Array) -> pd.DataFrame:
+    """``id``, ``wave``, ``observed``, ``modal`` and ``viterbi`` profiles (1-based)."""
+    N, T, _ = gamma.shape
+    return pd.DataFrame(
+        {
+            "id": np.repeat(panel.ids, T),
+            "wave": np.tile(np.asarray(panel.waves, dtype=object), N),
+            "observed": panel.observed.reshape(-1),
+            "modal": gamma.argmax(axis=2).reshape(-1) + 1,
+            "viterbi": path.reshape(-1) + 1,
+        }
+    )
+
+
+def _profiles_long(means: Array, variances: Array, waves: list[Any], indicators: list[str]) -> pd.DataFrame:
+    """Means and variances (Tm, K, P) in long form: wave (None when invariant), profile, indicator."""
+    rows = []
+    for tm in range(means.shape[0]):
+        wave = None if means.shape[0] == 1 else waves[tm]
+        for k in range(means.shape[1]):
+            for p, name in enumerate(indicators):
+                rows.append(
+                    {
+                        "wave": wave,
+                        "profile": k + 1,
+                        "indicator": name,
+                        "mean": float(means[tm, k, p]),
+                        "variance": float(variances[tm, k, p]),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _parameters_long(
+    initial: Array, transitions: list[Array], waves: list[Any], profiles: pd.DataFrame
+) -> pd.DataFrame:
+    """Initial shares, transitions and the profiles frame in one tidy frame."""
+    init = pd.DataFrame(
+        {
+            "parameter": "initial",
+            "from_wave": waves[0],
+            "to_profile": np.arange(1, len(initial) + 1),
+            "estimate": initial,
+        }
+    )
+    trans = _transitions_long(waves, transitions, value="estimate").assign(parameter="transition")
+    prof = profiles.rename(columns={"wave": "from_wave", "profile": "to_profile"})
+    meas = pd.concat(
+        [
+            prof.drop(columns="variance").rename(columns={"mean": "estimate"}).assign(parameter="mean"),
+            prof.drop(columns="mean").rename(columns={"variance": "estimate"}).assign(parameter="variance"),
+        ]
+    )
+    cols = ["parameter", "from_wave", "to_wave", "from_profile", "to_profile", "indicator", "estimate"]
+    out = pd.concat([init, trans, meas], ignore_index=True).reindex(columns=cols)
+    return out.astype({"from_profile": "Int64", "to_profile": "Int64"})
+
+
+def _transitions_text(waves: list[Any], transitions: list[Array], bootstrap: BootstrapResult | None) -> list[str]:
+    """The transition matrices as text, each with its bootstrap intervals when given."""
+    lines: list[str] = []
+    for t, (label, A) in enumerate(zip(_pair_labels(waves), transitions, strict=True)):
+        lines += ["", f"Transitions {label} (rows: from, columns: to)", _matrix_text(A)]
+        if bootstrap is not None:
+            K = A.shape[0]
+            lo, hi = bootstrap.transitions_ci[t, ..., 0], bootstrap.transitions_ci[t, ..., 1]
+            ci = pd.DataFrame(
+                [[f"[{lo[j, k]:.2f}, {hi[j, k]:.2f}]" for k in range(K)] for j in range(K)],
+                index=[f"from {j + 1}" for j in range(K)],
+                columns=[f"to {k + 1}" for k in range(K)],
+            )
+            level = 100 * (1 - bootstrap.alpha)
+            lines += [f"  {level:.0f}% bootstrap percentile intervals ({bootstrap.n_boot} draws)", ci.to_string()]
+    return lines
+
+
+def _effects_text(effects: pd.DataFrame) -> list[str]:
+    """The covariate slopes of :meth:`LatentTransitionModel.covariate_effects` as text (none: no lines)."""
+    eff = effects[~effects["term"].str.startswith("(intercept)")]
+    if not len(eff):
+        return []
+    columns = ["part", "from_profile", "to_profile", "term", "coef", "se", "odds_ratio", "or_lower", "or_upper"]
+    return [
+        "",
+        "Covariate effects (odds ratios, 95% CI; initial: vs profile 1, transitions: vs staying)",
+        eff[[*columns, "p_value"]].round(3).to_string(index=False),
+    ]

@@ -13,11 +13,13 @@ estimates initial shares and transitions of the true profiles by ML (Vermunt 201
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from analysis.lta.em import _em, _estep, _Fit, _fit_starts, _var_floor
-from analysis.lta.panel import _Panel
+from analysis.lta.panel import _Panel, _prepare
 from analysis.lta.results import TransitionResult
 from analysis.lta.structural import _marginal, _Params, _Settings, _structural
 from analysis.mixture import Array, match_profiles, relative_entropy
@@ -126,7 +128,36 @@ def naive_transitions(panel: _Panel, how: StepOne, step1: str = "pooled") -> Tra
 
 
 def three_step(panel: _Panel, how: StepOne, method: str = "ML", step1: str = "pooled") -> TransitionResult:
-    """Three-step estimates corrected for classification error (see :meth:`LatentTransitionModel.three_step`)."""
+    """Three-step latent transition estimates corrected for classification error.
+
+    Step 1 fits a diagonal Gaussian mixture (pooled over waves, or per wave); step 2 assigns each
+    participant-wave to its modal profile and computes ``D[k, s] = P(assigned s | true k)``; step 3
+    estimates initial shares and transitions of the true profiles.
+
+    ``method="ML"`` (Vermunt 2010): a latent Markov model with the assigned profile as single indicator
+    whose error probabilities are fixed at ``D``, estimated by EM; missed waves by full information.
+    ``method="BCH"`` (Bolck, Croon & Hagenaars 2004; Vermunt 2010): weights ``W = D^-1``; the weighted
+    count of a pair of waves is ``sum_i W[s_it, :]' W[s_it+1, :]`` over the participants observed at both
+    waves (errors are independent over waves given the profiles). Negative cells of the weighted counts
+    (possible with BCH) are set to zero before the rows are normalised.
+
+    The three-step estimators here take no covariates and give no standard errors (use
+    :meth:`LatentTransitionModel.fit` with covariates, or bootstrap the whole procedure).
+
+    Parameters
+    ----------
+    panel : _Panel
+        The participants' waves.
+    how : StepOne
+        Profiles, parameterisation, starts and seed of step 1.
+    method : {"ML", "BCH"}, default "ML"
+    step1 : {"pooled", "per_wave"}, default "pooled"
+
+    Returns
+    -------
+    TransitionResult
+        Corrected estimates, with the naive table from the same classification as ``naive``.
+    """
     if method not in ("ML", "BCH"):
         raise ValueError("method must be 'ML' or 'BCH'")
     K = how.settings.K
@@ -192,3 +223,96 @@ def three_step(panel: _Panel, how: StepOne, method: str = "ML", step1: str = "po
         n_participants=N,
         naive=naive,
     )
+
+
+class _ThreeStepMixin:
+    """The naive table and the three-step estimator as methods of :class:`LatentTransitionModel`."""
+
+    if TYPE_CHECKING:  # provided by LatentTransitionModel
+        n_starts: int
+        n_init_iter: int
+        random_state: int | np.random.Generator | None
+
+        def _settings(self, **overrides: Any) -> _Settings: ...
+
+        def _rng(self) -> np.random.Generator: ...
+
+        def _check_fitted(self) -> None: ...
+
+    # ------------------------------------------------------------------ three-step and naive
+
+    def _step_one(self) -> StepOne:
+        return StepOne(self._settings(), int(self.n_starts), int(self.n_init_iter), self.random_state)
+
+    def naive_transitions(
+        self,
+        data: pd.DataFrame,
+        indicators: list[str] | None = None,
+        *,
+        step1: str = "pooled",
+        id_col: str = "id",
+        wave_col: str = "wave",
+        waves: list | None = None,
+    ) -> TransitionResult:
+        """The naive table: classify each wave by modal assignment, cross-tabulate consecutive waves.
+
+        Classification error makes this table overstate change (it pulls the diagonal down); it is here to
+        show by how much. Participants observed at both waves of a pair enter that pair's table.
+
+        Parameters
+        ----------
+        data : DataFrame
+            Long data as for :meth:`fit`.
+        indicators, id_col, wave_col, waves
+            As for :meth:`fit`.
+        step1 : {"pooled", "per_wave"}, default "pooled"
+            One Gaussian mixture on all participant-waves (profiles equal over waves), or one per wave with
+            profiles matched to wave 1 by their means.
+
+        Returns
+        -------
+        TransitionResult
+            Row-normalised cross-tabulations (``method="naive"``).
+        """
+        panel, _ = _prepare(data, indicators=indicators, id_col=id_col, wave_col=wave_col, waves=waves)
+        return naive_transitions(panel, self._step_one(), step1)
+
+    def three_step(
+        self,
+        data: pd.DataFrame,
+        method: str = "ML",
+        indicators: list[str] | None = None,
+        *,
+        step1: str = "pooled",
+        id_col: str = "id",
+        wave_col: str = "wave",
+        waves: list | None = None,
+    ) -> TransitionResult:
+        """Three-step latent transition estimates corrected for classification error.
+
+        Step 1 fits a latent profile model to the participant-waves (pooled, or per wave) with this model's
+        ``n_profiles``, ``parameterisation``, ``n_starts`` and ``random_state``; step 2 takes the modal
+        profiles and their classification errors; step 3 estimates the transitions of the true profiles by
+        ML (Vermunt 2010) or BCH (Bolck, Croon & Hagenaars 2004). No covariates and no standard errors; see
+        :func:`analysis.lta.three_step.three_step` for the details.
+
+        Parameters
+        ----------
+        data : DataFrame
+            Long data as for :meth:`fit`.
+        method : {"ML", "BCH"}, default "ML"
+            Correction method.
+        indicators, id_col, wave_col, waves
+            As for :meth:`fit`.
+        step1 : {"pooled", "per_wave"}, default "pooled"
+            Step-1 mixture on all participant-waves, or per wave with profiles matched to wave 1.
+
+        Returns
+        -------
+        TransitionResult
+            Corrected estimates, with the naive table from the same classification as ``naive``.
+        """
+        if method not in ("ML", "BCH"):
+            raise ValueError("method must be 'ML' or 'BCH'")
+        panel, _ = _prepare(data, indicators=indicators, id_col=id_col, wave_col=wave_col, waves=waves)
+        return three_step(panel, self._step_one(), method, step1)
