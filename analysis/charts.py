@@ -119,7 +119,7 @@ def _text(
 def _line(x1: float, y1: float, x2: float, y2: float, *, stroke: str, width: float = 1.0, **extra: object) -> str:
     """A straight ``<line>``."""
     return _element(
-        "line", x1=float(x1), y1=float(y1), x2=float(x2), y2=float(y2), stroke=stroke, stroke_width=width, **extra
+        "line", None, x1=float(x1), y1=float(y1), x2=float(x2), y2=float(y2), stroke=stroke, stroke_width=width, **extra
     )
 
 
@@ -568,8 +568,8 @@ def transition_diagram(
     body: list[str] = []
     if title:
         body.append(_text(8, 24, title, size=TITLE_SIZE, weight="bold"))
-    for t, wave in enumerate(waves):
-        body.append(_text(column_x[t] + node_w / 2, top - 12, wave, anchor="middle", weight="bold", data_role="wave"))
+    for t, label in enumerate(waves):
+        body.append(_text(column_x[t] + node_w / 2, top - 12, label, anchor="middle", weight="bold", data_role="wave"))
 
     body.append('<g data-role="bands">')
     for t, frame in enumerate(frames):

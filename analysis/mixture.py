@@ -41,12 +41,12 @@ def logsumexp(a: Array, axis: int) -> Array:
     m = np.where(np.isfinite(m), m, 0.0)
     with np.errstate(divide="ignore"):
         out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
-    return np.squeeze(out, axis=axis)
+    return np.asarray(np.squeeze(out, axis=axis))
 
 
 def log_softmax(eta: Array, axis: int = -1) -> Array:
     """``eta`` minus its log-sum-exp along ``axis``: log probabilities from logits."""
-    return eta - np.expand_dims(logsumexp(eta, axis=axis), axis)
+    return np.asarray(eta - np.expand_dims(logsumexp(eta, axis=axis), axis))
 
 
 def safe_log(p: Array) -> Array:

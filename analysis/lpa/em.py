@@ -56,7 +56,7 @@ class _Params:
 
     @property
     def n_starts(self) -> int:
-        return self.weights.shape[0]
+        return int(self.weights.shape[0])
 
     def take(self, index: np.ndarray) -> _Params:
         return _Params(self.weights[index], self.means[index], self.cov[index])
@@ -120,7 +120,7 @@ def _log_joint_diagonal(data: _Data, p: _Params) -> np.ndarray:
         per_feature = -0.5 * (p.means * mean_prec + np.log(var) + _LOG_2PI)
         coef = np.concatenate([-0.5 * prec, mean_prec, per_feature, log_w[..., None]], axis=-1)
     out = coef.reshape(n_starts * k, -1) @ data.design_t
-    return out.reshape(n_starts, k, data.n)
+    return np.asarray(out.reshape(n_starts, k, data.n))
 
 
 def _log_joint_full(data: _Data, p: _Params) -> tuple[np.ndarray, np.ndarray]:
@@ -199,6 +199,7 @@ def _m_step(data: _Data, resp: np.ndarray, parameterisation: str, reg_covar: flo
         if parameterisation == "EEE":
             # Pooled within-profile scatter: x'x minus the between-profile part (x is centred).
             between = np.einsum("sk,skd,ske->sde", sizes, means, means)
+            assert data.xtx is not None  # prepared for EEE
             cov = ((data.xtx[None] - between) / data.n)[:, None]
         else:
             cov = np.empty((n_starts, k, d, d))
@@ -274,7 +275,9 @@ class _EMResult:
     failed: np.ndarray  # (S,) bool: a profile collapsed or a covariance became singular
 
 
-def _evaluate(data: _Data, params: _Params, parameterisation: str, collapsed: np.ndarray, low_precision=False):
+def _evaluate(
+    data: _Data, params: _Params, parameterisation: str, collapsed: np.ndarray, low_precision: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """E-step: posteriors ``(S, K, n)``, total log-likelihood per start, and which starts are unusable."""
     log_joint, singular = _log_joint(data, params, parameterisation)
     resp, row_ll = _normalise(log_joint, low_precision)
@@ -327,7 +330,7 @@ def _extrapolate(
 
     def norm(parts: list[np.ndarray]) -> np.ndarray:
         with np.errstate(invalid="ignore"):
-            return np.sqrt(sum(np.nan_to_num(x * x).reshape(n_starts, -1).sum(axis=1) for x in parts))
+            return np.asarray(np.sqrt(sum(np.nan_to_num(x * x).reshape(n_starts, -1).sum(axis=1) for x in parts)))
 
     with np.errstate(divide="ignore", invalid="ignore"):
         alpha = -norm(r) / norm(v)
@@ -362,7 +365,9 @@ class _Tracker:
         self.failed[ids] = True
         self.done[ids] = True
 
-    def finish(self, ids: np.ndarray, local: np.ndarray, params: _Params, ll: np.ndarray, converged: bool, it: int):
+    def finish(
+        self, ids: np.ndarray, local: np.ndarray, params: _Params, ll: np.ndarray, converged: bool, it: int
+    ) -> None:
         """Record starts ``ids`` (positions ``local`` in ``params``) as iterated to the end."""
         fresh = ~self.done[ids]
         ids, local = ids[fresh], local[fresh]
@@ -414,7 +419,7 @@ def _run_em(
 
     def small_gain(new: np.ndarray, old: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
-            return new - old <= tol * np.abs(new)
+            return np.asarray(new - old <= tol * np.abs(new))
 
     while True:
         track.fail(active[bad0])
@@ -501,7 +506,9 @@ def _run_em(
     )
 
 
-def _random_resp_params(data: _Data, k: int, n_starts: int, rng, parameterisation: str, reg_covar: float) -> _Params:
+def _random_resp_params(
+    data: _Data, k: int, n_starts: int, rng: np.random.Generator, parameterisation: str, reg_covar: float
+) -> _Params:
     """Random posterior probabilities and their M-step, with equal weights (StepMix's ``init_params="random"``)."""
     resp = rng.random((n_starts, k, data.n))
     resp /= resp.sum(axis=1, keepdims=True)

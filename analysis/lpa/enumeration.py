@@ -290,7 +290,13 @@ class EnumerationResult:
         ``{(parameterisation, K): ndarray}``, the bootstrapped likelihood ratios of ``K - 1`` vs ``K``.
     """
 
-    def __init__(self, table: pd.DataFrame, models: dict, bootstrap_draws: dict, alpha: float) -> None:
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        models: dict[tuple[str, int], LatentProfileModel],
+        bootstrap_draws: dict[tuple[str, int], np.ndarray],
+        alpha: float,
+    ) -> None:
         self._table = table
         self.models = models
         self.bootstrap_draws = bootstrap_draws
@@ -387,7 +393,7 @@ class EnumerationResult:
         flagged = table[table["warnings"] != ""]
         if not flagged.empty:
             lines.append("Warnings:")
-            lines += [f"  {param} K={k}: {text}" for (param, k), text in flagged["warnings"].items()]
+            lines += [f"  {key[0]} K={key[1]}: {text}" for key, text in flagged["warnings"].items()]  # type: ignore[index]  # pandas-stubs type MultiIndex labels as Hashable
             lines.append("")
         try:
             lines.append(f"Recommended: {self.recommended}")
@@ -514,7 +520,7 @@ def enumerate_profiles(
                 row.update({"n": n_rows, "converged": False, "warnings": note})
                 rows.append(row)
                 continue
-            row.update(model.fit_statistics().to_dict())
+            row.update({str(name): value for name, value in model.fit_statistics().items()})
             row["warnings"] = " ".join(model.warnings_)
             null = models.get((parameterisation, k - 1))
             row["lmr_p"] = row["blrt_p"] = np.nan

@@ -266,9 +266,11 @@ class LatentProfileModel(ParamsMixin):
                     f"{dropped} row(s) with missing values were dropped: full information maximum likelihood "
                     f"is implemented for the diagonal parameterisations (EEI, VVI) only."
                 )
-        return keep
+        return np.asarray(keep)
 
-    def _starting_values(self, data: _Data, parameterisation: str, k: int, n_random: int, rng) -> _Params:
+    def _starting_values(
+        self, data: _Data, parameterisation: str, k: int, n_random: int, rng: np.random.Generator
+    ) -> _Params:
         if k == 1:
             params, _ = _m_step(data, np.ones((1, 1, data.n)), parameterisation, self.reg_covar)
             return params
@@ -338,7 +340,9 @@ class LatentProfileModel(ParamsMixin):
         self._store(result, data, parameterisation, k, names, messages)
         return self
 
-    def _store(self, result: _EMResult, data: _Data, parameterisation: str, k: int, names, messages) -> None:
+    def _store(
+        self, result: _EMResult, data: _Data, parameterisation: str, k: int, names: list[str], messages: list[str]
+    ) -> None:
         best = result.best
         order = np.argsort(-best.weights[0], kind="stable")
         weights = best.weights[0][order]

@@ -13,6 +13,7 @@ import numpy as np
 from analysis.lta.forward_backward import _forward_backward, _log_emission
 from analysis.lta.panel import _Panel
 from analysis.lta.structural import _mstep_structural, _n_pairs, _n_trans_sets, _Params, _Settings, _structural
+from analysis.mixture import kmeans_centres, nearest_centre
 
 
 def _mstep_measurement(
@@ -53,7 +54,9 @@ class _Fit:
     n_iter: int
 
 
-def _estep(panel: _Panel, params: _Params, logB_fixed: np.ndarray | None = None):
+def _estep(
+    panel: _Panel, params: _Params, logB_fixed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     logB = _log_emission(panel, params.means, params.variances) if logB_fixed is None else logB_fixed
     log_pi, log_A = _structural(params, panel)
     return _forward_backward(logB, log_pi, log_A)
@@ -97,26 +100,6 @@ def _var_floor(panel: _Panel) -> np.ndarray:
     return 1e-6 * pooled
 
 
-def _kmeans_labels(Y: np.ndarray, K: int, rng: np.random.Generator, n_iter: int = 10) -> np.ndarray:
-    """k-means++ seeding and a few Lloyd steps: a rough partition to start EM from."""
-    n = len(Y)
-    centers = [Y[rng.integers(n)]]
-    d2 = np.sum((Y - centers[0]) ** 2, axis=1)
-    for _ in range(1, K):
-        p = d2 / d2.sum() if d2.sum() > 0 else np.full(n, 1.0 / n)
-        centers.append(Y[rng.choice(n, p=p)])
-        d2 = np.minimum(d2, np.sum((Y - centers[-1]) ** 2, axis=1))
-    C = np.array(centers)
-    labels = np.zeros(n, dtype=int)
-    for _ in range(n_iter):
-        dist = (Y * Y).sum(1)[:, None] - 2.0 * Y @ C.T + (C * C).sum(1)[None, :]
-        labels = np.argmin(dist, axis=1)
-        for k in range(K):
-            members = labels == k
-            C[k] = Y[members].mean(axis=0) if members.any() else Y[rng.integers(n)]
-    return labels
-
-
 def _random_start(panel: _Panel, settings: _Settings, rng: np.random.Generator, var_floor: np.ndarray) -> _Params:
     K = settings.K
     N, T, P = panel.X.shape
@@ -125,7 +108,7 @@ def _random_start(panel: _Panel, settings: _Settings, rng: np.random.Generator, 
     col_var = np.nanvar(Y, axis=0)
     col_sd = np.where(col_var > 0, np.sqrt(col_var), 1.0)
     Ys = (np.where(np.isnan(Y), col_mean, Y) - col_mean) / col_sd
-    labels = _kmeans_labels(Ys, K, rng)
+    labels = nearest_centre(Ys, kmeans_centres(Ys, K, 1, rng)[0])  # k-means++ and Lloyd, as in LPA
     gamma = np.zeros((N, T, K))
     gamma[panel.observed] = np.eye(K)[labels]
     old = _Params(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,16 @@ from analysis.lta.em import _em, _fit_starts, _var_floor
 from analysis.lta.forward_backward import _forward_backward, _log_emission
 from analysis.lta.panel import _Panel, _prepare
 from analysis.lta.results import BootstrapResult, InvarianceTestResult, _pair_labels
-from analysis.lta.structural import _marginal, _n_pairs, _n_parameters, _Params, _Settings, _structural, _trans_design
+from analysis.lta.structural import (
+    _EstimatorParts,
+    _marginal,
+    _n_pairs,
+    _n_parameters,
+    _Params,
+    _Settings,
+    _structural,
+    _trans_design,
+)
 from analysis.mixture import Array, match_profiles
 
 
@@ -30,8 +39,9 @@ def _blocks(params: _Params, settings: _Settings) -> list[tuple[str, tuple[int, 
         blocks.append(("logvar", (params.variances.shape[0], params.variances.shape[2])))
     else:
         blocks.append(("logvar", params.variances.shape))
-    blocks.append(("init", (params.init_coef.shape[0], K - 1)))
-    blocks.append(("trans", (K, params.trans_coef.shape[1], K - 1)))
+    init_coef, trans_coef = params.coefficients()
+    blocks.append(("init", (init_coef.shape[0], K - 1)))
+    blocks.append(("trans", (K, trans_coef.shape[1], K - 1)))
     return blocks
 
 
@@ -40,8 +50,9 @@ def _pack(params: _Params, settings: _Settings) -> np.ndarray:
     logvar = np.log(params.variances)
     if settings.parameterisation == "EEI":
         logvar = logvar[:, 0, :]
-    trans = np.stack([np.delete(params.trans_coef[j], j, axis=1) for j in range(K)])
-    return np.concatenate([params.means.ravel(), logvar.ravel(), params.init_coef[:, 1:].ravel(), trans.ravel()])
+    init_coef, trans_coef = params.coefficients()
+    trans = np.stack([np.delete(trans_coef[j], j, axis=1) for j in range(K)])
+    return np.concatenate([params.means.ravel(), logvar.ravel(), init_coef[:, 1:].ravel(), trans.ravel()])
 
 
 def _unpack(theta: np.ndarray, template: _Params, settings: _Settings) -> _Params:
@@ -50,7 +61,7 @@ def _unpack(theta: np.ndarray, template: _Params, settings: _Settings) -> _Param
     pos = 0
     sizes = {name: int(np.prod(shape)) for name, shape in _blocks(template, settings)}
     shapes = dict(_blocks(template, settings))
-    vals = {}
+    vals: dict[str, Array] = {}
     for name, _ in _blocks(template, settings):
         vals[name] = theta[pos : pos + sizes[name]].reshape(shapes[name])
         pos += sizes[name]
@@ -59,8 +70,9 @@ def _unpack(theta: np.ndarray, template: _Params, settings: _Settings) -> _Param
     if settings.parameterisation == "EEI":
         lv = np.broadcast_to(lv[:, None, :], template.variances.shape)
     out.variances = np.exp(lv)
-    out.init_coef = np.hstack([np.zeros((template.init_coef.shape[0], 1)), vals["init"]])
-    tc = np.zeros_like(template.trans_coef)
+    init_coef, trans_coef = template.coefficients()
+    out.init_coef = np.hstack([np.zeros((init_coef.shape[0], 1)), vals["init"]])
+    tc = np.zeros_like(trans_coef)
     for j in range(K):
         free = [k for k in range(K) if k != j]
         tc[j][:, free] = vals["trans"][j]
@@ -91,8 +103,9 @@ def _scores(panel: _Panel, params: _Params, settings: _Settings) -> tuple[np.nda
     pi = np.exp(log_pi)
     s_init = Z1[:, :, None] * (gamma[:, 0, None, 1:] - pi[:, None, 1:])
     n_pairs = _n_pairs(panel)
-    n_sets = params.trans_coef.shape[1] - panel.Zt.shape[1]
-    s_trans = np.zeros((N, K, params.trans_coef.shape[1], K - 1))
+    trans_coef = params.coefficients()[1]
+    n_sets = trans_coef.shape[1] - panel.Zt.shape[1]
+    s_trans = np.zeros((N, K, trans_coef.shape[1], K - 1))
     A = np.exp(log_A)
     for t in range(n_pairs):
         D = _trans_design(panel, t, n_sets)
@@ -150,11 +163,11 @@ def _covariate_table(
     qi, qt = panel.Zi.shape[1], panel.Zt.shape[1]
     terms = list(terms)
     init_terms = ["(intercept)"] + (terms if qi else [])
-    n_sets = params.trans_coef.shape[1] - qt
+    n_sets = params.coefficients()[1].shape[1] - qt
     pairs = _pair_labels(waves)
     set_labels = ["(intercept)"] if n_sets == 1 else [f"(intercept) {p}" for p in pairs]
     trans_terms = set_labels + (terms if qt else [])
-    rows = []
+    rows: list[tuple[str, int | None, int, str, int]] = []
     pos = n_meas
     for d, term in enumerate(init_terms):
         for k in range(1, K):
@@ -274,7 +287,7 @@ def _invariance_test(
     )
 
 
-class _InferenceMixin:
+class _InferenceMixin(_EstimatorParts):
     """Covariate effects, the bootstrap and the invariance test of :class:`LatentTransitionModel`."""
 
     _panel: _Panel
@@ -285,17 +298,6 @@ class _InferenceMixin:
     waves_: list[Any]
     initial_: Array
     transitions_: list[Array]
-
-    if TYPE_CHECKING:  # provided by LatentTransitionModel
-        n_starts: int
-        n_init_iter: int
-        random_state: int | np.random.Generator | None
-
-        def _settings(self, **overrides: Any) -> _Settings: ...
-
-        def _rng(self) -> np.random.Generator: ...
-
-        def _check_fitted(self) -> None: ...
 
     # ------------------------------------------------------------------ covariates
 
@@ -399,7 +401,7 @@ class _InferenceMixin:
         *,
         id_col: str = "id",
         wave_col: str = "wave",
-        waves: list | None = None,
+        waves: list[Any] | None = None,
     ) -> InvarianceTestResult:
         """Likelihood-ratio test of measurement invariance: invariant versus wave-specific means and variances.
 

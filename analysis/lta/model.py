@@ -164,7 +164,7 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
         indicators: list[str] | None = None,
         id_col: str | None = None,
         wave_col: str | None = None,
-        waves: list | None = None,
+        waves: list[Any] | None = None,
         covariate_data: pd.DataFrame | None = None,
         with_covariates: bool = True,
     ) -> _Panel:
@@ -229,7 +229,7 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
         covariate_data: pd.DataFrame | None = None,
         id_col: str = "id",
         wave_col: str = "wave",
-        waves: list | None = None,
+        waves: list[Any] | None = None,
     ) -> LatentTransitionModel:
         """Fit the model by EM from several random starts.
 
@@ -295,7 +295,7 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
         means: np.ndarray,
         covariances: np.ndarray,
         *,
-        waves: list | None = None,
+        waves: list[Any] | None = None,
         indicators: list[str] | None = None,
         parameterisation: str = "VVI",
     ) -> LatentTransitionModel:
@@ -388,7 +388,7 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
 
     # ------------------------------------------------------------------ prediction
 
-    def _estep_on(self, data: pd.DataFrame | None, **kw: Any):
+    def _estep_on(self, data: pd.DataFrame | None, **kw: Any) -> tuple[_Panel, np.ndarray, np.ndarray, np.ndarray]:
         self._check_fitted()
         if data is None and not hasattr(self, "_panel"):
             raise ValueError("this model was not fitted on data; pass data")
@@ -405,7 +405,7 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
         indicators: list[str] | None = None,
         id_col: str | None = None,
         wave_col: str | None = None,
-        waves: list | None = None,
+        waves: list[Any] | None = None,
         covariate_data: pd.DataFrame | None = None,
     ) -> pd.Series:
         """Log-likelihood of each participant under the fitted parameters.

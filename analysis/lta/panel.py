@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ class _Panel:
     """Participants x waves x indicators, with the covariate designs of the initial and transition parts."""
 
     ids: np.ndarray
-    waves: list
+    waves: list[Any]
     indicators: list[str]
     X: np.ndarray  # (N, T, P), NaN where missing
     Zi: np.ndarray  # (N, qi) covariates on the initial profile (no intercept)
@@ -34,15 +35,15 @@ class _Panel:
         self.M = (~miss).astype(float)
         self.X0 = np.where(miss, 0.0, self.X)
         self.X2 = self.X0 * self.X0
-        self.observed = self.M.any(axis=2)
+        self.observed = np.asarray(self.M.any(axis=2))
 
     @property
     def n(self) -> int:
-        return self.X.shape[0]
+        return int(self.X.shape[0])
 
     @property
     def n_waves(self) -> int:
-        return self.X.shape[1]
+        return int(self.X.shape[1])
 
     def take(self, idx: np.ndarray) -> _Panel:
         return _Panel(
@@ -60,7 +61,7 @@ class _CovariateSpec:
     """How covariate columns become design columns: numeric as is, categorical as dummies (first = reference)."""
 
     columns: list[str]
-    levels: dict[str, list | None]
+    levels: dict[str, list[Any] | None]
     terms: list[str]
 
 
@@ -82,7 +83,7 @@ def _covariate_design(per_id: pd.DataFrame, spec: _CovariateSpec) -> np.ndarray:
 
 
 def _make_spec(per_id: pd.DataFrame, columns: list[str]) -> _CovariateSpec:
-    levels: dict[str, list | None] = {}
+    levels: dict[str, list[Any] | None] = {}
     terms: list[str] = []
     for col in columns:
         s = per_id[col]
@@ -135,7 +136,7 @@ def _prepare(
     indicators: list[str] | None,
     id_col: str,
     wave_col: str,
-    waves: list | None,
+    waves: list[Any] | None,
     covariates: list[str] | None = None,
     covariate_data: pd.DataFrame | None = None,
     covariates_on: str = "both",
@@ -173,9 +174,9 @@ def _prepare(
         id_index = id_index.sort_values()
     wave_index = pd.Index(waves)
     X = np.full((len(id_index), len(waves), len(indicators)), np.nan)
-    X[id_index.get_indexer(rows[id_col]), wave_index.get_indexer(rows[wave_col])] = rows[indicators].to_numpy(
-        dtype=float, na_value=np.nan
-    )
+    at_id = id_index.get_indexer(pd.Index(rows[id_col]))
+    at_wave = wave_index.get_indexer(pd.Index(rows[wave_col]))
+    X[at_id, at_wave] = rows[indicators].to_numpy(dtype=float, na_value=np.nan)
     keep = ~np.isnan(X).all(axis=(1, 2))
     ids = id_index.to_numpy()[keep]
     X = X[keep]

@@ -16,11 +16,11 @@ from analysis.lta.panel import _Panel
 from analysis.mixture import Array
 
 
-def _pair_labels(waves: list) -> list[str]:
+def _pair_labels(waves: list[Any]) -> list[str]:
     return [f"{a}->{b}" for a, b in itertools.pairwise(waves)]
 
 
-def _transitions_long(waves: list, transitions: list[np.ndarray], value: str = "probability") -> pd.DataFrame:
+def _transitions_long(waves: list[Any], transitions: list[np.ndarray], value: str = "probability") -> pd.DataFrame:
     rows = []
     for t, A in enumerate(transitions):
         K = A.shape[0]
@@ -73,7 +73,7 @@ class TransitionResult:
     """
 
     method: str
-    waves: list
+    waves: list[Any]
     initial: np.ndarray
     transitions: list[np.ndarray]
     means: np.ndarray
@@ -201,10 +201,11 @@ class BootstrapResult:
     n_relabelled: int
     estimate_initial: np.ndarray
     estimate_transitions: np.ndarray
-    waves: list
+    waves: list[Any]
 
     @property
     def n_boot(self) -> int:
+        """Number of successful bootstrap draws."""
         return int(self.initial.shape[0])
 
     def to_frame(self) -> pd.DataFrame:

@@ -8,12 +8,12 @@ matrices (with multinomial-logit covariate effects), their M-step, relabelling a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from analysis.lta.panel import _Panel
-from analysis.mixture import log_softmax, safe_log
+from analysis.mixture import Array, log_softmax, safe_log
 
 
 @dataclass
@@ -28,7 +28,27 @@ class _Params:
     trans_coef: np.ndarray | None = None  # (K, Tt + qt, K), trans_coef[j, :, j] is the reference (zero)
 
     def copy(self) -> _Params:
-        return _Params(*(None if v is None else v.copy() for v in self.__dict__.values()))
+        def own(v: Array | None) -> Array | None:
+            return None if v is None else v.copy()
+
+        return _Params(
+            self.means.copy(),
+            self.variances.copy(),
+            own(self.log_init),
+            own(self.log_trans),
+            own(self.init_coef),
+            own(self.trans_coef),
+        )
+
+    def chain(self) -> tuple[Array, Array]:
+        """``(log_init, log_trans)`` of a model without covariates."""
+        assert self.log_init is not None and self.log_trans is not None, "a model with covariates"
+        return self.log_init, self.log_trans
+
+    def coefficients(self) -> tuple[Array, Array]:
+        """``(init_coef, trans_coef)`` of a model with covariates."""
+        assert self.init_coef is not None and self.trans_coef is not None, "a model without covariates"
+        return self.init_coef, self.trans_coef
 
     @property
     def has_coef(self) -> bool:
@@ -43,6 +63,21 @@ class _Settings:
     homogeneous: bool = False
     max_iter: int = 1000
     tol: float = 1e-7
+
+
+class _EstimatorParts:
+    """What the mixins of :class:`LatentTransitionModel` use of it (declared for the type checker only)."""
+
+    if TYPE_CHECKING:  # provided by LatentTransitionModel
+        n_starts: int
+        n_init_iter: int
+        random_state: int | np.random.Generator | None
+
+        def _settings(self, **overrides: Any) -> _Settings: ...
+
+        def _rng(self) -> np.random.Generator: ...
+
+        def _check_fitted(self) -> None: ...
 
 
 def _n_pairs(panel: _Panel) -> int:
@@ -66,20 +101,21 @@ def _structural(params: _Params, panel: _Panel) -> tuple[np.ndarray, np.ndarray]
     n_pairs = _n_pairs(panel)
     K = params.means.shape[1]
     if not params.has_coef:
-        log_pi = params.log_init[None, :]
-        lt = params.log_trans
+        log_init, lt = params.chain()
+        log_pi = log_init[None, :]
         if n_pairs == 0:
             return log_pi, np.zeros((1, 0, K, K))
         if lt.shape[0] != n_pairs:
             lt = np.broadcast_to(lt[:1], (n_pairs, K, K))
         return log_pi, lt[None]
+    init_coef, trans_coef = params.coefficients()
     Z1 = np.hstack([np.ones((panel.n, 1)), panel.Zi])
-    log_pi = log_softmax(Z1 @ params.init_coef, axis=1)
+    log_pi = log_softmax(Z1 @ init_coef, axis=1)
     log_A = np.empty((panel.n, n_pairs, K, K))
-    n_sets = params.trans_coef.shape[1] - panel.Zt.shape[1]
+    n_sets = trans_coef.shape[1] - panel.Zt.shape[1]
     for t in range(n_pairs):
         D = _trans_design(panel, t, n_sets)
-        log_A[:, t] = log_softmax(np.einsum("nd,jdk->njk", D, params.trans_coef), axis=-1)
+        log_A[:, t] = log_softmax(np.einsum("nd,jdk->njk", D, trans_coef), axis=-1)
     return log_pi, log_A
 
 
@@ -144,12 +180,13 @@ def _mstep_structural(
         if settings.homogeneous:
             counts = counts.sum(axis=0, keepdims=True)
         rows = counts.sum(axis=2, keepdims=True)
-        old_trans = np.exp(old.log_trans)
+        old_trans = np.exp(old.chain()[1])
         trans = np.where(rows > 1e-12, counts / np.where(rows > 1e-12, rows, 1.0), old_trans)
         return log_init, safe_log(trans), None, None
     Z1 = np.hstack([np.ones((panel.n, 1)), panel.Zi])
-    init_coef = _mnl_newton(Z1, gamma[:, 0], old.init_coef, ref=0)
-    trans_coef = old.trans_coef.copy()
+    old_init, old_trans_coef = old.coefficients()
+    init_coef = _mnl_newton(Z1, gamma[:, 0], old_init, ref=0)
+    trans_coef = old_trans_coef.copy()
     n_sets = trans_coef.shape[1] - panel.Zt.shape[1]
     if n_pairs:
         Xd = np.vstack([_trans_design(panel, t, n_sets) for t in range(n_pairs)])
@@ -163,13 +200,14 @@ def _to_coef(params: _Params, panel: _Panel, settings: _Settings) -> _Params:
     """Logit coefficients equal to an unconditional solution, covariate slopes zero."""
     K = settings.K
     qi, qt = panel.Zi.shape[1], panel.Zt.shape[1]
-    li = np.log(np.clip(np.exp(params.log_init), 1e-8, None))
+    log_init, log_trans = params.chain()
+    li = np.log(np.clip(np.exp(log_init), 1e-8, None))
     init_coef = np.zeros((1 + qi, K))
     init_coef[0] = li - li[0]
     n_sets = _n_trans_sets(panel, settings)
     trans_coef = np.zeros((K, n_sets + qt, K))
     for s in range(n_sets):
-        lt = np.log(np.clip(np.exp(params.log_trans[s]), 1e-8, None))
+        lt = np.log(np.clip(np.exp(log_trans[s]), 1e-8, None))
         trans_coef[:, s, :] = lt - np.diag(lt)[:, None]
     return _Params(means=params.means, variances=params.variances, init_coef=init_coef, trans_coef=trans_coef)
 
@@ -179,13 +217,15 @@ def _permute(params: _Params, perm: np.ndarray) -> _Params:
     out = params.copy()
     out.means = params.means[:, perm]
     out.variances = params.variances[:, perm]
-    if params.log_init is not None:
-        out.log_init = params.log_init[perm]
-        out.log_trans = params.log_trans[:, perm][:, :, perm]
-    if params.init_coef is not None:
-        c = params.init_coef[:, perm]
+    if not params.has_coef:
+        log_init, log_trans = params.chain()
+        out.log_init = log_init[perm]
+        out.log_trans = log_trans[:, perm][:, :, perm]
+    else:
+        init_coef, trans_coef = params.coefficients()
+        c = init_coef[:, perm]
         out.init_coef = c - c[:, :1]
-        out.trans_coef = params.trans_coef[perm][:, :, perm]
+        out.trans_coef = trans_coef[perm][:, :, perm]
     return out
 
 

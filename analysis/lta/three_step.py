@@ -12,16 +12,18 @@ estimates initial shares and transitions of the true profiles by ML (Vermunt 201
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analysis.lta.em import _em, _estep, _Fit, _fit_starts, _var_floor
+from analysis.lpa import LatentProfileModel, LPAWarning
+from analysis.lta.em import _em, _var_floor
 from analysis.lta.panel import _Panel, _prepare
 from analysis.lta.results import TransitionResult
-from analysis.lta.structural import _marginal, _Params, _Settings, _structural
+from analysis.lta.structural import _EstimatorParts, _marginal, _Params, _Settings, _structural
 from analysis.mixture import Array, match_profiles, relative_entropy
 
 __all__ = ["StepOne", "naive_transitions", "three_step"]
@@ -44,39 +46,39 @@ def _step1(panel: _Panel, how: StepOne, step1: str) -> tuple[Array, Array, Array
     K = how.settings.K
     N, T, _ = panel.X.shape
     rng = np.random.default_rng(how.random_state)
-    settings = replace(how.settings, invariant=True)
-    n_starts, init_iter = max(int(how.n_starts), 1), int(how.n_init_iter)
     post = np.zeros((N, T, K))
 
-    def mixture(rows: np.ndarray) -> _Fit:
-        sub = _Panel(
-            ids=np.arange(len(rows)),
-            waves=[0],
-            indicators=panel.indicators,
-            X=rows[:, None, :],
-            Zi=np.zeros((len(rows), 0)),
-            Zt=np.zeros((len(rows), 0)),
+    def mixture(rows: Array) -> tuple[LatentProfileModel, Array]:
+        model = LatentProfileModel(
+            K,
+            how.settings.parameterisation,
+            n_starts=max(int(how.n_starts), 1),
+            n_init_iter=int(how.n_init_iter),
+            random_state=rng,
         )
-        fit, _ = _fit_starts(sub, settings, rng, n_starts, init_iter)
-        _, gamma, _ = _estep(sub, fit.params)
-        return fit, gamma[:, 0]
+        with warnings.catch_warnings():
+            # the step-1 model is a means to an end; its own diagnostics (replication) are not reported
+            warnings.simplefilter("ignore", LPAWarning)
+            model.fit(rows)
+        return model, np.asarray(model.predict_proba(rows))
 
     if step1 == "pooled":
         fit, gamma = mixture(panel.X[panel.observed])
         post[panel.observed] = gamma
-        means = fit.params.means[0]
+        means = fit.means_
         assigned = np.full((N, T), -1)
         assigned[panel.observed] = gamma.argmax(axis=1)
         D = _error_matrix(gamma, gamma.argmax(axis=1), K)
         entropy = relative_entropy(gamma)
     else:
-        means_t, D_t = [], []
+        means_t: list[Array] = []
+        D_t: list[Array] = []
         assigned = np.full((N, T), -1)
         scale = np.sqrt(_var_floor(panel) / 1e-6)
         for t in range(T):
             obs = panel.observed[:, t]
             fit, gamma = mixture(panel.X[obs, t])
-            m = fit.params.means[0]
+            m = fit.means_
             if t > 0:
                 perm = match_profiles(m, means_t[0], scale)
                 m, gamma = m[perm], gamma[:, perm]
@@ -114,7 +116,11 @@ def _naive_from(assigned: Array, K: int) -> tuple[Array, list[Array], list[Array
 def naive_transitions(panel: _Panel, how: StepOne, step1: str = "pooled") -> TransitionResult:
     """The naive table from the modal step-1 assignments (see :meth:`LatentTransitionModel.naive_transitions`)."""
     _, assigned, _, means, entropy = _step1(panel, how, step1)
-    initial, trans, counts = _naive_from(assigned, how.settings.K)
+    return _naive_result(panel, assigned, means, entropy, how.settings.K)
+
+
+def _naive_result(panel: _Panel, assigned: Array, means: Array, entropy: float, K: int) -> TransitionResult:
+    initial, trans, counts = _naive_from(assigned, K)
     return TransitionResult(
         method="naive",
         waves=panel.waves,
@@ -163,17 +169,8 @@ def three_step(panel: _Panel, how: StepOne, method: str = "ML", step1: str = "po
     K = how.settings.K
     N, T, _ = panel.X.shape
     _, assigned, D, means, entropy = _step1(panel, how, step1)
-    n_init, n_trans, n_counts = _naive_from(assigned, K)
-    naive = TransitionResult(
-        method="naive",
-        waves=panel.waves,
-        initial=n_init,
-        transitions=n_trans,
-        means=means,
-        entropy=entropy,
-        counts=n_counts,
-        n_participants=N,
-    )
+    naive = _naive_result(panel, assigned, means, entropy, K)
+    n_init, n_trans = naive.initial, naive.transitions
     D_t = D if D.ndim == 3 else np.broadcast_to(D, (T, K, K))
     counts = None
     if method == "ML":
@@ -225,19 +222,8 @@ def three_step(panel: _Panel, how: StepOne, method: str = "ML", step1: str = "po
     )
 
 
-class _ThreeStepMixin:
+class _ThreeStepMixin(_EstimatorParts):
     """The naive table and the three-step estimator as methods of :class:`LatentTransitionModel`."""
-
-    if TYPE_CHECKING:  # provided by LatentTransitionModel
-        n_starts: int
-        n_init_iter: int
-        random_state: int | np.random.Generator | None
-
-        def _settings(self, **overrides: Any) -> _Settings: ...
-
-        def _rng(self) -> np.random.Generator: ...
-
-        def _check_fitted(self) -> None: ...
 
     # ------------------------------------------------------------------ three-step and naive
 
@@ -252,7 +238,7 @@ class _ThreeStepMixin:
         step1: str = "pooled",
         id_col: str = "id",
         wave_col: str = "wave",
-        waves: list | None = None,
+        waves: list[Any] | None = None,
     ) -> TransitionResult:
         """The naive table: classify each wave by modal assignment, cross-tabulate consecutive waves.
 
@@ -286,7 +272,7 @@ class _ThreeStepMixin:
         step1: str = "pooled",
         id_col: str = "id",
         wave_col: str = "wave",
-        waves: list | None = None,
+        waves: list[Any] | None = None,
     ) -> TransitionResult:
         """Three-step latent transition estimates corrected for classification error.
 
@@ -312,7 +298,5 @@ class _ThreeStepMixin:
         TransitionResult
             Corrected estimates, with the naive table from the same classification as ``naive``.
         """
-        if method not in ("ML", "BCH"):
-            raise ValueError("method must be 'ML' or 'BCH'")
         panel, _ = _prepare(data, indicators=indicators, id_col=id_col, wave_col=wave_col, waves=waves)
         return three_step(panel, self._step_one(), method, step1)
