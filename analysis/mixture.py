@@ -18,6 +18,7 @@ from scipy.optimize import linear_sum_assignment
 __all__ = [
     "LOG_2PI",
     "Array",
+    "diagonal_gaussian_terms",
     "diagonal_log_density",
     "entropy_terms",
     "kmeans_centres",
@@ -72,6 +73,22 @@ def relative_entropy(prob: Array) -> float:
     return float(1.0 - entropy_terms(prob) / (n * math.log(k)))
 
 
+def diagonal_gaussian_terms(means: Array, variances: Array) -> tuple[Array, Array, Array]:
+    """The coefficients that make a diagonal Gaussian log-density linear in ``x**2``, ``x`` and 1.
+
+    ``log N(x_d; mu_d, var_d) = a_d x_d**2 + b_d x_d + c_d`` with ``a = -1 / (2 var)``, ``b = mu / var``
+    and ``c = -(mu**2 / var + log var + log 2 pi) / 2``; summing ``c_d`` only over the observed indicators
+    integrates the missing ones out. Any leading shape (starts, profiles) broadcasts.
+
+    Returns
+    -------
+    a, b, c : ndarray, each of the shape of ``means``
+    """
+    precision = 1.0 / variances
+    mean_precision = means * precision
+    return -0.5 * precision, mean_precision, -0.5 * (means * mean_precision + np.log(variances) + LOG_2PI)
+
+
 def diagonal_log_density(x: Array, x2: Array, mask: Array, means: Array, variances: Array) -> Array:
     """Log density of rows under diagonal Gaussians, over each row's observed indicators only.
 
@@ -88,9 +105,8 @@ def diagonal_log_density(x: Array, x2: Array, mask: Array, means: Array, varianc
     ndarray of shape (n, K)
         ``sum_d mask_d log N(x_d; mu_kd, var_kd)``; a row with nothing observed has density 1 (log 0).
     """
-    inv = 1.0 / variances
-    const = LOG_2PI + np.log(variances) + means * means * inv
-    return -0.5 * (mask @ const.T - 2.0 * x @ (means * inv).T + x2 @ inv.T)
+    a, b, c = diagonal_gaussian_terms(means, variances)
+    return np.asarray(x2 @ a.T + x @ b.T + mask @ c.T)
 
 
 def kmeans_centres(x: Array, k: int, n_starts: int, rng: np.random.Generator, n_lloyd: int = 10) -> Array:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.mixture import LOG_2PI as _LOG_2PI
+from analysis.mixture import diagonal_gaussian_terms
 
 PARAMETERISATIONS = ("EEI", "VVI", "EEE", "VVV")
 _DIAGONAL = {"EEI": True, "VVI": True, "EEE": False, "VVV": False}
@@ -107,18 +108,17 @@ def _log_joint(data: _Data, p: _Params, parameterisation: str) -> tuple[np.ndarr
 def _log_joint_diagonal(data: _Data, p: _Params) -> np.ndarray:
     n_starts, k, d = p.means.shape
     var = np.broadcast_to(p.cov, (n_starts, k, d))
-    prec = 1.0 / var
-    mean_prec = p.means * prec
+    half_prec, mean_prec, per_feature = diagonal_gaussian_terms(p.means, var)
     with np.errstate(divide="ignore"):
         log_w = np.log(p.weights)
-    # One matrix product gives every start and profile: the design holds x^2, x, (the mask) and 1, so
-    # -0.5 sum_d (x_d - mu_d)^2 / var_d - 0.5 sum_d log(2 pi var_d) + log w is linear in its columns.
+    # One matrix product gives every start and profile: the design holds x^2, x, (the mask) and 1, and the
+    # log-density is linear in its columns (analysis.mixture.diagonal_gaussian_terms). Without missing
+    # values the per-indicator constants are summed into the intercept (summed term by term, as always).
     if data.mask is None:
         const = -0.5 * ((p.means * mean_prec).sum(-1) + np.log(var).sum(-1) + d * _LOG_2PI) + log_w
-        coef = np.concatenate([-0.5 * prec, mean_prec, const[..., None]], axis=-1)
+        coef = np.concatenate([half_prec, mean_prec, const[..., None]], axis=-1)
     else:
-        per_feature = -0.5 * (p.means * mean_prec + np.log(var) + _LOG_2PI)
-        coef = np.concatenate([-0.5 * prec, mean_prec, per_feature, log_w[..., None]], axis=-1)
+        coef = np.concatenate([half_prec, mean_prec, per_feature, log_w[..., None]], axis=-1)
     out = coef.reshape(n_starts * k, -1) @ data.design_t
     return np.asarray(out.reshape(n_starts, k, data.n))
 
