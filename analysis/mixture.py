@@ -73,12 +73,18 @@ def relative_entropy(prob: Array) -> float:
     return float(1.0 - entropy_terms(prob) / (n * math.log(k)))
 
 
-def diagonal_gaussian_terms(means: Array, variances: Array) -> tuple[Array, Array, Array]:
+def diagonal_gaussian_terms(means: Array, variances: Array, constants: bool = True) -> tuple[Array, Array, Array]:
     """The coefficients that make a diagonal Gaussian log-density linear in ``x**2``, ``x`` and 1.
 
     ``log N(x_d; mu_d, var_d) = a_d x_d**2 + b_d x_d + c_d`` with ``a = -1 / (2 var)``, ``b = mu / var``
     and ``c = -(mu**2 / var + log var + log 2 pi) / 2``; summing ``c_d`` only over the observed indicators
     integrates the missing ones out. Any leading shape (starts, profiles) broadcasts.
+
+    Parameters
+    ----------
+    means, variances : ndarray of the same shape
+    constants : bool, default=True
+        Compute ``c``; without it ``c`` is an empty array (for a caller that folds the constants itself).
 
     Returns
     -------
@@ -86,6 +92,8 @@ def diagonal_gaussian_terms(means: Array, variances: Array) -> tuple[Array, Arra
     """
     precision = 1.0 / variances
     mean_precision = means * precision
+    if not constants:
+        return -0.5 * precision, mean_precision, np.empty(0)
     return -0.5 * precision, mean_precision, -0.5 * (means * mean_precision + np.log(variances) + LOG_2PI)
 
 

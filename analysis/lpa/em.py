@@ -108,7 +108,7 @@ def _log_joint(data: _Data, p: _Params, parameterisation: str) -> tuple[np.ndarr
 def _log_joint_diagonal(data: _Data, p: _Params) -> np.ndarray:
     n_starts, k, d = p.means.shape
     var = np.broadcast_to(p.cov, (n_starts, k, d))
-    half_prec, mean_prec, per_feature = diagonal_gaussian_terms(p.means, var)
+    half_prec, mean_prec, per_feature = diagonal_gaussian_terms(p.means, var, constants=data.mask is not None)
     with np.errstate(divide="ignore"):
         log_w = np.log(p.weights)
     # One matrix product gives every start and profile: the design holds x^2, x, (the mask) and 1, and the
