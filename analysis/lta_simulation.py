@@ -82,6 +82,7 @@ def profile_structure(
         if gap > best_gap:
             best, best_gap = pattern, gap
     variances = rng.uniform(0.6, 1.4, (K, P))
+    assert best is not None  # the loop runs at least once
     return best, variances
 
 
@@ -90,7 +91,7 @@ def default_initial(n_profiles: int) -> np.ndarray:
     if n_profiles == 6:
         return STUDY_SHARES.copy()
     w = np.linspace(1.4, 0.6, n_profiles)
-    return w / w.sum()
+    return np.asarray(w / w.sum())
 
 
 def default_transitions(
@@ -350,7 +351,9 @@ def recovery(
     }
 
 
-def _wave_entropy(separation: float, pattern: np.ndarray, variances: np.ndarray, shares: np.ndarray, z, s) -> float:
+def _wave_entropy(
+    separation: float, pattern: np.ndarray, variances: np.ndarray, shares: np.ndarray, z: np.ndarray, s: np.ndarray
+) -> float:
     means = BASELINE + separation * pattern
     X = means[s] + np.sqrt(variances[s]) * z
     logp = (

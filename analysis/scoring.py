@@ -260,7 +260,7 @@ def _minres_one_factor(correlation: np.ndarray) -> np.ndarray:
     target = correlation[rows, cols]
 
     def residuals(loadings: np.ndarray) -> np.ndarray:
-        return target - loadings[rows] * loadings[cols]
+        return np.asarray(target - loadings[rows] * loadings[cols])
 
     def jacobian(loadings: np.ndarray) -> np.ndarray:
         jac = np.zeros((len(target), p))

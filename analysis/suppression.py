@@ -51,6 +51,7 @@ import heapq
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -429,14 +430,15 @@ def suppress_table(counts: pd.DataFrame | pd.Series, *, min_cell: int = 10, tota
 
 
 def _union_labels(indexes: Sequence[pd.Index]) -> pd.Index:
-    labels: list = []
-    seen: set = set()
+    labels: list[Any] = []
+    seen: set[Any] = set()
     for index in indexes:
         for label in index:
             if label not in seen:
                 seen.add(label)
                 labels.append(label)
-    return pd.Index(labels)
+    union: pd.Index = pd.Index(labels)
+    return union
 
 
 def suppress_consistently(
@@ -512,7 +514,7 @@ def suppress_means(means: pd.Series, ns: pd.Series, *, min_cell: int = 10) -> pd
     return pd.Series(np.where(keep, means.to_numpy(dtype=float), np.nan), index=means.index, name=means.name)
 
 
-def recoverable_cells(table: SuppressedTable) -> list[tuple]:
+def recoverable_cells(table: SuppressedTable) -> list[tuple[Any, ...]]:
     """Return the suppressed cells whose exact value can be derived from what is shown.
 
     The shown cells and the shown row, column and grand totals give the linear system "every row and column
@@ -536,7 +538,7 @@ def recoverable_cells(table: SuppressedTable) -> list[tuple]:
     return [label for label, (i, j) in _recoverable_entries(table) if i < m and j < n]
 
 
-def _recoverable_entries(table: SuppressedTable) -> list[tuple[tuple, tuple[int, int]]]:
+def _recoverable_entries(table: SuppressedTable) -> list[tuple[tuple[Any, ...], tuple[int, int]]]:
     """All recoverable hidden entries of the augmented table, totals included, with their labels."""
     m, n = table.counts.shape
     hidden = _augmented_hidden(table)

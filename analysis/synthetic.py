@@ -173,7 +173,8 @@ class SyntheticCohort:
 def load_definition(path: str | Path = DEFAULT_DEFINITION) -> dict[str, Any]:
     """Read an instrument definition (YAML) into a dict, without validation."""
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        definition: dict[str, Any] = yaml.safe_load(fh)
+    return definition
 
 
 def default_transition(stay: float = 0.75) -> pd.DataFrame:
@@ -378,7 +379,7 @@ def simulate_cohort(
                     if facet == "gender_stigma":
                         mean = np.where(woman[who], STIGMA_MEAN["woman"], STIGMA_MEAN["man"])
                     else:
-                        table = SCALE_MEANS.get(facet, dict.fromkeys(PROFILE_NAMES, BASELINE))
+                        table = SCALE_MEANS.get(str(facet), dict.fromkeys(PROFILE_NAMES, BASELINE))
                         mean = np.array([table[name] for name in PROFILE_NAMES])[state]
                     level = mean + scale_person[who, j]
                     noise = SCALE_NOISE_SD

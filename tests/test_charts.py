@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.charts import PALETTE, _nice_step, _nice_ticks, fit_plot, profile_plot, transition_diagram
+from analysis.charts import PALETTE, fit_plot, profile_plot, transition_diagram
+from analysis.charts.svg import _nice_step, _nice_ticks
 
 NS = "{http://www.w3.org/2000/svg}"
 POINT = re.compile(r"[ML] (-?[\d.]+) (-?[\d.]+)")

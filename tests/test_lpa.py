@@ -354,6 +354,8 @@ def test_estimator_conventions(three_profiles):
     assert "3 profile(s), VVI" in model.summary()
     again = LatentProfileModel(**model.get_params()).fit(frame)
     assert again.loglik_ == model.loglik_
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        model.set_params(measurement="VVI")
     sample, labels = model.sample(50, random_state=1)
     assert list(sample.columns) == list(frame.columns) and labels.shape == (50,)
     with pytest.raises(ValueError, match="columns"):
@@ -401,3 +403,22 @@ def test_agrees_with_mclust(three_profiles, parameterisation, tmp_path):
     # ... and mclust's own fit (hierarchical start, looser tolerance) reaches it, not higher.
     assert abs(values["mclust"][0] - model.loglik_) / abs(model.loglik_) < 1e-4
     assert values["mclust"][0] <= model.loglik_ + 1e-6
+
+
+def test_scikit_learn_clone_and_pipeline(three_profiles):
+    """clone gives an unfitted copy with equal parameters; the model is the last step of a Pipeline."""
+    from sklearn.base import clone
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    frame, _ = three_profiles
+    model = LatentProfileModel(3, "VVI", n_starts=4, random_state=9)
+    twin = clone(model)
+    assert twin.get_params() == model.get_params() and not hasattr(twin, "weights_")
+    pipe = Pipeline([("scale", StandardScaler()), ("lpa", LatentProfileModel(3, "VVI", n_starts=4, random_state=9))])
+    labels = pipe.fit(frame).predict(frame)
+    scaled = (frame - frame.mean()) / frame.std(ddof=0)
+    direct = clone(model).fit(scaled.to_numpy())
+    np.testing.assert_array_equal(labels, direct.predict(scaled.to_numpy()))
+    np.testing.assert_allclose(pipe.named_steps["lpa"].loglik_, direct.loglik_, rtol=1e-9)
+    assert pipe.score(frame) == pytest.approx(direct.score(scaled.to_numpy()))

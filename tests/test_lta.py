@@ -1,6 +1,6 @@
 """Latent transition analysis: likelihood against hmmlearn and brute force, EM, recovery of planted truth."""
 
-# Matrix notation (X, K, T, A, log_A) as in analysis/lta.py.
+# Matrix notation (X, K, T, A, log_A) as in analysis/lta/.
 # ruff: noqa: N803, N806
 
 from __future__ import annotations
@@ -14,19 +14,11 @@ import pytest
 from scipy import stats
 from scipy.special import logsumexp
 
-from analysis.lta import (
-    LatentTransitionModel,
-    _em,
-    _estep,
-    _forward_backward,
-    _forward_backward_log,
-    _mnl_newton,
-    _pack,
-    _scores,
-    _unpack,
-    _var_floor,
-    match_profiles,
-)
+from analysis.lta import LatentTransitionModel, match_profiles
+from analysis.lta.em import _em, _estep, _var_floor
+from analysis.lta.forward_backward import _forward_backward, _forward_backward_log
+from analysis.lta.inference import _pack, _scores, _unpack
+from analysis.lta.structural import _mnl_newton
 from analysis.lta_simulation import (
     adjusted_rand_index,
     recovery,
@@ -208,7 +200,7 @@ def test_fitted_homogeneous_model_is_a_fixed_point_of_hmmlearn_baum_welch():
     X = means[states] + np.sqrt(variances[states]) * rng.standard_normal((N, T, P))
     model = LatentTransitionModel(K, homogeneous=True, n_starts=5, tol=1e-11, max_iter=5000, random_state=1)
     model.fit(long_frame(X))
-    hmm = hmmlearn_model(model.initial_, model.transitions_[0], model.means_, model.variances_)
+    hmm = hmmlearn_model(model.initial_, model.transitions_[0], model.means_, model.covariances_)
     hmm.set_params(params="stmc", n_iter=50, tol=1e-12, covars_prior=0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -218,7 +210,7 @@ def test_fitted_homogeneous_model_is_a_fixed_point_of_hmmlearn_baum_welch():
     assert refit - model.loglik_ < 1e-4
     np.testing.assert_allclose(hmm.means_, model.means_, atol=1e-3)
     np.testing.assert_allclose(hmm.transmat_, model.transitions_[0], atol=1e-3)
-    np.testing.assert_allclose(np.diagonal(hmm.covars_, axis1=1, axis2=2), model.variances_, atol=1e-3)
+    np.testing.assert_allclose(np.diagonal(hmm.covars_, axis1=1, axis2=2), model.covariances_, atol=1e-3)
     np.testing.assert_allclose(hmm.startprob_, model.initial_, atol=1e-3)
 
 
@@ -285,7 +277,7 @@ def test_covariate_effects_on_initial_profile_and_transition_are_recovered():
     )
     model = LatentTransitionModel(3, n_starts=4, random_state=0)
     model.fit(data, indicators=truth["indicators"], covariates=["woman", "wo"])
-    model.relabel(match_profiles(model.means_, truth["means"]) + 1)
+    model = model.relabel(match_profiles(model.means_, truth["means"]) + 1)
     table = model.covariate_effects()
     init = table.query("part == 'initial' and to_profile == 2 and term == 'woman'").iloc[0]
     move = table.query("part == 'transition' and from_profile == 1 and to_profile == 2 and term == 'wo'").iloc[0]
@@ -331,7 +323,7 @@ def test_bootstrap_intervals_cover_the_planted_matrices():
         n=800, n_profiles=3, n_indicators=8, separation=1.4, transitions=transitions, random_state=9
     )
     model = LatentTransitionModel(3, n_starts=3, random_state=0).fit(data, indicators=truth["indicators"])
-    model.relabel(match_profiles(model.means_, truth["means"]) + 1)
+    model = model.relabel(match_profiles(model.means_, truth["means"]) + 1)
     boot = model.bootstrap(25, random_state=1)
     lo, hi = boot.transitions_ci[..., 0], boot.transitions_ci[..., 1]
     true = np.stack(truth["transitions"])
@@ -344,8 +336,10 @@ def test_bootstrap_intervals_cover_the_planted_matrices():
     assert np.median(hi - lo) < 0.15
     wrong = true[:, [1, 2, 0]]
     assert ((lo <= wrong) & (wrong <= hi)).mean() < 0.3
-    frame = model.transitions_frame()
+    assert {"ci_lower", "ci_upper", "se"}.isdisjoint(model.transitions_frame().columns)  # the model is unchanged
+    frame = model.transitions_frame(bootstrap=boot)
     assert {"ci_lower", "ci_upper", "se"} <= set(frame.columns)
+    assert "bootstrap percentile intervals" in model.summary(bootstrap=boot)
     assert (frame["ci_lower"] <= frame["probability"] + 1e-12).all()
 
 
@@ -399,10 +393,8 @@ def test_separation_helper_hits_its_target():
 
 def test_eei_measurement_shares_variances_across_profiles(small_panel):
     data, truth = small_panel
-    model = LatentTransitionModel(3, measurement="EEI", n_starts=2, random_state=0).fit(
-        data, indicators=truth["indicators"]
-    )
-    np.testing.assert_allclose(model.variances_, np.broadcast_to(model.variances_[0], model.variances_.shape))
+    model = LatentTransitionModel(3, "EEI", n_starts=2, random_state=0).fit(data, indicators=truth["indicators"])
+    np.testing.assert_allclose(model.covariances_, np.broadcast_to(model.covariances_[0], model.covariances_.shape))
     assert model.n_parameters_ == 3 * 6 + 6 + 2 + 2 * 3 * 2
     assert np.all(np.diff(model.loglik_trace_) >= -1e-9 * abs(model.loglik_))
 
@@ -423,3 +415,35 @@ def test_categorical_covariates_are_dummy_coded_and_may_come_from_a_participant_
         LatentTransitionModel(3, n_starts=1).fit(
             data, indicators=truth["indicators"], covariates=["job"], covariate_data=people.iloc[:-1]
         )
+
+
+def test_scikit_learn_contract(small_panel):
+    """get_params / set_params / clone, nothing fitted outside fit, relabel returns a copy, Pipeline."""
+    from sklearn.base import clone
+    from sklearn.pipeline import Pipeline
+
+    data, truth = small_panel
+    model = LatentTransitionModel(3, "EEI", n_starts=2, random_state=0)
+    assert model.get_params()["parameterisation"] == "EEI" and model.get_params()["n_init_iter"] == 20
+    assert not any(name.endswith("_") for name in vars(model))
+    twin = clone(model)
+    assert twin.get_params() == model.get_params() and twin is not model
+    assert model.set_params(n_starts=3) is model and model.n_starts == 3
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        model.set_params(measurement="VVI")
+    fitted = model.fit(data, indicators=truth["indicators"])
+    assert fitted is model
+    before = {name: value for name, value in vars(model).items() if name.endswith("_")}
+    relabelled = model.relabel([3, 1, 2])
+    assert relabelled is not model
+    np.testing.assert_allclose(relabelled.means_, model.means_[[2, 0, 1]])
+    np.testing.assert_allclose(relabelled.loglik_, model.loglik_)
+    assert {name for name in vars(model) if name.endswith("_")} == set(before)
+    np.testing.assert_array_equal(model.means_, before["means_"])
+    model.bootstrap(2, random_state=0)
+    assert not hasattr(model, "bootstrap_")
+    np.testing.assert_array_equal(model.means_, before["means_"])
+    pipe = Pipeline([("lta", LatentTransitionModel(3, "EEI", n_starts=2, random_state=0))])
+    labels = pipe.fit(data[["id", "wave", *truth["indicators"]]]).predict(data[["id", "wave", *truth["indicators"]]])
+    direct = model.set_params(n_starts=2).fit(data, indicators=truth["indicators"]).predict()
+    np.testing.assert_array_equal(labels["profile"].to_numpy(), direct["profile"].to_numpy())

@@ -232,9 +232,7 @@ def _transitions(
     long = usable.rename(columns={"pseudonym": "id"}).assign(wave=usable["wave"].astype(str))
     present = [w for w in waves if (long["wave"] == w).any()]
     measurement = parameterisation if parameterisation in ("EEI", "VVI") else "VVI"
-    model = LatentTransitionModel(
-        k, n_starts=parameters.n_starts, measurement=measurement, random_state=parameters.random_state
-    )
+    model = LatentTransitionModel(k, measurement, n_starts=parameters.n_starts, random_state=parameters.random_state)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(long, indicators, waves=present)

@@ -1,0 +1,78 @@
+"""Latent profile analysis: Gaussian mixtures with the parameterisations used in LPA, on pandas DataFrames.
+
+A latent profile model says that each participant belongs to one of ``K`` unobserved profiles and that,
+within profile ``k``, the indicators are multivariate normal with mean ``mu_k`` and covariance ``Sigma_k``.
+Four covariance structures are offered, named as in mclust (Scrucca et al. 2016) and tidyLPA:
+
+========  ==========================================  ====================  ===============================
+name      covariance                                  tidyLPA model         StepMix ``measurement``
+========  ==========================================  ====================  ===============================
+``EEI``   diagonal, equal across profiles             1 (Mplus default)     (none)
+``VVI``   diagonal, varying across profiles           2                     ``"gaussian_diag"``
+``EEE``   full, equal across profiles                 3                     ``"gaussian_tied"``
+``VVV``   full, varying across profiles               6                     ``"gaussian_full"``
+========  ==========================================  ====================  ===============================
+
+Estimation is maximum likelihood by EM with many starting values. All starts are iterated together as
+one batch, so that each E- and M-step for all starts is a handful of matrix products (for the diagonal
+models one product over all starts and profiles at once), and EM is accelerated by SQUAREM (Varadhan &
+Roland 2008), which keeps the log-likelihood monotone. Starting values come from k-means++ with Lloyd
+iterations, random partitions and random posterior probabilities (see :class:`LatentProfileModel`). By
+default every start is iterated to convergence; Mplus's two-stage ``STARTS = n_starts n_final_starts``
+(short runs for all, the best few to convergence) is available through ``n_final_starts``. The best
+log-likelihood must be reached by at least two of the starts iterated to convergence, or a
+:class:`ReplicationWarning` is given.
+
+Missing values: the diagonal models (EEI, VVI) use full information maximum likelihood (each row's
+likelihood is over its observed indicators, valid under missing at random); the full-covariance models
+drop incomplete rows with a warning. See ``missing`` in :class:`LatentProfileModel`.
+
+:func:`enumerate_profiles` fits ``K = 1..8`` for one or more parameterisations and returns an
+:class:`EnumerationResult` with the fit table researchers report (log-likelihood, AIC, BIC,
+sample-size adjusted BIC, ICL, entropy, smallest profile, replication, LMR and bootstrapped LRT) and a
+recommended number of profiles.
+
+References
+----------
+Nylund, K. L., Asparouhov, T., & Muthén, B. O. (2007). Deciding on the number of classes in latent class
+analysis and growth mixture modeling: A Monte Carlo simulation study. Structural Equation Modeling, 14(4),
+535-569.
+
+Lo, Y., Mendell, N. R., & Rubin, D. B. (2001). Testing the number of components in a normal mixture.
+Biometrika, 88(3), 767-778.
+
+McLachlan, G. J. (1987). On bootstrapping the likelihood ratio test statistic for the number of
+components in a normal mixture. Applied Statistics, 36(3), 318-324.
+
+Varadhan, R., & Roland, C. (2008). Simple and globally convergent methods for accelerating the
+convergence of any EM algorithm. Scandinavian Journal of Statistics, 35(2), 335-353.
+
+Ramaswamy, V., DeSarbo, W. S., Reibstein, D. J., & Robinson, W. T. (1993). An empirical pooling approach
+for estimating marketing mix elasticities with PIMS data. Marketing Science, 12(1), 103-124.
+
+Sclove, S. L. (1987). Application of model-selection criteria to some problems in multivariate analysis.
+Psychometrika, 52(3), 333-343.
+
+Biernacki, C., Celeux, G., & Govaert, G. (2000). Assessing a mixture model for clustering with the
+integrated completed likelihood. IEEE Transactions on Pattern Analysis and Machine Intelligence, 22(7),
+719-725.
+
+Scrucca, L., Fop, M., Murphy, T. B., & Raftery, A. E. (2016). mclust 5: clustering, classification and
+density estimation using Gaussian finite mixture models. The R Journal, 8(1), 289-317.
+"""
+
+from analysis.lpa.em import PARAMETERISATIONS
+from analysis.lpa.enumeration import EnumerationResult, Recommendation, enumerate_profiles, incremental_starts, lmr_test
+from analysis.lpa.model import LatentProfileModel, LPAWarning, ReplicationWarning
+
+__all__ = [
+    "PARAMETERISATIONS",
+    "EnumerationResult",
+    "LPAWarning",
+    "LatentProfileModel",
+    "Recommendation",
+    "ReplicationWarning",
+    "enumerate_profiles",
+    "incremental_starts",
+    "lmr_test",
+]

@@ -1,0 +1,159 @@
+"""EM (Baum-Welch) for the latent transition model: the measurement M-step, EM runs and random starts."""
+
+# Matrix notation (X, K, T, D, log_A) follows the LTA literature; lowercase names would obscure it.
+# ruff: noqa: N803, N806
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from analysis.lta.forward_backward import _forward_backward, _log_emission
+from analysis.lta.panel import _Panel
+from analysis.lta.structural import _mstep_structural, _n_pairs, _n_trans_sets, _Params, _Settings, _structural
+from analysis.mixture import kmeans_centres, nearest_centre
+
+
+def _mstep_measurement(
+    panel: _Panel, gamma: np.ndarray, settings: _Settings, var_floor: np.ndarray, old: _Params
+) -> tuple[np.ndarray, np.ndarray]:
+    if settings.invariant:
+        N, T, K = gamma.shape
+        G = gamma.reshape(N * T, K)
+        S0 = np.einsum("rk,rp->kp", G, panel.M.reshape(N * T, -1))[None]
+        S1 = np.einsum("rk,rp->kp", G, panel.X0.reshape(N * T, -1))[None]
+        S2 = np.einsum("rk,rp->kp", G, panel.X2.reshape(N * T, -1))[None]
+    else:
+        S0 = np.einsum("ntk,ntp->tkp", gamma, panel.M)
+        S1 = np.einsum("ntk,ntp->tkp", gamma, panel.X0)
+        S2 = np.einsum("ntk,ntp->tkp", gamma, panel.X2)
+    ok = S0 > 1e-8
+    safe = np.where(ok, S0, 1.0)
+    means = np.where(ok, S1 / safe, old.means)
+    ss = np.maximum(S2 - 2.0 * means * S1 + means * means * S0, 0.0)
+    if settings.parameterisation == "EEI":
+        tot = S0.sum(axis=1, keepdims=True)
+        var = np.where(tot > 1e-8, ss.sum(axis=1, keepdims=True) / np.where(tot > 1e-8, tot, 1.0), old.variances)
+        var = np.broadcast_to(var, means.shape).copy()
+    else:
+        var = np.where(ok, ss / safe, old.variances)
+    return means, np.maximum(var, var_floor)
+
+
+# ------------------------------------------------------------------------------------------------- EM
+
+
+@dataclass
+class _Fit:
+    params: _Params
+    loglik: float
+    history: list[float]
+    converged: bool
+    n_iter: int
+
+
+def _estep(
+    panel: _Panel, params: _Params, logB_fixed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    logB = _log_emission(panel, params.means, params.variances) if logB_fixed is None else logB_fixed
+    log_pi, log_A = _structural(params, panel)
+    return _forward_backward(logB, log_pi, log_A)
+
+
+def _em(
+    panel: _Panel,
+    params: _Params,
+    settings: _Settings,
+    var_floor: np.ndarray,
+    max_iter: int,
+    logB_fixed: np.ndarray | None = None,
+) -> _Fit:
+    """EM from ``params``: stops when the log-likelihood gains less than ``tol`` per participant."""
+    history: list[float] = []
+    converged = False
+    n_iter = 0
+    params = params.copy()
+    ll_n, gamma, xi = _estep(panel, params, logB_fixed)
+    ll = float(ll_n.sum())
+    history.append(ll)
+    for n_iter in range(1, max_iter + 1):  # noqa: B007  (n_iter is reported)
+        if logB_fixed is None:
+            params.means, params.variances = _mstep_measurement(panel, gamma, settings, var_floor, params)
+        li, lt, ic, tc = _mstep_structural(panel, gamma, xi, settings, params)
+        params.log_init, params.log_trans, params.init_coef, params.trans_coef = li, lt, ic, tc
+        ll_n, gamma, xi = _estep(panel, params, logB_fixed)
+        new = float(ll_n.sum())
+        history.append(new)
+        gain = new - ll
+        ll = new
+        if gain < settings.tol * panel.n:
+            converged = True
+            break
+    return _Fit(params=params, loglik=ll, history=history, converged=converged, n_iter=n_iter)
+
+
+def _var_floor(panel: _Panel) -> np.ndarray:
+    pooled = np.nanvar(panel.X[panel.observed], axis=0) if panel.observed.any() else np.ones(len(panel.indicators))
+    pooled = np.where(np.isfinite(pooled) & (pooled > 0), pooled, 1.0)
+    return 1e-6 * pooled
+
+
+def _random_start(panel: _Panel, settings: _Settings, rng: np.random.Generator, var_floor: np.ndarray) -> _Params:
+    K = settings.K
+    N, T, P = panel.X.shape
+    Y = panel.X[panel.observed]
+    col_mean = np.nanmean(Y, axis=0)
+    col_var = np.nanvar(Y, axis=0)
+    col_sd = np.where(col_var > 0, np.sqrt(col_var), 1.0)
+    Ys = (np.where(np.isnan(Y), col_mean, Y) - col_mean) / col_sd
+    labels = nearest_centre(Ys, kmeans_centres(Ys, K, 1, rng)[0])  # k-means++ and Lloyd, as in LPA
+    gamma = np.zeros((N, T, K))
+    gamma[panel.observed] = np.eye(K)[labels]
+    old = _Params(
+        means=np.broadcast_to(col_mean, (1, K, P)).copy(), variances=np.broadcast_to(col_var, (1, K, P)).copy()
+    )
+    means, variances = _mstep_measurement(panel, gamma, replace(settings, invariant=True), var_floor, old)
+    if not settings.invariant:
+        means, variances = np.repeat(means, T, axis=0), np.repeat(variances, T, axis=0)
+    lab = np.full((N, T), -1)
+    lab[panel.observed] = labels
+    init = np.bincount(lab[:, 0][lab[:, 0] >= 0], minlength=K) + 1.0
+    n_sets = _n_trans_sets(panel, settings)
+    trans = np.ones((max(n_sets, 1), K, K))
+    for t in range(_n_pairs(panel)):
+        both = (lab[:, t] >= 0) & (lab[:, t + 1] >= 0)
+        np.add.at(trans[min(t, n_sets - 1)], (lab[both, t], lab[both, t + 1]), 1.0)
+    trans /= trans.sum(axis=2, keepdims=True)
+    return _Params(
+        means=means,
+        variances=variances,
+        log_init=np.log(init / init.sum()),
+        log_trans=np.log(trans[:n_sets]) if n_sets else np.zeros((0, K, K)),
+    )
+
+
+def _fit_starts(
+    panel: _Panel,
+    settings: _Settings,
+    rng: np.random.Generator,
+    n_starts: int,
+    init_iter: int,
+    warm: list[_Params] | None = None,
+) -> tuple[_Fit, list[float]]:
+    """Best of several starts: every start runs ``init_iter`` EM steps, the best quarter run to convergence."""
+    var_floor = _var_floor(panel)
+    starts = list(warm or []) + [_random_start(panel, settings, rng, var_floor) for _ in range(n_starts)]
+    if len(starts) == 1:
+        fit = _em(panel, starts[0], settings, var_floor, settings.max_iter)
+        return fit, [fit.loglik]
+    short = [_em(panel, s, settings, var_floor, min(init_iter, settings.max_iter)) for s in starts]
+    n_final = max(2, math.ceil(len(starts) / 4))
+    order = np.argsort([-f.loglik for f in short])[:n_final]
+    finals = [_em(panel, short[i].params, settings, var_floor, settings.max_iter) for i in order]
+    for i, f in zip(order, finals, strict=True):
+        f.history = short[i].history[:-1] + f.history
+        f.n_iter += short[i].n_iter
+    best = max(finals, key=lambda f: f.loglik)
+    return best, sorted((f.loglik for f in finals), reverse=True)

@@ -1,0 +1,193 @@
+"""Long data to the participants x waves x indicators panel the latent transition model works on,
+with the covariate designs of its initial and transition parts.
+"""
+
+# Matrix notation (X, K, T, D, log_A) follows the LTA literature; lowercase names would obscure it.
+# ruff: noqa: N806
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass
+class _Panel:
+    """Participants x waves x indicators, with the covariate designs of the initial and transition parts."""
+
+    ids: np.ndarray
+    waves: list[Any]
+    indicators: list[str]
+    X: np.ndarray  # (N, T, P), NaN where missing
+    Zi: np.ndarray  # (N, qi) covariates on the initial profile (no intercept)
+    Zt: np.ndarray  # (N, qt) covariates on the transitions (no intercept)
+    X0: np.ndarray = field(init=False, repr=False)
+    X2: np.ndarray = field(init=False, repr=False)
+    M: np.ndarray = field(init=False, repr=False)
+    observed: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        miss = np.isnan(self.X)
+        self.M = (~miss).astype(float)
+        self.X0 = np.where(miss, 0.0, self.X)
+        self.X2 = self.X0 * self.X0
+        self.observed = np.asarray(self.M.any(axis=2))
+
+    @property
+    def n(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_waves(self) -> int:
+        return int(self.X.shape[1])
+
+    def take(self, idx: np.ndarray) -> _Panel:
+        return _Panel(
+            ids=np.arange(len(idx)),
+            waves=self.waves,
+            indicators=self.indicators,
+            X=self.X[idx],
+            Zi=self.Zi[idx],
+            Zt=self.Zt[idx],
+        )
+
+
+@dataclass
+class _CovariateSpec:
+    """How covariate columns become design columns: numeric as is, categorical as dummies (first = reference)."""
+
+    columns: list[str]
+    levels: dict[str, list[Any] | None]
+    terms: list[str]
+
+
+def _covariate_design(per_id: pd.DataFrame, spec: _CovariateSpec) -> np.ndarray:
+    cols = []
+    for col in spec.columns:
+        s = per_id[col]
+        levels = spec.levels[col]
+        if levels is None:
+            cols.append(pd.to_numeric(s).to_numpy(dtype=float))
+            continue
+        unknown = set(s.unique()) - set(levels)
+        if unknown:
+            raise ValueError(f"covariate {col!r} has values not seen when fitting: {sorted(map(str, unknown))}")
+        cols.extend((s == lev).to_numpy(dtype=float) for lev in levels[1:])
+    if not cols:
+        return np.zeros((len(per_id), 0))
+    return np.column_stack(cols)
+
+
+def _make_spec(per_id: pd.DataFrame, columns: list[str]) -> _CovariateSpec:
+    levels: dict[str, list[Any] | None] = {}
+    terms: list[str] = []
+    for col in columns:
+        s = per_id[col]
+        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+            levels[col] = None
+            terms.append(col)
+        else:
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                levs = [c for c in s.cat.categories if c in set(s.unique())]
+            else:
+                levs = sorted(s.unique(), key=str)
+            if len(levs) < 2:
+                raise ValueError(f"covariate {col!r} has fewer than two levels")
+            levels[col] = levs
+            terms.extend(f"{col}[{lev}]" for lev in levs[1:])
+    return _CovariateSpec(columns=list(columns), levels=levels, terms=terms)
+
+
+def _per_id_covariates(
+    data: pd.DataFrame, ids: np.ndarray, columns: list[str], covariate_data: pd.DataFrame | None, id_col: str
+) -> pd.DataFrame:
+    if covariate_data is not None:
+        cd = covariate_data.set_index(id_col) if id_col in covariate_data.columns else covariate_data
+        if cd.index.duplicated().any():
+            raise ValueError("covariate_data has more than one row for some participants")
+        missing_cols = [c for c in columns if c not in cd.columns]
+        if missing_cols:
+            raise ValueError(f"covariate_data lacks columns {missing_cols}")
+        per_id = cd[columns].reindex(pd.Index(ids))
+    else:
+        missing_cols = [c for c in columns if c not in data.columns]
+        if missing_cols:
+            raise ValueError(f"data lacks covariate columns {missing_cols}")
+        grouped = data.groupby(id_col, sort=False)[columns]
+        if (grouped.nunique(dropna=True) > 1).to_numpy().any():
+            raise ValueError("covariates must be constant within a participant (id)")
+        per_id = grouped.first().reindex(pd.Index(ids))
+    n_missing = int(per_id.isna().any(axis=1).sum())
+    if n_missing:
+        raise ValueError(
+            f"{n_missing} participants have missing covariate values; drop or impute them before fitting "
+            "(the likelihood conditions on the covariates)"
+        )
+    return per_id
+
+
+def _prepare(
+    data: pd.DataFrame,
+    *,
+    indicators: list[str] | None,
+    id_col: str,
+    wave_col: str,
+    waves: list[Any] | None,
+    covariates: list[str] | None = None,
+    covariate_data: pd.DataFrame | None = None,
+    covariates_on: str = "both",
+    spec: _CovariateSpec | None = None,
+) -> tuple[_Panel, _CovariateSpec | None]:
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError("data must be a pandas DataFrame in long format (one row per participant and wave)")
+    for col in (id_col, wave_col):
+        if col not in data.columns:
+            raise ValueError(f"data has no column {col!r}")
+    covariates = list(covariates or [])
+    if waves is None:
+        waves = sorted(pd.unique(data[wave_col].dropna()).tolist())
+    else:
+        waves = list(waves)
+        unknown = set(data[wave_col].dropna().unique()) - set(waves)
+        if unknown:
+            raise ValueError(f"data has waves not in waves=: {sorted(map(str, unknown))}")
+    if len(waves) < 1:
+        raise ValueError("data has no waves")
+    if indicators is None:
+        skip = {id_col, wave_col, *covariates}
+        indicators = [c for c in data.columns if c not in skip and pd.api.types.is_numeric_dtype(data[c])]
+    indicators = list(indicators)
+    if not indicators:
+        raise ValueError("no indicator columns")
+    missing_cols = [c for c in indicators if c not in data.columns]
+    if missing_cols:
+        raise ValueError(f"data lacks indicator columns {missing_cols}")
+    rows = data[data[wave_col].notna()]
+    if rows.duplicated([id_col, wave_col]).any():
+        raise ValueError("data has more than one row for some participant and wave")
+    id_index = pd.Index(pd.unique(rows[id_col]))
+    with contextlib.suppress(TypeError):  # ids of mixed types keep their order of appearance
+        id_index = id_index.sort_values()
+    wave_index = pd.Index(waves)
+    X = np.full((len(id_index), len(waves), len(indicators)), np.nan)
+    at_id = id_index.get_indexer(pd.Index(rows[id_col]))
+    at_wave = wave_index.get_indexer(pd.Index(rows[wave_col]))
+    X[at_id, at_wave] = rows[indicators].to_numpy(dtype=float, na_value=np.nan)
+    keep = ~np.isnan(X).all(axis=(1, 2))
+    ids = id_index.to_numpy()[keep]
+    X = X[keep]
+    Zi = Zt = np.zeros((len(ids), 0))
+    if covariates:
+        per_id = _per_id_covariates(data, ids, covariates, covariate_data, id_col)
+        if spec is None:
+            spec = _make_spec(per_id, covariates)
+        Z = _covariate_design(per_id, spec)
+        if covariates_on in ("both", "initial"):
+            Zi = Z
+        if covariates_on in ("both", "transitions"):
+            Zt = Z
+    return _Panel(ids=ids, waves=waves, indicators=indicators, X=X, Zi=Zi, Zt=Zt), spec
