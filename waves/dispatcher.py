@@ -56,6 +56,9 @@ from waves.notifications import compose_notification
 from waves.transport import PermanentFailure, TemporaryFailure, Transport
 
 MAX_ATTEMPTS = 8
+# The invitation's moves the dispatcher records in plain SQL, read once from the lifecycle's table.
+_SENT_FROM, _SENT_TO = from_states(InvitationEvent.SENT), target(InvitationEvent.SENT).value
+_FAILED_FROM, _FAILED_TO = from_states(InvitationEvent.SEND_FAILED), target(InvitationEvent.SEND_FAILED).value
 BATCH = 50
 OUTBOX = table_of(OutboxMessage)
 INVITATIONS = table_of(Invitation)
@@ -486,13 +489,13 @@ def _deliver(
         values.update(status="sent", sent_at=moment, message_id=item.email.message_id, attempts=attempts + 1)
         outcome = "sent"
         invitation_state = (
-            from_states(InvitationEvent.SENT),
-            {"state": target(InvitationEvent.SENT), "sent_at": moment},
+            _SENT_FROM,
+            {"state": _SENT_TO, "sent_at": moment},
         )
     elif isinstance(error, PermanentFailure) or attempts + 1 >= MAX_ATTEMPTS:
         values.update(status="failed", last_error=str(error)[:1000], attempts=attempts + 1)
         outcome = "failed"
-        invitation_state = (from_states(InvitationEvent.SEND_FAILED), {"state": target(InvitationEvent.SEND_FAILED)})
+        invitation_state = (_FAILED_FROM, {"state": _FAILED_TO})
     else:
         values.update(
             status="pending",
