@@ -103,7 +103,10 @@ def create_user(
 
 
 def authenticate(*, session: Session, email: str, password: str, ip_address: str = "") -> LoginResult:
-    """Check a login; counts failures and locks the account for a while after too many."""
+    """Check a login; counts failures and locks the account for a while after too many.
+
+    Flushes the count (or the login) and its audit entry; the caller commits, also when the login fails.
+    """
     generic = "Unknown e-mail address or wrong password."
     try:
         email = normalise_email(email)
@@ -131,7 +134,7 @@ def authenticate(*, session: Session, email: str, password: str, ip_address: str
                 ip_address=ip_address,
             )
         session.add(user)
-        session.commit()
+        session.flush()
         return LoginResult(None, generic)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
@@ -147,7 +150,7 @@ def authenticate(*, session: Session, email: str, password: str, ip_address: str
         target_id=user.id,
         ip_address=ip_address,
     )
-    session.commit()
+    session.flush()
     return LoginResult(user)
 
 

@@ -35,12 +35,14 @@ def login():
         return redirect(url_for("studies.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
+        session = get_session()
         result = authenticate(
-            session=get_session(),
+            session=session,
             email=form.email.data or "",
             password=form.password.data or "",
             ip_address=request.remote_addr or "",
         )
+        session.commit()  # a failed attempt counts towards the lockout, too
         if result.user is not None:
             login_user(result.user)
             return redirect(_safe_next(request.args.get("next")))

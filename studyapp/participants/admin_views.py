@@ -62,6 +62,7 @@ def index(study_id: int):
                 participants=[row.participant for row in page.rows],
                 ip_address=request.remote_addr or "",
             )
+            session.commit()  # the audit entry is stored before any identity is shown
         except NotAllowed as error:
             flash(str(error), "error")
     cohorts = session.exec(select(Cohort).where(Cohort.study_id == study.id).order_by(Cohort.name)).all()
@@ -171,6 +172,7 @@ def detail(participant_id: int):
                 purpose="participant detail",
                 ip_address=request.remote_addr or "",
             ).get(participant.id)
+            session.commit()  # the audit entry is stored before the identity is shown
         except NotAllowed as error:
             flash(str(error), "error")
     return render_template(

@@ -44,6 +44,8 @@ def reveal_identities(
 ) -> dict[int, Contact]:
     """Decrypt the identities of ``participants`` for ``user``; every call is audit-logged.
 
+    The audit entry is flushed; the caller commits it before it shows any identity.
+
     Raises :class:`NotAllowed` for a user without the identity permission.
     """
     if not may_view_identities(user):
@@ -65,7 +67,7 @@ def reveal_identities(
             },
             ip_address=ip_address,
         )
-        session.commit()
+        session.flush()
     return contacts
 
 
