@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from studyapp.core.db import make_engine
 from studyapp.core.models import Cohort, Participant, Study
+from studyapp.core.privacy import Privacy
 
 _ENGINE_KEY = "studyapp.engine"
 
@@ -57,8 +58,6 @@ def _close_session(exc: BaseException | None) -> None:
 
 def privacy_of(app: Flask | None = None):
     """The app's :class:`~studyapp.core.privacy.Privacy` (keys from its settings)."""
-    from studyapp.core.privacy import Privacy
-
     app = app or current_app
     privacy = app.extensions.get("studyapp.privacy")
     if privacy is None:

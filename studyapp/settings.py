@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from studyapp.core.privacy import PrivacyError, parse_fernet_keys
+
 DEV_SECRET_KEY = "dev-secret-key-not-for-production"
 DEV_PSEUDONYM_KEY = "dev-pseudonym-key-not-for-production"
 # A valid Fernet key (32 url-safe base64 bytes) that is public, so only for local development.
@@ -71,7 +73,6 @@ class Settings:
             problems.append("MIN_CELL_SIZE must be at least 1")
         if self.scheduler_interval_seconds < 1:
             problems.append("SCHEDULER_INTERVAL_SECONDS must be at least 1")
-        from studyapp.core.privacy import PrivacyError, parse_fernet_keys
 
         try:
             parse_fernet_keys(self.identity_key)

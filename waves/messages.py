@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email import headerregistry
 from email.utils import format_datetime, parseaddr
+from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session, select
@@ -134,8 +135,6 @@ def template_for(*, session: Session, study_id: int, kind: str, language: str) -
 
 def local_date(moment: datetime, tz: str, language: str) -> str:
     """A date written out, e.g. '28 december 2026'."""
-    from zoneinfo import ZoneInfo
-
     local = moment.astimezone(ZoneInfo(tz))
     return f"{local.day} {MONTHS[language][local.month - 1]} {local.year}"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -135,7 +136,6 @@ def preview(
 ) -> RenderedMessage:
     """The message as a participant would get it, with example values."""
     stored_subject, stored_body = template_for(session=session, study_id=key(study), kind=kind, language=language)
-    from datetime import timedelta
 
     context = {
         "name": "Ana",

@@ -16,6 +16,7 @@ from studyapp.briefings.content import FUTURE, JOB_TYPES, SCALES, Figures
 from studyapp.briefings.texts import PROFILE_TEXT, TEXTS
 from studyapp.core.models import Study
 from studyapp.formatting import decimal
+from studyapp.reports import render_report_pdf
 
 # A Jinja environment of its own: briefings are also made by the scheduler, outside any request.
 _TEMPLATES = Environment(
@@ -162,8 +163,6 @@ def _mean(frame: pd.DataFrame, row: str, column: str, hidden: str, language: str
 
 def render_pdf(figures: Figures, *, study: Study, language: str, analysis_id: int) -> tuple[bytes, str]:
     """The briefing as PDF bytes, and its HTML (for tests and previews)."""
-    from studyapp.reports import render_report_pdf
-
     values = context(figures, study=study, language=language, analysis_id=analysis_id)
     html = _TEMPLATES.get_template("briefings/briefing_pdf.html").render(**values)
     return render_report_pdf(html, extra_stylesheets=("briefing.css",)), html

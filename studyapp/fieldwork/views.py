@@ -16,6 +16,7 @@ from studyapp.core.models import Invitation, MailboxMessage, Wave
 from studyapp.core.types import utcnow
 from studyapp.database import get_session, study_or_404
 from studyapp.fieldwork.forms import TemplateForm
+from studyapp.participants.identities import may_view_identities
 from studyapp.security import allow_mail_preview_styles
 from waves import operations
 from waves.messages import PLACEHOLDERS, template_for
@@ -165,8 +166,6 @@ def edit_template(study_id: int, kind: str, language: str):
 
 
 def _identity_permission() -> None:
-    from studyapp.participants.identities import may_view_identities
-
     if not may_view_identities(current_user):
         abort(403)
 

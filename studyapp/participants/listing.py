@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from studyapp.core.models import Cohort, ConsentEvent, Identity, Invitation, Participant, Response, Study
+from studyapp.core.models import Cohort, ConsentEvent, Identity, Invitation, Participant, Response, Study, Wave
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,6 @@ class ParticipantHistory:
 
 def participant_history(*, session: Session, participant: Participant) -> ParticipantHistory:
     """Invitations (with wave label and submission time) and consent events, oldest first."""
-    from studyapp.core.models import Wave
-
     invitations = session.exec(
         select(Invitation, Wave.label, Response.submitted_at)
         .join(Wave, col(Wave.id) == Invitation.wave_id)

@@ -22,6 +22,7 @@ from analysis.scoring import ScaleDefinition, scales_from_instrument, score
 from studyapp.core.models import Answer, Cohort, Instrument, Invitation, Item, Response, Study, Wave
 from studyapp.formatting import decimal, shorten
 from studyapp.questionnaire.responses import stored_answers
+from studyapp.reports import render_report_pdf
 
 CAREER_SCALES = ("career_clarity", "career_commitment", "career_exploration")
 IDENTITY_DOMAINS = ("interests", "values", "competences", "goals", "personality")
@@ -289,7 +290,5 @@ def score_chart(
 
 def render_pdf(report: PersonalFeedback, *, t: dict[str, str], language: str, study: Study, wave: Wave) -> bytes:
     """The feedback as an A4 PDF (WeasyPrint), with the same texts and charts as the page."""
-    from studyapp.reports import render_report_pdf
-
     html = render_template("questionnaire/feedback_pdf.html", t=t, lang=language, report=report, study=study, wave=wave)
     return render_report_pdf(html)
