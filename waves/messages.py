@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session, select
 
+from studyapp.core.inputs import forbidden_character
 from studyapp.core.models import MessageTemplate
 
 PLACEHOLDERS = {
@@ -212,9 +213,6 @@ class AddressError(ValueError):
     """An address that cannot be written into an e-mail."""
 
 
-# Characters that end or break a header line: C0 and C1 controls (CR, LF, NUL, NEL ...) and the Unicode
-# line and paragraph separators. Names and subjects come from participants and researchers.
-_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _ASCII = email.policy.SMTP
 _UTF8 = email.policy.SMTP.clone(utf8=True)
 
@@ -224,8 +222,13 @@ _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+")
 
 
 def one_line(text: str) -> str:
-    """``text`` safe for one header line: each run of control characters or line separators is one space."""
-    return " ".join(_LINE_BREAKING.sub(" ", text).split())
+    """``text`` safe for one header line: each run of the characters a one-line field may not hold
+    (:func:`studyapp.core.inputs.forbidden_character`: CR, LF, NUL and every other control character,
+    line separators, bidi controls, lone surrogates) becomes one space. Names and subjects stored before
+    those were refused at entry still cannot start a header."""
+    if text.isascii() and text.isprintable():  # the common case: no control character at all
+        return " ".join(text.split())
+    return " ".join("".join(" " if forbidden_character(char) else char for char in text).split())
 
 
 @dataclass(frozen=True)
@@ -292,9 +295,10 @@ def _sender(sender: str) -> tuple[Mailbox, str]:
 
 
 @functools.lru_cache(maxsize=1024)
-def _unstructured(field: str, text: str) -> str:
-    """A folded text header (e.g. the subject, which most messages of a wave share)."""
-    return str(_ASCII.header_factory(field, one_line(text)).fold(policy=_ASCII))
+def _subject(text: str) -> tuple[str, str]:
+    """The subject on one line, and its folded header (cached: most messages of a wave share one)."""
+    subject = one_line(text)
+    return subject, str(_ASCII.header_factory("Subject", subject).fold(policy=_ASCII))
 
 
 def _body_part(content: str, subtype: str) -> bytes:
@@ -327,11 +331,11 @@ def build_email(
     boundary = "=_btg_" + hashlib.sha256(message_id.encode()).hexdigest()[:24]
     from_, from_header = _sender(sender)
     to = mailbox(recipient_name, recipient)
-    subject = one_line(rendered.subject)
+    subject, subject_header = _subject(rendered.subject)
     lines = [
         from_header,
         to.header("To"),
-        _unstructured("Subject", subject),
+        subject_header,
         f"Message-ID: {one_line(message_id)}\r\n",
         f"Date: {format_datetime(date)}\r\n",
         "MIME-Version: 1.0\r\n",
