@@ -225,13 +225,12 @@ def test_loglik_and_fixed_point_against_scipy(three_profiles, parameterisation):
     assert model.loglik_ == pytest.approx(loglik, rel=1e-8)
     assert model.score(frame) == pytest.approx(loglik / len(frame), rel=1e-8)
     np.testing.assert_allclose(model.predict_proba(frame).to_numpy(), posterior, atol=1e-10)
-    # One more EM step, written out by hand, leaves the estimates where they are.
-    n, d = values.shape
+    # One more EM step, written out by hand, leaves the estimates where they are: the reported solution is
+    # the fixed point of EM without the ridge (issue 15: the ridge must not lower the reported log-likelihood).
+    n = len(values)
     size = posterior.sum(axis=0)
     means = posterior.T @ values / size[:, None]
-    scatter = sum(
-        (posterior[:, j, None] * (values - means[j])).T @ (values - means[j]) for j in range(len(size))
-    ) / n + model.reg_covar * np.eye(d)
+    scatter = sum((posterior[:, j, None] * (values - means[j])).T @ (values - means[j]) for j in range(len(size))) / n
     np.testing.assert_allclose(size / n, model.weights_, atol=1e-9)
     np.testing.assert_allclose(means, model.means_, atol=1e-7)
     expected_cov = np.diag(scatter) if parameterisation == "EEI" else scatter
@@ -280,7 +279,7 @@ def test_warns_when_the_best_loglik_is_not_replicated():
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(rng.uniform(size=(150, 3)), columns=["a", "b", "c"])  # no profiles: many optima
     with pytest.warns(ReplicationWarning, match="reached by only 1 of 5"):
-        model = LatentProfileModel(7, "VVI", n_starts=5, random_state=0).fit(frame)
+        model = LatentProfileModel(7, "VVI", n_starts=5, max_starts=5, random_state=0).fit(frame)
     assert model.replication_count_ == 1
     assert model.replication_ == pytest.approx(1 / 5)
     assert model.loglik_ == pytest.approx(model.start_logliks_.max(), abs=1e-6)

@@ -63,7 +63,7 @@ density estimation using Gaussian finite mixture models. The R Journal, 8(1), 28
 
 from analysis.lpa.em import PARAMETERISATIONS
 from analysis.lpa.enumeration import EnumerationResult, Recommendation, enumerate_profiles, incremental_starts, lmr_test
-from analysis.lpa.model import LatentProfileModel, LPAWarning, ReplicationWarning
+from analysis.lpa.model import LatentProfileModel, LPAWarning, ReplicationWarning, SpuriousSolutionWarning
 
 __all__ = [
     "PARAMETERISATIONS",
@@ -72,6 +72,7 @@ __all__ = [
     "LatentProfileModel",
     "Recommendation",
     "ReplicationWarning",
+    "SpuriousSolutionWarning",
     "enumerate_profiles",
     "incremental_starts",
     "lmr_test",

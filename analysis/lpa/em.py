@@ -32,9 +32,11 @@ class _Data:
     x: np.ndarray  # (n, d), centred; 0 where missing
     mask: np.ndarray | None  # (n, d) 1.0 where observed, or None when complete
     center: np.ndarray  # (d,) what was subtracted
+    scale: np.ndarray  # (d,) each indicator's variance over its observed values
     design: np.ndarray | None  # diagonal models: (n, c) columns [x**2, x, (mask), 1]
     design_t: np.ndarray | None  # the same, transposed and contiguous, for the E-step product
     xtx: np.ndarray | None  # EEE: x'x
+    outer: np.ndarray | None  # VVV: (n, d * d) the products x_i x_i' of each row, for the M-step
     n: int
     d: int
 
@@ -83,14 +85,17 @@ def _prepare(x: np.ndarray, parameterisation: str, center: np.ndarray | None = N
         xc = np.where(observed, xc, 0.0)
         mask = observed.astype(float)
     n, d = xc.shape
-    design = design_t = xtx = None
+    scale = np.asarray(np.nanvar(np.where(observed, xc, np.nan), axis=0)) if mask is not None else xc.var(axis=0)
+    design = design_t = xtx = outer = None
     if parameterisation == "EEE":
         xtx = xc.T @ xc
+    if parameterisation == "VVV":
+        outer = (xc[:, :, None] * xc[:, None, :]).reshape(n, d * d)
     if _DIAGONAL[parameterisation]:
         blocks = [xc * xc, xc] + ([] if mask is None else [mask]) + [np.ones((n, 1))]
         design = np.hstack(blocks)
         design_t = np.ascontiguousarray(design.T)
-    return _Data(np.ascontiguousarray(xc), mask, center, design, design_t, xtx, n, d)
+    return _Data(np.ascontiguousarray(xc), mask, center, scale, design, design_t, xtx, outer, n, d)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -168,8 +173,12 @@ def _normalise(log_joint: np.ndarray, low_precision: bool = False) -> tuple[np.n
 # M-step
 
 
-def _m_step(data: _Data, resp: np.ndarray, parameterisation: str, reg_covar: float) -> tuple[_Params, np.ndarray]:
+def _m_step(
+    data: _Data, resp: np.ndarray, parameterisation: str, reg_covar: float | np.ndarray
+) -> tuple[_Params, np.ndarray]:
     """Maximise the expected complete-data log-likelihood; also flag starts with a collapsed profile.
+
+    ``reg_covar`` (a number, or one per indicator) is added to every variance, the ridge of the search.
 
     ``resp`` is ``(S, K, n)``. With missing values (diagonal models only) each mean and variance uses the
     observations where that indicator is observed, which is the exact M-step of the observed-data
@@ -202,12 +211,11 @@ def _m_step(data: _Data, resp: np.ndarray, parameterisation: str, reg_covar: flo
             assert data.xtx is not None  # prepared for EEE
             cov = ((data.xtx[None] - between) / data.n)[:, None]
         else:
-            cov = np.empty((n_starts, k, d, d))
-            for s in range(n_starts):
-                diff = data.x[None, :, :] - means[s][:, None, :]  # (K, n, d)
-                scatter = np.swapaxes(resp[s][:, :, None] * diff, 1, 2) @ diff  # sum_i r_ik (x_i - mu_k)(..)'
-                cov[s] = scatter / np.maximum(sizes[s], 1e-300)[:, None, None]
-        cov = 0.5 * (cov + np.swapaxes(cov, -1, -2)) + reg_covar * np.eye(d)
+            # sum_i r_ik x_i x_i' / n_k - mu_k mu_k' for every start and profile in one product
+            assert data.outer is not None  # prepared for VVV
+            second = (flat @ data.outer).reshape(n_starts, k, d, d) / np.maximum(sizes, 1e-300)[:, :, None, None]
+            cov = second - means[:, :, :, None] * means[:, :, None, :]
+        cov = 0.5 * (cov + np.swapaxes(cov, -1, -2)) + np.diag(np.broadcast_to(reg_covar, (d,)))
     sizes = size.reshape(n_starts, k)
     collapsed = (sizes < _MIN_PROFILE_SIZE).any(axis=1)
     return _Params(sizes / data.n, means, cov), collapsed
@@ -224,15 +232,20 @@ def _random_centres(x: np.ndarray, k: int, n_starts: int, rng: np.random.Generat
     return x[picks]
 
 
-def _params_from_centres(data: _Data, centres: np.ndarray, parameterisation: str, reg_covar: float) -> _Params:
+def _params_from_centres(
+    data: _Data, centres: np.ndarray, parameterisation: str, reg_covar: float | np.ndarray
+) -> _Params:
     """Starting values from the nearest-centre partition: its shares and means, and the pooled covariance.
 
-    Every profile starts with the pooled within-partition covariance (as Mplus starts all classes from
+    The partition is by standardised distance, so that no indicator dominates by its unit. Every profile
+    starts with the pooled within-partition covariance (as Mplus starts all classes from
     the same variances), so that a small cluster cannot start near a singular covariance.
     """
     n_starts, k, d = centres.shape
-    flat = centres.reshape(n_starts * k, d)
-    dist = (flat * flat).sum(axis=1) - 2.0 * (data.x @ flat.T)
+    # distances on the standardised indicators: the partition does not depend on the units
+    weight = 1.0 / np.maximum(data.scale, 1e-300)
+    flat = centres.reshape(n_starts * k, d) * weight
+    dist = (flat * centres.reshape(n_starts * k, d)).sum(axis=1) - 2.0 * (data.x @ flat.T)
     labels = dist.reshape(data.n, n_starts, k).argmin(axis=2)  # (n, S)
     onehot = (labels[:, :, None] == np.arange(k)).astype(float)  # (n, S, K)
     counts = onehot.sum(axis=0)  # (S, K)
@@ -253,7 +266,7 @@ def _params_from_centres(data: _Data, centres: np.ndarray, parameterisation: str
         for s in range(n_starts):
             resid = data.x - means[s][labels[:, s]]
             cov[s, 0] = resid.T @ resid / data.n
-        cov = cov + reg_covar * np.eye(d)
+        cov = cov + np.diag(np.broadcast_to(reg_covar, (d,)))
     if not _SHARED[parameterisation]:
         cov = np.repeat(cov, k, axis=1)
     return _Params(weights, means, cov)
@@ -273,6 +286,28 @@ class _EMResult:
     converged: np.ndarray  # (S,) bool
     completed: np.ndarray  # (S,) bool: iterated to convergence (or max_iter), not abandoned after the first stage
     failed: np.ndarray  # (S,) bool: a profile collapsed or a covariance became singular
+    finals: _Params  # every start's parameters where its run ended (NaN for starts not completed)
+
+    def take(self, index: np.ndarray) -> _Params:
+        """The final parameters of start ``index`` as a one-start :class:`_Params`."""
+        return self.finals.take(np.atleast_1d(index))
+
+    @staticmethod
+    def concat(parts: Sequence[_EMResult]) -> _EMResult:
+        """The starts of several runs as one run: the best over all of them, every record joined."""
+        offsets = np.cumsum([0] + [part.logliks.size for part in parts])
+        top = int(np.argmax([part.loglik for part in parts]))
+        return _EMResult(
+            parts[top].best,
+            int(offsets[top] + parts[top].best_index),
+            parts[top].loglik,
+            np.concatenate([part.logliks for part in parts]),
+            np.concatenate([part.n_iter for part in parts]),
+            np.concatenate([part.converged for part in parts]),
+            np.concatenate([part.completed for part in parts]),
+            np.concatenate([part.failed for part in parts]),
+            _Params.concat([part.finals for part in parts]),
+        )
 
 
 def _evaluate(
@@ -349,7 +384,11 @@ def _extrapolate(
 class _Tracker:
     """Per-start bookkeeping for :func:`_run_em`: final log-likelihoods, iterations and the best solution."""
 
-    def __init__(self, n_total: int) -> None:
+    def __init__(self, start: _Params) -> None:
+        n_total = start.n_starts
+        self.finals = _Params(
+            np.full_like(start.weights, np.nan), np.full_like(start.means, np.nan), np.full_like(start.cov, np.nan)
+        )
         self.logliks = np.full(n_total, -np.inf)
         self.n_iter = np.zeros(n_total, dtype=int)
         self.converged = np.zeros(n_total, dtype=bool)
@@ -378,6 +417,9 @@ class _Tracker:
         self.converged[ids] = converged
         self.completed[ids] = True
         self.done[ids] = True
+        self.finals.weights[ids] = params.weights[local]
+        self.finals.means[ids] = params.means[local]
+        self.finals.cov[ids] = params.cov[local]
         top = int(np.argmax(ll[local]))
         if ll[local][top] > self.best_ll:
             self.best_ll = float(ll[local][top])
@@ -394,7 +436,7 @@ def _run_em(
     n_init_iter: int,
     max_iter: int,
     tol: float,
-    reg_covar: float,
+    reg_covar: float | np.ndarray,
     accelerate: bool = True,
 ) -> _EMResult:
     """Iterate all starts together; after ``n_init_iter`` iterations only the ``n_final`` best go on.
@@ -407,7 +449,7 @@ def _run_em(
     """
     diagonal = _DIAGONAL[parameterisation]
     n_total = start.n_starts
-    track = _Tracker(n_total)
+    track = _Tracker(start)
     active = np.arange(n_total)
     staged = n_final < n_total
     iteration = 0
@@ -503,11 +545,12 @@ def _run_em(
         track.converged,
         track.completed,
         track.failed,
+        track.finals,
     )
 
 
 def _random_resp_params(
-    data: _Data, k: int, n_starts: int, rng: np.random.Generator, parameterisation: str, reg_covar: float
+    data: _Data, k: int, n_starts: int, rng: np.random.Generator, parameterisation: str, reg_covar: float | np.ndarray
 ) -> _Params:
     """Random posterior probabilities and their M-step, with equal weights (StepMix's ``init_params="random"``)."""
     resp = rng.random((n_starts, k, data.n))

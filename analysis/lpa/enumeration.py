@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.lpa.em import _DIAGONAL, _SHARED, _check_parameterisation
-from analysis.lpa.model import LatentProfileModel, _as_matrix
+from analysis.lpa.model import LatentProfileModel, LPAWarning, _as_matrix, _category
 from analysis.mixture import kmeans_centres as _kmeans_centres
 
 # --------------------------------------------------------------------------------------------------
@@ -138,20 +138,16 @@ def _adopt(original: LatentProfileModel, probe: LatentProfileModel) -> LatentPro
     original's extra starts: the start records joined, replication counted over all of them."""
     probe.n_starts = original.n_starts
     probe.init_params = [*(original.init_params or []), *(probe.init_params or [])]
-    probe.start_logliks_ = np.concatenate([original.start_logliks_, probe.start_logliks_])
-    probe.start_completed_ = np.concatenate([original.start_completed_, probe.start_completed_])
-    probe.start_failed_ = np.concatenate([original.start_failed_, probe.start_failed_])
-    completed = probe.start_logliks_[probe.start_completed_]
-    probe.replication_count_ = int((completed >= probe.loglik_ - probe.replication_tol).sum())
-    probe.replication_ = probe.replication_count_ / max(completed.size, 1)
-    messages = [m for m in probe.warnings_ if not m.startswith("The best log-likelihood")]
-    if completed.size > 1 and probe.replication_count_ < 2:
-        messages.insert(
-            0,
-            f"The best log-likelihood ({probe.loglik_:.3f}) was reached by only 1 of {completed.size} starts "
-            "iterated to convergence: it may be a local maximum. Increase n_starts (and n_final_starts).",
-        )
-    probe.warnings_ = messages
+    offset = original.start_logliks_.size
+    for name in ("start_logliks_", "start_completed_", "start_failed_", "start_spurious_"):
+        setattr(probe, name, np.concatenate([getattr(original, name), getattr(probe, name)]))
+    probe.best_start_ += offset
+    probe.n_starts_used_ += original.n_starts_used_
+    higher = original.set_aside_loglik_ > probe.set_aside_loglik_ or not np.isfinite(probe.set_aside_loglik_)
+    if higher and original.set_aside_loglik_ > probe.loglik_:
+        probe.set_aside_loglik_, probe.set_aside_reason_ = original.set_aside_loglik_, original.set_aside_reason_
+    others = [message for message in probe.warnings_ if _category(message) is LPAWarning]
+    probe.warnings_ = probe._start_warnings() + others
     return probe
 
 
@@ -270,6 +266,9 @@ _TABLE_COLUMNS = [
     "smallest_share",
     "smallest_n",
     "replication",
+    "starts",
+    "spurious",
+    "set_aside_loglik",
     "lmr_p",
     "blrt_p",
     "converged",
@@ -309,6 +308,10 @@ class EnumerationResult:
         ``n* = (n + 2) / 24``), ``icl`` (BIC + 2 x classification entropy), ``entropy`` (relative),
         ``smallest_share`` (smallest estimated profile share), ``smallest_n`` (smallest modal profile size),
         ``replication`` (share of starts iterated to convergence that reached the best log-likelihood),
+        ``starts`` (starts run, those added because the best was not replicated included), ``spurious``
+        (every solution found is degenerate: never recommended), ``set_aside_loglik`` (the higher
+        log-likelihood of a spurious solution set aside for the regular one shown; see
+        :mod:`analysis.lpa.guard`),
         ``lmr_p`` (ad hoc adjusted LMR test of K - 1 vs K, see :func:`lmr_test`), ``blrt_p`` (bootstrapped
         LRT of K - 1 vs K), ``converged`` and ``warnings``.
         """
@@ -316,16 +319,20 @@ class EnumerationResult:
 
     @property
     def recommended(self) -> Recommendation:
-        """The K with the lowest BIC, cross-checked with the BLRT.
+        """The K with the lowest BIC among the solutions that are not spurious, cross-checked with the BLRT.
 
         BIC and the bootstrapped LRT were the most reliable indicators in the simulations of Nylund,
         Asparouhov & Muthén (2007). The BLRT's choice is the K before the first non-significant test
         (``blrt_p >= alpha``) in the BIC's parameterisation. When they disagree the BIC's K is returned and
         the reason says so.
         """
-        table = self._table[np.isfinite(self._table["bic"])]
+        fitted = self._table[np.isfinite(self._table["bic"])]
+        spurious = fitted["spurious"].astype(bool)
+        table = fitted[~spurious]
         if table.empty:
-            raise ValueError("No model could be fitted.")
+            raise ValueError(
+                "No model could be fitted without a spurious solution." if len(fitted) else "No model could be fitted."
+            )
         parameterisation, k = table["bic"].idxmin()
         rows = table.loc[parameterisation]
         ks = sorted(rows.index)
@@ -336,6 +343,10 @@ class EnumerationResult:
             runner = others.idxmin()
             parts[0] += f"; next best K = {runner} ({others[runner]:.1f})"
         parts[0] += "."
+        passed = fitted[spurious & (fitted["bic"] < bic[k])]
+        if not passed.empty:
+            names = ", ".join(f"{p} K = {kk}" for p, kk in passed.index)
+            parts.append(f"Not considered, as every solution found was spurious: {names}.")
         if k == max(ks) and len(ks) > 1:
             parts.append("BIC still falls at the largest K fitted: fit more profiles before deciding.")
         blrt = rows["blrt_p"]
@@ -382,6 +393,7 @@ class EnumerationResult:
             "entropy": "{:.3f}",
             "smallest_share": "{:.3f}",
             "replication": "{:.2f}",
+            "set_aside_loglik": "{:.2f}",
             "lmr_p": "{:.3f}",
             "blrt_p": "{:.3f}",
         }
@@ -517,7 +529,7 @@ def enumerate_profiles(
             row: dict[str, Any] = {"parameterisation": parameterisation, "n_profiles": k}
             if model is None:
                 row.update({column: np.nan for column in _TABLE_COLUMNS})
-                row.update({"n": n_rows, "converged": False, "warnings": note})
+                row.update({"n": n_rows, "converged": False, "spurious": False, "warnings": note})
                 rows.append(row)
                 continue
             row.update({str(name): value for name, value in model.fit_statistics().items()})

@@ -30,8 +30,10 @@ from analysis.lpa.em import (
     _random_resp_params,
     _run_em,
 )
+from analysis.lpa.guard import spurious_reasons
 from analysis.mixture import entropy_terms as _entropy_terms
 from analysis.mixture import kmeans_centres as _kmeans_centres
+from analysis.validation import check_indicator_values, check_n_profiles, numeric_indicators
 
 
 class LPAWarning(UserWarning):
@@ -42,6 +44,39 @@ class ReplicationWarning(LPAWarning):
     """The best log-likelihood was reached by only one of the starts iterated to convergence."""
 
 
+class SpuriousSolutionWarning(LPAWarning):
+    """A solution was degenerate (see :mod:`analysis.lpa.guard`): set aside, or the only kind found."""
+
+
+def _category(message: str) -> type[LPAWarning]:
+    if message.startswith("The best log-likelihood"):
+        return ReplicationWarning
+    if "spurious" in message:
+        return SpuriousSolutionWarning
+    return LPAWarning
+
+
+def _failed_run(n_starts: int, like: _Params) -> _EMResult:
+    """The record of a batch of starts that all failed."""
+    nan = _Params(
+        np.full((n_starts, *like.weights.shape[1:]), np.nan),
+        np.full((n_starts, *like.means.shape[1:]), np.nan),
+        np.full((n_starts, *like.cov.shape[1:]), np.nan),
+    )
+    none = np.zeros(n_starts, dtype=bool)
+    return _EMResult(
+        nan.take(np.array([0])),
+        0,
+        -np.inf,
+        np.full(n_starts, -np.inf),
+        np.zeros(n_starts, dtype=int),
+        none,
+        none,
+        ~none,
+        nan,
+    )
+
+
 # --------------------------------------------------------------------------------------------------
 # Helpers for the public API
 
@@ -49,12 +84,7 @@ class ReplicationWarning(LPAWarning):
 def _as_matrix(X: Any) -> tuple[np.ndarray, list[str], pd.Index | None]:
     """A float matrix, column names and (for a DataFrame) the row index."""
     if isinstance(X, pd.DataFrame):
-        names = [str(c) for c in X.columns]
-        try:
-            values = X.to_numpy(dtype=float, na_value=np.nan)
-        except (TypeError, ValueError) as exc:
-            raise ValueError("Every indicator must be numeric.") from exc
-        return values, names, X.index
+        return numeric_indicators(X), [str(c) for c in X.columns], X.index
     if isinstance(X, pd.Series):
         raise ValueError("Pass a DataFrame (one column per indicator), not a Series.")
     values = np.asarray(X, dtype=float)
@@ -107,8 +137,12 @@ class LatentProfileModel(ParamsMixin):
         Convergence: a start has converged when one EM step raises the log-likelihood by at most
         ``tol * |loglik|`` (for ``N = 2000`` and 25 indicators about 7e-6 log-likelihood points).
     reg_covar : float, default=1e-6
-        Added to every variance (the diagonal of every covariance matrix), as in scikit-learn and
-        StepMix, so that no profile can collapse onto a point.
+        The ridge of the search: ``reg_covar`` times each indicator's overall variance is added to every
+        variance (the diagonal of every covariance matrix) during EM, so that no profile can collapse onto
+        a point (scikit-learn and StepMix add ``reg_covar`` itself; scaled, it means the same on any unit).
+        The solution reported is then iterated to convergence without the ridge, so that the estimates and
+        ``loglik_`` are those of the unregularised model (the regularised solution is kept only if that
+        would make it spurious). ``0`` runs EM without a ridge.
     replication_tol : float, default=0.01
         Starts whose final log-likelihood is within this many points of the best count as replicating it.
     missing : {"fiml", "listwise"}, default="fiml"
@@ -117,6 +151,15 @@ class LatentProfileModel(ParamsMixin):
         observed indicators); full-covariance models (EEE, VVV) drop rows with a missing value, with a
         warning. Rows with no observed indicator are always dropped with a warning. ``"listwise"``: drop
         every row with a missing value.
+    max_starts : int, optional
+        Starts that adapt: when fewer than two regular starts reach the best regular log-likelihood, as
+        many random starts as have been run are added (doubling) until the best is replicated or
+        ``max_starts`` random starts have been run; only then is a :class:`ReplicationWarning` given
+        (Mplus's advice to raise STARTS until the best value is replicated). Default: ``4 * n_starts``;
+        ``n_starts`` turns it off.
+    min_profile_share : float, default=0.0
+        A solution with a profile whose share is below this is spurious (besides the guard's own rules,
+        see :mod:`analysis.lpa.guard`).
     accelerate : bool, default=True
         SQUAREM acceleration of EM (Varadhan & Roland 2008): each cycle takes two EM steps,
         extrapolates, keeps the extrapolated point only if its log-likelihood is higher, and takes one
@@ -150,6 +193,17 @@ class LatentProfileModel(ParamsMixin):
     replication_count_, replication_ :
         How many, and which share, of the completed starts reached the best log-likelihood (within
         ``replication_tol``). Fewer than two gives a :class:`ReplicationWarning`.
+    n_starts_used_ : int
+        Starts run, the ones ``max_starts`` added included.
+    best_start_ : int
+        Which start the reported solution comes from (an index into ``start_logliks_``).
+    start_spurious_ : ndarray of bool
+        Which starts ended at a spurious solution (:mod:`analysis.lpa.guard`).
+    spurious_, spurious_reason_ :
+        Whether the reported solution is itself spurious (every start ended spurious), and why.
+    set_aside_loglik_, set_aside_reason_ :
+        The highest log-likelihood of a spurious solution above the reported one, set aside (NaN when
+        there was none), and why it is spurious.
     feature_names_in_ : list of str
     warnings_ : list of str
         The warnings given by the last fit.
@@ -180,6 +234,8 @@ class LatentProfileModel(ParamsMixin):
         reg_covar: float = 1e-6,
         replication_tol: float = 0.01,
         missing: str = "fiml",
+        max_starts: int | None = None,
+        min_profile_share: float = 0.0,
         accelerate: bool = True,
         init_params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
         random_state: int | np.random.Generator | None = None,
@@ -195,6 +251,8 @@ class LatentProfileModel(ParamsMixin):
         self.reg_covar = reg_covar
         self.replication_tol = replication_tol
         self.missing = missing
+        self.max_starts = max_starts
+        self.min_profile_share = min_profile_share
         self.accelerate = accelerate
         self.init_params = init_params
         self.random_state = random_state
@@ -241,9 +299,7 @@ class LatentProfileModel(ParamsMixin):
 
     def _validate(self) -> tuple[str, int]:
         parameterisation = _check_parameterisation(self.parameterisation)
-        k = int(self.n_profiles)
-        if k < 1:
-            raise ValueError("n_profiles must be at least 1.")
+        k = check_n_profiles(self.n_profiles)
         if self.missing not in ("fiml", "listwise"):
             raise ValueError("missing must be 'fiml' or 'listwise'.")
         if int(self.n_starts) < 0 or int(self.max_iter) < 1 or not self.tol >= 0 or not self.reg_covar >= 0:
@@ -272,22 +328,23 @@ class LatentProfileModel(ParamsMixin):
         self, data: _Data, parameterisation: str, k: int, n_random: int, rng: np.random.Generator
     ) -> _Params:
         if k == 1:
-            params, _ = _m_step(data, np.ones((1, 1, data.n)), parameterisation, self.reg_covar)
+            params, _ = _m_step(data, np.ones((1, 1, data.n)), parameterisation, self._ridge(data))
             return params
         n_kmeans = self.n_kmeans_starts
         n_kmeans = max(1, round(n_random / 10)) if n_kmeans is None else int(n_kmeans)
         n_kmeans = min(max(n_kmeans, 0), n_random)
         parts = []
         if n_kmeans:
-            centres = _kmeans_centres(data.x, k, n_kmeans, rng)
-            parts.append(_params_from_centres(data, centres, parameterisation, self.reg_covar))
+            root = np.sqrt(np.maximum(data.scale, 1e-300))  # k-means on standardised indicators
+            centres = _kmeans_centres(data.x / root, k, n_kmeans, rng) * root
+            parts.append(_params_from_centres(data, centres, parameterisation, self._ridge(data)))
         n_partitions = (n_random - n_kmeans) // 2
         if n_partitions:
             centres = _random_centres(data.x, k, n_partitions, rng)
-            parts.append(_params_from_centres(data, centres, parameterisation, self.reg_covar))
+            parts.append(_params_from_centres(data, centres, parameterisation, self._ridge(data)))
         n_posteriors = n_random - n_kmeans - n_partitions
         if n_posteriors:
-            parts.append(_random_resp_params(data, k, n_posteriors, rng, parameterisation, self.reg_covar))
+            parts.append(_random_resp_params(data, k, n_posteriors, rng, parameterisation, self._ridge(data)))
         return _Params.concat(parts)
 
     def _internal(self, given: Mapping[str, Any], data: _Data, parameterisation: str, k: int) -> _Params:
@@ -311,11 +368,11 @@ class LatentProfileModel(ParamsMixin):
     def _fit(self, X: Any, extra: list[Mapping[str, Any]], n_random: int) -> LatentProfileModel:
         parameterisation, k = self._validate()
         values, names, _ = _as_matrix(X)
+        check_indicator_values(values, names)
         messages: list[str] = []
         keep = self._rows(values, parameterisation, messages)
         used = values[keep]
-        if used.shape[0] <= k:
-            raise ValueError(f"{used.shape[0]} usable rows are too few for {k} profiles.")
+        check_n_profiles(k, used.shape[0])
         data = _prepare(used, parameterisation)
         rng = np.random.default_rng(self.random_state)
         parts = [self._internal(given, data, parameterisation, k) for given in extra]
@@ -323,33 +380,99 @@ class LatentProfileModel(ParamsMixin):
             parts.append(self._starting_values(data, parameterisation, k, n_random, rng))
         if not parts:
             raise ValueError("No starting values: n_starts is 0 and no init_params were given.")
-        start = _Params.concat(parts)
-        n_total = start.n_starts
-        n_final = n_total if self.n_final_starts is None else min(max(int(self.n_final_starts), 1), n_total)
-        result = _run_em(
-            data,
-            start,
-            parameterisation,
-            n_final=n_final,
-            n_init_iter=int(self.n_init_iter),
-            max_iter=int(self.max_iter),
-            tol=float(self.tol),
-            reg_covar=float(self.reg_covar),
-            accelerate=bool(self.accelerate),
-        )
-        self._store(result, data, parameterisation, k, names, messages)
+        first = _Params.concat(parts)
+        result = self._run(data, first, parameterisation, self.n_final_starts)
+        spurious = self._spurious(result, data, parameterisation, names)
+        # Starts that adapt: while the best regular solution is not replicated, add as many random starts
+        # as have been run (doubling), up to max_starts.
+        added, cap = n_random, self._max_starts(n_random)
+        while k > 1 and 0 < added < cap and not self._replicated(result, spurious):
+            more = min(added, cap - added)
+            final = None if self.n_final_starts is None else max(1, round(int(self.n_final_starts) * more / n_random))
+            try:
+                batch = self._run(
+                    data, self._starting_values(data, parameterisation, k, more, rng), parameterisation, final
+                )
+            except RuntimeError:  # every added start failed; they count as run
+                batch = _failed_run(more, first)
+            result = _EMResult.concat([result, batch])
+            spurious += self._spurious(batch, data, parameterisation, names)
+            added += more
+        self._store(result, spurious, data, parameterisation, k, names, messages)
         return self
 
+    def _max_starts(self, n_random: int) -> int:
+        """The cap on random starts: ``max_starts``, by default four times ``n_starts``."""
+        return 4 * n_random if self.max_starts is None else max(int(self.max_starts), n_random)
+
+    def _run(
+        self, data: _Data, start: _Params, parameterisation: str, n_final: int | None, **overrides: Any
+    ) -> _EMResult:
+        """EM from ``start`` with this model's settings (``overrides`` replace some, e.g. ``reg_covar``)."""
+        n_total = start.n_starts
+        settings: dict[str, Any] = {
+            "n_final": n_total if n_final is None else min(max(int(n_final), 1), n_total),
+            "n_init_iter": int(self.n_init_iter),
+            "max_iter": int(self.max_iter),
+            "tol": float(self.tol),
+            "reg_covar": self._ridge(data),
+            "accelerate": bool(self.accelerate),
+        }
+        return _run_em(data, start, parameterisation, **{**settings, **overrides})
+
+    def _ridge(self, data: _Data) -> np.ndarray:
+        """The ridge of the search: ``reg_covar`` times each indicator's overall variance."""
+        return np.asarray(float(self.reg_covar) * np.maximum(data.scale, 1e-300))
+
+    def _spurious(self, result: _EMResult, data: _Data, parameterisation: str, names: list[str]) -> list[str]:
+        usable = result.completed & ~result.failed & np.isfinite(result.logliks)
+        return spurious_reasons(
+            result.finals, usable, data, parameterisation, names, min_share=float(self.min_profile_share)
+        )
+
+    def _replicated(self, result: _EMResult, spurious: list[str]) -> bool:
+        """Whether at least two regular starts reached the best regular log-likelihood."""
+        regular = result.completed & ~result.failed & (np.array(spurious) == "")
+        if not regular.any():
+            return False
+        lls = result.logliks[regular]
+        return int((lls >= lls.max() - self.replication_tol).sum()) >= 2
+
+    def _unregularised(self, data: _Data, params: _Params, parameterisation: str, names: list[str]) -> _Params:
+        """EM from the chosen solution without the ridge, so that the reported estimates and log-likelihood
+        are those of the model itself; the regularised solution is kept if that ends spurious or fails."""
+        if not self.reg_covar > 0:
+            return params
+        try:
+            polished = self._run(data, params, parameterisation, None, reg_covar=0.0)
+        except RuntimeError:
+            return params
+        if self._spurious(polished, data, parameterisation, names)[0]:
+            return params
+        return polished.best
+
     def _store(
-        self, result: _EMResult, data: _Data, parameterisation: str, k: int, names: list[str], messages: list[str]
+        self,
+        result: _EMResult,
+        spurious: list[str],
+        data: _Data,
+        parameterisation: str,
+        k: int,
+        names: list[str],
+        messages: list[str],
     ) -> None:
-        best = result.best
-        order = np.argsort(-best.weights[0], kind="stable")
-        weights = best.weights[0][order]
-        means = best.means[0][order] + data.center
-        cov = best.cov[0]
-        if not _SHARED[parameterisation]:
-            cov = cov[order]
+        usable = result.completed & ~result.failed & np.isfinite(result.logliks)
+        flagged = np.array([bool(reason) for reason in spurious])
+        regular = usable & ~flagged
+        pool = regular if regular.any() else usable
+        best_start = int(np.flatnonzero(pool)[np.argmax(result.logliks[pool])])
+        chosen = result.take(np.array([best_start]))
+        if regular.any():
+            chosen = self._unregularised(data, chosen, parameterisation, names)
+        order = np.argsort(-chosen.weights[0], kind="stable")
+        weights = chosen.weights[0][order]
+        means = chosen.means[0][order] + data.center
+        cov = chosen.cov[0] if _SHARED[parameterisation] else chosen.cov[0][order]
         self.parameterisation_ = parameterisation
         self.weights_ = weights
         self.means_ = means
@@ -359,46 +482,58 @@ class LatentProfileModel(ParamsMixin):
         self.n_samples_ = data.n
         self._center = data.center
         # Recompute the E-step at the reported parameters in float64: loglik_ is exactly theirs.
-        internal = _Params(
-            weights[None], (means - data.center)[None], best.cov if _SHARED[parameterisation] else cov[None]
-        )
+        internal = _Params(weights[None], (means - data.center)[None], cov[None])
         resp, ll, _ = _evaluate(data, internal, parameterisation, np.zeros(1, dtype=bool))
         self.loglik_ = float(ll[0])
         self.n_parameters_ = (k - 1) + k * data.d + _n_cov_parameters(parameterisation, k, data.d)
-        self.converged_ = bool(result.converged[result.best_index])
-        self.n_iter_ = int(result.n_iter[result.best_index])
+        self.converged_ = bool(result.converged[best_start])
+        self.n_iter_ = int(result.n_iter[best_start])
+        self.best_start_ = best_start
         self.start_logliks_ = result.logliks.copy()
         self.start_completed_ = result.completed.copy()
         self.start_failed_ = result.failed.copy()
-        completed = result.logliks[result.completed]
-        self.replication_count_ = int((completed >= result.loglik - self.replication_tol).sum())
-        self.replication_ = self.replication_count_ / max(int(result.completed.sum()), 1)
+        self.start_spurious_ = flagged
+        self.n_starts_used_ = int(result.logliks.size)
+        self.spurious_ = not regular.any()
+        self.spurious_reason_ = spurious[best_start]
+        above = usable & flagged & (result.logliks > result.logliks[best_start])
+        top = int(np.flatnonzero(above)[np.argmax(result.logliks[above])]) if above.any() else -1
+        self.set_aside_loglik_ = float(result.logliks[top]) if top >= 0 else float("nan")
+        self.set_aside_reason_ = spurious[top] if top >= 0 else ""
         posterior = resp[0]  # (K, n)
         self.classification_entropy_ = _entropy_terms(posterior)
-        labels = posterior.argmax(axis=0)
-        self.modal_counts_ = np.bincount(labels, minlength=k)
-        messages = list(messages)
-        if k > 1 and result.completed.sum() > 1 and self.replication_count_ < 2:
-            messages.insert(
-                0,
-                f"The best log-likelihood ({self.loglik_:.3f}) was reached by only 1 of "
-                f"{int(result.completed.sum())} starts iterated to convergence: it may be a local maximum. "
-                "Increase n_starts (and n_final_starts).",
-            )
+        self.modal_counts_ = np.bincount(posterior.argmax(axis=0), minlength=k)
+        self.warnings_ = self._start_warnings() + list(messages)
         if not self.converged_:
-            messages.append(f"EM did not converge within max_iter={self.max_iter} iterations.")
-        variances = np.diagonal(self.covariances_, axis1=-2, axis2=-1) if not _DIAGONAL[parameterisation] else None
-        variances = self.covariances_ if variances is None else variances
-        overall = np.nanvar(data.x if data.mask is None else np.where(data.mask > 0, data.x, np.nan), axis=0)
-        if np.any(np.asarray(variances) < 1e-4 * np.maximum(overall, 1e-300)):
-            messages.append(
-                "A profile has a (near) zero variance on an indicator: the likelihood may be degenerate "
-                "(a spurious maximum). Consider fewer profiles or an equal-variance parameterisation."
+            self.warnings_.append(f"EM did not converge within max_iter={self.max_iter} iterations.")
+        for message in self.warnings_:
+            warnings.warn(message, _category(message), stacklevel=4)
+
+    def _start_warnings(self) -> list[str]:
+        """Count the replication of the reported solution and say what its starts found (spurious, not replicated)."""
+        completed = self.start_completed_ & ~self.start_failed_
+        peers = completed & (self.start_spurious_ == self.spurious_)
+        reference = self.start_logliks_[self.best_start_]
+        self.replication_count_ = int((self.start_logliks_[peers] >= reference - self.replication_tol).sum())
+        self.replication_ = self.replication_count_ / max(int(self.start_completed_.sum()), 1)
+        out = []
+        if self.spurious_:
+            out.append(
+                f"Every solution the starts found is spurious: {self.spurious_reason_}. Do not interpret this model: "
+                "fit fewer profiles or a more constrained parameterisation."
             )
-        self.warnings_ = messages
-        for message in messages:
-            category = ReplicationWarning if message.startswith("The best log-likelihood") else LPAWarning
-            warnings.warn(message, category, stacklevel=4)
+        elif np.isfinite(self.set_aside_loglik_):
+            out.append(
+                f"A higher log-likelihood ({self.set_aside_loglik_:.3f}) was reached by a spurious solution and set "
+                f"aside: {self.set_aside_reason_}. This is the best regular solution."
+            )
+        if self.weights_.size > 1 and int(completed.sum()) > 1 and self.replication_count_ < 2:
+            out.append(
+                f"The best log-likelihood ({self.loglik_:.3f}) was reached by only 1 of {int(completed.sum())} starts "
+                f"iterated to convergence (random starts were added up to max_starts): it may be a local maximum. "
+                "Increase n_starts or max_starts."
+            )
+        return out
 
     # ---- using a fitted model ------------------------------------------------------------------------
 
@@ -537,6 +672,9 @@ class LatentProfileModel(ParamsMixin):
                 "smallest_share": float(self.weights_.min()),
                 "smallest_n": int(self.modal_counts_.min()),
                 "replication": self.replication_ if k > 1 else float("nan"),
+                "starts": self.n_starts_used_,
+                "spurious": self.spurious_,
+                "set_aside_loglik": self.set_aside_loglik_,
                 "converged": self.converged_,
             },
             name=(self.parameterisation_, k),

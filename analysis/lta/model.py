@@ -31,6 +31,7 @@ from analysis.lta.results import (
 from analysis.lta.structural import _marginal, _n_parameters, _Params, _permute, _Settings, _structural, _to_coef
 from analysis.lta.three_step import _ThreeStepMixin
 from analysis.mixture import relative_entropy, safe_log
+from analysis.validation import check_n_profiles
 
 __all__ = ["COVARIATE_TARGETS", "PARAMETERISATIONS", "LatentTransitionModel"]
 
@@ -139,10 +140,8 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
             raise ValueError(f"parameterisation must be one of {PARAMETERISATIONS}")
         if self.covariates_on not in COVARIATE_TARGETS:
             raise ValueError(f"covariates_on must be one of {COVARIATE_TARGETS}")
-        if int(self.n_profiles) < 1:
-            raise ValueError("n_profiles must be at least 1")
         base = _Settings(
-            K=int(self.n_profiles),
+            K=check_n_profiles(self.n_profiles),
             parameterisation=self.parameterisation,
             invariant=bool(self.invariant),
             homogeneous=bool(self.homogeneous),
@@ -268,6 +267,7 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
             covariate_data=covariate_data,
             covariates_on=self.covariates_on,
         )
+        check_n_profiles(settings.K, panel.n)
         self._spec = spec
         self.id_col_ = id_col
         self.wave_col_ = wave_col

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.validation import check_indicator_values, numeric_indicators
+
 
 @dataclass
 class _Panel:
@@ -176,7 +178,8 @@ def _prepare(
     X = np.full((len(id_index), len(waves), len(indicators)), np.nan)
     at_id = id_index.get_indexer(pd.Index(rows[id_col]))
     at_wave = wave_index.get_indexer(pd.Index(rows[wave_col]))
-    X[at_id, at_wave] = rows[indicators].to_numpy(dtype=float, na_value=np.nan)
+    X[at_id, at_wave] = numeric_indicators(rows, indicators)
+    check_indicator_values(X, [str(c) for c in indicators])
     keep = ~np.isnan(X).all(axis=(1, 2))
     ids = id_index.to_numpy()[keep]
     X = X[keep]
