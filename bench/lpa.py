@@ -20,10 +20,15 @@ The data are simulated from four profiles with profile-specific variances. For e
   subclass that replaces its random initialisation) and to ours (``init_params``, ``n_starts=0``); this
   separates the speed and convergence of the EM from the luck of the random starts,
 * scikit-learn's ``GaussianMixture(covariance_type="diag", n_init=starts)`` with its default tolerance,
+* R's mclust, when ``Rscript`` with mclust is installed: ``Mclust(X, G = K range, modelNames = "VVI")``
+  (its hierarchical start), timed inside R around that one call; its log-likelihood per K comes from
+  the BIC table it returns (``LL = (BIC + p ln n) / 2``),
 
 and prints a table of log-likelihoods and seconds per K. The last line is one JSON object;
 ``time_ratio_vs_stepmix`` and ``loglik_gap_vs_stepmix`` (the smallest over K of ours minus StepMix's
-log-likelihood, in points) refer to the default configuration; ``*_screened`` keys to the screened one.
+log-likelihood, in points) refer to the default configuration; ``*_screened`` keys to the screened one;
+``time_ratio_vs_mclust`` and ``loglik_gap_vs_mclust`` compare the default configuration (with the
+spurious-solution guard and starts that adapt, as always) with mclust (null without R).
 
 BLAS runs single-threaded by default (``--blas-threads``) for every estimator alike: the matrices are
 small, and on a shared two-core machine a second BLAS thread mostly waits.
@@ -34,7 +39,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -105,6 +113,35 @@ def stepmix_from_starts(starts: list[dict]):
     return StepMixFromStarts
 
 
+MCLUST = """
+suppressPackageStartupMessages(library(mclust))
+x <- as.matrix(read.csv("{data}"))
+seconds <- system.time(fit <- Mclust(x, G = {g_min}:{g_max}, modelNames = "VVI", verbose = FALSE))[["elapsed"]]
+bic <- fit$BIC[, "VVI"]
+g <- as.integer(names(bic))
+p <- sapply(g, function(k) nMclustParams("VVI", ncol(x), k))
+cat("seconds", seconds, "\\n")
+cat("loglik", sprintf("%.6f", (bic + p * log(nrow(x))) / 2), "\\n")
+"""
+
+
+def mclust_fit(frame: pd.DataFrame, ks: list[int]) -> tuple[dict[int, float], float] | None:
+    """R's mclust on the same data: log-likelihood per K and the seconds of the Mclust call (None without R)."""
+    if shutil.which("Rscript") is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "x.csv"
+        frame.to_csv(path, index=False)
+        script = MCLUST.format(data=path, g_min=ks[0], g_max=ks[-1])
+        done = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True)
+    if done.returncode != 0:
+        print(f"mclust not run: {done.stderr.strip()[-200:]}")
+        return None
+    lines = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines() if line.strip()}
+    logliks = [float(v) if v != "NA" else float("nan") for v in lines["loglik"]]
+    return dict(zip(ks, logliks, strict=True)), float(lines["seconds"][0])
+
+
 def _timed(fit):
     start = time.perf_counter()
     loglik = fit()
@@ -130,6 +167,9 @@ def run(n: int, d: int, ks: list[int], starts: int, seed: int, with_sklearn: boo
     ours, seconds_ours = enumerate_ours(False)
     screened, seconds_screened = enumerate_ours(True)
     print(f"ours: enumeration K = {ks[0]}..{ks[-1]} in {seconds_ours:.2f} s; screened {seconds_screened:.2f} s")
+    mclust = mclust_fit(frame, ks)
+    if mclust is not None:
+        print(f"mclust: Mclust(G = {ks[0]}:{ks[-1]}, 'VVI') in {mclust[1]:.2f} s", flush=True)
     for k in ks:
 
         def stepmix_fit(k=k):
@@ -167,6 +207,8 @@ def run(n: int, d: int, ks: list[int], starts: int, seed: int, with_sklearn: boo
         row = {"k": k}
         row["stepmix"], row["s_stepmix"] = _timed(stepmix_fit)
         row["ours"], row["screened"] = ours[k], screened[k]
+        if mclust is not None:
+            row["mclust"] = mclust[0][k]
         row["same_stepmix"], row["s_same_stepmix"], row["same_ours"], row["s_same_ours"] = same_starts()
         if with_sklearn:
             row["sklearn"], row["s_sklearn"] = _timed(sklearn_fit)
@@ -186,6 +228,7 @@ def run(n: int, d: int, ks: list[int], starts: int, seed: int, with_sklearn: boo
         "starts": starts,
         "seconds_ours": seconds_ours,
         "seconds_screened": seconds_screened,
+        "seconds_mclust": None if mclust is None else mclust[1],
     }
 
 
@@ -231,6 +274,14 @@ def report(result: dict, blas_threads: int) -> dict:
         "screened_starts": f"{4 * starts} screened by 50 EM iterations, {starts} to convergence",
         "blas_threads": blas_threads or "default",
     }
+    summary["time_ratio_vs_mclust"] = summary["loglik_gap_vs_mclust"] = None
+    if result["seconds_mclust"] is not None:
+        table["gap_mclust"] = table["ours"] - table["mclust"]
+        summary["time_ratio_vs_mclust"] = round(seconds["ours"] / result["seconds_mclust"], 4)
+        summary["loglik_gap_vs_mclust"] = round(float(table["gap_mclust"].min()), 6)
+        summary["seconds_mclust"] = round(result["seconds_mclust"], 3)
+        summary["loglik_mclust"] = {int(k): round(float(v), 4) for k, v in table["mclust"].items()}
+        summary["k_worse_than_mclust"] = [int(k) for k, gap in table["gap_mclust"].items() if gap < -1e-2]
     if "sklearn" in table:
         summary["seconds_sklearn"] = round(float(table["s_sklearn"].sum()), 3)
         summary["loglik_gap_sklearn_vs_stepmix"] = round(float(table["gap_sklearn"].min()), 4)

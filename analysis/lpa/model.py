@@ -155,7 +155,9 @@ class LatentProfileModel(ParamsMixin):
         Starts that adapt: when fewer than two regular starts reach the best regular log-likelihood, as
         many random starts as have been run are added (doubling) until the best is replicated or
         ``max_starts`` random starts have been run; only then is a :class:`ReplicationWarning` given
-        (Mplus's advice to raise STARTS until the best value is replicated). Default: ``4 * n_starts``;
+        (Mplus's advice to raise STARTS until the best value is replicated). Added starts are screened:
+        ``n_init_iter`` EM iterations each, and the best quarter (at least two; the share
+        ``n_final_starts / n_starts`` when that is given) iterated to convergence. Default: ``4 * n_starts``;
         ``n_starts`` turns it off.
     min_profile_share : float, default=0.0
         A solution with a profile whose share is below this is spurious (besides the guard's own rules,
@@ -388,7 +390,10 @@ class LatentProfileModel(ParamsMixin):
         added, cap = n_random, self._max_starts(n_random)
         while k > 1 and 0 < added < cap and not self._replicated(result, spurious):
             more = min(added, cap - added)
-            final = None if self.n_final_starts is None else max(1, round(int(self.n_final_starts) * more / n_random))
+            # added starts are screened (Mplus's STARTS = 4n n): n_init_iter iterations each, the best
+            # quarter (at least two) to convergence, or n_final_starts' share when it is given
+            share = 0.25 if self.n_final_starts is None else int(self.n_final_starts) / n_random
+            final = max(2, round(share * more))
             try:
                 batch = self._run(
                     data, self._starting_values(data, parameterisation, k, more, rng), parameterisation, final
