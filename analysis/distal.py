@@ -79,6 +79,14 @@ __all__ = ["METHODS", "DistalResult", "DistalWarning", "distal_outcome", "distal
 METHODS = ("naive", "BCH", "ML")
 
 _LOG_2PI = math.log(2.0 * math.pi)
+#: Proportions this close to 0 or 1 have no usable log-odds (ML clips its proportions at 1e-10).
+_BOUNDARY = 1e-8
+
+
+def _exp(x: float) -> float:
+    """``exp(x)``: inf instead of an OverflowError, NaN stays NaN."""
+    with np.errstate(over="ignore"):
+        return float(np.exp(x))
 
 
 class DistalWarning(UserWarning):
@@ -381,10 +389,10 @@ def _bch(prep: _Prepared, D: Array) -> tuple[Array, Array, list[str]]:
     beta, cov = _weighted_ls(prep.y, W, prep.Z)
     notes: list[str] = []
     if (W < 0).any():
-        notes.append("some BCH weights are negative (as expected with classification error); estimates are unaffected")
+        notes.append("some BCH weights are negative, as is usual with classification error")
     est = beta[:K]
     if prep.kind == "binary":
-        outside = [prep.profiles[k] for k in range(K) if not 0.0 <= est[k] <= 1.0]
+        outside = [prep.profiles[k] for k in range(K) if not -_BOUNDARY <= est[k] <= 1.0 + _BOUNDARY]
         if outside:
             notes.append(
                 f"the BCH proportion of {', '.join(outside)} lies outside [0, 1]; it is reported as estimated "
@@ -572,7 +580,7 @@ def _pairwise(est: Array, cov: Array, profiles: tuple[str, ...], z: float) -> pd
 
 
 def _odds_ratios(est: Array, cov: Array, profiles: tuple[str, ...], reference: int, z: float) -> pd.DataFrame:
-    inside = (est > 0) & (est < 1)
+    inside = (est > _BOUNDARY) & (est < 1 - _BOUNDARY)  # log-odds of 0 or 1 (or beyond, BCH) do not exist
     with np.errstate(divide="ignore", invalid="ignore"):
         logit = np.where(inside, np.log(est) - np.log1p(-est), np.nan)
         grad = np.where(inside, 1.0 / (est * (1 - est)), np.nan)
@@ -593,9 +601,9 @@ def _odds_ratios(est: Array, cov: Array, profiles: tuple[str, ...], reference: i
                 "reference": profiles[r],
                 "log_odds": float(logit[k]),
                 "log_odds_se": lo_se,
-                "odds_ratio": math.exp(log_or) if np.isfinite(log_or) else float("nan"),
-                "ci_low": math.exp(log_or - z * se) if k != r and np.isfinite(se) else float("nan"),
-                "ci_high": math.exp(log_or + z * se) if k != r and np.isfinite(se) else float("nan"),
+                "odds_ratio": _exp(log_or),
+                "ci_low": _exp(log_or - z * se) if k != r else float("nan"),
+                "ci_high": _exp(log_or + z * se) if k != r else float("nan"),
                 "p": p,
             }
         )

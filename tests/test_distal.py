@@ -314,3 +314,20 @@ def test_bch_proportion_outside_the_unit_interval_is_reported_as_is() -> None:
     assert result.estimate[1] < 0
     assert any("outside [0, 1]" in note for note in result.notes)
     assert result.odds_ratios is not None and np.isnan(result.odds_ratios["odds_ratio"].iloc[1])
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_profile_without_events_has_no_odds_ratio(method: str) -> None:
+    """Nobody in profile 2 has the outcome: its proportion is 0 (ML: at the boundary), its odds ratio NaN."""
+    rng = np.random.default_rng(8)
+    X, _, _, _ = planted(rng, 600)
+    post = fitted_posteriors(X, 3)
+    b = np.where(post.argmax(axis=1) == 1, 0.0, (rng.random(600) < 0.5).astype(float))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ML: the information matrix is singular at the boundary
+        result = distal_outcome(post, b, method)
+    assert result.odds_ratios is not None
+    if method != "BCH":  # BCH's weighted proportion is not exactly 0: others' events leak in with weights
+        assert result.estimate[1] < 1e-6
+        assert np.isnan(result.odds_ratios["odds_ratio"].iloc[1])
+    assert np.isfinite(result.odds_ratios["odds_ratio"].iloc[2])
