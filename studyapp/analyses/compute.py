@@ -278,7 +278,7 @@ def _distal(data: CohortData, transitions: Transitions, posterior: pd.DataFrame)
         outcomes.append(
             _distal_outcome(
                 "left_sector",
-                "Left the technical sector by the next wave",
+                "Left the technical sector by the next wave (of those working in it, in their own view)",
                 "binary",
                 before,
                 later.where(in_sector),
