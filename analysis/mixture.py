@@ -2,7 +2,8 @@
 
 One home for what both mixture engines need: stable log-sum-exp and softmax, the classification entropy,
 k-means++ starting centres, the diagonal Gaussian log-density of rows with missing values, and the
-matching of profiles to reference profiles (label switching). :mod:`analysis.lpa` and
+matching of profiles to reference profiles (label switching), and the classification-error matrix of
+modal assignment that the three-step estimators correct with. :mod:`analysis.lpa` and
 :mod:`analysis.lta` import these; neither keeps a copy.
 """
 
@@ -18,6 +19,7 @@ from scipy.optimize import linear_sum_assignment
 __all__ = [
     "LOG_2PI",
     "Array",
+    "classification_error",
     "diagonal_gaussian_terms",
     "diagonal_log_density",
     "entropy_terms",
@@ -71,6 +73,42 @@ def relative_entropy(prob: Array) -> float:
     if n == 0 or k < 2:
         return float("nan")
     return float(1.0 - entropy_terms(prob) / (n * math.log(k)))
+
+
+def classification_error(prob: Array, assigned: Array | None = None) -> Array:
+    """Classification-error matrix ``D[k, s] = P(assigned s | true k)`` of an assignment (Vermunt 2010, eq. 6).
+
+    ``D[k, s] = sum_i p_ik 1[a_i = s] / sum_i p_ik``: the posterior mass of profile ``k`` that the
+    assignment puts in profile ``s``, over the profile's total mass. The three-step estimators of
+    :mod:`analysis.lta.three_step` and :mod:`analysis.distal` correct with it.
+
+    Parameters
+    ----------
+    prob : ndarray of shape (n, K)
+        Posterior probabilities of the step-1 model.
+    assigned : ndarray of int of shape (n,), optional
+        The assigned profiles; default the modal ones, ``prob.argmax(axis=1)``.
+
+    Returns
+    -------
+    ndarray of shape (K, K)
+        Rows sum to 1; a profile without posterior mass gets the identity row.
+
+    References
+    ----------
+    Vermunt, J. K. (2010). Latent class modeling with covariates: Two improved three-step approaches.
+    Political Analysis, 18(4), 450-469.
+
+    Bakk, Z., Tekle, F. B., & Vermunt, J. K. (2013). Estimating the association between latent class
+    membership and external variables using bias-adjusted three-step approaches. Sociological
+    Methodology, 43(1), 272-311.
+    """
+    prob = np.asarray(prob, dtype=float)
+    k = prob.shape[1]
+    labels = prob.argmax(axis=1) if assigned is None else np.asarray(assigned, dtype=int)
+    num = prob.T @ np.eye(k)[labels]
+    tot = prob.sum(axis=0)[:, None]
+    return np.asarray(np.where(tot > 0, num / np.where(tot > 0, tot, 1.0), np.eye(k)))
 
 
 def diagonal_gaussian_terms(means: Array, variances: Array, constants: bool = True) -> tuple[Array, Array, Array]:

@@ -152,16 +152,46 @@ def test_wave_report_holds_response_regressions_and_transitions(client, session,
     login(client)
     page = client.get(f"/studies/{simulated['study'].id}/analysis/{run.id}").get_data(as_text=True)
     assert "Response and attrition" in page and "retained" in page
-    assert "Identification with the profession by profile" in page and "Intention to leave" in page
+    # outcomes by profile corrected for classification error replace the naive regressions on the page
+    assert "Outcomes by profile" in page and "BCH-corrected" in page and "ML-corrected" in page
+    assert "Identification with the profession" in page and "Intention to leave the technical sector" in page
+    assert "Identification with the profession by profile" not in page and "Appendix" not in page
+    result = load_result(run)
+    distal = result.distal
+    assert distal is not None and distal.primary == "BCH" and result.transitions is not None
+    names = result.transitions.names
+    by_code = {o.code: o for o in distal.outcomes}
+    assert list(by_code) == ["identification", "intends_to_leave", "left_sector"]
+    identification = by_code["identification"]
+    assert identification.error is None and identification.kind == "continuous"
+    assert identification.profile_wave == identification.outcome_wave == "T3"
+    assert set(identification.fits) == {"naive", "BCH", "ML"}
+    for fit in identification.fits.values():
+        assert [e.profile for e in fit.estimates] == names and fit.wald_df == len(names) - 1
+        assert all(e.ci_low is not None and e.ci_low < e.estimate < e.ci_high for e in fit.estimates)  # type: ignore[operator]
+    assert sum(e.n_modal or 0 for e in identification.fits["BCH"].estimates) == identification.n
+    leave = by_code["intends_to_leave"]
+    assert leave.kind == "binary" and leave.fits["BCH"].odds_ratios and leave.fits["BCH"].odds_ratios[0].reference
+    left = by_code["left_sector"]
+    assert (left.profile_wave, left.outcome_wave) == ("T2", "T3")
+    # 30 well-separated indicators classify almost without error, so the corrections change little here
+    # (tests/test_distal.py shows what they do at the study's entropy)
+    assert identification.entropy is not None and identification.entropy > 0.95
+    naive = [e.estimate for e in identification.fits["naive"].estimates]
+    for method in ("BCH", "ML"):
+        corrected = [e.estimate for e in identification.fits[method].estimates]
+        assert np.allclose(corrected, naive, atol=0.05)
     pdf = client.get(f"/studies/{simulated['study'].id}/analysis/{run.id}/report.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     path = artifact_dir("pdf") / "wave-report.pdf"
     path.write_bytes(pdf.data)
     subprocess.run(["pdftoppm", "-png", "-r", "50", str(path), str(path.with_suffix(""))], check=True)
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    for heading in ("Response and attrition", "Number of profiles", "Profiles", "Transitions", "Regressions",
-                    "Reliability"):  # fmt: skip
+    for heading in ("Response and attrition", "Number of profiles", "Profiles", "Transitions", "Outcomes by profile",
+                    "BCH-corrected", "Reliability", "Appendix: regressions on the most likely profile"):  # fmt: skip
         assert heading in text
+    # the naive regressions are in the appendix, after everything else
+    assert text.index("Appendix: regressions") > text.index("Reliability")
     truth = simulate_cohort(300, 3, separation=1.0, random_state=7, attrition=0.15)
     completed = truth.answers.groupby("wave")["pseudonym"].nunique().tolist()
     retained = len(

@@ -74,14 +74,22 @@ def test_a_version_1_result_is_migrated_whole() -> None:
     stored = version_1()
     assert "schema_version" not in stored
     result = parse_result(stored)
-    assert result.schema_version == SCHEMA_VERSION == 2
+    assert result.schema_version == SCHEMA_VERSION == 3
     assert result.recommended is not None and (result.recommended.k, result.recommended.parameterisation) == (6, "EEI")
     transitions = result.transitions
     assert transitions is not None and transitions.waves == ["T1", "T2", "T3"] and len(transitions.names) == 6
     assert transitions.ci_low is not None and transitions.bootstrap_draws == 5
     assert transitions.invariance is not None and transitions.invariance.df == 420
     assert result.regressions is not None and result.regressions.identification is not None
+    assert result.distal is None  # the corrected outcomes need posteriors older runs did not keep
     assert holds(stored, to_stored(result))  # nothing dropped, nothing changed
+
+
+def test_a_version_2_result_is_migrated_without_corrected_outcomes() -> None:
+    stored = version_1() | {"schema_version": 2}
+    result = parse_result(stored)
+    assert result.schema_version == 3 and result.distal is None and result.regressions is not None
+    assert holds(stored | {"schema_version": 3}, to_stored(result))
 
 
 def test_a_version_1_result_with_too_few_responses_is_migrated() -> None:
@@ -130,6 +138,8 @@ def test_pages_show_a_migrated_run_and_refuse_a_newer_one(client, session: Sessi
     study, old = store_run(session, version_1())
     page = client.get(f"/studies/{study.id}/analysis/{old.id}").get_data(as_text=True)
     assert "Recommended: 6 profiles (EEI)" in page and page.count("<svg") == 3 and "Cronbach" in page
+    # an old run has only the naive regressions: they are shown (there is nothing corrected to show instead)
+    assert "Identification with the profession by profile" in page and "Outcomes by profile" not in page
     future = version_1() | {"schema_version": 99}
     newer = AnalysisRun(study_id=study.id, cohort_id=old.cohort_id, status="done", parameters={}, result=future)
     session.add(newer)

@@ -163,12 +163,13 @@ def test_the_same_cells_stay_hidden_in_consecutive_briefings(session, setting) -
 def test_a_run_stored_before_results_had_versions_still_makes_the_same_briefings(session, setting) -> None:
     import pandas as pd
 
+    from studyapp.analyses.result import SCHEMA_VERSION
     from studyapp.core.models import AnalysisRun
 
     wave = setting["waves"][1]
     current = wave_people(session=session, wave=wave)
     run = session.exec(select(AnalysisRun)).one()
-    assert run.result["schema_version"] == 2
+    assert run.result["schema_version"] == SCHEMA_VERSION
     run.result = {key: value for key, value in run.result.items() if key != "schema_version"}  # as stored before
     session.add(run)
     session.commit()

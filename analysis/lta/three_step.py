@@ -24,7 +24,7 @@ from analysis.lta.em import _em, _var_floor
 from analysis.lta.panel import _Panel, _prepare
 from analysis.lta.results import TransitionResult
 from analysis.lta.structural import _EstimatorParts, _marginal, _Params, _Settings, _structural
-from analysis.mixture import Array, match_profiles, relative_entropy
+from analysis.mixture import Array, classification_error, match_profiles, relative_entropy
 
 __all__ = ["StepOne", "naive_transitions", "three_step"]
 
@@ -68,7 +68,7 @@ def _step1(panel: _Panel, how: StepOne, step1: str) -> tuple[Array, Array, Array
         means = fit.means_
         assigned = np.full((N, T), -1)
         assigned[panel.observed] = gamma.argmax(axis=1)
-        D = _error_matrix(gamma, gamma.argmax(axis=1), K)
+        D = classification_error(gamma)
         entropy = relative_entropy(gamma)
     else:
         means_t: list[Array] = []
@@ -85,17 +85,10 @@ def _step1(panel: _Panel, how: StepOne, step1: str) -> tuple[Array, Array, Array
             post[obs, t] = gamma
             assigned[obs, t] = gamma.argmax(axis=1)
             means_t.append(m)
-            D_t.append(_error_matrix(gamma, gamma.argmax(axis=1), K))
+            D_t.append(classification_error(gamma))
         means, D = np.stack(means_t), np.stack(D_t)
         entropy = relative_entropy(post[panel.observed])
     return post, assigned, D, means, entropy
-
-
-def _error_matrix(gamma: Array, assigned: Array, K: int) -> Array:
-    """``D[k, s] = P(assigned s | true k)`` from posteriors (Vermunt 2010, eq. 6)."""
-    num = gamma.T @ np.eye(K)[assigned]
-    tot = gamma.sum(axis=0)[:, None]
-    return np.where(tot > 0, num / np.where(tot > 0, tot, 1.0), np.eye(K))
 
 
 def _naive_from(assigned: Array, K: int) -> tuple[Array, list[Array], list[Array]]:

@@ -23,7 +23,7 @@ from studyapp.core.models import AnalysisRun
 log = logging.getLogger(__name__)
 
 #: The version :func:`load_result` reads; runs stored before versions existed (no ``schema_version``) are 1.
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 
 Matrix = list[list[float]]
 #: naive and three-step tables, and bootstrap limits: a profile nobody is in gives an empty (None) row
@@ -215,13 +215,74 @@ class Regressions(_Part):
     leave_error: str | None = None
 
 
+class DistalEstimate(_Row):
+    """One profile's mean (continuous outcome) or proportion (binary outcome), with its 95% interval."""
+
+    profile: str
+    n_modal: int | None = None
+    estimate: float | None = None
+    se: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+class DistalOddsRatio(_Row):
+    """A profile's odds of a binary outcome against the reference profile's."""
+
+    profile: str
+    reference: str
+    odds_ratio: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p: float | None = None
+
+
+class DistalFit(_Part):
+    """One estimator's profile figures for an outcome (see :mod:`analysis.distal`)."""
+
+    method: str  # naive, BCH or ML
+    estimates: list[DistalEstimate]
+    wald: float | None = None
+    wald_df: int = 0
+    wald_p: float | None = None
+    pairs: list[PairwiseDifference] = []
+    odds_ratios: list[DistalOddsRatio] = []
+    notes: list[str] = []
+
+
+class DistalOutcome(_Part):
+    """An outcome by profile, corrected for classification error (BCH, ML) beside the naive figures.
+
+    The profiles are those of ``profile_wave`` (the transition model's posteriors at that wave); the outcome
+    is measured at ``outcome_wave`` (the same wave, or the next one). ``error`` says why nothing was estimated.
+    """
+
+    code: str
+    label: str
+    kind: Literal["continuous", "binary"]
+    profile_wave: str
+    outcome_wave: str
+    n: int = 0
+    n_dropped: int = 0
+    entropy: float | None = None
+    fits: dict[str, DistalFit] = {}
+    error: str | None = None
+
+
+class DistalOutcomes(_Part):
+    """Profile differences in the study's outcomes with three-step corrections; ``primary`` is shown first."""
+
+    primary: str = "BCH"
+    outcomes: list[DistalOutcome] = []
+
+
 class AnalysisResult(_Part):
     """Everything one analysis run found, as stored with the run.
 
     ``message`` is set (and the fitted parts are empty) when there were too few responses to fit.
     """
 
-    schema_version: Literal[2] = SCHEMA_VERSION
+    schema_version: Literal[3] = SCHEMA_VERSION
     waves: list[str]
     indicators: list[str]
     indicator_names: dict[str, str]
@@ -236,6 +297,7 @@ class AnalysisResult(_Part):
     recommended: Recommendation | None = None
     transitions: Transitions | None = None
     regressions: Regressions | None = None
+    distal: DistalOutcomes | None = None
 
 
 class ResultSummary(BaseModel):
@@ -243,7 +305,7 @@ class ResultSummary(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    schema_version: Literal[2] = SCHEMA_VERSION
+    schema_version: Literal[3] = SCHEMA_VERSION
     message: str | None = None
     recommended: Recommendation | None = None
 
@@ -261,8 +323,17 @@ def _from_version_1(stored: dict[str, Any]) -> dict[str, Any]:
     return {**stored, "schema_version": 2}
 
 
+def _from_version_2(stored: dict[str, Any]) -> dict[str, Any]:
+    """Version 2: before the outcomes by profile corrected for classification error (``distal``).
+
+    Such a run stored only the naive regressions (kept as they are); the corrected figures need the
+    transition model's posteriors, which were not stored, so ``distal`` stays empty until it is run again.
+    """
+    return {**stored, "schema_version": 3}
+
+
 #: ``MIGRATIONS[n]`` turns the stored JSON of version ``n`` into that of version ``n + 1``.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_version_1}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_version_1, 2: _from_version_2}
 
 STALE = "This analysis was stored by an older version of the app and cannot be read any more; run it again."
 NEWER = "This analysis was stored by a newer version of the app (result format {version}); run it again here."

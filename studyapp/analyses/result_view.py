@@ -10,7 +10,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from analysis.charts import fit_plot, profile_plot, transition_diagram
-from studyapp.analyses.result import AnalysisResult, FitRow
+from studyapp.analyses.result import AnalysisResult, DistalEstimate, DistalFit, DistalOutcome, FitRow
 
 
 @dataclass
@@ -32,6 +32,27 @@ class FitLine:
     recommended: bool
 
 
+@dataclass(frozen=True)
+class DistalRow:
+    """A profile's figures for one outcome, one cell per estimator (None when that estimator has none)."""
+
+    profile: str
+    n_modal: int | None
+    cells: list[DistalEstimate | None]
+
+
+@dataclass
+class DistalView:
+    """An outcome by profile: the primary corrected estimator first, then ML and the naive figures."""
+
+    outcome: DistalOutcome
+    methods: list[str]
+    rows: list[DistalRow]
+    fits: list[DistalFit]
+    primary: DistalFit | None
+    percent: bool  # a binary outcome's proportions are shown as percentages
+
+
 @dataclass
 class ResultView:
     """What the result page shows."""
@@ -44,6 +65,8 @@ class ResultView:
     profiles: list[dict[str, Any]] = field(default_factory=list)
     pairs: list[PairView] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
+    distal: list[DistalView] = field(default_factory=list)
+    distal_primary: str = ""
 
 
 def _mean_diagonal(matrix: Sequence[Sequence[float | None]] | None) -> float | None:
@@ -56,9 +79,25 @@ def _mean_diagonal(matrix: Sequence[Sequence[float | None]] | None) -> float | N
     return sum(p for p in diagonal if p is not None) / len(matrix)
 
 
+def _distal_view(outcome: DistalOutcome, primary: str) -> DistalView:
+    methods = [m for m in (primary, "ML", "BCH", "naive") if m in outcome.fits]
+    methods = list(dict.fromkeys(methods))
+    fits = [outcome.fits[m] for m in methods]
+    profiles = [e.profile for e in fits[0].estimates] if fits else []
+    rows = []
+    for i, profile in enumerate(profiles):
+        cells = [fit.estimates[i] if i < len(fit.estimates) else None for fit in fits]
+        n_modal = next((c.n_modal for c in cells if c is not None and c.n_modal is not None), None)
+        rows.append(DistalRow(profile, n_modal, cells))
+    return DistalView(outcome, methods, rows, fits, outcome.fits.get(primary), outcome.kind == "binary")
+
+
 def result_view(result: AnalysisResult) -> ResultView:
     """Tables and charts of a finished analysis."""
     view = ResultView(result)
+    if result.distal is not None:
+        view.distal_primary = result.distal.primary
+        view.distal = [_distal_view(outcome, result.distal.primary) for outcome in result.distal.outcomes]
     recommended = result.recommended
     for row in result.fit:
         chosen = (
