@@ -180,3 +180,22 @@ def test_briefings_skip_a_run_they_cannot_read_and_say_why(session: Session, eng
     assert f"skip analysis {run.id}" in caplog.text
     queued = session.exec(select(AnalysisRun).where(AnalysisRun.status == "queued")).one()
     assert queued.requested_by == "scheduler" and queued.cohort_id == run.cohort_id
+
+
+def test_the_fit_table_marks_spurious_solutions_on_the_page_and_in_the_summary(
+    client, session: Session, runner
+) -> None:
+    """Issue 15: a model whose every solution was spurious, and one whose higher spurious solution was set
+    aside, are marked in the fit table of the result page and of `studyapp analyze show`, with starts used."""
+    make_user(session)
+    login(client)
+    stored = version_1()
+    stored["fit"][0] |= {"spurious": True, "starts": 80}
+    stored["fit"][1] |= {"set_aside_loglik": -99.17, "starts": 40}
+    study, run = store_run(session, stored)
+    page = client.get(f"/studies/{study.id}/analysis/{run.id}").get_data(as_text=True)
+    assert '<th scope="col">Starts</th>' in page and '<th scope="col">Spurious solutions</th>' in page
+    assert 'class="row--spurious"' in page and "only these: not considered" in page
+    assert "set aside (log-lik -99.2)" in page or "set aside (log-lik −99.2)" in page
+    shown = runner.invoke(args=["analyze", "show", str(run.id)])
+    assert "only spurious solutions: not considered" in shown.output and "set aside (log-lik -99.2)" in shown.output

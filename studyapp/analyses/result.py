@@ -93,6 +93,9 @@ class FitRow(_Row):
     smallest_share: float | None = None
     smallest_n: int | None = None
     replication: float | None = None
+    starts: int | None = None
+    spurious: bool | None = None
+    set_aside_loglik: float | None = None
     lmr_p: float | None = None
     blrt_p: float | None = None
     converged: bool | None = None

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from studyapp.analyses.result import AnalysisResult
+from studyapp.analyses.result import AnalysisResult, FitRow
+
+
+def _spurious(row: FitRow) -> str:
+    """What the spurious-solution guard did for a fit-table row."""
+    if row.spurious:
+        return "only spurious solutions: not considered"
+    if row.set_aside_loglik is not None:
+        return f"set aside (log-lik {_num(row.set_aside_loglik, 1)})"
+    return "-"
 
 
 def _num(value: float | None, digits: int = 2) -> str:
@@ -17,13 +26,13 @@ def text_summary(result: AnalysisResult) -> str:
     ]
     if result.message:
         return "\n".join([*lines, result.message])
-    lines += ["", "Model  K   log-lik        BIC      SABIC  entropy  smallest  replicated"]
+    lines += ["", "Model  K   log-lik        BIC      SABIC  entropy  smallest  replicated  starts  spurious"]
     for row in result.fit:
         lines.append(
             f"{row.parameterisation:<5} {row.n_profiles:>2} {_num(row.loglik, 1):>9} "
             f"{_num(row.bic, 1):>10} "
             f"{_num(row.sabic, 1):>10} {_num(row.entropy):>8} {_num(row.smallest_share):>9} "
-            f"{_num(row.replication):>11}"
+            f"{_num(row.replication):>11} {row.starts if row.starts is not None else '-':>7}  {_spurious(row)}"
         )
     recommended = result.recommended
     lines += [
