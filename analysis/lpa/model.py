@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from analysis._estimator import ParamsMixin
+from analysis.lpa.categorical_items import _CategoricalMixin, encode_input, given_probabilities, make_data
 from analysis.lpa.em import (
     _DIAGONAL,
     _SHARED,
@@ -25,7 +26,7 @@ from analysis.lpa.em import (
     _normalise,
     _Params,
     _params_from_centres,
-    _prepare,
+    _partition_space,
     _random_centres,
     _random_resp_params,
     _run_em,
@@ -71,7 +72,7 @@ def _profile_labels(k: int) -> list[str]:
 # The estimator
 
 
-class LatentProfileModel(ParamsMixin):
+class LatentProfileModel(_CategoricalMixin, ParamsMixin):
     """Latent profile model (a Gaussian mixture) with one of the LPA covariance parameterisations.
 
     Parameters
@@ -127,18 +128,30 @@ class LatentProfileModel(ParamsMixin):
         attributes (see below), added to the random starts.
     random_state : int, numpy.random.Generator or None, default=None
         Seed for the starting values (and for :meth:`sample`).
+    categorical : list of str or int, optional
+        Categorical (binary, ordinal-as-nominal or nominal) indicators: column names of a DataFrame, or
+        column indices of an array. Each one's sorted distinct non-missing values are its categories
+        (``categories_``; strings are fine); within a profile it has one probability per category,
+        independent of the other indicators (local independence). Missing values drop the item from that
+        row's likelihood (FIML). The continuous columns keep ``parameterisation``; with only categorical
+        columns the model is a latent class model and ``parameterisation`` is ignored (``"EEI"`` is
+        recorded; there are no means or variances). See :mod:`analysis.categorical`.
 
     Attributes
     ----------
     weights_ : ndarray of shape (K,)
         Profile shares, in decreasing order (profile 1 is the largest).
     means_ : ndarray of shape (K, d)
+        Means of the ``d`` continuous indicators (``continuous_features_``).
+    probabilities_ : list of ndarray of shape (K, C_j)
+        Category probabilities of each categorical indicator (``categorical_features_``, ``categories_``).
     covariances_ : ndarray
         ``(d,)`` for EEI, ``(K, d)`` for VVI, ``(d, d)`` for EEE, ``(K, d, d)`` for VVV.
     loglik_ : float
         Log-likelihood of the fitted model on the rows used.
     n_parameters_ : int
-        Free parameters: ``K - 1`` weights, ``K d`` means and the covariance parameters.
+        Free parameters: ``K - 1`` weights, ``K d`` means, the covariance parameters and ``K (C_j - 1)`` per
+        categorical indicator.
     n_samples_ : int
         Rows used (after dropping rows, see ``missing``).
     converged_, n_iter_ :
@@ -183,6 +196,7 @@ class LatentProfileModel(ParamsMixin):
         accelerate: bool = True,
         init_params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
         random_state: int | np.random.Generator | None = None,
+        categorical: Sequence[str | int] | None = None,
     ) -> None:
         self.n_profiles = n_profiles
         self.parameterisation = parameterisation
@@ -198,6 +212,7 @@ class LatentProfileModel(ParamsMixin):
         self.accelerate = accelerate
         self.init_params = init_params
         self.random_state = random_state
+        self.categorical = categorical
 
     def __repr__(self) -> str:
         return f"LatentProfileModel(n_profiles={self.n_profiles}, parameterisation={self.parameterisation!r})"
@@ -222,7 +237,9 @@ class LatentProfileModel(ParamsMixin):
             extra = [extra]
         return self._fit(X, list(extra or []), int(self.n_starts))
 
-    def fit_from(self, X: pd.DataFrame | np.ndarray, weights: Any, means: Any, covariances: Any) -> LatentProfileModel:
+    def fit_from(
+        self, X: pd.DataFrame | np.ndarray, weights: Any, means: Any, covariances: Any, probabilities: Any = None
+    ) -> LatentProfileModel:
         """Run EM to convergence from the given parameters only (no random starts).
 
         Parameters
@@ -232,12 +249,15 @@ class LatentProfileModel(ParamsMixin):
         means : array of shape (K, d)
         covariances : array
             In the shape of ``covariances_`` for this parameterisation.
+        probabilities : list of arrays of shape (K, C_j), optional
+            Category probabilities per categorical indicator (as ``probabilities_``).
 
         Returns
         -------
         self : LatentProfileModel
         """
-        return self._fit(X, [{"weights": weights, "means": means, "covariances": covariances}], 0)
+        given = {"weights": weights, "means": means, "covariances": covariances, "probabilities": probabilities}
+        return self._fit(X, [given], 0)
 
     def _validate(self) -> tuple[str, int]:
         parameterisation = _check_parameterisation(self.parameterisation)
@@ -279,11 +299,11 @@ class LatentProfileModel(ParamsMixin):
         n_kmeans = min(max(n_kmeans, 0), n_random)
         parts = []
         if n_kmeans:
-            centres = _kmeans_centres(data.x, k, n_kmeans, rng)
+            centres = _kmeans_centres(_partition_space(data), k, n_kmeans, rng)
             parts.append(_params_from_centres(data, centres, parameterisation, self.reg_covar))
         n_partitions = (n_random - n_kmeans) // 2
         if n_partitions:
-            centres = _random_centres(data.x, k, n_partitions, rng)
+            centres = _random_centres(_partition_space(data), k, n_partitions, rng)
             parts.append(_params_from_centres(data, centres, parameterisation, self.reg_covar))
         n_posteriors = n_random - n_kmeans - n_partitions
         if n_posteriors:
@@ -294,8 +314,9 @@ class LatentProfileModel(ParamsMixin):
         """User-given parameters (public shapes, original scale) as one internal start."""
         d = data.d
         weights = np.asarray(given["weights"], dtype=float).reshape(k)
-        means = np.asarray(given["means"], dtype=float).reshape(k, d) - data.center
-        cov = np.asarray(given["covariances"], dtype=float)
+        means = np.asarray(given.get("means", np.zeros((k, 0))) if d else np.zeros((k, 0)), dtype=float)
+        means = means.reshape(k, d) - data.center
+        cov = np.asarray(given.get("covariances") if d else np.zeros(0), dtype=float)
         shapes = {"EEI": (d,), "VVI": (k, d), "EEE": (d, d), "VVV": (k, d, d)}
         expected = shapes[parameterisation]
         if cov.shape != expected:
@@ -306,17 +327,20 @@ class LatentProfileModel(ParamsMixin):
             cov = cov[None, :, :]
         if weights.min() <= 0:
             raise ValueError("Every starting weight must be positive.")
-        return _Params((weights / weights.sum())[None], means[None], cov[None].copy())
+        probs = given_probabilities(given, data, k)
+        return _Params((weights / weights.sum())[None], means[None], cov[None].copy(), probs)
 
     def _fit(self, X: Any, extra: list[Mapping[str, Any]], n_random: int) -> LatentProfileModel:
         parameterisation, k = self._validate()
-        values, names, _ = _as_matrix(X)
+        values, names, _, spec = encode_input(X, self.categorical)
+        if len(spec.positions) == values.shape[1]:
+            parameterisation = "EEI"  # a latent class model: no continuous indicator, no covariance
         messages: list[str] = []
         keep = self._rows(values, parameterisation, messages)
         used = values[keep]
         if used.shape[0] <= k:
             raise ValueError(f"{used.shape[0]} usable rows are too few for {k} profiles.")
-        data = _prepare(used, parameterisation)
+        data = make_data(used, spec, parameterisation)
         rng = np.random.default_rng(self.random_state)
         parts = [self._internal(given, data, parameterisation, k) for given in extra]
         if k == 1 or n_random > 0:
@@ -337,6 +361,9 @@ class LatentProfileModel(ParamsMixin):
             reg_covar=float(self.reg_covar),
             accelerate=bool(self.accelerate),
         )
+        best = result.best
+        order = np.argsort(-best.weights[0], kind="stable")
+        messages += self._store_categorical(None if best.probs is None else best.probs[0][order], data, spec, names)
         self._store(result, data, parameterisation, k, names, messages)
         return self
 
@@ -355,16 +382,20 @@ class LatentProfileModel(ParamsMixin):
         self.means_ = means
         self.covariances_ = cov[0] if _SHARED[parameterisation] else cov
         self.feature_names_in_ = list(names)
-        self.n_features_in_ = data.d
+        self.n_features_in_ = len(names)
         self.n_samples_ = data.n
         self._center = data.center
         # Recompute the E-step at the reported parameters in float64: loglik_ is exactly theirs.
         internal = _Params(
-            weights[None], (means - data.center)[None], best.cov if _SHARED[parameterisation] else cov[None]
+            weights[None],
+            (means - data.center)[None],
+            best.cov if _SHARED[parameterisation] else cov[None],
+            None if best.probs is None else best.probs[:, order],
         )
         resp, ll, _ = _evaluate(data, internal, parameterisation, np.zeros(1, dtype=bool))
         self.loglik_ = float(ll[0])
         self.n_parameters_ = (k - 1) + k * data.d + _n_cov_parameters(parameterisation, k, data.d)
+        self.n_parameters_ += 0 if data.cat is None else k * data.cat.n_free
         self.converged_ = bool(result.converged[result.best_index])
         self.n_iter_ = int(result.n_iter[result.best_index])
         self.start_logliks_ = result.logliks.copy()
@@ -412,22 +443,23 @@ class LatentProfileModel(ParamsMixin):
             cov = cov[None, :]
         elif self.parameterisation_ == "EEE":
             cov = cov[None, :, :]
-        return _Params(self.weights_[None], (self.means_ - self._center)[None], cov[None])
+        probs = np.concatenate(self.probabilities_, axis=1)[None] if self.probabilities_ else None
+        return _Params(self.weights_[None], (self.means_ - self._center)[None], cov[None], probs)
 
     def _posterior(self, X: Any) -> tuple[np.ndarray, np.ndarray, pd.Index | None]:
         """Posterior ``(n, K)`` and per-row log-likelihood ``(n,)``; NaN for rows the model cannot score."""
         self._check_fitted()
-        values, names, index = _as_matrix(X)
-        if values.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {values.shape[1]} indicators; the model was fitted on {self.n_features_in_}.")
-        if index is not None and names != self.feature_names_in_:
-            raise ValueError(f"X has columns {names}; the model was fitted on {self.feature_names_in_}.")
+        if np.ndim(X) == 2 and np.shape(X)[1] != self.n_features_in_:
+            raise ValueError(f"X has {np.shape(X)[1]} indicators; the model was fitted on {self.n_features_in_}.")
+        if isinstance(X, pd.DataFrame) and [str(c) for c in X.columns] != self.feature_names_in_:
+            raise ValueError(f"X has columns {list(X.columns)}; the model was fitted on {self.feature_names_in_}.")
+        values, _, index, _ = encode_input(X, None, self._spec)
         observed = np.isfinite(values)
         usable = observed.any(axis=1) if _DIAGONAL[self.parameterisation_] else observed.all(axis=1)
         resp = np.full((values.shape[0], self.weights_.size), np.nan)
         row_ll = np.full(values.shape[0], np.nan)
         if usable.any():
-            data = _prepare(values[usable], self.parameterisation_, center=self._center)
+            data = make_data(values[usable], self._spec, self.parameterisation_, center=self._center)
             log_joint, _ = _log_joint(data, self._internal_params(), self.parameterisation_)
             post, ll = _normalise(log_joint)
             resp[usable] = post[0].T
@@ -555,7 +587,8 @@ class LatentProfileModel(ParamsMixin):
 
         Returns
         -------
-        X : DataFrame of shape (n_samples, d), columns as in the training data
+        X : DataFrame of shape (n_samples, d), columns as in the training data (categorical indicators
+            hold drawn categories)
         labels : ndarray of shape (n_samples,), the generating profile (0-based)
         """
         self._check_fitted()
@@ -570,7 +603,10 @@ class LatentProfileModel(ParamsMixin):
         else:
             chol = np.linalg.cholesky(np.broadcast_to(cov, (k, d, d)))
             values = self.means_[labels] + np.einsum("nij,nj->ni", chol[labels], noise)
-        return pd.DataFrame(values, columns=self.feature_names_in_), labels
+        frame = pd.DataFrame(values, columns=self.continuous_features_)
+        for name, drawn in self._sample_categories(labels, rng).items():
+            frame[name] = drawn
+        return frame[self.feature_names_in_], labels
 
     # ---- reporting ----------------------------------------------------------------------------------
 
@@ -581,12 +617,13 @@ class LatentProfileModel(ParamsMixin):
         -------
         DataFrame with columns ``parameter`` (``weight``, ``mean``, ``variance`` or ``covariance``),
         ``profile`` (``profile_1`` ...; ``all`` for a covariance shared by every profile), ``variable``,
-        ``variable_2`` (the second indicator of a covariance) and ``value``.
+        ``variable_2`` (the second indicator of a covariance), ``value`` and ``category`` (for the rows
+        ``parameter="probability"`` of categorical indicators, see :meth:`get_probabilities_df`).
         """
         self._check_fitted()
         k, d = self.means_.shape
         labels = _profile_labels(k)
-        names = self.feature_names_in_
+        names = self.continuous_features_
         rows: list[tuple[str, str, str | None, str | None, float]] = []
         rows += [("weight", labels[j], None, None, float(self.weights_[j])) for j in range(k)]
         rows += [("mean", labels[j], names[i], None, float(self.means_[j, i])) for j in range(k) for i in range(d)]
@@ -600,12 +637,15 @@ class LatentProfileModel(ParamsMixin):
                 rows += [
                     ("covariance", owner, names[i], names[j], float(cov[i, j])) for i in range(d) for j in range(i, d)
                 ]
-        return pd.DataFrame(rows, columns=["parameter", "profile", "variable", "variable_2", "value"])
+        frame = pd.DataFrame(rows, columns=["parameter", "profile", "variable", "variable_2", "value"])
+        frame["category"] = None
+        return pd.concat([frame, self._probability_rows()], ignore_index=True) if self.probabilities_ else frame
 
     def get_means_df(self) -> pd.DataFrame:
-        """Profile means, one row per profile (with its share) and one column per indicator."""
+        """Profile means, one row per profile (with its share) and one column per continuous indicator
+        (categorical indicators: :meth:`get_probabilities_df`)."""
         self._check_fitted()
-        frame = pd.DataFrame(self.means_, index=_profile_labels(self.weights_.size), columns=self.feature_names_in_)
+        frame = pd.DataFrame(self.means_, index=_profile_labels(self.weights_.size), columns=self.continuous_features_)
         frame.insert(0, "share", self.weights_)
         return frame
 
