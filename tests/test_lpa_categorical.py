@@ -357,3 +357,26 @@ def test_unseen_category_at_prediction_is_refused():
     other.loc[0, "job"] = "astronaut"
     with pytest.raises(ValueError, match="'job' has values not seen"):
         model.predict(other)
+
+
+# ---- (e) the category chart ----------------------------------------------------------------------
+
+
+def test_category_plot_draws_a_segment_per_profile_and_category(planted):
+    import re
+
+    from analysis.charts import category_plot
+
+    _, _, model = planted
+    svg = category_plot(model.get_probabilities_df(), labels={"job": "Job <type>"}, title="Mixed & planted")
+    assert svg.startswith("<svg") and 'aria-label="Mixed &amp; planted"' in svg
+    assert "Job &lt;type&gt;" in svg and "<type>" not in svg
+    segments = re.findall(r'<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"[^>]*data-probability="([\d.]+)"', svg)
+    assert len(segments) == 3 * (2 + 3 + 4)
+    for _, width, probability in segments:
+        assert float(width) == pytest.approx(360.0 * float(probability), abs=0.05)  # both rounded
+    assert svg.count("data-indicator=") == 3
+    with pytest.raises(ValueError, match="more than one wave"):
+        category_plot(model.get_probabilities_df().assign(wave=[1, 2] * 13 + [1]))
+    with pytest.raises(ValueError, match="needs rows"):
+        category_plot(pd.DataFrame(columns=["profile", "variable", "category", "probability"]))
