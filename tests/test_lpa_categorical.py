@@ -298,6 +298,18 @@ def test_other_parameterisations_take_categorical_items(parameterisation):
         assert np.abs(estimated[order] - oracle).max() < 0.05
 
 
+def test_parameterisation_is_ignored_without_continuous_indicators():
+    slides = carcinoma()
+    fits = [
+        LatentProfileModel(2, name, categorical=list("ABCDEFG"), n_starts=10, random_state=1).fit(slides)
+        for name in ("EEI", "VVV")
+    ]
+    assert fits[0].loglik_ == pytest.approx(fits[1].loglik_, abs=1e-6)
+    assert fits[1].parameterisation_ == "EEI" and fits[1].covariances_.shape == (0,)
+    text = fits[1].summary()
+    assert "Category probabilities" in text and "15 free parameters" in text
+
+
 def test_arrays_take_column_indices():
     frame, _ = simulate_mixed(600, seed=10, labels_as_text=False)
     model = LatentProfileModel(3, "VVI", categorical=[2, 3, 4], n_starts=5, random_state=1).fit(frame.to_numpy())
@@ -306,9 +318,12 @@ def test_arrays_take_column_indices():
 
 
 def test_enumeration_passes_categorical_through():
-    result = enumerate_profiles(carcinoma(), range(1, 4), categorical=list("ABCDEFG"), bootstrap=2, random_state=1)
+    slides = carcinoma()
+    result = enumerate_profiles(slides, range(1, 4), categorical=list("ABCDEFG"), bootstrap=2, random_state=1)
     table = result.to_frame()
-    np.testing.assert_allclose(table["loglik"].to_numpy(), [-524.4648, -317.2568, -293.705], atol=5e-4)
+    # one class: the items are independent, the log-likelihood is that of their margins
+    margins = sum((slides[c].value_counts() * np.log(slides[c].value_counts(normalize=True))).sum() for c in "ABCDEFG")
+    np.testing.assert_allclose(table["loglik"].to_numpy(), [margins, -317.2568, -293.705], atol=5e-4)
     assert table["n_parameters"].tolist() == [7, 15, 23]
 
 

@@ -666,6 +666,11 @@ class LatentProfileModel(_CategoricalMixin, ParamsMixin):
             "",
             self.get_means_df().round(3).to_string(),
         ]
+        if self.probabilities_:
+            table = self.get_probabilities_df().pivot_table(
+                "probability", ["variable", "category"], "profile", sort=False
+            )
+            lines += ["", "Category probabilities", table.round(3).to_string()]
         if self.warnings_:
             lines += ["", "Warnings:"] + [f"  - {message}" for message in self.warnings_]
         return "\n".join(lines)
