@@ -165,6 +165,29 @@ def test_mixed_vvi_agrees_with_stepmix_gaussian_diag_and_categorical():
     assert ours.n_parameters_ == reference.n_parameters
 
 
+def test_mixed_fiml_agrees_with_stepmix_nan_models():
+    frame, _ = simulate_mixed(800, seed=11, labels_as_text=False)
+    frame = frame.astype(float)
+    rng = np.random.default_rng(12)
+    frame = frame.mask(rng.random(frame.shape) < 0.12)
+    frame = frame[frame.notna().any(axis=1)]
+    means = TRUE_MEANS + rng.normal(0, 0.8, TRUE_MEANS.shape)
+    probs = _random_start_probs(rng, 3)
+    start = {
+        "weights": np.full(3, 1 / 3),
+        "measurement": {"cont": {"means": means, "covariances": np.ones((3, 2))}, "cat": _pis(probs)},
+    }
+    measurement = {
+        "cont": {"model": "gaussian_diag_nan", "n_columns": 2},
+        "cat": {"model": "categorical_nan", "n_columns": 3},
+    }
+    _, reference_ll = _stepmix_from(start, measurement, frame)
+    ours = LatentProfileModel(3, "VVI", categorical=CAT_NAMES, tol=1e-13)
+    ours.fit_from(frame, np.full(3, 1 / 3), means, np.ones((3, 2)), probabilities=probs)
+    assert ours.n_samples_ == len(frame)
+    assert abs(ours.loglik_ - reference_ll) / abs(reference_ll) < 1e-6
+
+
 def test_missing_categories_agree_with_stepmix_categorical_nan():
     frame, _ = simulate_mixed(800, seed=7, labels_as_text=False)
     items = frame[CAT_NAMES].astype(float)
