@@ -74,7 +74,7 @@ def numeric_indicators(frame: pd.DataFrame, columns: Sequence[Any] | None = None
             example = bad.iloc[0] if len(bad) else series.iloc[0]
             raise ValueError(
                 f"Indicator {column!r} is not numeric: it holds {example!r} (row {bad.index[0]!r}). "
-                "Recode it as numbers or leave it out."
+                f"If it is categorical, declare it with categorical=[{column!r}]; otherwise recode it or leave it out."
             ) from None
     return out
 
@@ -96,6 +96,8 @@ def check_indicator_values(values: Array, names: Sequence[str]) -> None:
         observed value (nothing to estimate), or one value only (a profile's variance goes to zero and the
         likelihood has no maximum: a constant indicator would raise it without bound).
     """
+    if values.shape[-1] == 0:
+        return
     flat = values.reshape(-1, values.shape[-1])
     problems = []
     for j, name in enumerate(names):

@@ -279,7 +279,7 @@ def test_warns_when_the_best_loglik_is_not_replicated():
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(rng.uniform(size=(150, 3)), columns=["a", "b", "c"])  # no profiles: many optima
     with pytest.warns(ReplicationWarning, match="reached by only 1 of 5"):
-        model = LatentProfileModel(7, "VVI", n_starts=5, max_starts=5, random_state=0).fit(frame)
+        model = LatentProfileModel(6, "VVI", n_starts=5, max_starts=5, random_state=0).fit(frame)
     assert model.replication_count_ == 1
     assert model.replication_ == pytest.approx(1 / 5)
     assert model.loglik_ == pytest.approx(model.start_logliks_.max(), abs=1e-6)

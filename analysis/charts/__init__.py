@@ -1,4 +1,5 @@
-"""SVG charts for the analysis pages and the PDF reports: profile plots, transition diagrams, fit plots.
+"""SVG charts for the analysis pages and the PDF reports: profile plots, category plots (the probabilities of
+categorical indicators), transition diagrams, fit plots.
 
 Every chart is returned as a self-contained ``<svg>`` string. Colours, strokes and fonts are presentation
 attributes only (no ``style`` attributes, no ``<style>`` elements, no scripts): WeasyPrint does not apply
@@ -9,9 +10,10 @@ and ``data-*`` attributes describing what they show. All text is escaped with :f
 Pure Python on pandas frames: no Flask, no database.
 """
 
+from analysis.charts.categories import category_plot
 from analysis.charts.fit import fit_plot
 from analysis.charts.profiles import profile_plot
 from analysis.charts.svg import PALETTE
 from analysis.charts.transitions import transition_diagram
 
-__all__ = ["PALETTE", "fit_plot", "profile_plot", "transition_diagram"]
+__all__ = ["PALETTE", "category_plot", "fit_plot", "profile_plot", "transition_diagram"]

@@ -11,6 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analysis.categorical import (
+    CategoricalDesign,
+    categorical_log_density,
+    categorical_m_step,
+    normalise_log,
+    partition_probabilities,
+)
 from analysis.mixture import LOG_2PI as _LOG_2PI
 from analysis.mixture import diagonal_gaussian_terms
 
@@ -39,6 +46,7 @@ class _Data:
     outer: np.ndarray | None  # VVV: (n, d * d) the products x_i x_i' of each row, for the M-step
     n: int
     d: int
+    cat: CategoricalDesign | None = None  # categorical items (one-hot), if any
 
     @property
     def n_observed(self) -> np.ndarray:
@@ -56,25 +64,38 @@ class _Params:
     weights: np.ndarray  # (S, K)
     means: np.ndarray  # (S, K, d)
     cov: np.ndarray
+    probs: np.ndarray | None = None  # (S, K, C): category probabilities of the categorical items, if any
 
     @property
     def n_starts(self) -> int:
         return int(self.weights.shape[0])
 
     def take(self, index: np.ndarray) -> _Params:
-        return _Params(self.weights[index], self.means[index], self.cov[index])
+        probs = None if self.probs is None else self.probs[index]
+        return _Params(self.weights[index], self.means[index], self.cov[index], probs)
+
+    def copy(self) -> _Params:
+        probs = None if self.probs is None else self.probs.copy()
+        return _Params(self.weights.copy(), self.means.copy(), self.cov.copy(), probs)
 
     @staticmethod
     def concat(parts: Sequence[_Params]) -> _Params:
+        probs = None if parts[0].probs is None else np.concatenate([p.probs for p in parts if p.probs is not None])
         return _Params(
             np.concatenate([p.weights for p in parts]),
             np.concatenate([p.means for p in parts]),
             np.concatenate([p.cov for p in parts]),
+            probs,
         )
 
 
-def _prepare(x: np.ndarray, parameterisation: str, center: np.ndarray | None = None) -> _Data:
-    """Centre the indicators (the likelihood is unchanged by a shift; the sums of squares lose less precision)."""
+def _prepare(
+    x: np.ndarray, parameterisation: str, center: np.ndarray | None = None, cat: CategoricalDesign | None = None
+) -> _Data:
+    """Centre the indicators (the likelihood is unchanged by a shift; the sums of squares lose less precision).
+
+    ``x`` holds the continuous indicators (possibly none); ``cat`` the categorical items of the same rows.
+    """
     observed = np.isfinite(x)
     complete = bool(observed.all())
     if center is None:
@@ -95,7 +116,7 @@ def _prepare(x: np.ndarray, parameterisation: str, center: np.ndarray | None = N
         blocks = [xc * xc, xc] + ([] if mask is None else [mask]) + [np.ones((n, 1))]
         design = np.hstack(blocks)
         design_t = np.ascontiguousarray(design.T)
-    return _Data(np.ascontiguousarray(xc), mask, center, scale, design, design_t, xtx, outer, n, d)
+    return _Data(np.ascontiguousarray(xc), mask, center, scale, design, design_t, xtx, outer, n, d, cat)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -104,10 +125,17 @@ def _prepare(x: np.ndarray, parameterisation: str, center: np.ndarray | None = N
 
 
 def _log_joint(data: _Data, p: _Params, parameterisation: str) -> tuple[np.ndarray, np.ndarray]:
-    """``log pi_k + log f_k(x_i)`` as an ``(S, K, n)`` array, and a flag per start whose covariance failed."""
+    """``log pi_k + log f_k(x_i)`` as an ``(S, K, n)`` array, and a flag per start whose covariance failed.
+
+    Categorical items add ``onehot @ log(p).T`` (local independence; :mod:`analysis.categorical`).
+    """
     if _DIAGONAL[parameterisation]:
-        return _log_joint_diagonal(data, p), np.zeros(p.n_starts, dtype=bool)
-    return _log_joint_full(data, p)
+        out, failed = _log_joint_diagonal(data, p), np.zeros(p.n_starts, dtype=bool)
+    else:
+        out, failed = _log_joint_full(data, p)
+    if data.cat is not None and p.probs is not None:
+        out += categorical_log_density(data.cat, p.probs)
+    return out, failed
 
 
 def _log_joint_diagonal(data: _Data, p: _Params) -> np.ndarray:
@@ -218,7 +246,8 @@ def _m_step(
         cov = 0.5 * (cov + np.swapaxes(cov, -1, -2)) + np.diag(np.broadcast_to(reg_covar, (d,)))
     sizes = size.reshape(n_starts, k)
     collapsed = (sizes < _MIN_PROFILE_SIZE).any(axis=1)
-    return _Params(sizes / data.n, means, cov), collapsed
+    probs = None if data.cat is None else categorical_m_step(data.cat, flat).reshape(n_starts, k, -1)
+    return _Params(sizes / data.n, means, cov, probs), collapsed
 
 
 # --------------------------------------------------------------------------------------------------
@@ -232,27 +261,41 @@ def _random_centres(x: np.ndarray, k: int, n_starts: int, rng: np.random.Generat
     return x[picks]
 
 
+def _partition_space(data: _Data) -> np.ndarray:
+    """Where partition starts are drawn: the standardised continuous indicators (so that no indicator
+    dominates by its unit), or the one-hot categorical items when there are none."""
+    if data.d == 0 and data.cat is not None:
+        return data.cat.onehot
+    return np.asarray(data.x / np.sqrt(np.maximum(data.scale, 1e-300)))
+
+
 def _params_from_centres(
     data: _Data, centres: np.ndarray, parameterisation: str, reg_covar: float | np.ndarray
 ) -> _Params:
     """Starting values from the nearest-centre partition: its shares and means, and the pooled covariance.
 
-    The partition is by standardised distance, so that no indicator dominates by its unit. Every profile
-    starts with the pooled within-partition covariance (as Mplus starts all classes from
-    the same variances), so that a small cluster cannot start near a singular covariance.
+    Every profile starts with the pooled within-partition covariance (as Mplus starts all classes from
+    the same variances), so that a small cluster cannot start near a singular covariance. ``centres`` are
+    in :func:`_partition_space`; categorical items start from the partition's category shares (with one
+    pseudo-count per category).
     """
-    n_starts, k, d = centres.shape
-    # distances on the standardised indicators: the partition does not depend on the units
-    weight = 1.0 / np.maximum(data.scale, 1e-300)
-    flat = centres.reshape(n_starts * k, d) * weight
-    dist = (flat * centres.reshape(n_starts * k, d)).sum(axis=1) - 2.0 * (data.x @ flat.T)
+    n_starts, k, width = centres.shape
+    d = data.d
+    space = _partition_space(data)
+    flat = centres.reshape(n_starts * k, width)
+    dist = (flat * flat).sum(axis=1) - 2.0 * (space @ flat.T)
     labels = dist.reshape(data.n, n_starts, k).argmin(axis=2)  # (n, S)
     onehot = (labels[:, :, None] == np.arange(k)).astype(float)  # (n, S, K)
     counts = onehot.sum(axis=0)  # (S, K)
     observed = np.ones_like(data.x) if data.mask is None else data.mask
     sums = np.einsum("nsk,nd->skd", onehot, data.x)
     n_obs = np.einsum("nsk,nd->skd", onehot, observed)
-    means = np.where(n_obs > 0, sums / np.maximum(n_obs, 1.0), centres)
+    fallback = centres * np.sqrt(np.maximum(data.scale, 1e-300)) if data.d and width == d else 0.0
+    means = np.where(n_obs > 0, sums / np.maximum(n_obs, 1.0), fallback)
+    probs = None
+    if data.cat is not None:
+        membership = onehot.reshape(data.n, n_starts * k).T
+        probs = partition_probabilities(data.cat, membership).reshape(n_starts, k, -1)
     weights = np.maximum(counts, 1.0)
     weights /= weights.sum(axis=1, keepdims=True)
     if _DIAGONAL[parameterisation]:
@@ -269,7 +312,7 @@ def _params_from_centres(
         cov = cov + np.diag(np.broadcast_to(reg_covar, (d,)))
     if not _SHARED[parameterisation]:
         cov = np.repeat(cov, k, axis=1)
-    return _Params(weights, means, cov)
+    return _Params(weights, means, cov, probs)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -323,7 +366,8 @@ def _evaluate(
 
 
 def _free(params: _Params, diagonal: bool) -> list[np.ndarray]:
-    """Unconstrained coordinates for extrapolation: log weights, means, log variances or log-Cholesky factors."""
+    """Unconstrained coordinates for extrapolation: log weights, means, log variances or log-Cholesky factors,
+    and the log category probabilities (multinomial logits up to a constant per item)."""
     with np.errstate(divide="ignore"):
         parts = [np.log(params.weights), params.means]
     if diagonal:
@@ -333,11 +377,14 @@ def _free(params: _Params, diagonal: bool) -> list[np.ndarray]:
         idx = np.arange(chol.shape[-1])
         chol[..., idx, idx] = np.log(chol[..., idx, idx])
         parts.append(chol)
+    if params.probs is not None:
+        parts.append(np.log(params.probs))
     return parts
 
 
-def _unfree(parts: list[np.ndarray], diagonal: bool) -> _Params:
-    log_w, means, cov = parts
+def _unfree(parts: list[np.ndarray], diagonal: bool, cat: CategoricalDesign | None = None) -> _Params:
+    log_w, means, cov = parts[:3]
+    probs = None if cat is None or len(parts) < 4 else normalise_log(parts[3], cat)
     log_w = log_w - log_w.max(axis=1, keepdims=True)
     weights = np.exp(log_w)
     weights /= weights.sum(axis=1, keepdims=True)
@@ -348,11 +395,11 @@ def _unfree(parts: list[np.ndarray], diagonal: bool) -> _Params:
         idx = np.arange(chol.shape[-1])
         chol[..., idx, idx] = np.exp(np.clip(chol[..., idx, idx], -350.0, 350.0))
         cov = chol @ np.swapaxes(chol, -1, -2)
-    return _Params(weights, means, cov)
+    return _Params(weights, means, cov, probs)
 
 
 def _extrapolate(
-    p0: _Params, p1: _Params, p2: _Params, diagonal: bool, step_max: np.ndarray
+    p0: _Params, p1: _Params, p2: _Params, diagonal: bool, step_max: np.ndarray, cat: CategoricalDesign | None = None
 ) -> tuple[_Params, np.ndarray]:
     """SQUAREM step (Varadhan & Roland 2008, scheme S3): ``theta0 - 2 a r + a^2 v``, ``a = -|r|/|v|``.
 
@@ -378,7 +425,7 @@ def _extrapolate(
         al = alpha.reshape(shape)
         with np.errstate(invalid="ignore"):
             out.append(np.where(np.isfinite(dv), a - 2.0 * al * dr + al * al * dv, a))
-    return _unfree(out, diagonal), at_max
+    return _unfree(out, diagonal, cat), at_max
 
 
 class _Tracker:
@@ -387,7 +434,10 @@ class _Tracker:
     def __init__(self, start: _Params) -> None:
         n_total = start.n_starts
         self.finals = _Params(
-            np.full_like(start.weights, np.nan), np.full_like(start.means, np.nan), np.full_like(start.cov, np.nan)
+            np.full_like(start.weights, np.nan),
+            np.full_like(start.means, np.nan),
+            np.full_like(start.cov, np.nan),
+            None if start.probs is None else np.full_like(start.probs, np.nan),
         )
         self.logliks = np.full(n_total, -np.inf)
         self.n_iter = np.zeros(n_total, dtype=int)
@@ -420,6 +470,8 @@ class _Tracker:
         self.finals.weights[ids] = params.weights[local]
         self.finals.means[ids] = params.means[local]
         self.finals.cov[ids] = params.cov[local]
+        if self.finals.probs is not None and params.probs is not None:
+            self.finals.probs[ids] = params.probs[local]
         top = int(np.argmax(ll[local]))
         if ll[local][top] > self.best_ll:
             self.best_ll = float(ll[local][top])
@@ -512,13 +564,15 @@ def _run_em(
             continue
 
         usable = ~(bad1 | bad2)
-        pe = _Params(p2.weights.copy(), p2.means.copy(), p2.cov.copy())
+        pe = p2.copy()
         at_max = np.zeros(ids.size, dtype=bool)
         if usable.any():
             jumped, at_max[usable] = _extrapolate(
-                p0.take(usable), p1.take(usable), p2.take(usable), diagonal, step_max[usable]
+                p0.take(usable), p1.take(usable), p2.take(usable), diagonal, step_max[usable], data.cat
             )
             pe.weights[usable], pe.means[usable], pe.cov[usable] = jumped.weights, jumped.means, jumped.cov
+            if pe.probs is not None and jumped.probs is not None:
+                pe.probs[usable] = jumped.probs
         resp_e, ll_e, bad_e = _evaluate(data, pe, parameterisation, np.zeros(ids.size, dtype=bool), low)
         accept = usable & ~bad_e & (ll_e > ll2)
         step_max = np.where(accept, np.where(at_max, 4.0 * step_max, step_max), np.maximum(1.0, step_max / 4.0))

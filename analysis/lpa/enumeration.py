@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.lpa.categorical_items import encode_input
 from analysis.lpa.em import _DIAGONAL, _SHARED, _check_parameterisation
-from analysis.lpa.model import LatentProfileModel, LPAWarning, _as_matrix, _category
+from analysis.lpa.model import LatentProfileModel, LPAWarning, _category
 from analysis.mixture import kmeans_centres as _kmeans_centres
 
 # --------------------------------------------------------------------------------------------------
@@ -90,10 +91,13 @@ def incremental_starts(
     Returns
     -------
     list of dict
-        ``{"weights", "means", "covariances"}`` for ``K + 1`` profiles, for ``init_params``.
+        ``{"weights", "means", "covariances"}`` for ``K + 1`` profiles, for ``init_params`` (with
+        ``"probabilities"`` for categorical indicators: a new small profile starts from the categories'
+        overall shares). The rows are placed by the continuous indicators only.
     """
     starts = _split_starts(model)
-    values, _, _ = _as_matrix(X)
+    coded, _, _, spec = encode_input(X, None, model._spec)
+    values = coded[:, spec.continuous(coded.shape[1])]
     row_ll = model.score_samples(X)
     scored = np.flatnonzero(np.isfinite(row_ll))
     order = scored[np.argsort(row_ll[scored])]
@@ -113,7 +117,7 @@ def incremental_starts(
         mean = np.where(np.isfinite(mean), mean, np.nanmean(values, axis=0))
         share = count / len(scored)
         weights = np.append(model.weights_ * (1.0 - share), share)
-        starts.append({"weights": weights, "means": np.vstack([model.means_, mean]), "covariances": covariances})
+        starts.append(_with_probabilities(model, weights, np.vstack([model.means_, mean]), covariances))
     # the worst-fitting tenth split into groups: a small profile may sit at any of them
     pool = order[: max(2 * (d + 1), len(scored) // 10)]
     complete = pool[np.isfinite(values[pool]).all(axis=1)]
@@ -129,8 +133,18 @@ def incremental_starts(
             share = len(members) / len(scored)
             weights = np.append(model.weights_ * (1.0 - share), share)
             mean = values[members].mean(axis=0)
-            starts.append({"weights": weights, "means": np.vstack([model.means_, mean]), "covariances": covariances})
+            starts.append(_with_probabilities(model, weights, np.vstack([model.means_, mean]), covariances))
     return starts
+
+
+def _with_probabilities(
+    model: LatentProfileModel, weights: np.ndarray, means: np.ndarray, covariances: np.ndarray
+) -> dict[str, Any]:
+    """A start with one profile added last: its category probabilities are the model's overall shares."""
+    start: dict[str, Any] = {"weights": weights, "means": means, "covariances": covariances}
+    if model.probabilities_:
+        start["probabilities"] = [np.vstack([block, model.weights_ @ block]) for block in model.probabilities_]
+    return start
 
 
 def _adopt(original: LatentProfileModel, probe: LatentProfileModel) -> LatentProfileModel:
@@ -159,7 +173,10 @@ def _pruned_starts(model: LatentProfileModel) -> list[dict[str, np.ndarray]]:
         keep = [i for i in range(k) if i != j]
         weights = model.weights_[keep] / model.weights_[keep].sum()
         covariances = model.covariances_ if _SHARED[model.parameterisation_] else model.covariances_[keep]
-        starts.append({"weights": weights, "means": model.means_[keep], "covariances": covariances})
+        start = {"weights": weights, "means": model.means_[keep], "covariances": covariances}
+        if model.probabilities_:
+            start["probabilities"] = [block[keep] for block in model.probabilities_]
+        starts.append(start)
     return starts
 
 
@@ -171,7 +188,9 @@ def _split_starts(model: LatentProfileModel) -> list[dict[str, np.ndarray]]:
     starts = []
     for j in range(k):
         cov_j = model.covariances_ if _SHARED[param] else model.covariances_[j]
-        if _DIAGONAL[param]:
+        if d == 0:
+            axis = np.zeros(0)
+        elif _DIAGONAL[param]:
             axis = np.zeros(d)
             top = int(np.argmax(cov_j))
             axis[top] = math.sqrt(cov_j[top])
@@ -186,8 +205,19 @@ def _split_starts(model: LatentProfileModel) -> list[dict[str, np.ndarray]]:
             cov = model.covariances_
         else:
             cov = np.concatenate([model.covariances_, model.covariances_[j : j + 1]])
-        starts.append({"weights": weights, "means": means, "covariances": cov})
+        start = {"weights": weights, "means": means, "covariances": cov}
+        if model.probabilities_:
+            # the halves differ in the categorical items too: one sharpened, one flattened
+            start["probabilities"] = [_split_block(block, j) for block in model.probabilities_]
+        starts.append(start)
     return starts
+
+
+def _split_block(block: np.ndarray, j: int) -> np.ndarray:
+    sharp, flat = block[j] ** 1.5, block[j] ** 0.5
+    out = np.vstack([block, flat / flat.sum()])
+    out[j] = sharp / sharp.sum()
+    return out
 
 
 def _bootstrap_lrt(
@@ -209,6 +239,7 @@ def _bootstrap_lrt(
     k = alt.weights_.size
     draws = np.empty(n_draws)
     generating = {"weights": null.weights_, "means": null.means_, "covariances": null.covariances_}
+    generating["probabilities"] = null.probabilities_ or None
     params = {key: value for key, value in model_params.items() if key not in ("init_params", "random_state")}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -472,7 +503,7 @@ def enumerate_profiles(
         raise ValueError("k_range must hold positive integers.")
     to_fit = ([ks[0] - 1] if ks[0] > 1 else []) + ks
     params_list = [_check_parameterisation(p) for p in parameterisations]
-    n_rows = len(_as_matrix(X)[0])
+    n_rows = len(X)
     models: dict[tuple[str, int], LatentProfileModel] = {}
     draws: dict[tuple[str, int], np.ndarray] = {}
     rows = []

@@ -79,7 +79,10 @@ def spurious_reasons(
         order = np.argsort(-finals.weights[s], kind="stable")
         sizes = finals.weights[s][order] * n
         cov = finals.cov[s] if _SHARED[parameterisation] else finals.cov[s][order]
-        smallest, where = _smallest_scaled(cov, scale, diagonal)
+        if d:
+            smallest, where = _smallest_scaled(cov, scale, diagonal)
+        else:  # a latent class model: no variance to collapse
+            smallest, where = np.ones(len(sizes)), np.zeros(len(sizes), dtype=int)
         reasons = []
         for j in np.flatnonzero(sizes < need):
             reasons.append(

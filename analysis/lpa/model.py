@@ -12,6 +12,12 @@ import numpy as np
 import pandas as pd
 
 from analysis._estimator import ParamsMixin
+from analysis.lpa.categorical_items import (
+    _CategoricalMixin,
+    _ColumnSpec,
+    encode_input,
+    make_data,
+)
 from analysis.lpa.em import (
     _DIAGONAL,
     _SHARED,
@@ -20,20 +26,13 @@ from analysis.lpa.em import (
     _EMResult,
     _evaluate,
     _log_joint,
-    _m_step,
     _n_cov_parameters,
     _normalise,
     _Params,
-    _params_from_centres,
-    _prepare,
-    _random_centres,
-    _random_resp_params,
-    _run_em,
 )
-from analysis.lpa.guard import spurious_reasons
+from analysis.lpa.starts import _StartsMixin
 from analysis.mixture import entropy_terms as _entropy_terms
-from analysis.mixture import kmeans_centres as _kmeans_centres
-from analysis.validation import check_indicator_values, check_n_profiles, numeric_indicators
+from analysis.validation import check_indicator_values, check_n_profiles
 
 
 class LPAWarning(UserWarning):
@@ -56,43 +55,6 @@ def _category(message: str) -> type[LPAWarning]:
     return LPAWarning
 
 
-def _failed_run(n_starts: int, like: _Params) -> _EMResult:
-    """The record of a batch of starts that all failed."""
-    nan = _Params(
-        np.full((n_starts, *like.weights.shape[1:]), np.nan),
-        np.full((n_starts, *like.means.shape[1:]), np.nan),
-        np.full((n_starts, *like.cov.shape[1:]), np.nan),
-    )
-    none = np.zeros(n_starts, dtype=bool)
-    return _EMResult(
-        nan.take(np.array([0])),
-        0,
-        -np.inf,
-        np.full(n_starts, -np.inf),
-        np.zeros(n_starts, dtype=int),
-        none,
-        none,
-        ~none,
-        nan,
-    )
-
-
-# --------------------------------------------------------------------------------------------------
-# Helpers for the public API
-
-
-def _as_matrix(X: Any) -> tuple[np.ndarray, list[str], pd.Index | None]:
-    """A float matrix, column names and (for a DataFrame) the row index."""
-    if isinstance(X, pd.DataFrame):
-        return numeric_indicators(X), [str(c) for c in X.columns], X.index
-    if isinstance(X, pd.Series):
-        raise ValueError("Pass a DataFrame (one column per indicator), not a Series.")
-    values = np.asarray(X, dtype=float)
-    if values.ndim != 2:
-        raise ValueError(f"Expected a 2-dimensional array of indicators, got shape {values.shape}.")
-    return values, [f"x{j + 1}" for j in range(values.shape[1])], None
-
-
 def _profile_labels(k: int) -> list[str]:
     return [f"profile_{j + 1}" for j in range(k)]
 
@@ -101,7 +63,7 @@ def _profile_labels(k: int) -> list[str]:
 # The estimator
 
 
-class LatentProfileModel(ParamsMixin):
+class LatentProfileModel(_StartsMixin, _CategoricalMixin, ParamsMixin):
     """Latent profile model (a Gaussian mixture) with one of the LPA covariance parameterisations.
 
     Parameters
@@ -172,18 +134,30 @@ class LatentProfileModel(ParamsMixin):
         attributes (see below), added to the random starts.
     random_state : int, numpy.random.Generator or None, default=None
         Seed for the starting values (and for :meth:`sample`).
+    categorical : list of str or int, optional
+        Categorical (binary, ordinal-as-nominal or nominal) indicators: column names of a DataFrame, or
+        column indices of an array. Each one's sorted distinct non-missing values are its categories
+        (``categories_``; strings are fine); within a profile it has one probability per category,
+        independent of the other indicators (local independence). Missing values drop the item from that
+        row's likelihood (FIML). The continuous columns keep ``parameterisation``; with only categorical
+        columns the model is a latent class model and ``parameterisation`` is ignored (``"EEI"`` is
+        recorded; there are no means or variances). See :mod:`analysis.categorical`.
 
     Attributes
     ----------
     weights_ : ndarray of shape (K,)
         Profile shares, in decreasing order (profile 1 is the largest).
     means_ : ndarray of shape (K, d)
+        Means of the ``d`` continuous indicators (``continuous_features_``).
+    probabilities_ : list of ndarray of shape (K, C_j)
+        Category probabilities of each categorical indicator (``categorical_features_``, ``categories_``).
     covariances_ : ndarray
         ``(d,)`` for EEI, ``(K, d)`` for VVI, ``(d, d)`` for EEE, ``(K, d, d)`` for VVV.
     loglik_ : float
         Log-likelihood of the fitted model on the rows used.
     n_parameters_ : int
-        Free parameters: ``K - 1`` weights, ``K d`` means and the covariance parameters.
+        Free parameters: ``K - 1`` weights, ``K d`` means, the covariance parameters and ``K (C_j - 1)`` per
+        categorical indicator.
     n_samples_ : int
         Rows used (after dropping rows, see ``missing``).
     converged_, n_iter_ :
@@ -241,6 +215,7 @@ class LatentProfileModel(ParamsMixin):
         accelerate: bool = True,
         init_params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
         random_state: int | np.random.Generator | None = None,
+        categorical: Sequence[str | int] | None = None,
     ) -> None:
         self.n_profiles = n_profiles
         self.parameterisation = parameterisation
@@ -258,6 +233,7 @@ class LatentProfileModel(ParamsMixin):
         self.accelerate = accelerate
         self.init_params = init_params
         self.random_state = random_state
+        self.categorical = categorical
 
     def __repr__(self) -> str:
         return f"LatentProfileModel(n_profiles={self.n_profiles}, parameterisation={self.parameterisation!r})"
@@ -282,7 +258,9 @@ class LatentProfileModel(ParamsMixin):
             extra = [extra]
         return self._fit(X, list(extra or []), int(self.n_starts))
 
-    def fit_from(self, X: pd.DataFrame | np.ndarray, weights: Any, means: Any, covariances: Any) -> LatentProfileModel:
+    def fit_from(
+        self, X: pd.DataFrame | np.ndarray, weights: Any, means: Any, covariances: Any, probabilities: Any = None
+    ) -> LatentProfileModel:
         """Run EM to convergence from the given parameters only (no random starts).
 
         Parameters
@@ -292,12 +270,15 @@ class LatentProfileModel(ParamsMixin):
         means : array of shape (K, d)
         covariances : array
             In the shape of ``covariances_`` for this parameterisation.
+        probabilities : list of arrays of shape (K, C_j), optional
+            Category probabilities per categorical indicator (as ``probabilities_``).
 
         Returns
         -------
         self : LatentProfileModel
         """
-        return self._fit(X, [{"weights": weights, "means": means, "covariances": covariances}], 0)
+        given = {"weights": weights, "means": means, "covariances": covariances, "probabilities": probabilities}
+        return self._fit(X, [given], 0)
 
     def _validate(self) -> tuple[str, int]:
         parameterisation = _check_parameterisation(self.parameterisation)
@@ -326,56 +307,18 @@ class LatentProfileModel(ParamsMixin):
                 )
         return np.asarray(keep)
 
-    def _starting_values(
-        self, data: _Data, parameterisation: str, k: int, n_random: int, rng: np.random.Generator
-    ) -> _Params:
-        if k == 1:
-            params, _ = _m_step(data, np.ones((1, 1, data.n)), parameterisation, self._ridge(data))
-            return params
-        n_kmeans = self.n_kmeans_starts
-        n_kmeans = max(1, round(n_random / 10)) if n_kmeans is None else int(n_kmeans)
-        n_kmeans = min(max(n_kmeans, 0), n_random)
-        parts = []
-        if n_kmeans:
-            root = np.sqrt(np.maximum(data.scale, 1e-300))  # k-means on standardised indicators
-            centres = _kmeans_centres(data.x / root, k, n_kmeans, rng) * root
-            parts.append(_params_from_centres(data, centres, parameterisation, self._ridge(data)))
-        n_partitions = (n_random - n_kmeans) // 2
-        if n_partitions:
-            centres = _random_centres(data.x, k, n_partitions, rng)
-            parts.append(_params_from_centres(data, centres, parameterisation, self._ridge(data)))
-        n_posteriors = n_random - n_kmeans - n_partitions
-        if n_posteriors:
-            parts.append(_random_resp_params(data, k, n_posteriors, rng, parameterisation, self._ridge(data)))
-        return _Params.concat(parts)
-
-    def _internal(self, given: Mapping[str, Any], data: _Data, parameterisation: str, k: int) -> _Params:
-        """User-given parameters (public shapes, original scale) as one internal start."""
-        d = data.d
-        weights = np.asarray(given["weights"], dtype=float).reshape(k)
-        means = np.asarray(given["means"], dtype=float).reshape(k, d) - data.center
-        cov = np.asarray(given["covariances"], dtype=float)
-        shapes = {"EEI": (d,), "VVI": (k, d), "EEE": (d, d), "VVV": (k, d, d)}
-        expected = shapes[parameterisation]
-        if cov.shape != expected:
-            raise ValueError(f"covariances for {parameterisation} must have shape {expected}, got {cov.shape}.")
-        if parameterisation == "EEI":
-            cov = cov[None, :]
-        elif parameterisation == "EEE":
-            cov = cov[None, :, :]
-        if weights.min() <= 0:
-            raise ValueError("Every starting weight must be positive.")
-        return _Params((weights / weights.sum())[None], means[None], cov[None].copy())
-
     def _fit(self, X: Any, extra: list[Mapping[str, Any]], n_random: int) -> LatentProfileModel:
         parameterisation, k = self._validate()
-        values, names, _ = _as_matrix(X)
-        check_indicator_values(values, names)
+        values, names, _, spec = encode_input(X, self.categorical)
+        continuous = spec.continuous(values.shape[1])
+        check_indicator_values(values[:, continuous], [names[j] for j in continuous])
+        if len(spec.positions) == values.shape[1]:
+            parameterisation = "EEI"  # a latent class model: no continuous indicator, no covariance
         messages: list[str] = []
         keep = self._rows(values, parameterisation, messages)
         used = values[keep]
         check_n_profiles(k, used.shape[0])
-        data = _prepare(used, parameterisation)
+        data = make_data(used, spec, parameterisation)
         rng = np.random.default_rng(self.random_state)
         parts = [self._internal(given, data, parameterisation, k) for given in extra]
         if k == 1 or n_random > 0:
@@ -383,78 +326,10 @@ class LatentProfileModel(ParamsMixin):
         if not parts:
             raise ValueError("No starting values: n_starts is 0 and no init_params were given.")
         first = _Params.concat(parts)
-        result = self._run(data, first, parameterisation, self.n_final_starts)
-        spurious = self._spurious(result, data, parameterisation, names)
-        # Starts that adapt: while the best regular solution is not replicated, add as many random starts
-        # as have been run (doubling), up to max_starts.
-        added, cap = n_random, self._max_starts(n_random)
-        while k > 1 and 0 < added < cap and not self._replicated(result, spurious):
-            more = min(added, cap - added)
-            # added starts are screened (Mplus's STARTS = 4n n): n_init_iter iterations each, the best
-            # quarter (at least two) to convergence, or n_final_starts' share when it is given
-            share = 0.25 if self.n_final_starts is None else int(self.n_final_starts) / n_random
-            final = max(2, round(share * more))
-            try:
-                batch = self._run(
-                    data, self._starting_values(data, parameterisation, k, more, rng), parameterisation, final
-                )
-            except RuntimeError:  # every added start failed; they count as run
-                batch = _failed_run(more, first)
-            result = _EMResult.concat([result, batch])
-            spurious += self._spurious(batch, data, parameterisation, names)
-            added += more
-        self._store(result, spurious, data, parameterisation, k, names, messages)
+        guarded = [names[j] for j in continuous]
+        result, spurious = self._search(data, first, parameterisation, k, n_random, rng, guarded)
+        self._store(result, spurious, data, parameterisation, k, names, spec, messages)
         return self
-
-    def _max_starts(self, n_random: int) -> int:
-        """The cap on random starts: ``max_starts``, by default four times ``n_starts``."""
-        return 4 * n_random if self.max_starts is None else max(int(self.max_starts), n_random)
-
-    def _run(
-        self, data: _Data, start: _Params, parameterisation: str, n_final: int | None, **overrides: Any
-    ) -> _EMResult:
-        """EM from ``start`` with this model's settings (``overrides`` replace some, e.g. ``reg_covar``)."""
-        n_total = start.n_starts
-        settings: dict[str, Any] = {
-            "n_final": n_total if n_final is None else min(max(int(n_final), 1), n_total),
-            "n_init_iter": int(self.n_init_iter),
-            "max_iter": int(self.max_iter),
-            "tol": float(self.tol),
-            "reg_covar": self._ridge(data),
-            "accelerate": bool(self.accelerate),
-        }
-        return _run_em(data, start, parameterisation, **{**settings, **overrides})
-
-    def _ridge(self, data: _Data) -> np.ndarray:
-        """The ridge of the search: ``reg_covar`` times each indicator's overall variance."""
-        return np.asarray(float(self.reg_covar) * np.maximum(data.scale, 1e-300))
-
-    def _spurious(self, result: _EMResult, data: _Data, parameterisation: str, names: list[str]) -> list[str]:
-        usable = result.completed & ~result.failed & np.isfinite(result.logliks)
-        return spurious_reasons(
-            result.finals, usable, data, parameterisation, names, min_share=float(self.min_profile_share)
-        )
-
-    def _replicated(self, result: _EMResult, spurious: list[str]) -> bool:
-        """Whether at least two regular starts reached the best regular log-likelihood."""
-        regular = result.completed & ~result.failed & (np.array(spurious) == "")
-        if not regular.any():
-            return False
-        lls = result.logliks[regular]
-        return int((lls >= lls.max() - self.replication_tol).sum()) >= 2
-
-    def _unregularised(self, data: _Data, params: _Params, parameterisation: str, names: list[str]) -> _Params:
-        """EM from the chosen solution without the ridge, so that the reported estimates and log-likelihood
-        are those of the model itself; the regularised solution is kept if that ends spurious or fails."""
-        if not self.reg_covar > 0:
-            return params
-        try:
-            polished = self._run(data, params, parameterisation, None, reg_covar=0.0)
-        except RuntimeError:
-            return params
-        if self._spurious(polished, data, parameterisation, names)[0]:
-            return params
-        return polished.best
 
     def _store(
         self,
@@ -464,8 +339,10 @@ class LatentProfileModel(ParamsMixin):
         parameterisation: str,
         k: int,
         names: list[str],
+        spec: _ColumnSpec,
         messages: list[str],
     ) -> None:
+        guarded = [names[j] for j in spec.continuous(len(names))]
         usable = result.completed & ~result.failed & np.isfinite(result.logliks)
         flagged = np.array([bool(reason) for reason in spurious])
         regular = usable & ~flagged
@@ -473,8 +350,10 @@ class LatentProfileModel(ParamsMixin):
         best_start = int(np.flatnonzero(pool)[np.argmax(result.logliks[pool])])
         chosen = result.take(np.array([best_start]))
         if regular.any():
-            chosen = self._unregularised(data, chosen, parameterisation, names)
+            chosen = self._unregularised(data, chosen, parameterisation, guarded)
         order = np.argsort(-chosen.weights[0], kind="stable")
+        probs = None if chosen.probs is None else chosen.probs[:, order]
+        messages = list(messages) + self._store_categorical(None if probs is None else probs[0], data, spec, names)
         weights = chosen.weights[0][order]
         means = chosen.means[0][order] + data.center
         cov = chosen.cov[0] if _SHARED[parameterisation] else chosen.cov[0][order]
@@ -483,14 +362,15 @@ class LatentProfileModel(ParamsMixin):
         self.means_ = means
         self.covariances_ = cov[0] if _SHARED[parameterisation] else cov
         self.feature_names_in_ = list(names)
-        self.n_features_in_ = data.d
+        self.n_features_in_ = len(names)
         self.n_samples_ = data.n
         self._center = data.center
         # Recompute the E-step at the reported parameters in float64: loglik_ is exactly theirs.
-        internal = _Params(weights[None], (means - data.center)[None], cov[None])
+        internal = _Params(weights[None], (means - data.center)[None], cov[None], probs)
         resp, ll, _ = _evaluate(data, internal, parameterisation, np.zeros(1, dtype=bool))
         self.loglik_ = float(ll[0])
         self.n_parameters_ = (k - 1) + k * data.d + _n_cov_parameters(parameterisation, k, data.d)
+        self.n_parameters_ += 0 if data.cat is None else k * data.cat.n_free
         self.converged_ = bool(result.converged[best_start])
         self.n_iter_ = int(result.n_iter[best_start])
         self.best_start_ = best_start
@@ -535,7 +415,8 @@ class LatentProfileModel(ParamsMixin):
         if self.weights_.size > 1 and int(completed.sum()) > 1 and self.replication_count_ < 2:
             out.append(
                 f"The best log-likelihood ({self.loglik_:.3f}) was reached by only 1 of {int(completed.sum())} starts "
-                f"iterated to convergence (random starts were added up to max_starts): it may be a local maximum. "
+                f"iterated to convergence ({self.n_starts_used_} run; random starts were added up to max_starts): "
+                "it may be a local maximum. "
                 "Increase n_starts or max_starts."
             )
         return out
@@ -552,22 +433,23 @@ class LatentProfileModel(ParamsMixin):
             cov = cov[None, :]
         elif self.parameterisation_ == "EEE":
             cov = cov[None, :, :]
-        return _Params(self.weights_[None], (self.means_ - self._center)[None], cov[None])
+        probs = np.concatenate(self.probabilities_, axis=1)[None] if self.probabilities_ else None
+        return _Params(self.weights_[None], (self.means_ - self._center)[None], cov[None], probs)
 
     def _posterior(self, X: Any) -> tuple[np.ndarray, np.ndarray, pd.Index | None]:
         """Posterior ``(n, K)`` and per-row log-likelihood ``(n,)``; NaN for rows the model cannot score."""
         self._check_fitted()
-        values, names, index = _as_matrix(X)
-        if values.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {values.shape[1]} indicators; the model was fitted on {self.n_features_in_}.")
-        if index is not None and names != self.feature_names_in_:
-            raise ValueError(f"X has columns {names}; the model was fitted on {self.feature_names_in_}.")
+        if np.ndim(X) == 2 and np.shape(X)[1] != self.n_features_in_:
+            raise ValueError(f"X has {np.shape(X)[1]} indicators; the model was fitted on {self.n_features_in_}.")
+        if isinstance(X, pd.DataFrame) and [str(c) for c in X.columns] != self.feature_names_in_:
+            raise ValueError(f"X has columns {list(X.columns)}; the model was fitted on {self.feature_names_in_}.")
+        values, _, index, _ = encode_input(X, None, self._spec)
         observed = np.isfinite(values)
         usable = observed.any(axis=1) if _DIAGONAL[self.parameterisation_] else observed.all(axis=1)
         resp = np.full((values.shape[0], self.weights_.size), np.nan)
         row_ll = np.full(values.shape[0], np.nan)
         if usable.any():
-            data = _prepare(values[usable], self.parameterisation_, center=self._center)
+            data = make_data(values[usable], self._spec, self.parameterisation_, center=self._center)
             log_joint, _ = _log_joint(data, self._internal_params(), self.parameterisation_)
             post, ll = _normalise(log_joint)
             resp[usable] = post[0].T
@@ -698,7 +580,8 @@ class LatentProfileModel(ParamsMixin):
 
         Returns
         -------
-        X : DataFrame of shape (n_samples, d), columns as in the training data
+        X : DataFrame of shape (n_samples, d), columns as in the training data (categorical indicators
+            hold drawn categories)
         labels : ndarray of shape (n_samples,), the generating profile (0-based)
         """
         self._check_fitted()
@@ -713,7 +596,10 @@ class LatentProfileModel(ParamsMixin):
         else:
             chol = np.linalg.cholesky(np.broadcast_to(cov, (k, d, d)))
             values = self.means_[labels] + np.einsum("nij,nj->ni", chol[labels], noise)
-        return pd.DataFrame(values, columns=self.feature_names_in_), labels
+        frame = pd.DataFrame(values, columns=self.continuous_features_)
+        for name, drawn in self._sample_categories(labels, rng).items():
+            frame[name] = drawn
+        return frame[self.feature_names_in_], labels
 
     # ---- reporting ----------------------------------------------------------------------------------
 
@@ -724,12 +610,13 @@ class LatentProfileModel(ParamsMixin):
         -------
         DataFrame with columns ``parameter`` (``weight``, ``mean``, ``variance`` or ``covariance``),
         ``profile`` (``profile_1`` ...; ``all`` for a covariance shared by every profile), ``variable``,
-        ``variable_2`` (the second indicator of a covariance) and ``value``.
+        ``variable_2`` (the second indicator of a covariance), ``value`` and ``category`` (for the rows
+        ``parameter="probability"`` of categorical indicators, see :meth:`get_probabilities_df`).
         """
         self._check_fitted()
         k, d = self.means_.shape
         labels = _profile_labels(k)
-        names = self.feature_names_in_
+        names = self.continuous_features_
         rows: list[tuple[str, str, str | None, str | None, float]] = []
         rows += [("weight", labels[j], None, None, float(self.weights_[j])) for j in range(k)]
         rows += [("mean", labels[j], names[i], None, float(self.means_[j, i])) for j in range(k) for i in range(d)]
@@ -743,12 +630,15 @@ class LatentProfileModel(ParamsMixin):
                 rows += [
                     ("covariance", owner, names[i], names[j], float(cov[i, j])) for i in range(d) for j in range(i, d)
                 ]
-        return pd.DataFrame(rows, columns=["parameter", "profile", "variable", "variable_2", "value"])
+        frame = pd.DataFrame(rows, columns=["parameter", "profile", "variable", "variable_2", "value"])
+        frame["category"] = None
+        return pd.concat([frame, self._probability_rows()], ignore_index=True) if self.probabilities_ else frame
 
     def get_means_df(self) -> pd.DataFrame:
-        """Profile means, one row per profile (with its share) and one column per indicator."""
+        """Profile means, one row per profile (with its share) and one column per continuous indicator
+        (categorical indicators: :meth:`get_probabilities_df`)."""
         self._check_fitted()
-        frame = pd.DataFrame(self.means_, index=_profile_labels(self.weights_.size), columns=self.feature_names_in_)
+        frame = pd.DataFrame(self.means_, index=_profile_labels(self.weights_.size), columns=self.continuous_features_)
         frame.insert(0, "share", self.weights_)
         return frame
 
@@ -769,6 +659,11 @@ class LatentProfileModel(ParamsMixin):
             "",
             self.get_means_df().round(3).to_string(),
         ]
+        if self.probabilities_:
+            table = self.get_probabilities_df().pivot_table(
+                "probability", ["variable", "category"], "profile", sort=False
+            )
+            lines += ["", "Category probabilities", table.round(3).to_string()]
         if self.warnings_:
             lines += ["", "Warnings:"] + [f"  - {message}" for message in self.warnings_]
         return "\n".join(lines)

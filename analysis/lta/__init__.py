@@ -28,7 +28,40 @@ classification-error correction (ML: Vermunt 2010; BCH: Bolck, Croon & Hagenaars
 :meth:`LatentTransitionModel.naive_transitions` the naive classify-and-cross-tabulate table, which
 overstates change.
 
+Categorical indicators: ``categorical=[...]`` names binary, ordinal (treated as nominal) or nominal
+indicator columns (strings are fine). Given the profile each has one probability per category (held
+equal over waves with ``invariant=True``, like the means) and is independent of the other indicators, so
+the emission is the continuous part times the categorical part; a missing value drops the item from that
+participant-wave (FIML). With only categorical indicators the model is the latent Markov (latent
+transition) model of latent class analysis (Collins & Lanza 2010; Bartolucci, Farcomeni & Pennoni 2013,
+LMest); mixed indicators follow the mixed-mode latent class models of Latent GOLD and Mplus (Vermunt &
+Magidson 2002). Step 1 of the three-step estimator is a :class:`analysis.lpa.LatentProfileModel` with the
+same categorical indicators. The numerics are shared with LPA in :mod:`analysis.categorical`
+(probabilities floored at 1e-10: Goodman 1974; Linzer & Lewis 2011; Morin et al. 2025 for StepMix's
+categorical measurement); the probabilities are in ``probabilities_`` and
+:meth:`LatentTransitionModel.probabilities_frame`, and in :meth:`LatentTransitionModel.to_frame` as
+``parameter="probability"`` rows with their ``category``.
+
 Profiles are numbered 1..K in every frame; arrays are 0-based.
+
+References
+----------
+Collins, L. M., & Lanza, S. T. (2010). Latent class and latent transition analysis. Wiley.
+
+Bartolucci, F., Farcomeni, A., & Pennoni, F. (2013). Latent Markov models for longitudinal data. CRC Press.
+
+Goodman, L. A. (1974). Exploratory latent structure analysis using both identifiable and unidentifiable
+models. Biometrika, 61(2), 215-231.
+
+Vermunt, J. K., & Magidson, J. (2002). Latent class cluster analysis. In J. A. Hagenaars & A. L.
+McCutcheon (Eds.), Applied latent class analysis (pp. 89-106). Cambridge University Press.
+
+Linzer, D. A., & Lewis, J. B. (2011). poLCA: An R package for polytomous variable latent class analysis.
+Journal of Statistical Software, 42(10), 1-29.
+
+Morin, S., Legault, R., Laliberté, F., Bakk, Z., Giguère, C.-É., de la Sablonnière, R., & Lacourse, É.
+(2025). StepMix: A Python package for pseudo-likelihood estimation of generalized mixture models with
+external variables. Journal of Statistical Software, 113(8), 1-39.
 """
 
 from analysis.lta.model import LatentTransitionModel

@@ -6,10 +6,12 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from analysis.categorical import categorical_m_step, partition_probabilities
 from analysis.lta.forward_backward import _forward_backward, _log_emission
 from analysis.lta.panel import _Panel
 from analysis.lta.structural import _mstep_structural, _n_pairs, _n_trans_sets, _Params, _Settings, _structural
@@ -42,6 +44,26 @@ def _mstep_measurement(
     return means, np.maximum(var, var_floor)
 
 
+def _wave_rows(panel: _Panel, weights: np.ndarray, invariant: bool) -> np.ndarray:
+    """Per-row weights (N, T, K) as the (Tm * K, N * T) matrix the categorical M-step takes: one block of K
+    rows over all waves when invariant, else one block per wave holding only that wave's rows."""
+    N, T, K = weights.shape
+    if invariant:
+        return np.ascontiguousarray(weights.reshape(N * T, K).T)
+    out = np.zeros((T, K, N, T))
+    for t in range(T):
+        out[t, :, :, t] = weights[:, t].T
+    return out.reshape(T * K, N * T)
+
+
+def _mstep_categorical(panel: _Panel, gamma: np.ndarray, settings: _Settings) -> np.ndarray | None:
+    """Category probabilities (Tm, K, C): held equal over waves like the means when ``invariant``."""
+    if panel.cat is None:
+        return None
+    probs = categorical_m_step(panel.cat, _wave_rows(panel, gamma, settings.invariant))
+    return probs.reshape(-1, settings.K, probs.shape[-1])
+
+
 # ------------------------------------------------------------------------------------------------- EM
 
 
@@ -57,7 +79,7 @@ class _Fit:
 def _estep(
     panel: _Panel, params: _Params, logB_fixed: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    logB = _log_emission(panel, params.means, params.variances) if logB_fixed is None else logB_fixed
+    logB = _log_emission(panel, params.means, params.variances, params.probs) if logB_fixed is None else logB_fixed
     log_pi, log_A = _structural(params, panel)
     return _forward_backward(logB, log_pi, log_A)
 
@@ -81,6 +103,7 @@ def _em(
     for n_iter in range(1, max_iter + 1):  # noqa: B007  (n_iter is reported)
         if logB_fixed is None:
             params.means, params.variances = _mstep_measurement(panel, gamma, settings, var_floor, params)
+            params.probs = _mstep_categorical(panel, gamma, settings)
         li, lt, ic, tc = _mstep_structural(panel, gamma, xi, settings, params)
         params.log_init, params.log_trans, params.init_coef, params.trans_coef = li, lt, ic, tc
         ll_n, gamma, xi = _estep(panel, params, logB_fixed)
@@ -95,19 +118,26 @@ def _em(
 
 
 def _var_floor(panel: _Panel) -> np.ndarray:
-    pooled = np.nanvar(panel.X[panel.observed], axis=0) if panel.observed.any() else np.ones(len(panel.indicators))
+    n_continuous = panel.Xc.shape[2]
+    pooled = np.nanvar(panel.Xc[panel.observed], axis=0) if panel.observed.any() else np.ones(n_continuous)
     pooled = np.where(np.isfinite(pooled) & (pooled > 0), pooled, 1.0)
     return 1e-6 * pooled
 
 
 def _random_start(panel: _Panel, settings: _Settings, rng: np.random.Generator, var_floor: np.ndarray) -> _Params:
     K = settings.K
-    N, T, P = panel.X.shape
-    Y = panel.X[panel.observed]
-    col_mean = np.nanmean(Y, axis=0)
-    col_var = np.nanvar(Y, axis=0)
+    N, T, P = panel.Xc.shape
+    Y = panel.Xc[panel.observed]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an indicator observed in no participant-wave
+        col_mean = np.nanmean(Y, axis=0)
+        col_var = np.nanvar(Y, axis=0)
+    col_mean = np.where(np.isfinite(col_mean), col_mean, 0.0)
+    col_var = np.where(np.isfinite(col_var), col_var, 1.0)
     col_sd = np.where(col_var > 0, np.sqrt(col_var), 1.0)
     Ys = (np.where(np.isnan(Y), col_mean, Y) - col_mean) / col_sd
+    if P == 0 and panel.cat is not None:  # categorical only: k-means on the one-hot items
+        Ys = panel.cat.onehot[panel.observed.ravel()]
     labels = nearest_centre(Ys, kmeans_centres(Ys, K, 1, rng)[0])  # k-means++ and Lloyd, as in LPA
     gamma = np.zeros((N, T, K))
     gamma[panel.observed] = np.eye(K)[labels]
@@ -115,8 +145,13 @@ def _random_start(panel: _Panel, settings: _Settings, rng: np.random.Generator, 
         means=np.broadcast_to(col_mean, (1, K, P)).copy(), variances=np.broadcast_to(col_var, (1, K, P)).copy()
     )
     means, variances = _mstep_measurement(panel, gamma, replace(settings, invariant=True), var_floor, old)
+    probs = None
+    if panel.cat is not None:
+        membership = _wave_rows(panel, gamma, invariant=True)
+        probs = partition_probabilities(panel.cat, membership)[None]
     if not settings.invariant:
         means, variances = np.repeat(means, T, axis=0), np.repeat(variances, T, axis=0)
+        probs = None if probs is None else np.repeat(probs, T, axis=0)
     lab = np.full((N, T), -1)
     lab[panel.observed] = labels
     init = np.bincount(lab[:, 0][lab[:, 0] >= 0], minlength=K) + 1.0
@@ -131,6 +166,7 @@ def _random_start(panel: _Panel, settings: _Settings, rng: np.random.Generator, 
         variances=variances,
         log_init=np.log(init / init.sum()),
         log_trans=np.log(trans[:n_sets]) if n_sets else np.zeros((0, K, K)),
+        probs=probs,
     )
 
 

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from analysis.categorical import categorical_log_density
 from analysis.lta.panel import _Panel
 from analysis.mixture import Array, diagonal_log_density, logsumexp
 
 
-def _log_emission(panel: _Panel, means: Array, variances: Array) -> Array:
-    """Log density of each participant-wave under each profile (N, T, K); 0 for a missing wave."""
+def _log_emission(panel: _Panel, means: Array, variances: Array, probs: Array | None = None) -> Array:
+    """Log density of each participant-wave under each profile (N, T, K); 0 for a missing wave.
+
+    The continuous indicators' diagonal Gaussian plus, with ``probs`` (Tm, K, C), the categorical items'
+    ``log p`` of the observed categories (local independence; :mod:`analysis.categorical`).
+    """
     N, T, _ = panel.X.shape
     K = means.shape[1]
     out = np.empty((N, T, K))
@@ -20,6 +25,11 @@ def _log_emission(panel: _Panel, means: Array, variances: Array) -> Array:
         tm = t if means.shape[0] > 1 else 0
         tv = t if variances.shape[0] > 1 else 0
         out[:, t] = diagonal_log_density(panel.X0[:, t], panel.X2[:, t], panel.M[:, t], means[tm], variances[tv])
+    if panel.cat is not None and probs is not None:
+        dens = categorical_log_density(panel.cat, probs)  # (Tm, K, N * T)
+        dens = dens.reshape(probs.shape[0], K, N, T)
+        for t in range(T):
+            out[:, t] += dens[t if probs.shape[0] > 1 else 0, :, :, t].T
     return out
 
 

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.categorical import CategoricalDesign, normalise_log
 from analysis.lta.em import _em, _fit_starts, _var_floor
 from analysis.lta.forward_backward import _forward_backward, _log_emission
-from analysis.lta.panel import _Panel, _prepare
+from analysis.lta.panel import _Panel
 from analysis.lta.results import BootstrapResult, InvarianceTestResult, _pair_labels
 from analysis.lta.structural import (
     _EstimatorParts,
@@ -32,37 +33,53 @@ from analysis.lta.structural import (
 from analysis.mixture import Array, match_profiles
 
 
-def _blocks(params: _Params, settings: _Settings) -> list[tuple[str, tuple[int, ...]]]:
+def _free_categories(cat: CategoricalDesign) -> np.ndarray:
+    """Which one-hot columns are free logits (every category but each item's first, the reference)."""
+    free = np.ones(cat.item_of.size, dtype=bool)
+    free[cat.starts] = False
+    return free
+
+
+def _blocks(
+    params: _Params, settings: _Settings, cat: CategoricalDesign | None = None
+) -> list[tuple[str, tuple[int, ...]]]:
     K = settings.K
     blocks = [("means", params.means.shape)]
     if settings.parameterisation == "EEI":
         blocks.append(("logvar", (params.variances.shape[0], params.variances.shape[2])))
     else:
         blocks.append(("logvar", params.variances.shape))
+    if cat is not None and params.probs is not None:
+        blocks.append(("logit", (params.probs.shape[0], K, int(_free_categories(cat).sum()))))
     init_coef, trans_coef = params.coefficients()
     blocks.append(("init", (init_coef.shape[0], K - 1)))
     blocks.append(("trans", (K, trans_coef.shape[1], K - 1)))
     return blocks
 
 
-def _pack(params: _Params, settings: _Settings) -> np.ndarray:
+def _pack(params: _Params, settings: _Settings, cat: CategoricalDesign | None = None) -> np.ndarray:
     K = settings.K
     logvar = np.log(params.variances)
     if settings.parameterisation == "EEI":
         logvar = logvar[:, 0, :]
     init_coef, trans_coef = params.coefficients()
     trans = np.stack([np.delete(trans_coef[j], j, axis=1) for j in range(K)])
-    return np.concatenate([params.means.ravel(), logvar.ravel(), init_coef[:, 1:].ravel(), trans.ravel()])
+    logits = np.zeros(0)
+    if cat is not None and params.probs is not None:
+        log_p = np.log(params.probs)
+        logits = (log_p - log_p[..., cat.starts][..., cat.item_of])[..., _free_categories(cat)].ravel()
+    return np.concatenate([params.means.ravel(), logvar.ravel(), logits, init_coef[:, 1:].ravel(), trans.ravel()])
 
 
-def _unpack(theta: np.ndarray, template: _Params, settings: _Settings) -> _Params:
+def _unpack(theta: np.ndarray, template: _Params, settings: _Settings, cat: CategoricalDesign | None = None) -> _Params:
     K = settings.K
     out = template.copy()
     pos = 0
-    sizes = {name: int(np.prod(shape)) for name, shape in _blocks(template, settings)}
-    shapes = dict(_blocks(template, settings))
+    blocks = _blocks(template, settings, cat)
+    sizes = {name: int(np.prod(shape)) for name, shape in blocks}
+    shapes = dict(blocks)
     vals: dict[str, Array] = {}
-    for name, _ in _blocks(template, settings):
+    for name, _ in blocks:
         vals[name] = theta[pos : pos + sizes[name]].reshape(shapes[name])
         pos += sizes[name]
     out.means = vals["means"].copy()
@@ -70,6 +87,10 @@ def _unpack(theta: np.ndarray, template: _Params, settings: _Settings) -> _Param
     if settings.parameterisation == "EEI":
         lv = np.broadcast_to(lv[:, None, :], template.variances.shape)
     out.variances = np.exp(lv)
+    if "logit" in vals and cat is not None and template.probs is not None:
+        full = np.zeros(template.probs.shape)
+        full[..., _free_categories(cat)] = vals["logit"]
+        out.probs = normalise_log(full, cat)
     init_coef, trans_coef = template.coefficients()
     out.init_coef = np.hstack([np.zeros((init_coef.shape[0], 1)), vals["init"]])
     tc = np.zeros_like(trans_coef)
@@ -83,13 +104,26 @@ def _unpack(theta: np.ndarray, template: _Params, settings: _Settings) -> _Param
 def _scores(panel: _Panel, params: _Params, settings: _Settings) -> tuple[np.ndarray, float]:
     """Per-participant score vectors (N x n_theta) by Fisher's identity, and the log-likelihood."""
     K = settings.K
-    N, T, P = panel.X.shape
-    logB = _log_emission(panel, params.means, params.variances)
+    N, T, _ = panel.X.shape
+    logB = _log_emission(panel, params.means, params.variances, params.probs)
     log_pi, log_A = _structural(params, panel)
     ll, gamma, xi = _forward_backward(logB, log_pi, log_A)
     Tm = params.means.shape[0]
+    P = panel.Xc.shape[2]
     s_mu = np.zeros((N, Tm, K, P))
     s_lv = np.zeros((N, Tm, K, P))
+    s_logit = np.zeros((N, 0))
+    if panel.cat is not None and params.probs is not None:
+        # d log p_k(y) / d logit_kc = y_c - p_kc for an observed item (reference: the item's first category)
+        cat = panel.cat
+        onehot = cat.onehot.reshape(N, T, -1)
+        seen = cat.observed[:, cat.item_of].reshape(N, T, -1)
+        s_cat = np.zeros((N, Tm, K, onehot.shape[2]))
+        for t in range(T):
+            tm = t if Tm > 1 else 0
+            resid = onehot[:, t, None, :] - seen[:, t, None, :] * params.probs[tm][None]
+            s_cat[:, tm] += gamma[:, t, :, None] * resid
+        s_logit = s_cat[..., _free_categories(cat)].reshape(N, -1)
     for t in range(T):
         tm = t if Tm > 1 else 0
         mu, var = params.means[tm], params.variances[tm]
@@ -113,13 +147,13 @@ def _scores(panel: _Panel, params: _Params, settings: _Settings) -> tuple[np.nda
             free = [k for k in range(K) if k != j]
             resid = xi[:, t, j, free] - gamma[:, t, j, None] * A[:, t, j, free]
             s_trans[:, j] += D[:, :, None] * resid[:, None, :]
-    S = np.hstack([s_mu.reshape(N, -1), s_lv.reshape(N, -1), s_init.reshape(N, -1), s_trans.reshape(N, -1)])
+    S = np.hstack([s_mu.reshape(N, -1), s_lv.reshape(N, -1), s_logit, s_init.reshape(N, -1), s_trans.reshape(N, -1)])
     return S, float(ll.sum())
 
 
 def _observed_information(panel: _Panel, params: _Params, settings: _Settings, rel_step: float = 1e-5) -> np.ndarray:
     """Minus the Hessian of the log-likelihood by central differences of the analytic score."""
-    theta = _pack(params, settings)
+    theta = _pack(params, settings, panel.cat)
     n = len(theta)
     H = np.empty((n, n))
     for i in range(n):
@@ -127,8 +161,8 @@ def _observed_information(panel: _Panel, params: _Params, settings: _Settings, r
         up, down = theta.copy(), theta.copy()
         up[i] += h
         down[i] -= h
-        g_up = _scores(panel, _unpack(up, params, settings), settings)[0].sum(axis=0)
-        g_down = _scores(panel, _unpack(down, params, settings), settings)[0].sum(axis=0)
+        g_up = _scores(panel, _unpack(up, params, settings, panel.cat), settings)[0].sum(axis=0)
+        g_down = _scores(panel, _unpack(down, params, settings, panel.cat), settings)[0].sum(axis=0)
         H[:, i] = (g_up - g_down) / (2.0 * h)
     return -(H + H.T) / 2.0
 
@@ -157,8 +191,12 @@ def _covariate_table(
     """The table of :meth:`LatentTransitionModel.covariate_effects`."""
     _, bread, robust = information
     cov = bread if se == "observed" else robust
-    theta = _pack(params, settings)
-    n_meas = sum(int(np.prod(shape)) for name, shape in _blocks(params, settings) if name in ("means", "logvar"))
+    theta = _pack(params, settings, panel.cat)
+    n_meas = sum(
+        int(np.prod(shape))
+        for name, shape in _blocks(params, settings, panel.cat)
+        if name in ("means", "logvar", "logit")
+    )
     K = settings.K
     qi, qt = panel.Zi.shape[1], panel.Zt.shape[1]
     terms = list(terms)
@@ -204,6 +242,14 @@ def _covariate_table(
     return pd.DataFrame(out).astype({"from_profile": "Int64"})
 
 
+def _signature(params: _Params, scale: Array) -> Array:
+    """What profiles are matched by across fits: standardised means and category probabilities (K, .)."""
+    parts = [params.means.mean(axis=0) / scale]
+    if params.probs is not None:
+        parts.append(params.probs.mean(axis=0))
+    return np.hstack(parts)
+
+
 def _bootstrap(
     panel: _Panel,
     params: _Params,
@@ -219,8 +265,8 @@ def _bootstrap(
     rng: np.random.Generator,
 ) -> BootstrapResult:
     """The draws of :meth:`LatentTransitionModel.bootstrap`."""
-    ref_means = params.means.mean(axis=0)
     scale = np.sqrt(_var_floor(panel) / 1e-6)
+    reference = _signature(params, scale)
     inits, transes = [], []
     n_relabelled = 0
     for _ in range(int(n_boot)):
@@ -229,7 +275,7 @@ def _bootstrap(
             fit = _em(sub, params, settings, _var_floor(sub), settings.max_iter)
         else:
             fit, _ = _fit_starts(sub, settings, rng, int(n_starts), int(n_init_iter), warm=[params])
-        perm = match_profiles(fit.params.means.mean(axis=0), ref_means, scale)
+        perm = match_profiles(_signature(fit.params, scale), reference)
         n_relabelled += int(np.any(perm != np.arange(len(perm))))
         log_pi, log_A = _structural(fit.params, sub)
         init, trans = _marginal(log_pi, log_A)
@@ -266,6 +312,8 @@ def _invariance_test(
     warm = inv.params.copy()
     warm.means = np.repeat(warm.means, T, axis=0)
     warm.variances = np.repeat(warm.variances, T, axis=0)
+    if warm.probs is not None:
+        warm.probs = np.repeat(warm.probs, T, axis=0)
     free, _ = _fit_starts(panel, s_free, rng, n_starts, init_iter, warm=[warm])
     if free.loglik < inv.loglik:  # the wave-specific model nests the invariant one
         free = _em(panel, warm, s_free, _var_floor(panel), s_free.max_iter)
@@ -420,7 +468,7 @@ class _InferenceMixin(_EstimatorParts):
         InvarianceTestResult
             ``chi2 = 2 (loglik_free - loglik_invariant)`` on ``df`` = the difference in free parameters.
         """
-        panel, _ = _prepare(data, indicators=indicators, id_col=id_col, wave_col=wave_col, waves=waves)
+        panel = self._bare_panel(data, indicators, id_col, wave_col, waves)
         if panel.n_waves < 2:
             raise ValueError("the invariance test needs at least two waves")
         return _invariance_test(

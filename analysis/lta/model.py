@@ -35,6 +35,15 @@ from analysis.validation import check_n_profiles
 
 __all__ = ["COVARIATE_TARGETS", "PARAMETERISATIONS", "LatentTransitionModel"]
 
+
+def _probability_blocks(params: _Params, panel: _Panel, invariant: bool) -> list[np.ndarray]:
+    """Per categorical indicator, its probabilities (K, C_j), or (T, K, C_j) when not invariant."""
+    if panel.cat is None or params.probs is None:
+        return []
+    probs = params.probs[0] if invariant else params.probs
+    return [block.copy() for block in panel.cat.split(probs)]
+
+
 PARAMETERISATIONS = ("VVI", "EEI")
 COVARIATE_TARGETS = ("both", "initial", "transitions")
 
@@ -68,6 +77,13 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
         :class:`analysis.lpa.LatentProfileModel`).
     random_state : int or numpy.random.Generator, optional
         Seed for the starts and the bootstrap.
+    categorical : list of str, optional
+        Categorical (binary, ordinal-as-nominal or nominal) indicator columns; strings are fine. Each has
+        one probability per category and profile (held equal over waves when ``invariant``, like the
+        means), independent of the other indicators given the profile; a missing value drops the item
+        from that participant-wave (FIML). With only categorical indicators this is a latent Markov model
+        on categorical items (``parameterisation`` then has nothing to act on). See
+        :mod:`analysis.categorical`.
 
     Attributes
     ----------
@@ -77,7 +93,11 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
         Transition matrix per consecutive wave pair, rows = origin (with covariates: the sample-averaged
         transition, each participant weighted by the model-implied probability of the origin).
     means_, covariances_ : ndarray
-        Profile means and (diagonal) variances, (K, P) when invariant, (T, K, P) otherwise.
+        Profile means and (diagonal) variances of the continuous indicators (``continuous_indicators_``),
+        (K, P) when invariant, (T, K, P) otherwise.
+    probabilities_ : list of ndarray
+        Category probabilities per categorical indicator (``categorical_indicators_``, ``categories_``),
+        (K, C_j) when invariant, (T, K, C_j) otherwise.
     loglik_, n_parameters_, bic_, aic_ : float, int, float, float
         Maximised log-likelihood, free parameters, BIC (with the number of participants) and AIC.
     entropy_ : float
@@ -121,6 +141,7 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
         homogeneous: bool = False,
         covariates_on: str = "both",
         random_state: int | np.random.Generator | None = None,
+        categorical: list[str] | None = None,
     ) -> None:
         self.n_profiles = n_profiles
         self.parameterisation = parameterisation
@@ -132,6 +153,7 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
         self.homogeneous = homogeneous
         self.covariates_on = covariates_on
         self.random_state = random_state
+        self.categorical = categorical
 
     # ------------------------------------------------------------------ plumbing
 
@@ -179,6 +201,8 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
             covariate_data=covariate_data,
             covariates_on=self.covariates_on,
             spec=spec,
+            categorical=self.categorical_indicators_ if fitted else self.categorical,
+            categories=self.categories_ if fitted else None,
         )
         return panel
 
@@ -192,6 +216,10 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
         self._settings_ = settings
         self.waves_ = list(panel.waves)
         self.indicators_ = list(panel.indicators)
+        self.continuous_indicators_ = panel.continuous_indicators
+        self.categorical_indicators_ = panel.categorical_indicators
+        self.categories_ = [list(c) for c in panel.categories]
+        self.probabilities_ = _probability_blocks(params, panel, settings.invariant)
         self.n_participants_ = panel.n
         self.n_observations_ = int(panel.observed.sum())
         log_pi, log_A = _structural(params, panel)
@@ -210,7 +238,7 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
         self.start_logliks_ = list(start_logliks)
         best = max(start_logliks)
         self.n_best_starts_ = int(sum(best - ll < 1e-6 * max(1.0, abs(best)) for ll in start_logliks))
-        logB = _log_emission(panel, params.means, params.variances)
+        logB = _log_emission(panel, params.means, params.variances, params.probs)
         _, gamma, _ = _forward_backward(logB, log_pi, log_A)
         self.entropy_ = relative_entropy(gamma[panel.observed])
         self.posterior_ = _posterior_frame(panel, gamma)
@@ -266,6 +294,7 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
             covariates=covariates,
             covariate_data=covariate_data,
             covariates_on=self.covariates_on,
+            categorical=self.categorical,
         )
         check_n_profiles(settings.K, panel.n)
         self._spec = spec
@@ -336,6 +365,8 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
         P = means.shape[-1]
         model.indicators_ = list(indicators) if indicators is not None else [f"x{j + 1}" for j in range(P)]
         model.covariate_terms_ = []
+        model.continuous_indicators_ = list(model.indicators_)
+        model.categorical_indicators_, model.categories_, model.probabilities_ = [], [], []
         model._params = _Params(
             means=means[None] if invariant else means,
             variances=variances[None] if invariant else variances,
@@ -394,7 +425,7 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
             raise ValueError("this model was not fitted on data; pass data")
         panel = self._panel if data is None else self._panel_for(data, **kw)
         params = self._params
-        logB = _log_emission(panel, params.means, params.variances)
+        logB = _log_emission(panel, params.means, params.variances, params.probs)
         log_pi, log_A = _structural(params, panel)
         return panel, logB, log_pi, log_A
 
@@ -527,7 +558,32 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
             ``wave`` (None when invariant), ``profile``, ``indicator``, ``mean``, ``variance``.
         """
         self._check_fitted()
-        return _profiles_long(self._params.means, self._params.variances, self.waves_, self.indicators_)
+        names = getattr(self, "continuous_indicators_", self.indicators_)
+        return _profiles_long(self._params.means, self._params.variances, self.waves_, names)
+
+    def probabilities_frame(self) -> pd.DataFrame:
+        """Category probabilities of the categorical indicators in long form.
+
+        Returns
+        -------
+        DataFrame
+            ``wave`` (None when invariant), ``profile``, ``indicator``, ``category``, ``probability``.
+        """
+        self._check_fitted()
+        rows = []
+        for name, categories, block in zip(
+            getattr(self, "categorical_indicators_", []),
+            getattr(self, "categories_", []),
+            self.probabilities_,
+            strict=True,
+        ):
+            waves = [None] if block.ndim == 2 else self.waves_
+            blocks = [block] if block.ndim == 2 else list(block)
+            for wave, probs in zip(waves, blocks, strict=True):
+                for k in range(probs.shape[0]):
+                    for c, category in enumerate(categories):
+                        rows.append((wave, k + 1, name, category, float(probs[k, c])))
+        return pd.DataFrame(rows, columns=["wave", "profile", "indicator", "category", "probability"])
 
     def to_frame(self) -> pd.DataFrame:
         """All parameters in one tidy frame.
@@ -535,12 +591,29 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
         Returns
         -------
         DataFrame
-            ``parameter`` (``initial``, ``transition``, ``mean``, ``variance``), ``from_wave``, ``to_wave``,
-            ``from_profile``, ``to_profile`` (the profile for initial, mean and variance rows), ``indicator``
-            and ``estimate``.
+            ``parameter`` (``initial``, ``transition``, ``mean``, ``variance``, ``probability``), ``from_wave``,
+            ``to_wave``, ``from_profile``, ``to_profile`` (the profile for initial, mean, variance and
+            probability rows), ``indicator``, ``estimate`` and ``category`` (of probability rows).
         """
         self._check_fitted()
-        return _parameters_long(self.initial_, self.transitions_, self.waves_, self.profiles_frame())
+        frame = _parameters_long(self.initial_, self.transitions_, self.waves_, self.profiles_frame())
+        frame["category"] = None
+        probs = self.probabilities_frame()
+        if probs.empty:
+            return frame
+        extra = pd.DataFrame(
+            {
+                "parameter": "probability",
+                "from_wave": probs["wave"],
+                "to_wave": None,
+                "from_profile": None,
+                "to_profile": probs["profile"],
+                "indicator": probs["indicator"],
+                "estimate": probs["probability"],
+                "category": probs["category"],
+            }
+        )
+        return pd.concat([frame, extra[frame.columns]], ignore_index=True)
 
     def summary(self, bootstrap: BootstrapResult | None = None) -> str:
         """Plain-text report: fit statistics, initial shares, transition matrices, covariate effects.

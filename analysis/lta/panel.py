@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.categorical import CategoricalDesign, encode_column
 from analysis.validation import check_indicator_values, numeric_indicators
 
 
@@ -24,20 +25,39 @@ class _Panel:
     ids: np.ndarray
     waves: list[Any]
     indicators: list[str]
-    X: np.ndarray  # (N, T, P), NaN where missing
+    X: np.ndarray  # (N, T, P), NaN where missing; categorical indicators hold category codes 0..C-1
     Zi: np.ndarray  # (N, qi) covariates on the initial profile (no intercept)
     Zt: np.ndarray  # (N, qt) covariates on the transitions (no intercept)
+    cat_positions: list[int] = field(default_factory=list)  # which indicators are categorical
+    categories: list[list[Any]] = field(default_factory=list)  # their categories
+    Xc: np.ndarray = field(init=False, repr=False)  # (N, T, Pc) the continuous indicators
     X0: np.ndarray = field(init=False, repr=False)
     X2: np.ndarray = field(init=False, repr=False)
     M: np.ndarray = field(init=False, repr=False)
     observed: np.ndarray = field(init=False, repr=False)
+    cat: CategoricalDesign | None = field(init=False, repr=False)  # rows are participant-waves, (N * T)
 
     def __post_init__(self) -> None:
-        miss = np.isnan(self.X)
+        N, T, P = self.X.shape
+        continuous = [j for j in range(P) if j not in set(self.cat_positions)]
+        self.Xc = self.X[..., continuous]
+        miss = np.isnan(self.Xc)
         self.M = (~miss).astype(float)
-        self.X0 = np.where(miss, 0.0, self.X)
+        self.X0 = np.where(miss, 0.0, self.Xc)
         self.X2 = self.X0 * self.X0
-        self.observed = np.asarray(self.M.any(axis=2))
+        self.observed = np.asarray(np.isfinite(self.X).any(axis=2))
+        self.cat = None
+        if self.cat_positions:
+            codes = self.X[..., self.cat_positions].reshape(N * T, len(self.cat_positions))
+            self.cat = CategoricalDesign.from_codes(codes, [len(c) for c in self.categories])
+
+    @property
+    def continuous_indicators(self) -> list[str]:
+        return [name for j, name in enumerate(self.indicators) if j not in set(self.cat_positions)]
+
+    @property
+    def categorical_indicators(self) -> list[str]:
+        return [self.indicators[j] for j in self.cat_positions]
 
     @property
     def n(self) -> int:
@@ -55,6 +75,8 @@ class _Panel:
             X=self.X[idx],
             Zi=self.Zi[idx],
             Zt=self.Zt[idx],
+            cat_positions=self.cat_positions,
+            categories=self.categories,
         )
 
 
@@ -143,7 +165,11 @@ def _prepare(
     covariate_data: pd.DataFrame | None = None,
     covariates_on: str = "both",
     spec: _CovariateSpec | None = None,
+    categorical: list[str] | None = None,
+    categories: list[list[Any]] | None = None,
 ) -> tuple[_Panel, _CovariateSpec | None]:
+    """The panel of ``data``; ``categorical`` names categorical indicators (coded against ``categories``, a
+    fitted model's, when given)."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError("data must be a pandas DataFrame in long format (one row per participant and wave)")
     for col in (id_col, wave_col):
@@ -159,10 +185,16 @@ def _prepare(
             raise ValueError(f"data has waves not in waves=: {sorted(map(str, unknown))}")
     if len(waves) < 1:
         raise ValueError("data has no waves")
+    categorical = list(categorical or [])
     if indicators is None:
         skip = {id_col, wave_col, *covariates}
-        indicators = [c for c in data.columns if c not in skip and pd.api.types.is_numeric_dtype(data[c])]
+        indicators = [
+            c for c in data.columns if c not in skip and (pd.api.types.is_numeric_dtype(data[c]) or c in categorical)
+        ]
     indicators = list(indicators)
+    outside = [c for c in categorical if c not in indicators]
+    if outside:
+        raise ValueError(f"categorical= names {outside}, which are not indicators (indicators: {indicators}).")
     if not indicators:
         raise ValueError("no indicator columns")
     missing_cols = [c for c in indicators if c not in data.columns]
@@ -178,8 +210,18 @@ def _prepare(
     X = np.full((len(id_index), len(waves), len(indicators)), np.nan)
     at_id = id_index.get_indexer(pd.Index(rows[id_col]))
     at_wave = wave_index.get_indexer(pd.Index(rows[wave_col]))
-    X[at_id, at_wave] = numeric_indicators(rows, indicators)
-    check_indicator_values(X, [str(c) for c in indicators])
+    values = np.empty((len(rows), len(indicators)))
+    found: list[list[Any]] = []
+    for j, col in enumerate(indicators):
+        if col in categorical:
+            known = None if categories is None else categories[categorical.index(col)]
+            values[:, j], levels = encode_column(rows[col].to_numpy(), col, known)
+            found.append(levels)
+        else:
+            values[:, j] = numeric_indicators(rows, [col])[:, 0]
+    X[at_id, at_wave] = values
+    continuous = [j for j, col in enumerate(indicators) if col not in categorical]
+    check_indicator_values(X[..., continuous], [str(indicators[j]) for j in continuous])
     keep = ~np.isnan(X).all(axis=(1, 2))
     ids = id_index.to_numpy()[keep]
     X = X[keep]
@@ -193,4 +235,9 @@ def _prepare(
             Zi = Z
         if covariates_on in ("both", "transitions"):
             Zt = Z
-    return _Panel(ids=ids, waves=waves, indicators=indicators, X=X, Zi=Zi, Zt=Zt), spec
+    # categorical indicators in the order of the indicators (``found`` is in that order)
+    positions = [j for j, col in enumerate(indicators) if col in categorical]
+    panel = _Panel(
+        ids=ids, waves=waves, indicators=indicators, X=X, Zi=Zi, Zt=Zt, cat_positions=positions, categories=found
+    )
+    return panel, spec

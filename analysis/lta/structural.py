@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
-from analysis.lta.panel import _Panel
+from analysis.lta.panel import _Panel, _prepare
 from analysis.mixture import Array, log_softmax, safe_log
 
 
@@ -26,6 +27,7 @@ class _Params:
     log_trans: np.ndarray | None = None  # (Tt, K, K) without covariates; Tt = 1 (homogeneous) or T - 1
     init_coef: np.ndarray | None = None  # (1 + qi, K), column 0 is the reference (zero)
     trans_coef: np.ndarray | None = None  # (K, Tt + qt, K), trans_coef[j, :, j] is the reference (zero)
+    probs: np.ndarray | None = None  # (Tm, K, C) category probabilities of the categorical indicators, if any
 
     def copy(self) -> _Params:
         def own(v: Array | None) -> Array | None:
@@ -38,6 +40,7 @@ class _Params:
             own(self.log_trans),
             own(self.init_coef),
             own(self.trans_coef),
+            own(self.probs),
         )
 
     def chain(self) -> tuple[Array, Array]:
@@ -72,12 +75,22 @@ class _EstimatorParts:
         n_starts: int
         n_init_iter: int
         random_state: int | np.random.Generator | None
+        categorical: list[str] | None
 
         def _settings(self, **overrides: Any) -> _Settings: ...
 
         def _rng(self) -> np.random.Generator: ...
 
         def _check_fitted(self) -> None: ...
+
+    def _bare_panel(
+        self, data: pd.DataFrame, indicators: list[str] | None, id_col: str, wave_col: str, waves: list[Any] | None
+    ) -> _Panel:
+        """``data`` as a panel without covariates, for the estimators and tests that refit it."""
+        panel, _ = _prepare(
+            data, indicators=indicators, id_col=id_col, wave_col=wave_col, waves=waves, categorical=self.categorical
+        )
+        return panel
 
 
 def _n_pairs(panel: _Panel) -> int:
@@ -217,6 +230,8 @@ def _permute(params: _Params, perm: np.ndarray) -> _Params:
     out = params.copy()
     out.means = params.means[:, perm]
     out.variances = params.variances[:, perm]
+    if params.probs is not None:
+        out.probs = params.probs[:, perm]
     if not params.has_coef:
         log_init, log_trans = params.chain()
         out.log_init = log_init[perm]
@@ -248,6 +263,8 @@ def _n_parameters(params: _Params, panel: _Panel, settings: _Settings) -> int:
     K = settings.K
     Tm, _, P = params.means.shape
     n = Tm * K * P + (Tm * K * P if settings.parameterisation == "VVI" else Tm * P)
+    if panel.cat is not None:
+        n += Tm * K * panel.cat.n_free
     n += (K - 1) * (1 + panel.Zi.shape[1])
     if _n_pairs(panel):
         n += K * (K - 1) * (_n_trans_sets(panel, settings) + panel.Zt.shape[1])

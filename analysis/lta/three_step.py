@@ -21,7 +21,7 @@ import pandas as pd
 
 from analysis.lpa import LatentProfileModel, LPAWarning
 from analysis.lta.em import _em, _var_floor
-from analysis.lta.panel import _Panel, _prepare
+from analysis.lta.panel import _Panel
 from analysis.lta.results import TransitionResult
 from analysis.lta.structural import _EstimatorParts, _marginal, _Params, _Settings, _structural
 from analysis.mixture import Array, classification_error, match_profiles, relative_entropy
@@ -55,6 +55,7 @@ def _step1(panel: _Panel, how: StepOne, step1: str) -> tuple[Array, Array, Array
             n_starts=max(int(how.n_starts), 1),
             n_init_iter=int(how.n_init_iter),
             random_state=rng,
+            categorical=panel.cat_positions or None,
         )
         with warnings.catch_warnings():
             # the step-1 model is a means to an end; its own diagnostics (replication) are not reported
@@ -75,13 +76,17 @@ def _step1(panel: _Panel, how: StepOne, step1: str) -> tuple[Array, Array, Array
         D_t: list[Array] = []
         assigned = np.full((N, T), -1)
         scale = np.sqrt(_var_floor(panel) / 1e-6)
+        signatures: list[Array] = []
         for t in range(T):
             obs = panel.observed[:, t]
             fit, gamma = mixture(panel.X[obs, t])
             m = fit.means_
+            # profiles are matched by standardised means and category probabilities
+            signature = np.hstack([m / scale, *fit.probabilities_])
             if t > 0:
-                perm = match_profiles(m, means_t[0], scale)
+                perm = match_profiles(signature, signatures[0])
                 m, gamma = m[perm], gamma[:, perm]
+            signatures.append(signature)
             post[obs, t] = gamma
             assigned[obs, t] = gamma.argmax(axis=1)
             means_t.append(m)
@@ -253,7 +258,7 @@ class _ThreeStepMixin(_EstimatorParts):
         TransitionResult
             Row-normalised cross-tabulations (``method="naive"``).
         """
-        panel, _ = _prepare(data, indicators=indicators, id_col=id_col, wave_col=wave_col, waves=waves)
+        panel = self._bare_panel(data, indicators, id_col, wave_col, waves)
         return naive_transitions(panel, self._step_one(), step1)
 
     def three_step(
@@ -291,5 +296,5 @@ class _ThreeStepMixin(_EstimatorParts):
         TransitionResult
             Corrected estimates, with the naive table from the same classification as ``naive``.
         """
-        panel, _ = _prepare(data, indicators=indicators, id_col=id_col, wave_col=wave_col, waves=waves)
+        panel = self._bare_panel(data, indicators, id_col, wave_col, waves)
         return three_step(panel, self._step_one(), method, step1)
