@@ -14,8 +14,16 @@ the path, query, referer, the redirect's ``Location``, other headers and environ
 from __future__ import annotations
 
 import re
+from collections.abc import MutableMapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from gunicorn.glogging import Logger
+
+if TYPE_CHECKING:
+    from gunicorn.glogging import _AtomsDict
+    from gunicorn.http import Request
+    from gunicorn.http.wsgi import Response
 
 _END = r"/?#\s\""  # what ends a path segment in a request line, URL or log atom
 PERSONAL_LINK = re.compile(rf"(/p/+)[^{_END}&]+")  # & too: a link can sit in a query (?next=/p/...&x=1)
@@ -34,9 +42,12 @@ def redact(text: str) -> str:
 class RedactingLogger(Logger):
     """Gunicorn's logger, with tokens and codes removed from every text atom of the access log."""
 
-    def atoms(self, resp, req, environ, request_time) -> dict:
+    def atoms(
+        self, resp: Response, req: Request, environ: MutableMapping[str, Any], request_time: timedelta
+    ) -> _AtomsDict:
         atoms = super().atoms(resp, req, environ, request_time)
-        for key, value in atoms.items():
+        texts = cast("dict[str, object]", atoms)  # its TypedDict cannot name the header atoms ("{name}i")
+        for key, value in texts.items():
             if isinstance(value, str):
-                atoms[key] = redact(value)
+                texts[key] = redact(value)
         return atoms

@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from sqlalchemy import MetaData, create_engine, select, text
 from sqlalchemy.engine import Connection, Engine
@@ -27,26 +28,33 @@ class BackupError(RuntimeError):
     """A backup or restore that could not be made or does not match its manifest."""
 
 
+class TableFingerprint(TypedDict):
+    """A table's row count and the SHA-256 of its rows."""
+
+    rows: int
+    sha256: str
+
+
 @dataclass(frozen=True)
 class BackupReport:
     """Where the backup went and what it holds."""
 
     path: Path
     manifest: Path
-    tables: dict[str, dict[str, object]]
+    tables: dict[str, TableFingerprint]
 
 
-def fingerprints(engine: Engine) -> dict[str, dict[str, object]]:
+def fingerprints(engine: Engine) -> dict[str, TableFingerprint]:
     """Every table's row count and a SHA-256 of its rows in primary-key order."""
     with engine.connect() as connection:
         return fingerprints_on(connection)
 
 
-def fingerprints_on(connection: Connection) -> dict[str, dict[str, object]]:
+def fingerprints_on(connection: Connection) -> dict[str, TableFingerprint]:
     """:func:`fingerprints` read through ``connection`` (so within its transaction's snapshot)."""
     metadata = MetaData()
     metadata.reflect(bind=connection)
-    result = {}
+    result: dict[str, TableFingerprint] = {}
     for name, table in sorted(metadata.tables.items()):
         order = list(table.primary_key.columns) or list(table.columns)
         digest = hashlib.sha256()
@@ -62,10 +70,16 @@ def _plain(value: object) -> object:
     if isinstance(value, memoryview):
         return bytes(value)
     if hasattr(value, "isoformat"):
-        return value.isoformat()  # type: ignore[union-attr]
+        return value.isoformat()
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True)
     return value
+
+
+def _sqlite_file(engine: Engine) -> str:
+    if engine.url.database is None:
+        raise BackupError("An in-memory SQLite database has no file to back up or restore.")
+    return engine.url.database
 
 
 def _libpq(engine: Engine) -> tuple[str, str]:
@@ -83,7 +97,7 @@ def _tool(name: str) -> str:
     return found
 
 
-def _pg_dump_with_fingerprints(engine: Engine, path: Path) -> dict[str, dict[str, object]]:
+def _pg_dump_with_fingerprints(engine: Engine, path: Path) -> dict[str, TableFingerprint]:
     """``pg_dump`` and the manifest's fingerprints from one exported snapshot (one moment in time)."""
     url, schema = _libpq(engine)
     with engine.connect() as connection:
@@ -114,7 +128,7 @@ def backup(engine: Engine, path: Path) -> BackupReport:
     path.parent.mkdir(parents=True, exist_ok=True)
     # The manifest describes exactly what the backup holds, even while the app and scheduler write.
     if engine.dialect.name == "sqlite":
-        source = sqlite3.connect(engine.url.database)  # type: ignore[arg-type]
+        source = sqlite3.connect(_sqlite_file(engine))
         target = sqlite3.connect(path)
         try:
             source.backup(target)
@@ -144,7 +158,7 @@ def manifest_path(path: Path) -> Path:
     return path.with_name(path.name + ".json")
 
 
-def _read_manifest(path: Path) -> dict[str, dict[str, object]]:
+def _read_manifest(path: Path) -> dict[str, TableFingerprint]:
     manifest = manifest_path(path)
     if not manifest.exists():
         raise BackupError(
@@ -160,7 +174,7 @@ def _read_manifest(path: Path) -> dict[str, dict[str, object]]:
     return tables
 
 
-def restore(engine: Engine, path: Path, *, verify: bool = True) -> dict[str, dict[str, object]]:
+def restore(engine: Engine, path: Path, *, verify: bool = True) -> dict[str, TableFingerprint]:
     """Replace the database's contents with the backup at ``path``; checks the result against its manifest.
 
     Returns the restored tables' fingerprints. Raises :class:`BackupError`, before the database is
@@ -174,7 +188,7 @@ def restore(engine: Engine, path: Path, *, verify: bool = True) -> dict[str, dic
     engine.dispose()  # no pooled connection may hold a lock or a stale page
     if engine.dialect.name == "sqlite":
         source = sqlite3.connect(path)
-        target = sqlite3.connect(engine.url.database)  # type: ignore[arg-type]
+        target = sqlite3.connect(_sqlite_file(engine))
         try:
             source.backup(target)
         finally:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, current_app
@@ -16,9 +17,14 @@ from studyapp.cli_support import study_by_slug
 from studyapp.core import migrate
 from studyapp.core.db import session_scope
 from studyapp.core.inputs import INT32_MAX, InputError, check_text, parse_datetime
-from studyapp.core.models import ROLES
+from studyapp.core.models import ROLES, key
 from studyapp.database import engine_of
 from studyapp.instruments.loader import InstrumentDefinitionError, bundled_definitions, load_file
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from waves.dispatcher import DispatchReport
 
 db_group = click.Group("db", help="Database schema (Alembic migrations).")
 users_group = click.Group("users", help="Researcher, admin and company-contact accounts.")
@@ -38,7 +44,7 @@ def _checked_text(value: str, option: str) -> str:
         raise click.BadParameter(str(error), param_hint=option) from None
 
 
-def _parse_time(value: str | None):
+def _parse_time(value: str | None) -> datetime:
     from studyapp.core.types import utcnow
 
     if not value:
@@ -113,7 +119,7 @@ def fieldwork_dispatch(claim_timeout: int, max_messages: int | None) -> None:
     _echo_dispatch(engine, report)
 
 
-def _echo_dispatch(engine, report) -> None:
+def _echo_dispatch(engine: Engine, report: DispatchReport) -> None:
     """What a dispatch run did, with each failed message's pseudonym and reason."""
     from sqlmodel import Session
 
@@ -371,7 +377,8 @@ def serve(host: str, port: int) -> None:
     scheduler = start_in_process(current_app)
     if scheduler is not None:
         click.echo(f"Scheduler started (tick every {settings.scheduler_interval_seconds} s).")
-    run_simple(host, port, current_app._get_current_object(), use_reloader=False, use_debugger=False, threaded=True)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types current_app as Flask, not as a proxy
+    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
 
 @click.command("scheduler")
@@ -510,10 +517,10 @@ def export_command(
         if missing:
             raise click.ClickException(f"Unknown cohort(s): {', '.join(sorted(missing))}")
         waves = session.exec(select(Wave).where(col(Wave.cohort_id).in_([c.id for c in chosen]))).all()
-        wave_ids = [w.id for w in waves if w.label in wave_labels] if wave_labels else []
+        wave_ids = [key(w) for w in waves if w.label in wave_labels] if wave_labels else []
         if wave_labels and not wave_ids:
             raise click.ClickException(f"No wave labelled {', '.join(wave_labels)} in these cohorts.")
-        scope = ExportScope(study=study, cohort_ids=[c.id for c in chosen], wave_ids=wave_ids, language=language)
+        scope = ExportScope(study=study, cohort_ids=[key(c) for c in chosen], wave_ids=wave_ids, language=language)
         try:
             paths = export_to_folder(
                 session=session, scope=scope, folder=out_dir, formats=formats or FORMATS, raw_text=raw_text
@@ -535,7 +542,7 @@ def backup_command(out_path: Path) -> None:
         report = backup(engine_of(current_app), out_path)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
-    rows = sum(int(t["rows"]) for t in report.tables.values())  # type: ignore[call-overload]
+    rows = sum(int(t["rows"]) for t in report.tables.values())
     click.echo(
         f"Backup written to {report.path} ({len(report.tables)} tables, {rows} rows); manifest {report.manifest}"
     )

@@ -56,7 +56,7 @@ def _close_session(exc: BaseException | None) -> None:
         session.close()
 
 
-def privacy_of(app: Flask | None = None):
+def privacy_of(app: Flask | None = None) -> Privacy:
     """The app's :class:`~studyapp.core.privacy.Privacy` (keys from its settings)."""
     app = app or current_app
     privacy = app.extensions.get("studyapp.privacy")

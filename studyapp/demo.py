@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from studyapp.accounts.services import create_user
 from studyapp.core import migrate
 from studyapp.core.db import session_scope
-from studyapp.core.models import Instrument, Study, User
+from studyapp.core.models import Cohort, Instrument, Study, User, key
 from studyapp.core.types import utcnow
 from studyapp.database import engine_of
 from studyapp.instruments.loader import bundled_definitions, load_file
@@ -191,7 +191,7 @@ DEMO_EMPLOYERS = [
 DEMO_CONTACT_EMAIL = "hr@acme.example"
 
 
-def _demo_employers(session: Session, cohort) -> None:
+def _demo_employers(session: Session, cohort: Cohort) -> None:
     """Organisation names on the simulated alumni's answers, coded, and a company contact for Acme."""
     from sqlalchemy import insert
 
@@ -201,7 +201,9 @@ def _demo_employers(session: Session, cohort) -> None:
     item = session.exec(select(Item).where(Item.code == "work_organisation")).first()
     if item is None:
         return
-    people = session.exec(select(Participant).where(Participant.cohort_id == cohort.id).order_by(Participant.id)).all()
+    people = session.exec(
+        select(Participant).where(col(Participant.cohort_id) == cohort.id).order_by(col(Participant.id))
+    ).all()
     position = 0
     rows = []
     for name, spellings, count in DEMO_EMPLOYERS:
@@ -213,11 +215,11 @@ def _demo_employers(session: Session, cohort) -> None:
         for spelling in spellings:
             if session.exec(select(OrganisationAlias).where(OrganisationAlias.name_key == name_key(spelling))).first():
                 continue
-            session.add(OrganisationAlias(name_key=name_key(spelling), organisation_id=organisation.id))
+            session.add(OrganisationAlias(name_key=name_key(spelling), organisation_id=key(organisation)))
         for index, participant in enumerate(people[position : position + count]):
             responses = session.exec(
                 select(Response.id)
-                .join(Invitation, Invitation.id == Response.invitation_id)
+                .join(Invitation, col(Invitation.id) == col(Response.invitation_id))
                 .where(Invitation.participant_id == participant.id)
             ).all()
             typed = spellings[index % len(spellings)]
@@ -252,7 +254,7 @@ DEMO_PARTICIPANTS = [
 ]
 
 
-def _enrol_demo_participants(session: Session, study: Study, cohort) -> None:
+def _enrol_demo_participants(session: Session, study: Study, cohort: Cohort) -> None:
     """A few young professionals, so the first scheduler tick sends invitations to the built-in mailbox."""
     from studyapp.core.privacy import Privacy
     from studyapp.participants.enrolment import Person, enrol_person
@@ -274,7 +276,7 @@ def _enrol_demo_participants(session: Session, study: Study, cohort) -> None:
                 email=email,
                 name=name,
                 language=language,
-                cohort_id=cohort.id,
+                cohort_id=key(cohort),
                 cohort_name=cohort.name,
                 external_id=None,
                 keep_data=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -36,13 +37,13 @@ def init_app(app: Flask) -> None:
     """
 
     @app.errorhandler(CSRFError)
-    def _csrf_error(error: CSRFError):
+    def _csrf_error(error: CSRFError) -> ResponseReturnValue:
         rollback_session()
         body = "The form had expired or was not sent from this site. Reload the page and try again."
         return render_template("errors/error.html", code=400, title="Form expired", body=body), 400
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException):
+    def _http_error(error: HTTPException) -> ResponseReturnValue:
         rollback_session()
         code = error.code or 500
         title, body = _MESSAGES.get(code, (error.name, error.description or ""))
@@ -51,7 +52,7 @@ def init_app(app: Flask) -> None:
         return render_template("errors/error.html", code=code, title=title, body=body), code
 
     @app.errorhandler(OperationalError)
-    def _database_unavailable(error: OperationalError):
+    def _database_unavailable(error: OperationalError) -> ResponseReturnValue:
         # The database is restarting or unreachable: nothing was half-stored (each save is one transaction)
         rollback_session()
         app.logger.warning("Database unavailable: %s", str(error).splitlines()[0][:200])
@@ -61,7 +62,7 @@ def init_app(app: Flask) -> None:
         return render_template("errors/error.html", code=503, title=title, body=body), 503, {"Retry-After": "30"}
 
     @app.errorhandler(Exception)
-    def _unexpected_error(error: Exception):
+    def _unexpected_error(error: Exception) -> ResponseReturnValue:
         rollback_session()
         if app.testing:
             raise error

@@ -17,8 +17,9 @@ from datetime import date
 from urllib.parse import quote
 
 from flask import Flask, Response, abort, flash, request
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Map
 from wtforms import Field
+from wtforms.form import BaseForm
 from wtforms.validators import ValidationError
 
 from studyapp.core.inputs import (
@@ -47,7 +48,7 @@ class OneLine:
     def __init__(self, max_length: int | None = None) -> None:
         self.max_length = max_length
 
-    def __call__(self, form, field: Field) -> None:
+    def __call__(self, form: BaseForm, field: Field) -> None:
         if isinstance(field.data, str):
             try:
                 self.check(field.data, field=_label(field), max_length=self.max_length)
@@ -64,7 +65,7 @@ class MultiLine(OneLine):
 class SaneDate:
     """A WTForms validator for date and date-time fields: a year between 1900 and 2200."""
 
-    def __call__(self, form, field: Field) -> None:
+    def __call__(self, form: BaseForm, field: Field) -> None:
         if isinstance(field.data, date):
             try:
                 check_year(field.data, field=_label(field))
@@ -160,7 +161,7 @@ class IdConverter(IntegerConverter):
 
     regex = rf"[0-9]{{1,{MAX_DIGITS}}}"
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = INT32_MAX) -> None:
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None, max: int | None = INT32_MAX) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from studyapp.core.db import session_scope
 from studyapp.core.models import SchedulerHeartbeat
 from studyapp.core.types import utcnow
+from studyapp.settings import Settings
 from studyapp.wiring import register_message_kinds
 from waves.tick import TickReport
 
@@ -32,7 +33,9 @@ def process_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def tick(engine: Engine, *, name: str, now: datetime | None = None, settings=None) -> TickReport | None:
+def tick(
+    engine: Engine, *, name: str, now: datetime | None = None, settings: Settings | None = None
+) -> TickReport | None:
     """One scheduler tick: plan and send due invitations and reminders, and record a heartbeat.
 
     Returns what was planned and sent (``None`` without settings, or when the fieldwork step failed).
@@ -54,7 +57,7 @@ def tick(engine: Engine, *, name: str, now: datetime | None = None, settings=Non
     return report
 
 
-def _fieldwork(engine: Engine, name: str, now: datetime, settings) -> tuple[str, TickReport | None]:
+def _fieldwork(engine: Engine, name: str, now: datetime, settings: Settings) -> tuple[str, TickReport | None]:
     from studyapp.core.privacy import Privacy
     from waves.dispatcher import DispatchConfig
     from waves.tick import run_tick
@@ -92,14 +95,16 @@ def _fieldwork(engine: Engine, name: str, now: datetime, settings) -> tuple[str,
     return report.dispatch.stopped_early, report
 
 
-def _safe_tick(engine: Engine, name: str, settings) -> None:
+def _safe_tick(engine: Engine, name: str, settings: Settings | None) -> None:
     try:
         tick(engine, name=name, settings=settings)
     except Exception:  # a failed tick must not kill the scheduler; the next one tries again
         log.exception("Scheduler tick failed")
 
 
-def build_scheduler(engine: Engine, *, interval_seconds: int, settings=None, blocking: bool = False) -> BaseScheduler:
+def build_scheduler(
+    engine: Engine, *, interval_seconds: int, settings: Settings | None = None, blocking: bool = False
+) -> BaseScheduler:
     """A scheduler with the tick job and the analyses job; both run at once, then every interval."""
     scheduler: BaseScheduler = BlockingScheduler() if blocking else BackgroundScheduler(daemon=True)
     scheduler.add_job(
@@ -126,7 +131,7 @@ def build_scheduler(engine: Engine, *, interval_seconds: int, settings=None, blo
     return scheduler
 
 
-def run_analyses(engine: Engine, settings=None) -> int:
+def run_analyses(engine: Engine, settings: Settings | None = None) -> int:
     """Run the queued analyses, oldest first, then make the briefings of waves that closed.
 
     Errors are stored on each run or logged, never raised: the next pass tries again.

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from studyapp.core.privacy import PrivacyError, parse_fernet_keys
 
@@ -172,13 +173,13 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     Raises :class:`SettingsError` naming every problem at once.
     """
     environ = os.environ if environ is None else environ
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}  # each converted to its field's type by _convert
     types = {"bool": bool, "int": int, "str": str}
     for f in fields(Settings):
         name = _ENV_NAMES[f.name]
         if name in environ:
             values[f.name] = _convert(environ[name], types[str(f.type)], name)
     values.update(overrides)
-    settings = Settings(**values)  # type: ignore[arg-type]
+    settings = Settings(**values)
     settings.check()
     return settings

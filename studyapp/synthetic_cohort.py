@@ -13,7 +13,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from analysis.synthetic import simulate_cohort
-from studyapp.core.models import Answer, Cohort, Invitation, Item, Participant, Response, Wave
+from studyapp.core.models import Answer, Cohort, Invitation, Item, Participant, Response, Wave, key
 from studyapp.core.types import utcnow
 
 
@@ -43,7 +43,7 @@ def store_synthetic_cohort(
     now = utcnow()
     people = {}
     for index, pseudonym in enumerate(cohort_truth.participants["pseudonym"]):
-        participant = Participant(pseudonym=f"SYN{cohort.id}-{index + 1:05d}", cohort_id=cohort.id)  # type: ignore[arg-type]
+        participant = Participant(pseudonym=f"SYN{cohort.id}-{index + 1:05d}", cohort_id=key(cohort))
         session.add(participant)
         people[pseudonym] = participant
     session.flush()
@@ -56,8 +56,8 @@ def store_synthetic_cohort(
         for pseudonym, rows in in_wave.groupby("pseudonym", sort=False):
             participant = people[pseudonym]
             invitation = Invitation(
-                participant_id=participant.id,  # type: ignore[arg-type]
-                wave_id=wave.id,  # type: ignore[arg-type]
+                participant_id=key(participant),
+                wave_id=key(wave),
                 state="completed",
                 opens_at=submitted_at - timedelta(days=3),
                 closes_at=submitted_at + timedelta(days=25),
@@ -68,7 +68,7 @@ def store_synthetic_cohort(
             session.add(invitation)
             session.flush()
             response = Response(
-                invitation_id=invitation.id,  # type: ignore[arg-type]
+                invitation_id=key(invitation),
                 language="nl",
                 started_at=submitted_at - timedelta(minutes=22),
                 updated_at=submitted_at,

@@ -13,4 +13,6 @@ from studyapp.app import create_app
 app = create_app()
 _proxies = app.config["STUDYAPP_SETTINGS"].proxy_count
 if _proxies:
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=_proxies, x_proto=_proxies, x_host=_proxies)  # type: ignore[method-assign]
+    app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to add WSGI middleware
+        app.wsgi_app, x_for=_proxies, x_proto=_proxies, x_host=_proxies
+    )

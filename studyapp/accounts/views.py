@@ -11,6 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from studyapp.accounts.forms import LoginForm
 from studyapp.accounts.services import authenticate, load_active_user
 from studyapp.core.inputs import forbidden_character
+from studyapp.core.models import User
 from studyapp.database import get_session
 from studyapp.extensions import limiter, login_manager
 
@@ -18,7 +19,7 @@ bp = Blueprint("accounts", __name__)
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
+def _load_user(user_id: str) -> User | None:
     """The logged-in account behind a session cookie (an inactive or unknown one logs out)."""
     return load_active_user(session=get_session(), user_id=user_id)
 

@@ -39,13 +39,24 @@ def _profiles(text: str) -> tuple[int, int]:
 @click.option("--queue", is_flag=True, help="only queue it for the scheduler")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="also write the result")
 @with_appcontext
-def run_command(study_slug, cohort_name, profiles, models, starts, blrt, bootstrap, seed, queue, json_path) -> None:
+def run_command(
+    study_slug: str,
+    cohort_name: str,
+    profiles: str,
+    models: str,
+    starts: int,
+    blrt: int,
+    bootstrap: int,
+    seed: int,
+    queue: bool,
+    json_path: Path | None,
+) -> None:
     """Fit the analysis of one cohort (or queue it) and print the result."""
     from studyapp.analyses.result import load_result
     from studyapp.analyses.runs import execute, queue_analysis
     from studyapp.analyses.summary import text_summary
     from studyapp.core.errors import ValidationFailed
-    from studyapp.core.models import Cohort
+    from studyapp.core.models import Cohort, key
 
     k_min, k_max = _profiles(profiles)
     parameters = {
@@ -69,14 +80,14 @@ def run_command(study_slug, cohort_name, profiles, models, starts, blrt, bootstr
             )
         except ValidationFailed as error:
             raise click.ClickException("; ".join(error.errors.values())) from None
-        run_id = run.id
+        run_id = key(run)  # queue_analysis flushed it
         if not queue:
             run.status = "running"
             session.add(run)
     if queue:
         click.echo(f"Queued analysis {run_id}; the scheduler runs it.")
         return
-    run = execute(engine, run_id)  # type: ignore[arg-type]
+    run = execute(engine, run_id)
     if run.status != "done":
         raise click.ClickException(f"Analysis {run_id} failed: {run.error}")
     click.echo(f"Analysis {run_id} of {cohort_name}\n")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from analysis.distal import DistalResult, DistalWarning, distal_outcome
 from analysis.lpa import LPAWarning, enumerate_profiles
-from analysis.lta import LatentTransitionModel
+from analysis.lta import LatentTransitionModel, TransitionResult
 from analysis.reference_profiles import UNMATCHED, name_profiles
 from analysis.scoring import describe_by, reliability
 from studyapp.analyses.data import JOB_GROUP_ITEM, CohortData
@@ -195,8 +195,8 @@ def _regressions(data: CohortData, transitions: Transitions) -> Regressions:
         if job is not None
         else None
     )
-    frame["study_cluster"] = items.get("bg_study_cluster").map({1: "science & engineering", 2: "interdisciplinary"})
-    frame["intends_to_leave"] = items.get("work_future_sector").map({1: 0, 2: 1})
+    frame["study_cluster"] = items["bg_study_cluster"].map({1: "science & engineering", 2: "interdisciplinary"})
+    frame["intends_to_leave"] = items["work_future_sector"].map({1: 0, 2: 1})
     out: dict[str, Any] = {"wave": wave}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -337,20 +337,25 @@ def _distal_fit(fit: DistalResult, warned: list[str]) -> DistalFit:
     )
 
 
-def _reliability(data: CohortData) -> list[dict[str, Any]]:
+def _reliability(data: CohortData) -> list[dict[Hashable, Any]]:
     table = reliability(data.items, data.scales, by="wave")
     table["wave"] = table["wave"].astype(str)
     return table.to_dict("records")
 
 
-def _descriptives(data: CohortData) -> list[dict[str, Any]]:
+def _descriptives(data: CohortData) -> list[dict[Hashable, Any]]:
     columns = [s.code for s in data.scales if data.facet_kinds.get(s.code) == "scale"]
     frame = data.scores.assign(wave=data.scores["wave"].astype(str))
     return describe_by(frame, "wave", columns).to_dict("records")
 
 
 def _transitions(
-    usable: pd.DataFrame, indicators: list[str], waves: list[str], k: int, parameterisation: str, parameters
+    usable: pd.DataFrame,
+    indicators: list[str],
+    waves: list[str],
+    k: int,
+    parameterisation: str,
+    parameters: AnalysisParameters,
 ) -> tuple[Transitions, pd.DataFrame]:
     """The latent transition model at ``k`` profiles, with intervals and the naive and three-step tables, and
     its smoothed posteriors (``id``, ``wave``, ``observed``, ``profile_1..k`` in ``names`` order)."""
@@ -367,9 +372,7 @@ def _transitions(
     standardised = (means - pooled_mean[model.indicators_]) / pooled_sd[model.indicators_]
     standardised.index = [f"Profile {i + 1}" for i in range(k)]
     naming = name_profiles(standardised)
-    names = [
-        row["name"] if row["name"] != UNMATCHED else f"Profile {i + 1} (unmatched)" for i, row in naming.iterrows()
-    ]
+    names = [name if name != UNMATCHED else f"Profile {i + 1} (unmatched)" for i, name in enumerate(naming["name"])]
     out: dict[str, Any] = {
         "k": k,
         "measurement": measurement,
@@ -388,8 +391,8 @@ def _transitions(
     assigned = model.assignments_[model.assignments_["observed"]]
     # each participant-wave's most likely profile (0-based, in ``names`` order): briefings count these
     out["assignments"] = [
-        [str(row.id), str(row.wave), int(row.modal) - 1]  # modal is 1-based
-        for row in assigned.itertuples(index=False)
+        [str(person), str(wave), int(modal) - 1]  # modal is 1-based
+        for person, wave, modal in zip(assigned["id"], assigned["wave"], assigned["modal"], strict=True)
     ]
     shares = [model.initial_]
     for matrix in model.transitions_:
@@ -421,7 +424,7 @@ def _transitions(
     return Transitions.model_validate(_clean(out)), model.posterior_
 
 
-def _aligned(model: LatentTransitionModel, other, t: int) -> np.ndarray:
+def _aligned(model: LatentTransitionModel, other: TransitionResult, t: int) -> np.ndarray:
     """``other``'s transition matrix for pair ``t`` with its profiles matched to the model's by their means."""
     from scipy.optimize import linear_sum_assignment
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -37,8 +38,8 @@ def cohort_data(*, session: Session, cohort: Cohort) -> CohortData:
     waves = session.exec(select(Wave).where(Wave.cohort_id == cohort.id).order_by(col(Wave.position))).all()
     if not waves:
         raise ValueError(f"cohort {cohort.name!r} has no waves")
-    instrument = session.get(Instrument, waves[0].instrument_id)
-    definition = instrument.definition  # type: ignore[union-attr]
+    instrument = session.get_one(Instrument, waves[0].instrument_id)
+    definition = instrument.definition
     scales = scales_from_instrument(definition)
     rows = session.exec(
         select(Participant.pseudonym, Wave.label, Item.code, Answer.value_number)
@@ -80,7 +81,7 @@ def job_groups(definition: dict) -> dict[int, str]:
     return {}
 
 
-def _fieldwork(session: Session, waves: list[Wave], items: pd.DataFrame) -> list[dict]:
+def _fieldwork(session: Session, waves: Sequence[Wave], items: pd.DataFrame) -> list[dict]:
     """Per wave: people invited, who completed, the response rate, and how many of the previous wave's
     completers completed this one too (retention; one minus attrition)."""
     rows = []

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, SelectMultipleField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; types-WTForms is of 3.2
 from wtforms.validators import InputRequired, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -45,9 +48,10 @@ class AnalysisForm(FlaskForm):
     def parameter_names() -> tuple[str, ...]:
         return ("k_min", "k_max", "parameterisations", "n_starts", "blrt_draws", "transition_bootstrap")
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[override]
-        ok = super().validate(extra_validators)
-        if ok and self.k_min.data > self.k_max.data:  # type: ignore[operator]
-            self.k_max.errors = ["Must be at least the first number."]  # type: ignore[assignment]
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        ok: bool = super().validate(extra_validators)
+        low, high = self.k_min.data, self.k_max.data
+        if ok and low is not None and high is not None and low > high:
+            self.k_max.errors = ["Must be at least the first number."]
             return False
         return ok

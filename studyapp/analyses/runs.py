@@ -16,7 +16,7 @@ from studyapp.analyses.result import to_stored
 from studyapp.core import audit
 from studyapp.core.db import session_scope
 from studyapp.core.errors import ValidationFailed
-from studyapp.core.models import AnalysisRun, Cohort, Study
+from studyapp.core.models import AnalysisRun, Cohort, Study, key
 from studyapp.core.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,8 @@ def queue_analysis(
     except (TypeError, ValueError) as error:
         raise ValidationFailed({"parameters": str(error)}) from None
     run = AnalysisRun(
-        study_id=study.id,  # type: ignore[arg-type]
-        cohort_id=cohort.id,  # type: ignore[arg-type]
+        study_id=key(study),
+        cohort_id=key(cohort),
         parameters=checked.to_dict(),
         requested_by=requested_by[:255],
     )
@@ -57,32 +57,32 @@ def queue_analysis(
 def _claim(engine: Engine, run_id: int) -> bool:
     """Mark a queued run as running; False when another process got it first."""
     with session_scope(engine) as session:
-        claimed = session.execute(
+        claimed = session.exec(
             update(AnalysisRun)
             .where(col(AnalysisRun.id) == run_id, col(AnalysisRun.status) == "queued")
             .values(status="running", started_at=utcnow())
         )
-        return claimed.rowcount == 1  # type: ignore[attr-defined]
+        return claimed.rowcount == 1
 
 
 def execute(engine: Engine, run_id: int) -> AnalysisRun:
     """Run one claimed analysis and store its result or its error."""
     with Session(engine, expire_on_commit=False) as session:
-        run = session.get(AnalysisRun, run_id)
-        cohort = session.get(Cohort, run.cohort_id)  # type: ignore[union-attr]
+        run = session.get_one(AnalysisRun, run_id)
+        cohort = session.get_one(Cohort, run.cohort_id)
         try:
-            data = cohort_data(session=session, cohort=cohort)  # type: ignore[arg-type]
-            result = run_analysis(data, AnalysisParameters.from_dict(run.parameters))  # type: ignore[union-attr]
+            data = cohort_data(session=session, cohort=cohort)
+            result = run_analysis(data, AnalysisParameters.from_dict(run.parameters))
         except Exception as error:  # stored for the researcher; the scheduler goes on
             log.exception("Analysis %s failed", run_id)
-            run.status, run.error = "failed", f"{type(error).__name__}: {error}"[:2000]  # type: ignore[union-attr]
-            run.result = {"traceback": traceback.format_exc()[-4000:]}  # type: ignore[union-attr]
+            run.status, run.error = "failed", f"{type(error).__name__}: {error}"[:2000]
+            run.result = {"traceback": traceback.format_exc()[-4000:]}
         else:
-            run.status, run.result = "done", to_stored(result)  # type: ignore[union-attr]
-        run.finished_at = utcnow()  # type: ignore[union-attr]
+            run.status, run.result = "done", to_stored(result)
+        run.finished_at = utcnow()
         session.add(run)
         session.commit()
-        return run  # type: ignore[return-value]
+        return run
 
 
 def run_pending(engine: Engine, *, limit: int = 1) -> list[AnalysisRun]:
@@ -93,8 +93,8 @@ def run_pending(engine: Engine, *, limit: int = 1) -> list[AnalysisRun]:
         ).all()
     done = []
     for run_id in ids:
-        if _claim(engine, run_id):  # type: ignore[arg-type]
-            done.append(execute(engine, run_id))  # type: ignore[arg-type]
+        if run_id is not None and _claim(engine, run_id):
+            done.append(execute(engine, run_id))
     return done
 
 

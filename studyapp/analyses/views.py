@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlmodel import select
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; types-WTForms is of 3.2
 
 from studyapp.analyses.forms import AnalysisForm
 from studyapp.analyses.result import UnreadableResult, load_result, result_summary
@@ -23,7 +24,7 @@ bp = Blueprint("analyses", __name__)
 
 @bp.route("/studies/<int:study_id>/analysis", methods=["GET", "POST"])
 @staff_required
-def index(study_id: int):
+def index(study_id: int) -> ResponseReturnValue:
     """The study's analyses and the form to ask for a new one."""
     study = study_or_404(study_id)
     session = get_session()
@@ -32,11 +33,13 @@ def index(study_id: int):
     form.cohort_id.choices = [SelectChoice(c.id, c.name) for c in cohorts]
     if form.validate_on_submit():
         cohort = session.get(Cohort, form.cohort_id.data)
+        if cohort is None:  # deleted since the form was shown
+            abort(404)
         try:
             run = queue_analysis(
                 session=session,
                 study=study,
-                cohort=cohort,  # type: ignore[arg-type]
+                cohort=cohort,
                 parameters={name: getattr(form, name).data for name in AnalysisForm.parameter_names()},
                 requested_by=current_user.email,
             )
@@ -55,14 +58,14 @@ def index(study_id: int):
 
 @bp.route("/studies/<int:study_id>/analysis/<int:run_id>")
 @staff_required
-def show(study_id: int, run_id: int):
+def show(study_id: int, run_id: int) -> ResponseReturnValue:
     """One analysis: fit, profiles, transitions, reliability (refreshes itself while it runs)."""
     study = study_or_404(study_id)
     session = get_session()
     run = session.get(AnalysisRun, run_id)
     if run is None or run.study_id != study.id:
         abort(404)
-    cohort = session.get(Cohort, run.cohort_id)
+    cohort = session.get_one(Cohort, run.cohort_id)
     view, unreadable = None, None
     if run.status == "done":
         try:
@@ -74,14 +77,14 @@ def show(study_id: int, run_id: int):
 
 @bp.route("/studies/<int:study_id>/analysis/<int:run_id>/report.pdf")
 @staff_required
-def report_pdf(study_id: int, run_id: int):
+def report_pdf(study_id: int, run_id: int) -> ResponseReturnValue:
     """The wave report: the whole analysis as a PDF (WeasyPrint, the report styles)."""
     study = study_or_404(study_id)
     session = get_session()
     run = session.get(AnalysisRun, run_id)
     if run is None or run.study_id != study.id or run.status != "done":
         abort(404)
-    cohort = session.get(Cohort, run.cohort_id)
+    cohort = session.get_one(Cohort, run.cohort_id)
     try:
         result = load_result(run)
     except UnreadableResult as error:
@@ -90,6 +93,6 @@ def report_pdf(study_id: int, run_id: int):
     html = render_template("analyses/report_pdf.html", study=study, run=run, cohort=cohort, view=result_view(result))
     response = make_response(render_report_pdf(html))
     response.headers["Content-Type"] = "application/pdf"
-    name = f"wave-report-{cohort.name}-{run.id}.pdf".replace(" ", "-")  # type: ignore[union-attr]
+    name = f"wave-report-{cohort.name}-{run.id}.pdf".replace(" ", "-")
     attach_as(response, name)
     return response

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from studyapp.core.models import AuditEvent
 from studyapp.core.spreadsheet_safety import SafeWriter
@@ -28,7 +29,7 @@ class AuditFilter:
     timezone: str = "Europe/Amsterdam"
 
 
-def _query(f: AuditFilter):
+def _query(f: AuditFilter) -> SelectOfScalar[AuditEvent]:
     query = select(AuditEvent)
     if f.action:
         query = query.where(col(AuditEvent.action).startswith(f.action))

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from studyapp.analyses.runs import queue_analysis
 from studyapp.briefings.content import NoAnalysis
 from studyapp.briefings.service import generate_briefings
-from studyapp.core.models import AnalysisRun, Briefing, Cohort, Invitation, Response, Study, Wave
+from studyapp.core.models import AnalysisRun, Briefing, Cohort, Invitation, Response, Study, Wave, key
 
 log = logging.getLogger(__name__)
 LOOK_BACK = timedelta(days=60)
@@ -47,15 +47,15 @@ def make_due_briefings(engine: Engine, *, min_cell: int, now: datetime) -> int:
     """
     made = 0
     with Session(engine) as session:
-        wave_ids = [w.id for w in waves_due(session=session, now=now)]
+        wave_ids = [key(w) for w in waves_due(session=session, now=now)]
     for wave_id in wave_ids:
         with Session(engine) as session:
-            wave = session.get(Wave, wave_id)
+            wave = session.get_one(Wave, wave_id)
             try:
-                generate_briefings(session=session, wave=wave, min_cell=min_cell)  # type: ignore[arg-type]
+                generate_briefings(session=session, wave=wave, min_cell=min_cell)
             except NoAnalysis:
                 session.rollback()
-                _queue_analysis_once(session, wave, now)  # type: ignore[arg-type]
+                _queue_analysis_once(session, wave, now)
                 session.commit()
                 continue
             session.commit()
@@ -74,6 +74,6 @@ def _queue_analysis_once(session: Session, wave: Wave, now: datetime) -> None:
     ).first()
     if pending is not None or cohort is None:
         return
-    study = session.get(Study, cohort.study_id)
-    queue_analysis(session=session, study=study, cohort=cohort, parameters={}, requested_by="scheduler")  # type: ignore[arg-type]
+    study = session.get_one(Study, cohort.study_id)
+    queue_analysis(session=session, study=study, cohort=cohort, parameters={}, requested_by="scheduler")
     log.info("Queued the analysis of %s for the briefings of wave %s (closed %s)", cohort.name, wave.label, now)

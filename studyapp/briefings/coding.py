@@ -25,6 +25,9 @@ from studyapp.core.models import (
     Study,
     User,
 )
+from studyapp.core.models import (
+    key as row_key,
+)
 
 ORGANISATION_ITEM = "work_organisation"
 _KEY_SHAPE = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")
@@ -69,7 +72,7 @@ def latest_typed_names(*, session: Session, study: Study) -> dict[int, str]:
     ).all()
     latest: dict[int, str] = {}
     for participant_id, text, _ in rows:
-        if text and text.strip():
+        if participant_id is not None and text and text.strip():
             latest[participant_id] = text.strip()  # later rows overwrite earlier ones
     return latest
 
@@ -135,8 +138,8 @@ def code_name(
         session.flush()
     alias = session.exec(select(OrganisationAlias).where(OrganisationAlias.name_key == key)).first()
     if alias is None:
-        alias = OrganisationAlias(name_key=key, organisation_id=organisation.id)  # type: ignore[arg-type]
-    alias.organisation_id = organisation.id  # type: ignore[assignment]
+        alias = OrganisationAlias(name_key=key, organisation_id=row_key(organisation))
+    alias.organisation_id = row_key(organisation)
     session.add(alias)
     session.flush()
     audit.record(

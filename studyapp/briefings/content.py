@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from analysis.suppression import SuppressedTable, suppress_consistently, suppress_means, suppress_table
 from studyapp.analyses.data import JOB_GROUP_ITEM, cohort_data
 from studyapp.analyses.result import Transitions, UnreadableResult, load_result
-from studyapp.core.models import AnalysisRun, Cohort, Organisation, Participant, Wave
+from studyapp.core.models import AnalysisRun, Cohort, Organisation, Participant, Wave, key
 
 SCALES = ("identification", "career_clarity", "career_commitment", "career_exploration")
 JOB_TYPES = ("technical", "non_technical", "other")
@@ -43,7 +43,7 @@ def wave_people(*, session: Session, wave: Wave) -> WavePeople:
 
     Raises :class:`NoAnalysis` when no finished analysis includes the wave.
     """
-    cohort = session.get(Cohort, wave.cohort_id)
+    cohort = session.get_one(Cohort, wave.cohort_id)
     runs = session.exec(
         select(AnalysisRun)
         .where(AnalysisRun.cohort_id == wave.cohort_id, AnalysisRun.status == "done")
@@ -51,7 +51,7 @@ def wave_people(*, session: Session, wave: Wave) -> WavePeople:
     ).all()
     found = _latest_covering(runs, wave)
     if found is None:
-        raise NoAnalysis(f"No finished profile analysis of {cohort.name} includes wave {wave.label}.")  # type: ignore[union-attr]
+        raise NoAnalysis(f"No finished profile analysis of {cohort.name} includes wave {wave.label}.")
     run, transitions = found
     names = transitions.names
     waves = transitions.waves
@@ -61,7 +61,7 @@ def wave_people(*, session: Session, wave: Wave) -> WavePeople:
     now = assigned[assigned["wave"] == wave.label].set_index("pseudonym")["profile"]
     before = assigned[assigned["wave"] == previous].set_index("pseudonym")["profile"] if previous else None
 
-    data = cohort_data(session=session, cohort=cohort)  # type: ignore[arg-type]
+    data = cohort_data(session=session, cohort=cohort)
     scores = data.scores[data.scores["wave"] == wave.label].set_index("pseudonym")
     items = data.items[data.items["wave"] == wave.label].set_index("pseudonym")
     people = pd.DataFrame(index=now.index)
@@ -82,7 +82,7 @@ def wave_people(*, session: Session, wave: Wave) -> WavePeople:
         ).all()
     )
     people["organisation_id"] = people.index.map(lambda p: organisations.get(p))
-    return WavePeople(wave.label, previous, names, people, run.id)  # type: ignore[arg-type]
+    return WavePeople(wave.label, previous, names, people, key(run))
 
 
 def _latest_covering(runs: Sequence[AnalysisRun], wave: Wave) -> tuple[AnalysisRun, Transitions] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -157,7 +157,7 @@ def _percents(table: SuppressedTable, row: Any, columns: list[Any], hidden: str)
 def _mean(frame: pd.DataFrame, row: str, column: str, hidden: str, language: str) -> str:
     if frame.empty or column not in frame.columns:
         return hidden
-    value = frame.loc[row, column]
+    value = cast(float, frame.loc[row, column])  # one cell of a frame of means
     return hidden if pd.isna(value) else decimal(float(value), 1, language)
 
 

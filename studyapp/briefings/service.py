@@ -12,7 +12,7 @@ from studyapp.briefings.content import figures, wave_people
 from studyapp.briefings.notify import queue_notices
 from studyapp.briefings.render import render_pdf
 from studyapp.core import audit
-from studyapp.core.models import Briefing, Cohort, Organisation, Study, User, Wave
+from studyapp.core.models import Briefing, Cohort, Organisation, Study, User, Wave, key
 
 
 @dataclass
@@ -39,9 +39,9 @@ def generate_briefings(
     with a sentence saying why. Earlier briefings of the same wave are replaced; contacts are notified.
     Raises :class:`studyapp.briefings.content.NoAnalysis` when no finished analysis covers the wave.
     """
-    cohort = session.get(Cohort, wave.cohort_id)
-    study = session.get(Study, cohort.study_id)  # type: ignore[union-attr]
-    code_participants(session=session, study=study)  # type: ignore[arg-type]
+    cohort = session.get_one(Cohort, wave.cohort_id)
+    study = session.get_one(Study, cohort.study_id)
+    code_participants(session=session, study=study)
     data = wave_people(session=session, wave=wave)
     organisation_ids = sorted({int(i) for i in data.people["organisation_id"].dropna().unique()})
     organisations = (
@@ -49,14 +49,14 @@ def generate_briefings(
         if organisation_ids
         else []
     )
-    session.exec(delete(Briefing).where(Briefing.wave_id == wave.id))  # type: ignore[call-overload]
+    session.exec(delete(Briefing).where(col(Briefing.wave_id) == wave.id))
     report = GenerationReport(0, 0, [], 0)
     for language in languages:
         for organisation in [None, *organisations]:
             shown = figures(data, organisation, min_cell=min_cell)
-            pdf, _ = render_pdf(shown, study=study, language=language, analysis_id=data.analysis_id)  # type: ignore[arg-type]
+            pdf, _ = render_pdf(shown, study=study, language=language, analysis_id=data.analysis_id)
             briefing = Briefing(
-                study_id=study.id,  # type: ignore[union-attr, arg-type]
+                study_id=key(study),
                 organisation_id=organisation.id if organisation else None,
                 wave_id=wave.id,
                 language=language,

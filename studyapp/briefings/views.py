@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
@@ -22,7 +34,7 @@ bp = Blueprint("briefings", __name__)
 
 @bp.route("/studies/<int:study_id>/briefings")
 @staff_required
-def index(study_id: int):
+def index(study_id: int) -> ResponseReturnValue:
     """Organisation coding, generation and the study's briefings."""
     study = study_or_404(study_id)
     session = get_session()
@@ -30,7 +42,7 @@ def index(study_id: int):
         select(Wave, Cohort)
         .join(Cohort, col(Cohort.id) == Wave.cohort_id)
         .where(Cohort.study_id == study.id)
-        .order_by(Cohort.name, Wave.position)
+        .order_by(Cohort.name, col(Wave.position))
     ).all()
     briefings = session.exec(
         select(Briefing, Organisation, Wave)
@@ -53,7 +65,7 @@ def index(study_id: int):
 
 @bp.route("/studies/<int:study_id>/briefings/code", methods=["POST"])
 @staff_required
-def code(study_id: int):
+def code(study_id: int) -> ResponseReturnValue:
     """Code one typed name to an existing or a new organisation."""
     study = study_or_404(study_id)
     if not FlaskForm().validate_on_submit():
@@ -85,7 +97,7 @@ def code(study_id: int):
 
 @bp.route("/studies/<int:study_id>/briefings/generate", methods=["POST"])
 @staff_required
-def generate(study_id: int):
+def generate(study_id: int) -> ResponseReturnValue:
     """Make the briefings of one wave (replacing earlier ones of that wave)."""
     study = study_or_404(study_id)
     if not FlaskForm().validate_on_submit():
@@ -121,7 +133,7 @@ def generate(study_id: int):
     return redirect(url_for(".index", study_id=study.id))
 
 
-def _pdf(briefing: Briefing):
+def _pdf(briefing: Briefing) -> Response:
     session = get_session()
     organisation = session.get(Organisation, briefing.organisation_id) if briefing.organisation_id else None
     wave = session.get(Wave, briefing.wave_id) if briefing.wave_id else None
@@ -143,7 +155,7 @@ def _pdf(briefing: Briefing):
 
 @bp.route("/briefings/<int:briefing_id>.pdf")
 @staff_required
-def download(briefing_id: int):
+def download(briefing_id: int) -> ResponseReturnValue:
     """A briefing's PDF (researchers)."""
     briefing = get_session().get(Briefing, briefing_id)
     if briefing is None:
@@ -166,7 +178,7 @@ def portal():
 
 @bp.route("/company/briefings/<int:briefing_id>.pdf")
 @company_required
-def company_download(briefing_id: int):
+def company_download(briefing_id: int) -> ResponseReturnValue:
     """One of the own organisation's briefings; anything else is 404 (not even its existence is shown)."""
     session = get_session()
     briefing = session.get(Briefing, briefing_id)

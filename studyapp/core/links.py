@@ -6,9 +6,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
-from studyapp.core.models import Cohort, Invitation, InvitationToken, Participant, Study, Wave
+from studyapp.core.models import Cohort, Invitation, InvitationToken, Participant, Study, Wave, key
 
 TOKEN_BYTES = 24  # 192 bits of randomness
 
@@ -27,7 +28,7 @@ def token_hash(token: str) -> str:
 def issue_token(*, session: Session, invitation: Invitation) -> str:
     """Give an invitation one more personal-link token (earlier ones keep working) and return it."""
     token, digest = new_token()
-    session.add(InvitationToken(invitation_id=invitation.id, token_hash=digest))  # type: ignore[arg-type]
+    session.add(InvitationToken(invitation_id=key(invitation), token_hash=digest))
     return token
 
 
@@ -37,7 +38,7 @@ def invitation_for_token(*, session: Session, token: str) -> Invitation | None:
         return None
     return session.exec(
         select(Invitation)
-        .join(InvitationToken, InvitationToken.invitation_id == Invitation.id)  # type: ignore[arg-type]
+        .join(InvitationToken, col(InvitationToken.invitation_id) == col(Invitation.id))
         .where(InvitationToken.token_hash == token_hash(token))
     ).first()
 
@@ -46,13 +47,19 @@ def link_context(*, session: Session, token: str) -> tuple[Invitation, Participa
     """The invitation behind a token with its participant, wave, cohort and study, in one query."""
     if not token or len(token) > 128:
         return None
+    # select() of sqlmodel is typed for up to four entities; its Select class takes any number
+    entities: Select[Invitation, Participant, Wave, Cohort, Study] = Select(
+        Invitation, Participant, Wave, Cohort, Study
+    )
     row = session.exec(
-        select(Invitation, Participant, Wave, Cohort, Study)
-        .join(InvitationToken, InvitationToken.invitation_id == Invitation.id)  # type: ignore[arg-type]
-        .join(Participant, Participant.id == Invitation.participant_id)  # type: ignore[arg-type]
-        .join(Wave, Wave.id == Invitation.wave_id)  # type: ignore[arg-type]
-        .join(Cohort, Cohort.id == Wave.cohort_id)  # type: ignore[arg-type]
-        .join(Study, Study.id == Cohort.study_id)  # type: ignore[arg-type]
+        entities.join(InvitationToken, col(InvitationToken.invitation_id) == Invitation.id)
+        .join(Participant, col(Participant.id) == Invitation.participant_id)
+        .join(Wave, col(Wave.id) == Invitation.wave_id)
+        .join(Cohort, col(Cohort.id) == Wave.cohort_id)
+        .join(Study, col(Study.id) == Cohort.study_id)
         .where(InvitationToken.token_hash == token_hash(token))
     ).first()
-    return tuple(row) if row is not None else None  # type: ignore[return-value]
+    if row is None:
+        return None
+    invitation, participant, wave, cohort, study = row
+    return invitation, participant, wave, cohort, study

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from studyapp.core.models import SchedulerHeartbeat
 from studyapp.core.types import utcnow
@@ -29,8 +29,8 @@ def scheduler_status(
     now = now or utcnow()
     beats = session.exec(
         select(SchedulerHeartbeat)
-        .where(SchedulerHeartbeat.last_tick_at >= now - timedelta(days=1))  # type: ignore[operator]
-        .order_by(SchedulerHeartbeat.last_tick_at.desc())  # type: ignore[union-attr]
+        .where(col(SchedulerHeartbeat.last_tick_at) >= now - timedelta(days=1))
+        .order_by(col(SchedulerHeartbeat.last_tick_at).desc())
     ).all()
     late = timedelta(seconds=max(3 * interval_seconds, 90))
     return [

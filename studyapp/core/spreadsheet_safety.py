@@ -90,21 +90,25 @@ class SafeWriter:
             self.writerow(values)
 
 
-class SafeDictWriter(SafeWriter):
+class SafeDictWriter:
     """``csv.DictWriter`` whose rows pass through :func:`neutralise` (header included)."""
 
     def __init__(self, handle: IO[str], fieldnames: Sequence[str], *, raw_text: bool = False, **options: Any):
-        super().__init__(handle, raw_text=raw_text, **options)
+        self._writer = SafeWriter(handle, raw_text=raw_text, **options)
         self.fieldnames = list(fieldnames)
 
     def writeheader(self) -> None:
-        super().writerow(self.fieldnames)
+        self._writer.writerow(self.fieldnames)
 
-    def writerow(self, values: Mapping[str, Any]) -> None:  # type: ignore[override]
+    def writerow(self, values: Mapping[str, Any]) -> None:
         extra = set(values) - set(self.fieldnames)
         if extra:
             raise ValueError(f"fields not in fieldnames: {sorted(extra)}")
-        super().writerow(["" if values.get(name) is None else values[name] for name in self.fieldnames])
+        self._writer.writerow(["" if values.get(name) is None else values[name] for name in self.fieldnames])
+
+    def writerows(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        for values in rows:
+            self.writerow(values)
 
 
 def neutralise_frame(frame: pd.DataFrame, *, raw_text: bool = False) -> pd.DataFrame:
@@ -122,7 +126,7 @@ def neutralise_frame(frame: pd.DataFrame, *, raw_text: bool = False) -> pd.DataF
             has_cr = column.str.contains("\r", regex=False).fillna(False)
             touched = (starts | has_cr).to_numpy(dtype=bool)
             if touched.any():
-                values = column.to_numpy(dtype=object, na_value=None)
+                values = column.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # pandas-stubs leave None out of na_value; pandas takes it
                 values[touched] = [neutralise(v, raw_text=raw_text) for v in values[touched]]
                 out[name] = pd.array(values, dtype=column.dtype)
         else:

@@ -14,7 +14,7 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
 from xml.etree import ElementTree
@@ -120,7 +120,7 @@ def _table(raw_rows: Iterator[tuple[int, list[str]]]) -> Table:
     return Table(columns=columns, rows=rows)
 
 
-def _csv_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
+def _csv_rows(content: bytes) -> Generator[tuple[int, list[str]], None, None]:
     """Each record with the line it starts on, read one at a time."""
     try:
         text = content.decode("utf-8-sig")
@@ -141,7 +141,7 @@ def _csv_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
         raise TableError(f"cannot read the CSV: {error}", reader.line_num) from None
 
 
-def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
+def _xlsx_rows(content: bytes) -> Generator[tuple[int, list[str]], None, None]:
     """The first sheet's rows, numbered as in Excel, streamed by openpyxl in read-only mode."""
     from openpyxl import load_workbook
 
@@ -208,11 +208,10 @@ def _first_sheet_path(archive: zipfile.ZipFile) -> str | None:
     folder, name = posixpath.split(workbook)
     root = ElementTree.fromstring(archive.read(workbook))
     sheet = next((e for e in root.iter() if e.tag.endswith("}sheet") or e.tag == "sheet"), None)
-    if sheet is None or sheet.get(_DOCUMENT_REL) is None:
+    relationship = sheet.get(_DOCUMENT_REL) if sheet is not None else None
+    if relationship is None:
         return None
-    return _relationship_target(
-        archive, posixpath.join(folder, "_rels", name + ".rels"), folder, sheet.get(_DOCUMENT_REL)
-    )
+    return _relationship_target(archive, posixpath.join(folder, "_rels", name + ".rels"), folder, relationship)
 
 
 def _relationship_target(archive: zipfile.ZipFile, rels: str, folder: str, wanted: str) -> str | None:

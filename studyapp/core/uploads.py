@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session, col, delete, select
 
 from studyapp.core.inputs import clean_filename, column_length, forbidden_character
-from studyapp.core.models import PendingUpload, Study, User
+from studyapp.core.models import PendingUpload, Study, User, key
 from studyapp.core.privacy import Privacy
 from studyapp.core.types import utcnow
 
@@ -33,8 +33,8 @@ def keep_upload(
     upload = PendingUpload(
         token=secrets.token_urlsafe(24),
         kind=kind,
-        study_id=study.id,
-        user_id=user.id,  # type: ignore[arg-type]
+        study_id=key(study),
+        user_id=key(user),
         filename=clean_filename(filename, max_length=column_length(PendingUpload.filename)),
         options=options or {},
         payload_encrypted=privacy.encrypt(base64.b64encode(content).decode("ascii")),

@@ -8,6 +8,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeGuard, get_args
 
 import pandas as pd
 from sqlmodel import Session, col, select
@@ -26,9 +27,10 @@ from studyapp.core.models import (
     Study,
     User,
     Wave,
+    key,
 )
 from studyapp.core.types import utcnow
-from studyapp.exports.writers import ExportData, Variable, write_all
+from studyapp.exports.writers import ExportData, Kind, Variable, write_all
 
 FORMATS = ("long_csv", "wide_csv", "sav", "parquet", "codebook_json", "codebook_html")
 
@@ -57,8 +59,12 @@ def _selected(session: Session, scope: ExportScope) -> tuple[list[Cohort], list[
     wave_query = select(Wave).where(col(Wave.cohort_id).in_([c.id for c in cohorts]))
     if scope.wave_ids:
         wave_query = wave_query.where(col(Wave.id).in_(list(scope.wave_ids)))
-    waves = list(session.exec(wave_query.order_by(Wave.cohort_id, Wave.position)))
+    waves = list(session.exec(wave_query.order_by(col(Wave.cohort_id), col(Wave.position))))
     return cohorts, waves
+
+
+def _is_kind(value: str) -> TypeGuard[Kind]:
+    return value in get_args(Kind)
 
 
 def _variables(session: Session, instrument_ids: list[int], language: str) -> tuple[list[Variable], dict[int, str]]:
@@ -68,14 +74,16 @@ def _variables(session: Session, instrument_ids: list[int], language: str) -> tu
         .join(InstrumentSection, col(InstrumentSection.id) == Item.section_id)
         .outerjoin(Facet, col(Facet.id) == Item.facet_id)
         .where(col(Item.instrument_id).in_(instrument_ids))
-        .order_by(Item.instrument_id, InstrumentSection.position, Item.position)
+        .order_by(col(Item.instrument_id), col(InstrumentSection.position), col(Item.position))
     ).all()
     variables: dict[str, Variable] = {}
     names: dict[int, str] = {}
     for item, section, facet in rows:
-        names[item.id] = item.code  # type: ignore[index]
+        names[key(item)] = item.code
         if item.code in variables:
             continue
+        if not _is_kind(item.type):  # the items' type_known constraint allows only these
+            raise ValueError(f"item {item.code!r} has an unknown type {item.type!r}")
         labels = {}
         if item.type in ("scale", "choice"):
             labels = {
@@ -84,7 +92,7 @@ def _variables(session: Session, instrument_ids: list[int], language: str) -> tu
         variables[item.code] = Variable(
             name=item.code,
             label=item.text.get(language) or next(iter(item.text.values())),
-            kind=item.type,  # type: ignore[arg-type]
+            kind=item.type,
             value_labels=labels,
             section=section,
             facet=facet,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
 from wtforms import BooleanField, RadioField, SelectMultipleField, widgets
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; types-WTForms is of 3.2
 from wtforms.validators import DataRequired
 
 from studyapp.auth import staff_required
@@ -52,7 +53,7 @@ class ExportForm(FlaskForm):
 
 @bp.route("/studies/<int:study_id>/export", methods=["GET", "POST"])
 @staff_required
-def index(study_id: int):
+def index(study_id: int) -> ResponseReturnValue:
     """Choose and download a pseudonymised export (audit-logged)."""
     session = get_session()
     study = session.get(Study, study_id)
@@ -61,7 +62,7 @@ def index(study_id: int):
     cohorts = session.exec(select(Cohort).where(Cohort.study_id == study.id).order_by(Cohort.name)).all()
     names = {c.id: c.name for c in cohorts}
     waves = session.exec(
-        select(Wave).where(col(Wave.cohort_id).in_(list(names))).order_by(Wave.cohort_id, Wave.position)
+        select(Wave).where(col(Wave.cohort_id).in_(list(names))).order_by(col(Wave.cohort_id), col(Wave.position))
     ).all()
     form = ExportForm()
     form.cohorts.choices = [SelectChoice(c.id, c.name) for c in cohorts]
@@ -76,7 +77,7 @@ def index(study_id: int):
         archive = export_zip(
             session=session,
             scope=scope,
-            formats=form.formats.data,
+            formats=form.formats.data or [],  # never empty: the field requires a choice
             user=current_user,
             ip_address=request.remote_addr or "",
             raw_text=form.raw_text.data,

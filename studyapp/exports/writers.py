@@ -612,16 +612,17 @@ def _codebook(prep: _Prepared, wide: pd.DataFrame, *, raw_text: bool = False) ->
                 {"value": value, "label": text, "count": int(counts.get(value, 0))}
                 for value, text in sorted(variable.value_labels.items())
             ]
+            counted = dict(zip(counts.index.tolist(), counts.tolist(), strict=True))
             entry["descriptives"]["unlabelled_values"] = [
                 {"value": int(value), "count": int(count)}
-                for value, count in sorted(counts.items())
+                for value, count in sorted(counted.items())
                 if int(value) not in variable.value_labels
             ]
         if variable.is_item:
             by_wave = []
             for label in wave_order:
                 in_wave = column[wide["wave"] == label]
-                described = {"wave": label, "n_answered": int(in_wave.notna().sum())}
+                described: dict[str, Any] = {"wave": label, "n_answered": int(in_wave.notna().sum())}
                 described["n_missing"] = len(in_wave) - described["n_answered"]
                 if variable.kind != "text":
                     summary = _numeric_summary(in_wave)
@@ -843,8 +844,8 @@ def _write_sav(prep: _Prepared, wide: pd.DataFrame, path: str | os.PathLike[str]
     frame = wide.rename(columns=names)
     for name in TIME_COLUMNS:
         frame[names[name]] = frame[names[name]].dt.tz_convert("UTC").dt.tz_localize(None)
-    labels = {names[v.name]: _cut_bytes(v.label, SPSS_LABEL_MAX_BYTES) for v in prep.variables}
-    value_labels = {
+    labels: dict[str, str | None] = {names[v.name]: _cut_bytes(v.label, SPSS_LABEL_MAX_BYTES) for v in prep.variables}
+    value_labels: dict[str, dict[int | float, str]] = {
         names[v.name]: {k: _cut_bytes(t, SPSS_VALUE_LABEL_MAX_BYTES) for k, t in sorted(v.value_labels.items())}
         for v in prep.items
         if v.value_labels

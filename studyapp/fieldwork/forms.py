@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import Field, StringField, TextAreaField
+from wtforms.form import BaseForm
 from wtforms.validators import DataRequired, ValidationError
 
 from studyapp.core.inputs import column_length
@@ -26,7 +27,7 @@ def placeholder_problem(text: str) -> str:
 class Placeholders:
     """A WTForms validator: the field's text uses only known placeholders, written plainly."""
 
-    def __call__(self, form, field: Field) -> None:
+    def __call__(self, form: BaseForm, field: Field) -> None:
         if isinstance(field.data, str) and (problem := placeholder_problem(field.data)):
             raise ValidationError(problem)
 

@@ -6,13 +6,14 @@ import email
 from email import policy
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
 
 from studyapp.auth import staff_required
 from studyapp.core.errors import NotAllowed, ValidationFailed
-from studyapp.core.models import Invitation, MailboxMessage, Wave
+from studyapp.core.models import Invitation, MailboxMessage, Wave, key
 from studyapp.core.types import utcnow
 from studyapp.database import get_session, study_or_404
 from studyapp.fieldwork.forms import TemplateForm
@@ -35,7 +36,7 @@ _FILL_ERRORS = (KeyError, ValueError, IndexError, AttributeError, TypeError)
 
 @bp.route("/studies/<int:study_id>/fieldwork")
 @staff_required
-def dashboard(study_id: int):
+def dashboard(study_id: int) -> ResponseReturnValue:
     """Where every wave stands, live."""
     study = study_or_404(study_id)
     stats = wave_stats(session=get_session(), study=study, now=utcnow())
@@ -52,7 +53,7 @@ def dashboard(study_id: int):
 
 @bp.route("/waves/<int:wave_id>/<any('pause','resume'):action>", methods=["POST"])
 @staff_required
-def pause(wave_id: int, action: str):
+def pause(wave_id: int, action: str) -> ResponseReturnValue:
     """Pause or resume a wave."""
     session = get_session()
     wave = session.get(Wave, wave_id)
@@ -66,7 +67,7 @@ def pause(wave_id: int, action: str):
 
 @bp.route("/studies/<int:study_id>/test-message", methods=["POST"])
 @staff_required
-def test_message(study_id: int):
+def test_message(study_id: int) -> ResponseReturnValue:
     """Queue a test message to the researcher's own address."""
     study = study_or_404(study_id)
     if not _Confirm().validate_on_submit():
@@ -89,7 +90,7 @@ def test_message(study_id: int):
 
 @bp.route("/invitations/<int:invitation_id>/resend", methods=["POST"])
 @staff_required
-def resend(invitation_id: int):
+def resend(invitation_id: int) -> ResponseReturnValue:
     """Send one participant their invitation again."""
     session = get_session()
     invitation = session.get(Invitation, invitation_id)
@@ -111,11 +112,11 @@ def resend(invitation_id: int):
     methods=["GET", "POST"],
 )
 @staff_required
-def edit_template(study_id: int, kind: str, language: str):
+def edit_template(study_id: int, kind: str, language: str) -> ResponseReturnValue:
     """Edit an invitation or reminder text, with a preview; 'preview' shows it without saving."""
     study = study_or_404(study_id)
     session = get_session()
-    subject, body = template_for(session=session, study_id=study.id, kind=kind, language=language)
+    subject, body = template_for(session=session, study_id=key(study), kind=kind, language=language)
     form = TemplateForm(data={"subject": subject, "body": body} if request.method == "GET" else None)
     base_url = current_app.config["STUDYAPP_SETTINGS"].base_url
     shown = None
@@ -182,7 +183,7 @@ def mailbox():
 
 @bp.route("/mailbox/<int:message_id>")
 @staff_required
-def mailbox_message(message_id: int):
+def mailbox_message(message_id: int) -> ResponseReturnValue:
     """One message of the built-in mailbox: headers, text and rendered HTML."""
     _identity_permission()
     stored = get_session().get(MailboxMessage, message_id)

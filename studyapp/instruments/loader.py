@@ -10,11 +10,13 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from sqlmodel import Session, select
 
 from studyapp.core import audit
 from studyapp.core.models import Facet, Instrument, InstrumentSection, Item, User
-from studyapp.instruments.schema import TITLE_PLACEHOLDER, InstrumentDef, ItemDef
+from studyapp.core.models import key as row_key
+from studyapp.instruments.schema import TITLE_PLACEHOLDER, InstrumentDef, ItemDef, ShowIf
 
 DEFINITIONS_DIR = Path(__file__).parent / "definitions"
 MAX_PROBLEMS_SHOWN = 25
@@ -117,7 +119,7 @@ def parse_definition(text: str, source: str = "<definition>") -> InstrumentDef:
     return definition
 
 
-def _pydantic_message(detail: dict[str, Any]) -> str:
+def _pydantic_message(detail: ErrorDetails) -> str:
     if detail["type"] == "extra_forbidden":
         return "unknown key"
     if detail["type"] == "missing":
@@ -146,7 +148,7 @@ def _rule_violations(d: InstrumentDef) -> list[tuple[PathKey, str]]:
     text(("title",), d.title)
     text(("description",), d.description)
     for name, scale in d.response_scales.items():
-        path = ("response_scales", name)
+        path: PathKey = ("response_scales", name)
         if scale.min >= scale.max:
             out.append((path, "min must be below max"))
         elif set(scale.labels) != set(range(scale.min, scale.max + 1)):
@@ -194,7 +196,7 @@ def _show_if_violations(d: InstrumentDef, items: dict[str, tuple[int, int, ItemD
     """A condition must name an earlier choice or scale item and values that item can take."""
     out: list[tuple[PathKey, str]] = []
 
-    def check(path: PathKey, condition, section_index: int, item_index: int | None) -> None:
+    def check(path: PathKey, condition: ShowIf, section_index: int, item_index: int | None) -> None:
         found = items.get(condition.item)
         if found is None:
             out.append(((*path, "item"), f"unknown item {condition.item!r}"))
@@ -270,7 +272,7 @@ def _title_violations(d: InstrumentDef, items: dict[str, tuple[int, int, ItemDef
             return [(("title_item",), f"{d.title_item!r} is not a choice item of this instrument")]
         title_section, title_index, title_item = found
         for o, option in enumerate(title_item.options or []):
-            path = ("sections", title_section, "items", title_index, "options", o)
+            path: PathKey = ("sections", title_section, "items", title_index, "options", o)
             if option.free_text_item is not None:
                 other = items.get(option.free_text_item)
                 if other is None or other[2].type != "text":
@@ -338,28 +340,28 @@ def load_definition(
     facet_ids: dict[str, int] = {}
     for facet_def in definition.facets:
         facet = Facet(
-            instrument_id=instrument.id,
+            instrument_id=row_key(instrument),
             code=facet_def.code,
-            kind=facet_def.kind,  # type: ignore[arg-type]
+            kind=facet_def.kind,
             domain=facet_def.domain,
             name=facet_def.name,
             min_answered=facet_def.min_answered,
         )
         session.add(facet)
         session.flush()
-        facet_ids[facet_def.code] = facet.id  # type: ignore[assignment]
+        facet_ids[facet_def.code] = row_key(facet)
     for s, section_def in enumerate(definition.sections, start=1):
         section = InstrumentSection(
-            instrument_id=instrument.id,
+            instrument_id=row_key(instrument),
             code=section_def.code,
-            position=s,  # type: ignore[arg-type]
+            position=s,
             title=section_def.title,
             intro=section_def.intro or {},
         )
         session.add(section)
         session.flush()
         for i, item_def in enumerate(section_def.items, start=1):
-            session.add(_item_row(item_def, definition, instrument.id, section.id, facet_ids, i))  # type: ignore[arg-type]
+            session.add(_item_row(item_def, definition, row_key(instrument), row_key(section), facet_ids, i))
     session.flush()
     audit.record(
         session=session,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 CODE = r"^[a-z][a-z0-9_]*$"
 INSTRUMENT_CODE = r"^[a-z][a-z0-9-]*$"
-DOMAINS = (
+Domain = Literal[
     "interests",
     "values",
     "competences",
@@ -18,7 +18,8 @@ DOMAINS = (
     "identification",
     "career",
     "stigma",
-)
+]
+DOMAINS: tuple[Domain, ...] = get_args(Domain)
 
 Text = dict[str, str]
 
@@ -40,7 +41,7 @@ class FacetDef(_Strict):
 
     code: str = Field(pattern=CODE, max_length=60)
     kind: Literal["facet", "scale"]
-    domain: Literal[DOMAINS]  # type: ignore[valid-type]
+    domain: Domain
     name: Text
     min_answered: float = Field(default=0.5, gt=0, le=1)
 

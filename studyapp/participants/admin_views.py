@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlmodel import col, select
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; types-WTForms is of 3.2
 
 from studyapp.auth import staff_required
 from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.inputs import InputError, clean_filename, column_length, parse_id
-from studyapp.core.models import PARTICIPANT_STATUSES, Cohort, Participant, PendingUpload, Study, Wave
+from studyapp.core.models import PARTICIPANT_STATUSES, Cohort, Participant, PendingUpload, Study, Wave, key
 from studyapp.core.tabular import ImportRejected, RowProblem, TableError, read_table
 from studyapp.core.uploads import find_upload, keep_upload, upload_content
 from studyapp.database import get_session, participant_or_404, privacy_of, study_or_404
@@ -36,7 +39,7 @@ def _upload_name(name: str | None) -> str:
 
 @bp.route("/studies/<int:study_id>/participants")
 @staff_required
-def index(study_id: int):
+def index(study_id: int) -> ResponseReturnValue:
     """Participants of a study by pseudonym; identities only on request, for permitted users."""
     study = study_or_404(study_id)
     session = get_session()
@@ -80,7 +83,7 @@ def index(study_id: int):
 
 @bp.route("/studies/<int:study_id>/participants/import", methods=["GET", "POST"])
 @staff_required
-def import_upload(study_id: int):
+def import_upload(study_id: int) -> ResponseReturnValue:
     """Upload a participant list and see what importing it would do."""
     study = study_or_404(study_id)
     form = EnrolmentUploadForm()
@@ -119,7 +122,7 @@ def import_upload(study_id: int):
 
 @bp.route("/studies/<int:study_id>/participants/import/<token>", methods=["POST"])
 @staff_required
-def import_confirm(study_id: int, token: str):
+def import_confirm(study_id: int, token: str) -> ResponseReturnValue:
     """Import a previewed list (checked again: the study may have changed since the preview)."""
     study = study_or_404(study_id)
     if not ConfirmForm().validate_on_submit():
@@ -157,7 +160,7 @@ def import_confirm(study_id: int, token: str):
 
 @bp.route("/participants/<int:participant_id>")
 @staff_required
-def detail(participant_id: int):
+def detail(participant_id: int) -> ResponseReturnValue:
     """One participant: waves, consent history, and (on request, audited) their identity."""
     participant, cohort, study = participant_or_404(participant_id)
     session = get_session()
@@ -171,7 +174,7 @@ def detail(participant_id: int):
                 participants=[participant],
                 purpose="participant detail",
                 ip_address=request.remote_addr or "",
-            ).get(participant.id)
+            ).get(key(participant))
             session.commit()  # the audit entry is stored before the identity is shown
         except NotAllowed as error:
             flash(str(error), "error")
@@ -191,7 +194,7 @@ def detail(participant_id: int):
 
 @bp.route("/participants/<int:participant_id>/email", methods=["POST"])
 @staff_required
-def change_email(participant_id: int):
+def change_email(participant_id: int) -> ResponseReturnValue:
     """Change the contact address (identity permission needed)."""
     participant, *_ = participant_or_404(participant_id)
     form = EmailForm()
@@ -219,7 +222,7 @@ def change_email(participant_id: int):
     return redirect(url_for(".detail", participant_id=participant_id))
 
 
-_ACTIONS = {
+_ACTIONS: dict[str, tuple[Callable[..., object], str]] = {
     "stop-mail": (consent.stop_mail, "Mail stopped: no more invitations or reminders."),
     "resume-mail": (consent.resume_mail, "Mail resumed."),
     "withdraw": (consent.withdraw, "The participant has withdrawn from the study."),
@@ -232,7 +235,7 @@ _ACTIONS = {
     methods=["POST"],
 )
 @staff_required
-def consent_action(participant_id: int, action: str):
+def consent_action(participant_id: int, action: str) -> ResponseReturnValue:
     """Stop mail, resume it, withdraw or erase on the participant's behalf."""
     participant, *_ = participant_or_404(participant_id)
     form = NoteForm()
@@ -253,7 +256,7 @@ def consent_action(participant_id: int, action: str):
 
 @bp.route("/cohorts/<int:cohort_id>/signup", methods=["POST"])
 @staff_required
-def signup_toggle(cohort_id: int):
+def signup_toggle(cohort_id: int) -> ResponseReturnValue:
     """Open or close a cohort's self-registration link."""
     session = get_session()
     cohort = session.get(Cohort, cohort_id)
@@ -269,7 +272,7 @@ def signup_toggle(cohort_id: int):
 
 @bp.route("/studies/<int:study_id>/responses/import", methods=["GET", "POST"])
 @staff_required
-def responses_upload(study_id: int):
+def responses_upload(study_id: int) -> ResponseReturnValue:
     """Upload answers of an earlier wave collected elsewhere and preview the import."""
     study = study_or_404(study_id)
     session = get_session()
@@ -278,7 +281,7 @@ def responses_upload(study_id: int):
         select(Wave, Cohort.name)
         .join(Cohort, col(Cohort.id) == Wave.cohort_id)
         .where(Cohort.study_id == study.id)
-        .order_by(Cohort.name, Wave.position)
+        .order_by(Cohort.name, col(Wave.position))
     ).all()
     form.wave_id.choices = [SelectChoice(w.id, f"{name} · {w.label}") for w, name in waves]
     plan = upload = None
@@ -287,6 +290,8 @@ def responses_upload(study_id: int):
         content = form.file.data.read()
         filename = _upload_name(form.file.data.filename)
         wave = session.get(Wave, form.wave_id.data)
+        if wave is None:  # deleted since the form was shown
+            abort(404)
         try:
             mapping = response_import.parse_mapping(form.mapping.data or "")
             table = response_import.read_response_file(filename, content)
@@ -333,7 +338,7 @@ def responses_upload(study_id: int):
 
 @bp.route("/studies/<int:study_id>/responses/import/<token>", methods=["POST"])
 @staff_required
-def responses_confirm(study_id: int, token: str):
+def responses_confirm(study_id: int, token: str) -> ResponseReturnValue:
     """Store a previewed import of earlier answers (checked again first)."""
     study = study_or_404(study_id)
     if not ConfirmForm().validate_on_submit():
@@ -345,6 +350,8 @@ def responses_confirm(study_id: int, token: str):
         return redirect(url_for(".responses_upload", study_id=study.id))
     options = upload.options
     wave = session.get(Wave, options["wave_id"])
+    if wave is None:  # deleted since the preview
+        abort(404)
     table = response_import.read_response_file(upload.filename, upload_content(privacy_of(), upload))
     plan = response_import.plan_response_import(
         session=session,
@@ -386,14 +393,14 @@ def _cohort_waves(cohort_id: int) -> tuple[Cohort, Study, list[Wave]]:
     cohort = session.get(Cohort, cohort_id)
     if cohort is None:
         abort(404)
-    study = session.get(Study, cohort.study_id)
-    waves = list(session.exec(select(Wave).where(Wave.cohort_id == cohort.id).order_by(Wave.position)))
-    return cohort, study, waves  # type: ignore[return-value]
+    study = session.get_one(Study, cohort.study_id)
+    waves = list(session.exec(select(Wave).where(col(Wave.cohort_id) == cohort.id).order_by(col(Wave.position))))
+    return cohort, study, waves
 
 
 @bp.route("/cohorts/<int:cohort_id>/linkage", methods=["GET", "POST"])
 @staff_required
-def linkage(cohort_id: int):
+def linkage(cohort_id: int) -> ResponseReturnValue:
     """Link two waves of an anonymous cohort by self-generated codes; review ambiguous cases."""
     cohort, study, waves = _cohort_waves(cohort_id)
     session = get_session()

@@ -25,9 +25,17 @@ from studyapp.core.models import (
     Response,
     User,
     Wave,
+    key,
 )
 from studyapp.core.privacy import Privacy, person_key
-from studyapp.participants.linkage import SGIC_ELEMENTS, CodeRecord, LinkageResult, link_waves, normalise_code
+from studyapp.participants.linkage import (
+    SGIC_ELEMENTS,
+    CodeRecord,
+    LinkageResult,
+    RecordId,
+    link_waves,
+    normalise_code,
+)
 
 
 def record_code(*, session: Session, privacy: Privacy, response: Response, answers: Sequence[object]) -> LinkageCode:
@@ -41,7 +49,7 @@ def record_code(*, session: Session, privacy: Privacy, response: Response, answe
         for e, value in zip(SGIC_ELEMENTS, code, strict=True)
     ]
     row = session.exec(select(LinkageCode).where(LinkageCode.response_id == response.id)).first()
-    row = row or LinkageCode(response_id=response.id)  # type: ignore[arg-type]
+    row = row or LinkageCode(response_id=key(response))
     row.elements = hashes
     session.add(row)
     return row
@@ -54,7 +62,7 @@ def new_anonymous_participant(*, session: Session, privacy: Privacy, cohort: Coh
             study_id=cohort.study_id,
             person_key=person_key(email="", external_id="anon:" + secrets.token_hex(16)),
         ),
-        cohort_id=cohort.id,  # type: ignore[arg-type]
+        cohort_id=key(cohort),
     )
     session.add(participant)
     session.flush()
@@ -66,7 +74,7 @@ class WaveLinkage:
     """The outcome of linking two waves, with pseudonyms for the researcher to review."""
 
     result: LinkageResult
-    pseudonym_of: dict[int, str] = field(default_factory=dict)  # response id -> pseudonym
+    pseudonym_of: dict[RecordId, str] = field(default_factory=dict)  # response id -> pseudonym
     applied: int = 0
 
     def ambiguous_groups(self) -> list[tuple[str, list[str]]]:
@@ -91,7 +99,7 @@ def _records(session: Session, wave: Wave, other: Wave) -> list[CodeRecord]:
         .join(Invitation, col(Invitation.id) == Response.invitation_id)
         .where(Invitation.wave_id == wave.id, col(Invitation.participant_id).not_in(already))
     ).all()
-    return [CodeRecord(record_id=rid, elements=tuple(elements)) for rid, elements in rows]
+    return [CodeRecord(record_id=rid, elements=tuple(elements)) for rid, elements in rows if rid is not None]
 
 
 def link_cohort_waves(
@@ -108,14 +116,14 @@ def link_cohort_waves(
         .join(Participant, col(Participant.id) == Invitation.participant_id)
         .where(col(Response.id).in_(ids))
     ).all()
-    linkage = WaveLinkage(result=result, pseudonym_of=dict(rows))
+    linkage = WaveLinkage(result=result, pseudonym_of={rid: name for rid, name in rows if rid is not None})
     if apply:
         for link in result.links:
             merge_responses(
                 session=session,
-                earlier_response_id=link.earlier_id,  # type: ignore[arg-type]
-                later_response_id=link.later_id,
-            )  # type: ignore[arg-type]
+                earlier_response_id=int(link.earlier_id),  # the records' ids are response ids (_records)
+                later_response_id=int(link.later_id),
+            )
         linkage.applied = len(result.links)
         audit.record(
             session=session,
@@ -143,25 +151,23 @@ def merge_responses(
     later = session.get(Response, later_response_id)
     if earlier is None or later is None:
         raise NotAllowed("Unknown response.")
-    keep = session.get(Participant, session.get(Invitation, earlier.invitation_id).participant_id)  # type: ignore[union-attr]
-    invitation = session.get(Invitation, later.invitation_id)
-    assert keep is not None and invitation is not None
-    old = session.get(Participant, invitation.participant_id)
-    assert old is not None
+    keep = session.get_one(Participant, session.get_one(Invitation, earlier.invitation_id).participant_id)
+    invitation = session.get_one(Invitation, later.invitation_id)
+    old = session.get_one(Participant, invitation.participant_id)
     if old.id == keep.id:
         return keep
     if session.exec(
         select(Invitation.id).where(Invitation.participant_id == keep.id, Invitation.wave_id == invitation.wave_id)
     ).first():
         raise NotAllowed(f"{keep.pseudonym} already has a response in that wave.")
-    invitation.participant_id = keep.id  # type: ignore[assignment]
+    invitation.participant_id = key(keep)
     session.add(invitation)
     session.flush()
     still_used = session.exec(select(Invitation.id).where(Invitation.participant_id == old.id)).first()
     has_identity = session.exec(select(Identity.id).where(Identity.participant_id == old.id)).first()
     if still_used is None and has_identity is None:
         for event in session.exec(select(ConsentEvent).where(ConsentEvent.participant_id == old.id)):
-            event.participant_id = keep.id  # type: ignore[assignment]
+            event.participant_id = key(keep)
             session.add(event)
         session.flush()
         session.delete(old)

@@ -16,6 +16,7 @@ from studyapp.core.models import (
     Participant,
     Response,
     User,
+    key,
 )
 from studyapp.participants.identities import identity_of
 
@@ -50,9 +51,9 @@ def _event(
 ) -> None:
     session.add(
         ConsentEvent(
-            participant_id=participant.id,
+            participant_id=key(participant),
             kind=kind,
-            actor=actor,  # type: ignore[arg-type]
+            actor=actor,
             user_id=user.id if user else None,
             note=note,
             keep_data=keep_data,

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from studyapp.core import audit
 from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.inputs import PERSON_NAME_MAX, line_problem
-from studyapp.core.models import Cohort, ConsentEvent, Identity, Participant, Study, User
+from studyapp.core.models import Cohort, ConsentEvent, Identity, Participant, Study, User, key
 from studyapp.core.privacy import Privacy, normalise_email, normalise_external_id, person_key
 from studyapp.core.tabular import ImportRejected, RowProblem, Table
 
@@ -118,7 +118,7 @@ def _check_row(cells: dict[str, str], line: int, cohorts: dict[str, Cohort]) -> 
         email=email,
         name=name,
         language=language,
-        cohort_id=cohort.id,  # type: ignore[arg-type]
+        cohort_id=key(cohort),
         cohort_name=cohort.name,
         external_id=external_id,
         keep_data=keep not in NO_WORDS,
@@ -184,7 +184,7 @@ def _match_existing(
         email_hash = privacy.email_hash(person.email)
         external_hash = privacy.external_id_hash(person.external_id) if person.external_id else None
         pseudonym = privacy.pseudonym(
-            study_id=study.id,  # type: ignore[arg-type]
+            study_id=key(study),
             person_key=person_key(email=person.email, external_id=person.external_id),
         )
         if external_hash and external_hash in by_external:
@@ -213,7 +213,7 @@ def _match_existing(
 def add_identity(*, session: Session, privacy: Privacy, participant: Participant, person: Person) -> Identity:
     """Store a participant's contact details, encrypted, with keyed look-up hashes."""
     identity = Identity(
-        participant_id=participant.id,  # type: ignore[arg-type]
+        participant_id=key(participant),
         email_encrypted=privacy.encrypt(person.email),
         name_encrypted=privacy.encrypt(person.name) if person.name else "",
         email_hash=privacy.email_hash(person.email),
@@ -230,7 +230,7 @@ def enrol_person(
     """Create one participant with identity and consent (used by imports and self-registration)."""
     participant = Participant(
         pseudonym=privacy.pseudonym(
-            study_id=study.id,  # type: ignore[arg-type]
+            study_id=key(study),
             person_key=person_key(email=person.email, external_id=person.external_id),
         ),
         cohort_id=person.cohort_id,
@@ -240,9 +240,9 @@ def enrol_person(
     add_identity(session=session, privacy=privacy, participant=participant, person=person)
     session.add(
         ConsentEvent(
-            participant_id=participant.id,
+            participant_id=key(participant),
             kind="consent_given",
-            keep_data=person.keep_data,  # type: ignore[arg-type]
+            keep_data=person.keep_data,
             actor=actor,
             user_id=user.id if user else None,
         )
@@ -269,8 +269,8 @@ def apply_enrolment(
         add_identity(session=session, privacy=privacy, participant=participant, person=match.person)
         session.add(
             ConsentEvent(
-                participant_id=participant.id,
-                kind="consent_given",  # type: ignore[arg-type]
+                participant_id=key(participant),
+                kind="consent_given",
                 keep_data=match.person.keep_data,
                 actor="researcher",
                 user_id=user.id if user else None,
@@ -330,11 +330,11 @@ def self_register(
         email=email,
         name=name.strip(),
         language=language if language in ("nl", "en") else "nl",
-        cohort_id=cohort.id,
+        cohort_id=key(cohort),
         cohort_name=cohort.name,
         external_id=None,
         keep_data=keep_data,
-    )  # type: ignore[arg-type]
+    )
     plan = EnrolmentPlan()
     _match_existing(session, privacy, study, [person], plan)
     if not plan.new:

@@ -441,7 +441,7 @@ def link_many_waves(
 # --------------------------------------------------------------------------------------------------
 
 
-def _weights(table: Mapping[Hashable, float], floor: float = 0.0) -> tuple[list[Any], np.ndarray]:
+def _weights(table: Mapping[str, float], floor: float = 0.0) -> tuple[list[str], np.ndarray]:
     values = list(table)
     weights = np.array([table[value] + floor for value in values], dtype=float)
     return values, weights / weights.sum()

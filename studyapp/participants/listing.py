@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from studyapp.core.models import Cohort, ConsentEvent, Identity, Invitation, Participant, Response, Study, Wave
+from studyapp.core.models import Cohort, ConsentEvent, Identity, Invitation, Participant, Response, Study, Wave, key
 
 
 @dataclass(frozen=True)
@@ -65,15 +65,15 @@ def list_participants(
     ids = [p.id for p, *_ in rows]
     submitted = dict(
         session.exec(
-            select(Invitation.participant_id, func.count(Response.id))
+            select(col(Invitation.participant_id), func.count(col(Response.id)))
             .join(Response, col(Response.invitation_id) == Invitation.id)
             .where(col(Invitation.participant_id).in_(ids), col(Response.submitted_at).is_not(None))
-            .group_by(Invitation.participant_id)
+            .group_by(col(Invitation.participant_id))
         ).all()
     )
     return ParticipantPage(
         rows=[
-            ParticipantRow(p, cohort_name, identity_id is not None, language, int(submitted.get(p.id, 0)))
+            ParticipantRow(p, cohort_name, identity_id is not None, language, int(submitted.get(key(p), 0)))
             for p, cohort_name, identity_id, language in rows
         ],
         total=int(total),
@@ -97,9 +97,12 @@ def participant_history(*, session: Session, participant: Participant) -> Partic
         .join(Wave, col(Wave.id) == Invitation.wave_id)
         .outerjoin(Response, col(Response.invitation_id) == Invitation.id)
         .where(Invitation.participant_id == participant.id)
-        .order_by(Wave.position)
+        .order_by(col(Wave.position))
     ).all()
     events = session.exec(
         select(ConsentEvent).where(ConsentEvent.participant_id == participant.id).order_by(col(ConsentEvent.id))
     ).all()
-    return ParticipantHistory(invitations=[tuple(r) for r in invitations], events=list(events))  # type: ignore[misc]
+    return ParticipantHistory(
+        invitations=[(invitation, label, submitted_at) for invitation, label, submitted_at in invitations],
+        events=list(events),
+    )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from sqlmodel import select
 from wtforms import EmailField
@@ -33,7 +36,7 @@ def _language(default: str | None) -> str:
     return chosen if chosen in ("nl", "en") else (default or "nl")
 
 
-def _invalid_link(language: str):
+def _invalid_link(language: str) -> ResponseReturnValue:
     t = texts_for(language)
     return render_template(
         "participant/message.html",
@@ -52,15 +55,15 @@ def _resolve(token: str) -> tuple[Invitation, Participant, Study, str] | None:
     participant = session.get(Participant, invitation.participant_id)
     if participant is None or participant.status == "erased":
         return None
-    cohort = session.get(Cohort, participant.cohort_id)
-    study = session.get(Study, cohort.study_id)  # type: ignore[union-attr]
+    cohort = session.get_one(Cohort, participant.cohort_id)
+    study = session.get_one(Study, cohort.study_id)
     identity = identities.identity_of(session=session, participant=participant)
-    return invitation, participant, study, _language(identity.language if identity else None)  # type: ignore[return-value]
+    return invitation, participant, study, _language(identity.language if identity else None)
 
 
 @bp.route("/p/<token>/unsubscribe", methods=["POST"])
 @csrf.exempt
-def one_click_unsubscribe(token: str):
+def one_click_unsubscribe(token: str) -> ResponseReturnValue:
     """RFC 8058 one-click unsubscribe from the List-Unsubscribe header (the token authorises it)."""
     resolved = _resolve(token)
     if resolved is None:
@@ -72,7 +75,7 @@ def one_click_unsubscribe(token: str):
 
 
 @bp.route("/p/<token>/privacy", methods=["GET"])
-def privacy_page(token: str):
+def privacy_page(token: str) -> ResponseReturnValue:
     """What the participant can do: change address, stop mail, withdraw, erase."""
     resolved = _resolve(token)
     if resolved is None:
@@ -94,7 +97,7 @@ def privacy_page(token: str):
 
 
 @bp.route("/p/<token>/email", methods=["POST"])
-def change_email(token: str):
+def change_email(token: str) -> ResponseReturnValue:
     """The participant gives a new contact address."""
     resolved = _resolve(token)
     if resolved is None:
@@ -136,11 +139,15 @@ def change_email(token: str):
     )
 
 
-_ACTIONS = {"stop": consent.stop_mail, "withdraw": consent.withdraw, "erase": consent.erase}
+_ACTIONS: dict[str, Callable[..., object]] = {
+    "stop": consent.stop_mail,
+    "withdraw": consent.withdraw,
+    "erase": consent.erase,
+}
 
 
 @bp.route("/p/<token>/<any('stop','withdraw','erase'):action>", methods=["GET", "POST"])
-def consent_action(token: str, action: str):
+def consent_action(token: str, action: str) -> ResponseReturnValue:
     """Explain an action, and do it when the participant confirms."""
     resolved = _resolve(token)
     if resolved is None:
@@ -176,7 +183,7 @@ def consent_action(token: str, action: str):
 
 
 @bp.route("/join/<code>", methods=["GET", "POST"])
-def signup(code: str):
+def signup(code: str) -> ResponseReturnValue:
     """Self-registration for a cohort, with consent."""
     session = get_session()
     known_shape = is_clean_path_part(code, max_length=column_length(Cohort.signup_code))

@@ -13,7 +13,7 @@ Two limits, each one count across every blueprint that applies them (shared scop
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, Response, g, request
 from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
@@ -67,7 +67,7 @@ def _link_exists() -> bool:
     return exists
 
 
-def _failed_lookup(response) -> bool:
+def _failed_lookup(response: Response) -> bool:
     return response.status_code == 404
 
 

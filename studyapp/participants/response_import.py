@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from studyapp.core import audit
 from studyapp.core.inputs import INT32_MAX, INT32_MIN, line_problem, text_problem
 from studyapp.core.models import Answer, Cohort, Identity, Invitation, Item, Participant, Response, User, Wave
+from studyapp.core.models import key as row_key
 from studyapp.core.privacy import Privacy, normalise_external_id, person_key
 from studyapp.core.tabular import (
     MAX_ROWS,
@@ -169,7 +170,7 @@ def plan_response_import(
             if problem:
                 plan.problems.append(RowProblem(row.line, f"{column} ({code}): {problem}"))
             elif value is not None:
-                answers[items[code].id] = value  # type: ignore[index]
+                answers[row_key(items[code])] = value
         plan.rows.append((row.line, identifier, answers))
     if not table.rows:
         plan.problems.append(RowProblem(1, "the file has no rows"))
@@ -251,7 +252,7 @@ def apply_response_import(
                 pseudonym=privacy.pseudonym(
                     study_id=cohort.study_id, person_key=person_key(email="", external_id=identifier)
                 ),
-                cohort_id=cohort.id,  # type: ignore[arg-type]
+                cohort_id=row_key(cohort),
             )
             session.add(participant)
             session.flush()
@@ -264,15 +265,15 @@ def apply_response_import(
         ):
             continue  # the same answers were imported before
         if invitation is None:
-            invitation = Invitation(participant_id=participant.id, wave_id=wave.id)  # type: ignore[arg-type]
+            invitation = Invitation(participant_id=row_key(participant), wave_id=row_key(wave))
         invitation.state, invitation.completed_at = "completed", now
         session.add(invitation)
         session.flush()
         response = Response(
-            invitation_id=invitation.id,
+            invitation_id=row_key(invitation),
             source="import",
             started_at=now,
-            updated_at=now,  # type: ignore[arg-type]
+            updated_at=now,
             submitted_at=now,
             current_section="",
         )
@@ -281,8 +282,8 @@ def apply_response_import(
         for item_id, value in answers.items():
             session.add(
                 Answer(
-                    response_id=response.id,
-                    item_id=item_id,  # type: ignore[arg-type]
+                    response_id=row_key(response),
+                    item_id=item_id,
                     value_text=value if isinstance(value, str) else None,
                     value_number=value if isinstance(value, int) else None,
                 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
+from flask.typing import ResponseReturnValue
 
 from studyapp.auth import staff_required
 from studyapp.core.models import Invitation, Wave
@@ -15,7 +16,7 @@ bp = Blueprint("questionnaire_admin", __name__)
 
 @bp.route("/participants/<int:participant_id>/invitations/<int:invitation_id>/answers")
 @staff_required
-def answers(participant_id: int, invitation_id: int):
+def answers(participant_id: int, invitation_id: int) -> ResponseReturnValue:
     """A participant's answers to one wave, page by page (pseudonymous research data; free text escaped)."""
     participant, cohort, study = participant_or_404(participant_id)
     session = get_session()

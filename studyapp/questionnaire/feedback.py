@@ -90,12 +90,12 @@ class PersonalFeedback:
 
 def personal_feedback(*, session: Session, response: Response, language: str) -> PersonalFeedback:
     """The feedback for a submitted response, in ``language``."""
-    invitation = session.get(Invitation, response.invitation_id)
-    wave = session.get(Wave, invitation.wave_id)  # type: ignore[union-attr]
-    cohort = session.get(Cohort, wave.cohort_id)  # type: ignore[union-attr]
-    study = session.get(Study, cohort.study_id)  # type: ignore[union-attr]
-    instrument = session.get(Instrument, wave.instrument_id)  # type: ignore[union-attr]
-    definition = instrument.definition  # type: ignore[union-attr]
+    invitation = session.get_one(Invitation, response.invitation_id)
+    wave = session.get_one(Wave, invitation.wave_id)
+    cohort = session.get_one(Cohort, wave.cohort_id)
+    study = session.get_one(Study, cohort.study_id)
+    instrument = session.get_one(Instrument, wave.instrument_id)
+    definition = instrument.definition
     scales = scales_from_instrument(definition)
     names = {f["code"]: f["name"].get(language) or next(iter(f["name"].values())) for f in definition["facets"]}
     domains = {f["code"]: f["domain"] for f in definition["facets"]}
@@ -103,17 +103,17 @@ def personal_feedback(*, session: Session, response: Response, language: str) ->
     scale_max = max(s.max_value for s in scales) if scales else 7
 
     own = _scores(stored_answers(session=session, response=response), scales)
-    sample = sample_scores(session=session, study=study, instrument=instrument, scales=scales)  # type: ignore[arg-type]
+    sample = sample_scores(session=session, study=study, instrument=instrument, scales=scales)
     compared = compare_to_sample(own, sample, scale_min=scale_min, scale_max=scale_max)
     report = PersonalFeedback(
-        wave_label=wave.label,  # type: ignore[union-attr]
+        wave_label=wave.label,
         language=language,
         sample_n=len(sample),
         compared_with_sample=bool((compared["basis"] == "sample").all()) if len(compared) else False,
         scale_min=scale_min,
         scale_max=scale_max,
     )
-    lines = [_line(code, row, names, domains) for code, row in compared.iterrows() if not math.isnan(row["score"])]
+    lines = [_line(str(code), row, names, domains) for code, row in compared.iterrows() if not math.isnan(row["score"])]
     for domain in IDENTITY_DOMAINS:
         chosen = [line for line in lines if line.domain == domain]
         if chosen:
@@ -122,7 +122,7 @@ def personal_feedback(*, session: Session, response: Response, language: str) ->
     report.others = [line for line in lines if line.domain not in IDENTITY_DOMAINS and line not in report.career]
 
     current_profile = _describe_profile(report, compared["z"], names, language)
-    previous = _previous_response(session=session, response=response, study=study)  # type: ignore[arg-type]
+    previous = _previous_response(session=session, response=response, study=study)
     if previous is not None:
         previous_response, previous_wave, previous_scales = previous
         before = _scores(stored_answers(session=session, response=previous_response), previous_scales)
@@ -199,7 +199,7 @@ def sample_scores(
     count, latest = session.exec(
         select(func.count(), func.max(Response.updated_at)).where(col(Response.id).in_(submitted))
     ).one()
-    key = (str(session.get_bind().url), study.id, instrument.id, instrument.checksum, count, str(latest))
+    key = (str(session.get_bind().engine.url), study.id, instrument.id, instrument.checksum, count, str(latest))
     cached = _SAMPLE_CACHE.get(key)
     if cached is not None:
         return cached
@@ -221,14 +221,14 @@ def _previous_response(
     *, session: Session, response: Response, study: Study
 ) -> tuple[Response, Wave, list[ScaleDefinition]] | None:
     """The participant's latest earlier submitted response in the same study."""
-    invitation = session.get(Invitation, response.invitation_id)
+    invitation = session.get_one(Invitation, response.invitation_id)
     row = session.exec(
         select(Response, Wave)
         .join(Invitation, col(Invitation.id) == Response.invitation_id)
         .join(Wave, col(Wave.id) == Invitation.wave_id)
         .join(Cohort, col(Cohort.id) == Wave.cohort_id)
         .where(
-            Invitation.participant_id == invitation.participant_id,  # type: ignore[union-attr]
+            Invitation.participant_id == invitation.participant_id,
             Cohort.study_id == study.id,
             col(Response.submitted_at).is_not(None),
             col(Response.submitted_at) < response.submitted_at,
@@ -239,8 +239,8 @@ def _previous_response(
     if row is None:
         return None
     previous, wave = row
-    instrument = session.get(Instrument, wave.instrument_id)
-    return previous, wave, scales_from_instrument(instrument.definition)  # type: ignore[union-attr]
+    instrument = session.get_one(Instrument, wave.instrument_id)
+    return previous, wave, scales_from_instrument(instrument.definition)
 
 
 def score_chart(

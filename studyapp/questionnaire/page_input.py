@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
@@ -93,10 +92,10 @@ def merged(stored: Answers, page: PageInput) -> dict[str, AnswerValue]:
     return answers
 
 
-def missing_required(questionnaire: Questionnaire, section: SectionDef, answers: Mapping[str, object]) -> list[str]:
+def missing_required(questionnaire: Questionnaire, section: SectionDef, answers: Answers) -> list[str]:
     """Required questions of a page that apply and are unanswered."""
     return [
         item.code
-        for item in questionnaire.visible_items(section, answers)  # type: ignore[arg-type]
+        for item in questionnaire.visible_items(section, answers)
         if item.required and answers.get(item.code) in (None, "")
     ]

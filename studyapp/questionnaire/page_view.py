@@ -146,11 +146,7 @@ def section_view(
         progress=progress_of(questionnaire, answers, section.code),
         is_first=bool(codes) and codes[0] == section.code,
         is_last=bool(codes) and codes[-1] == section.code,
-        errors=[
-            (q.code, shorten(q.text, 90), q.error)
-            for q in questions
-            if q.error is not None  # type: ignore[misc]
-        ],
+        errors=[(q.code, shorten(q.text, 90), q.error) for q in questions if q.error is not None],
     )
 
 
@@ -172,6 +168,8 @@ def _question(
     depends_on = depends_values = depends_hint = None
     if same_page_condition and item.show_if is not None:
         target = questionnaire.item(item.show_if.item)
+        if target is None:  # the loader checks that a condition names an item of the questionnaire
+            raise ValueError(f"{item.code} depends on an unknown item {item.show_if.item!r}")
         labels = [c.label for c in questionnaire.choices(target, language) if c.value in item.show_if.any_of]
         depends_on = item.show_if.item
         depends_values = " ".join(str(v) for v in item.show_if.any_of)

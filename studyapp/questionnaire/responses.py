@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import Insert, delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from studyapp.core.lifecycle import InvitationEvent, move
-from studyapp.core.models import Answer, Invitation, Item, Response, Wave
+from studyapp.core.models import Answer, Invitation, Item, Response, Wave, key
 from studyapp.core.types import utcnow
 from studyapp.questionnaire.page_input import missing_required
 from studyapp.questionnaire.structure import Answers, AnswerValue, Questionnaire, item_ids, questionnaire_of
@@ -44,7 +44,7 @@ def start_response(
     if response is not None:
         return response
     now = utcnow()
-    response = Response(invitation_id=invitation.id, language=language, started_at=now, updated_at=now)
+    response = Response(invitation_id=key(invitation), language=language, started_at=now, updated_at=now)
     session.add(response)
     if move(invitation, InvitationEvent.STARTED):
         session.add(invitation)
@@ -56,10 +56,15 @@ def stored_answers(*, session: Session, response: Response) -> dict[str, AnswerV
     """A response's answers by item code."""
     rows = session.exec(
         select(Item.code, Answer.value_number, Answer.value_text)
-        .join(Item, Item.id == Answer.item_id)
+        .join(Item, col(Item.id) == col(Answer.item_id))
         .where(Answer.response_id == response.id)
     ).all()
-    return {code: number if number is not None else text for code, number, text in rows}
+    answers: dict[str, AnswerValue] = {}
+    for code, number, text in rows:
+        value = number if number is not None else text
+        if value is not None:  # always (the has_value constraint)
+            answers[code] = value
+    return answers
 
 
 def save_answers(
@@ -80,7 +85,7 @@ def save_answers(
         raise AlreadySubmitted
     ids = item_ids(session=session, instrument_id=instrument_id, checksum=checksum)
     now = utcnow()
-    rows = []
+    rows: list[dict[str, object]] = []
     cleared = []
     for code, value in values.items():
         if value is None:
@@ -94,7 +99,7 @@ def save_answers(
             row["updated_at"] = now
         session.execute(_upsert(session), rows)  # executemany of one cached statement
     if cleared:
-        session.execute(delete(Answer).where(Answer.response_id == response.id, Answer.item_id.in_(cleared)))
+        session.execute(delete(Answer).where(col(Answer.response_id) == response.id, col(Answer.item_id).in_(cleared)))
     response.updated_at = now
     if section_code is not None:
         response.current_section = section_code
@@ -102,7 +107,7 @@ def save_answers(
     return len(rows) + len(cleared)
 
 
-def _upsert(session: Session):
+def _upsert(session: Session) -> Insert:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(Answer)
@@ -123,8 +128,8 @@ def answers_of_invitation(
     response = response_of(session=session, invitation=invitation)
     if response is None:
         return None
-    wave = session.get(Wave, invitation.wave_id)
-    questionnaire = questionnaire_of(session=session, instrument_id=wave.instrument_id)  # type: ignore[union-attr]
+    wave = session.get_one(Wave, invitation.wave_id)
+    questionnaire = questionnaire_of(session=session, instrument_id=wave.instrument_id)
     return questionnaire, response, stored_answers(session=session, response=response)
 
 
@@ -159,13 +164,13 @@ def submit(*, session: Session, response: Response, questionnaire: Questionnaire
     missing = missing_by_section(questionnaire, answers)
     if missing:
         raise Incomplete(next(iter(missing)), missing)
-    wave = session.get(Wave, invitation.wave_id)
+    wave = session.get_one(Wave, invitation.wave_id)
     hidden = hidden_answers(questionnaire, answers)
     if hidden:
         save_answers(
             session=session,
             response=response,
-            instrument_id=wave.instrument_id,  # type: ignore[union-attr]
+            instrument_id=wave.instrument_id,
             values=dict.fromkeys(hidden),
         )
     now = utcnow()

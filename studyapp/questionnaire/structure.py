@@ -127,7 +127,7 @@ def questionnaire_of(*, session: Session, instrument_id: int) -> Questionnaire:
     checksum = session.exec(select(Instrument.checksum).where(Instrument.id == instrument_id)).one()
     found = _PARSED.get(checksum)
     if found is None:
-        found = questionnaire_for(session.get(Instrument, instrument_id))  # type: ignore[arg-type]
+        found = questionnaire_for(session.get_one(Instrument, instrument_id))
     return found
 
 
@@ -135,11 +135,11 @@ def item_ids(*, session: Session, instrument_id: int, checksum: str | None = Non
     """Item code → item id for an instrument (cached per database and content: items never change)."""
     if not checksum:
         checksum = session.exec(select(Instrument.checksum).where(Instrument.id == instrument_id)).one()
-    key = (str(session.get_bind().url), instrument_id, checksum)
+    key = (str(session.get_bind().engine.url), instrument_id, checksum)
     found = _ITEM_IDS.get(key)
     if found is None:
         rows = session.exec(select(Item.code, Item.id).where(Item.instrument_id == instrument_id)).all()
-        found = {code: item_id for code, item_id in rows}
+        found = {code: item_id for code, item_id in rows if item_id is not None}
         if len(_ITEM_IDS) > 256:
             _ITEM_IDS.clear()
         _ITEM_IDS[key] = found

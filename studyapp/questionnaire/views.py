@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlmodel import Session
+from werkzeug.wrappers import Response as WebResponse
 
 from studyapp.core import audit
 from studyapp.core.links import link_context
@@ -56,7 +59,7 @@ class Visit:
         return questionnaire_texts(self.language)
 
 
-def _message(language: str, title_key: str, text: str, status: int):
+def _message(language: str, title_key: str, text: str, status: int) -> WebResponse:
     t = questionnaire_texts(language)
     page = render_template("participant/message.html", t=t, lang=language, title=t[title_key], message=text)
     return make_response(page, status)
@@ -105,13 +108,13 @@ def _answers(visit: Visit) -> dict:
     return stored_answers(session=get_session(), response=visit.response)
 
 
-def _redirect_if_submitted(visit: Visit):
+def _redirect_if_submitted(visit: Visit) -> WebResponse | None:
     if visit.response is not None and visit.response.submitted_at is not None:
         return redirect(url_for(".welcome", token=visit.token, lang=visit.language))
     return None
 
 
-def _reject(visit: Visit, problem: TamperedInput, *, as_json: bool):
+def _reject(visit: Visit, problem: TamperedInput, *, as_json: bool) -> ResponseReturnValue:
     """Refuse a post no page of ours can produce: log it, store nothing."""
     session = get_session()
     session.rollback()
@@ -139,7 +142,7 @@ def _same_site_post() -> None:
 
 
 @bp.route("/p/<token>")
-def welcome(token: str):
+def welcome(token: str) -> ResponseReturnValue:
     """Where the personal link leads: welcome and progress, or the thank-you page after submitting."""
     visit = _visit(token)
     session = get_session()
@@ -168,7 +171,7 @@ def welcome(token: str):
 
 @bp.route("/p/<token>/s/<section_code>", methods=["GET", "POST"])
 @csrf.exempt
-def section_page(token: str, section_code: str):
+def section_page(token: str, section_code: str) -> ResponseReturnValue:
     """One page of the questionnaire; a post saves it and moves back or on."""
     visit = _visit(token)
     if (done := _redirect_if_submitted(visit)) is not None:
@@ -230,7 +233,7 @@ def section_page(token: str, section_code: str):
 
 @bp.route("/p/<token>/s/<section_code>/autosave", methods=["POST"])
 @csrf.exempt
-def autosave(token: str, section_code: str):
+def autosave(token: str, section_code: str) -> ResponseReturnValue:
     """Save what is on a page while the participant is on it (called by questionnaire.js)."""
     visit = _visit(token)
     section = visit.questionnaire.section(section_code)
@@ -263,7 +266,7 @@ def autosave(token: str, section_code: str):
 
 
 @bp.route("/p/<token>/review")
-def review(token: str):
+def review(token: str) -> ResponseReturnValue:
     """All answers page by page, with what is still missing, and the submit button."""
     visit = _visit(token)
     if (done := _redirect_if_submitted(visit)) is not None:
@@ -283,7 +286,7 @@ def review(token: str):
 
 @bp.route("/p/<token>/submit", methods=["POST"])
 @csrf.exempt
-def submit_answers(token: str):
+def submit_answers(token: str) -> ResponseReturnValue:
     """Submit the response; with answers missing, go to the first page that needs them."""
     visit = _visit(token)
     if (done := _redirect_if_submitted(visit)) is not None:
@@ -303,7 +306,7 @@ def submit_answers(token: str):
 
 
 @bp.route("/p/<token>/feedback")
-def feedback(token: str):
+def feedback(token: str) -> ResponseReturnValue:
     """Personal feedback after submitting."""
     visit = _visit(token, open_wave=False)
     report = _feedback_or_redirect(visit)
@@ -313,7 +316,7 @@ def feedback(token: str):
 
 
 @bp.route("/p/<token>/feedback.pdf")
-def feedback_pdf(token: str):
+def feedback_pdf(token: str) -> ResponseReturnValue:
     """The personal feedback as a PDF download."""
     visit = _visit(token, open_wave=False)
     report = _feedback_or_redirect(visit)
@@ -327,20 +330,22 @@ def feedback_pdf(token: str):
     return result
 
 
-def _feedback_or_redirect(visit: Visit):
+def _feedback_or_redirect(visit: Visit) -> feedback_service.PersonalFeedback | WebResponse:
     if visit.response is None or visit.response.submitted_at is None:
         return redirect(url_for(".welcome", token=visit.token, lang=visit.language))
     session: Session = get_session()
     return feedback_service.personal_feedback(session=session, response=visit.response, language=visit.language)
 
 
-def _page_url(visit: Visit, section_code: str | None, **args) -> str:
+def _page_url(visit: Visit, section_code: str | None, **args: Any) -> str:
     if section_code is None:
         return url_for(".review", token=visit.token, lang=visit.language)
     return url_for(".section_page", token=visit.token, section_code=section_code, lang=visit.language, **args)
 
 
-def _render_page(visit: Visit, section_code: str, answers: dict, *, errors: dict, typed: dict, status: int = 200):
+def _render_page(
+    visit: Visit, section_code: str, answers: dict, *, errors: dict, typed: dict, status: int = 200
+) -> ResponseReturnValue:
     view = page_view.section_view(
         visit.questionnaire, section_code, answers, visit.language, t=visit.t, errors=errors, typed=typed
     )

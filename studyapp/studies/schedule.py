@@ -51,7 +51,12 @@ def schedule_problems(spec: WaveSchedule, *, position: int) -> dict[str, str]:
                     check_moment(value, field=label)
                 except InputError as error:
                     problems[name] = str(error)
-        if not problems and spec.closes_at <= spec.opens_at:  # type: ignore[operator]
+        if (
+            not problems
+            and spec.opens_at is not None
+            and spec.closes_at is not None
+            and spec.closes_at <= spec.opens_at
+        ):
             problems["closes_at"] = "The wave must close after it opens."
     else:
         if spec.schedule == "after_previous" and position <= 1:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from studyapp.core import audit
 from studyapp.core.errors import NotAllowed, ValidationFailed
@@ -20,6 +20,7 @@ from studyapp.core.models import (
     Study,
     User,
     Wave,
+    key,
 )
 from studyapp.studies.schedule import WaveSchedule, is_known_timezone, schedule_problems
 
@@ -161,7 +162,7 @@ def create_cohort(
         problems["linkage"] = "Choose how waves are linked."
     if problems:
         raise ValidationFailed(problems)
-    cohort = Cohort(study_id=study.id, name=name.strip(), description=description.strip(), linkage=linkage)  # type: ignore[arg-type]
+    cohort = Cohort(study_id=key(study), name=name.strip(), description=description.strip(), linkage=linkage)
     session.add(cohort)
     session.flush()
     audit.record(
@@ -242,8 +243,10 @@ def _wave_problems(
 def _apply(wave: Wave, data: WaveData) -> None:
     spec = data.schedule
     on_date = spec.schedule == "on_date"
+    if data.instrument_id is None:  # _wave_problems refuses it before
+        raise ValueError("a wave needs an instrument")
     wave.label = data.label.strip()
-    wave.instrument_id = data.instrument_id  # type: ignore[assignment]
+    wave.instrument_id = data.instrument_id
     wave.schedule = spec.schedule
     wave.opens_at = spec.opens_at if on_date else None
     wave.closes_at = spec.closes_at if on_date else None
@@ -260,7 +263,7 @@ def create_wave(*, session: Session, cohort: Cohort, data: WaveData, user: User 
     problems = _wave_problems(session, cohort, data, position=position, wave_id=None)
     if problems:
         raise ValidationFailed(problems)
-    wave = Wave(cohort_id=cohort.id, position=position, label="", instrument_id=0, schedule="")  # type: ignore[arg-type]
+    wave = Wave(cohort_id=key(cohort), position=position, label="", instrument_id=0, schedule="")
     _apply(wave, data)
     session.add(wave)
     session.flush()
@@ -308,11 +311,13 @@ def delete_wave(*, session: Session, wave: Wave, user: User | None = None) -> No
 
 def list_studies(*, session: Session) -> list[tuple[Study, int, int]]:
     """All studies with their number of cohorts and participants."""
-    cohorts = select(Cohort.study_id, func.count(Cohort.id).label("n")).group_by(Cohort.study_id).subquery()
+    cohorts = (
+        select(col(Cohort.study_id), func.count(col(Cohort.id)).label("n")).group_by(col(Cohort.study_id)).subquery()
+    )
     people = (
-        select(Cohort.study_id, func.count(Participant.id).label("n"))
-        .join(Participant, Participant.cohort_id == Cohort.id)
-        .group_by(Cohort.study_id)
+        select(col(Cohort.study_id), func.count(col(Participant.id)).label("n"))
+        .join(Participant, col(Participant.cohort_id) == col(Cohort.id))
+        .group_by(col(Cohort.study_id))
         .subquery()
     )
     rows = session.exec(
@@ -330,14 +335,12 @@ def cohort_overviews(*, session: Session, study: Study) -> list[CohortOverview]:
     overviews = {c.id: CohortOverview(cohort=c) for c in cohorts}
     if not overviews:
         return []
-    for wave in session.exec(
-        select(Wave).where(Wave.cohort_id.in_(overviews)).order_by(Wave.position)  # type: ignore[union-attr]
-    ):
+    for wave in session.exec(select(Wave).where(col(Wave.cohort_id).in_(overviews)).order_by(col(Wave.position))):
         overviews[wave.cohort_id].waves.append(wave)
     for cohort_id, count in session.exec(
-        select(Participant.cohort_id, func.count(Participant.id))
-        .where(Participant.cohort_id.in_(overviews))  # type: ignore[attr-defined]
-        .group_by(Participant.cohort_id)
+        select(col(Participant.cohort_id), func.count(col(Participant.id)))
+        .where(col(Participant.cohort_id).in_(overviews))
+        .group_by(col(Participant.cohort_id))
     ):
         overviews[cohort_id].participants = int(count)
     return list(overviews.values())

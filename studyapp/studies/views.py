@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlmodel import select
-from wtforms.fields.choices import SelectChoice
+from wtforms import Field
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; types-WTForms is of 3.2
 
 from studyapp.auth import STAFF_ROLES, staff_required
 from studyapp.core.errors import NotAllowed, ValidationFailed
@@ -23,8 +26,10 @@ from studyapp.studies.schedule import WaveSchedule, describe, parse_day_list
 
 bp = Blueprint("studies", __name__)
 
+T = TypeVar("T")
 
-def _get_or_404(model: type, object_id: int):
+
+def _get_or_404(model: type[T], object_id: int) -> T:
     found = get_session().get(model, object_id)
     if found is None:
         abort(404)
@@ -79,7 +84,7 @@ def study_new():
 
 @bp.route("/studies/<int:study_id>")
 @staff_required
-def study_detail(study_id: int):
+def study_detail(study_id: int) -> ResponseReturnValue:
     """A study with its cohorts and their waves."""
     study = _get_or_404(Study, study_id)
     session = get_session()
@@ -102,7 +107,7 @@ def study_detail(study_id: int):
 
 @bp.route("/studies/<int:study_id>/edit", methods=["GET", "POST"])
 @staff_required
-def study_edit(study_id: int):
+def study_edit(study_id: int) -> ResponseReturnValue:
     """Edit a study's details."""
     study = _get_or_404(Study, study_id)
     form = StudyForm(obj=study)
@@ -120,7 +125,7 @@ def study_edit(study_id: int):
 
 @bp.route("/studies/<int:study_id>/delete", methods=["POST"])
 @staff_required
-def study_delete(study_id: int):
+def study_delete(study_id: int) -> ResponseReturnValue:
     """Delete an empty study."""
     study = _get_or_404(Study, study_id)
     if not DeleteForm().validate_on_submit():
@@ -136,7 +141,7 @@ def study_delete(study_id: int):
 
 @bp.route("/studies/<int:study_id>/cohorts/new", methods=["GET", "POST"])
 @staff_required
-def cohort_new(study_id: int):
+def cohort_new(study_id: int) -> ResponseReturnValue:
     """Add a cohort to a study."""
     study = _get_or_404(Study, study_id)
     form = CohortForm()
@@ -160,7 +165,7 @@ def cohort_new(study_id: int):
 
 @bp.route("/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
 @staff_required
-def cohort_edit(cohort_id: int):
+def cohort_edit(cohort_id: int) -> ResponseReturnValue:
     """Rename or describe a cohort."""
     cohort = _get_or_404(Cohort, cohort_id)
     study = _get_or_404(Study, cohort.study_id)
@@ -186,7 +191,7 @@ def cohort_edit(cohort_id: int):
 
 @bp.route("/cohorts/<int:cohort_id>/delete", methods=["POST"])
 @staff_required
-def cohort_delete(cohort_id: int):
+def cohort_delete(cohort_id: int) -> ResponseReturnValue:
     """Delete a cohort that has no participants."""
     cohort = _get_or_404(Cohort, cohort_id)
     if not DeleteForm().validate_on_submit():
@@ -202,7 +207,7 @@ def cohort_delete(cohort_id: int):
 
 @bp.route("/cohorts/<int:cohort_id>/waves/new", methods=["GET", "POST"])
 @staff_required
-def wave_new(cohort_id: int):
+def wave_new(cohort_id: int) -> ResponseReturnValue:
     """Add a wave to a cohort."""
     cohort = _get_or_404(Cohort, cohort_id)
     study = _get_or_404(Study, cohort.study_id)
@@ -222,7 +227,7 @@ def wave_new(cohort_id: int):
 
 @bp.route("/waves/<int:wave_id>/edit", methods=["GET", "POST"])
 @staff_required
-def wave_edit(wave_id: int):
+def wave_edit(wave_id: int) -> ResponseReturnValue:
     """Change a wave's label, instrument or schedule."""
     wave = _get_or_404(Wave, wave_id)
     cohort = _get_or_404(Cohort, wave.cohort_id)
@@ -244,7 +249,7 @@ def wave_edit(wave_id: int):
 
 @bp.route("/waves/<int:wave_id>/delete", methods=["POST"])
 @staff_required
-def wave_delete(wave_id: int):
+def wave_delete(wave_id: int) -> ResponseReturnValue:
     """Delete the last wave of a cohort if nobody was invited to it."""
     wave = _get_or_404(Wave, wave_id)
     cohort = _get_or_404(Cohort, wave.cohort_id)
@@ -282,7 +287,7 @@ def _wave_form(wave: Wave | None = None, tz: str = "UTC") -> WaveForm:
     return form
 
 
-def _local_to_utc(field, tz: str) -> datetime | None:
+def _local_to_utc(field: Field, tz: str) -> datetime | None:
     """A local date-time field as UTC; a time the conversion would carry out of range is the field's error."""
     if field.data is None:
         return None

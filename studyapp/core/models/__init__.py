@@ -1,5 +1,6 @@
 """The data model of DESIGN.md as SQLModel tables (Alembic owns the schema)."""
 
+from studyapp.core.models._common import key
 from studyapp.core.models.accounts import ROLES, User
 from studyapp.core.models.analysis import ANALYSIS_STATUSES, AnalysisRun
 from studyapp.core.models.audit import AuditEvent
@@ -53,4 +54,5 @@ __all__ = [
     "Study",
     "User",
     "Wave",
+    "key",
 ]

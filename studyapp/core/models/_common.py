@@ -44,4 +44,4 @@ def key(row: Any) -> int:
 
 def table_of(model: type[Any]) -> Table:
     """The SQLAlchemy table of a SQLModel class (for Core statements on hot paths)."""
-    return model.__table__  # type: ignore[no-any-return]  # SQLModel declares no type for __table__
+    return model.__table__
