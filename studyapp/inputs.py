@@ -7,7 +7,8 @@ message; for a download (``strict``) it is a 400 that names the parameter, so th
 quietly holds more than was asked for. A NUL anywhere in the address is refused before any view runs:
 404 in the path (no page has such an address), 400 in the query string. Form fields get the validators
 below, so a bad value is an error next to its field, naming it; a service checks again with the same
-rules for the CLI.
+rules for the CLI. ``SelectChoice`` (a select field's choice) is re-exported for the forms, from the one
+import the type stubs do not know yet.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from urllib.parse import quote
 from flask import Flask, Response, abort, flash, request
 from werkzeug.routing import IntegerConverter, Map
 from wtforms import Field
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; types-WTForms is of 3.2
 from wtforms.form import BaseForm
 from wtforms.validators import ValidationError
 
@@ -183,6 +185,7 @@ __all__ = [
     "MultiLine",
     "OneLine",
     "SaneDate",
+    "SelectChoice",
     "attach_as",
     "form_id",
     "form_line",

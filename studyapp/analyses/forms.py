@@ -7,9 +7,10 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, SelectMultipleField
-from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; types-WTForms is of 3.2
 from wtforms.validators import InputRequired, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from studyapp.inputs import SelectChoice
 
 
 class AnalysisForm(FlaskForm):

@@ -6,7 +6,6 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlmodel import select
-from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; types-WTForms is of 3.2
 
 from studyapp.analyses.forms import AnalysisForm
 from studyapp.analyses.result import UnreadableResult, load_result, result_summary
@@ -16,7 +15,7 @@ from studyapp.auth import staff_required
 from studyapp.core.errors import ValidationFailed
 from studyapp.core.models import AnalysisRun, Cohort
 from studyapp.database import get_session, study_or_404
-from studyapp.inputs import attach_as
+from studyapp.inputs import SelectChoice, attach_as
 from studyapp.reports import render_report_pdf
 
 bp = Blueprint("analyses", __name__)

@@ -8,7 +8,6 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
 from wtforms import BooleanField, RadioField, SelectMultipleField, widgets
-from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; types-WTForms is of 3.2
 from wtforms.validators import DataRequired
 
 from studyapp.auth import staff_required
@@ -16,6 +15,7 @@ from studyapp.core.models import Cohort, Study, Wave
 from studyapp.core.spreadsheet_safety import text_note
 from studyapp.database import get_session
 from studyapp.exports.service import FORMATS, ExportScope, export_zip
+from studyapp.inputs import SelectChoice
 
 bp = Blueprint("exports", __name__)
 

@@ -8,7 +8,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlmodel import col, select
-from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; types-WTForms is of 3.2
 
 from studyapp.auth import staff_required
 from studyapp.core.errors import NotAllowed, ValidationFailed
@@ -17,7 +16,7 @@ from studyapp.core.models import PARTICIPANT_STATUSES, Cohort, Participant, Pend
 from studyapp.core.tabular import ImportRejected, RowProblem, TableError, read_table
 from studyapp.core.uploads import find_upload, keep_upload, upload_content
 from studyapp.database import get_session, participant_or_404, privacy_of, study_or_404
-from studyapp.inputs import form_line, query_int, query_text
+from studyapp.inputs import SelectChoice, form_line, query_int, query_text
 from studyapp.participants import code_linkage, consent, enrolment, identities, response_import
 from studyapp.participants.forms import (
     ConfirmForm,

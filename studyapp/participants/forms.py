@@ -3,11 +3,10 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; types-WTForms is of 3.2
 from wtforms.validators import DataRequired, Email, InputRequired
 
 from studyapp.core.inputs import PERSON_NAME_MAX
-from studyapp.inputs import MultiLine, OneLine
+from studyapp.inputs import MultiLine, OneLine, SelectChoice
 
 #: The longest e-mail address SMTP carries (RFC 5321's path limit less the angle brackets).
 EMAIL_MAX = 254

@@ -10,12 +10,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; types-WTForms is of 3.2
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from studyapp.core.inputs import column_length
 from studyapp.core.models import Cohort, Study, Wave
-from studyapp.inputs import MultiLine, OneLine, SaneDate
+from studyapp.inputs import MultiLine, OneLine, SaneDate, SelectChoice
 from studyapp.studies.schedule import MAX_OFFSET_DAYS, MAX_WINDOW_DAYS
 
 DESCRIPTION_MAX = 5000

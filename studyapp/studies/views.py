@@ -12,7 +12,6 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlmodel import select
 from wtforms import Field
-from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; types-WTForms is of 3.2
 
 from studyapp.auth import STAFF_ROLES, staff_required
 from studyapp.core.errors import NotAllowed, ValidationFailed
@@ -20,6 +19,7 @@ from studyapp.core.inputs import InputError, local_to_utc
 from studyapp.core.models import Cohort, Instrument, Study, Wave
 from studyapp.core.scheduler_status import scheduler_status
 from studyapp.database import get_session
+from studyapp.inputs import SelectChoice
 from studyapp.studies import services
 from studyapp.studies.forms import CohortForm, DeleteForm, StudyForm, WaveForm
 from studyapp.studies.schedule import WaveSchedule, describe, parse_day_list
