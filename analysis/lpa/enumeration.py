@@ -254,6 +254,7 @@ def _bootstrap_lrt(
                         **params,
                         "n_starts": n_starts,
                         "n_final_starts": max(1, n_starts // 4),
+                        "max_starts": n_starts,  # the draws' starts are fixed, as Mplus's LRTSTARTS
                         "init_params": _split_starts(h0),
                         "random_state": rng,
                     },
