@@ -74,6 +74,16 @@ class _Params:
         probs = None if self.probs is None else self.probs[index]
         return _Params(self.weights[index], self.means[index], self.cov[index], probs)
 
+    @staticmethod
+    def missing(n_starts: int, like: _Params) -> _Params:
+        """``n_starts`` starts of NaN in the shapes of ``like``'s (for starts that have no result yet)."""
+
+        def nan(part: np.ndarray) -> np.ndarray:
+            return np.full((n_starts, *part.shape[1:]), np.nan)
+
+        probs = None if like.probs is None else nan(like.probs)
+        return _Params(nan(like.weights), nan(like.means), nan(like.cov), probs)
+
     def copy(self) -> _Params:
         probs = None if self.probs is None else self.probs.copy()
         return _Params(self.weights.copy(), self.means.copy(), self.cov.copy(), probs)
@@ -433,12 +443,7 @@ class _Tracker:
 
     def __init__(self, start: _Params) -> None:
         n_total = start.n_starts
-        self.finals = _Params(
-            np.full_like(start.weights, np.nan),
-            np.full_like(start.means, np.nan),
-            np.full_like(start.cov, np.nan),
-            None if start.probs is None else np.full_like(start.probs, np.nan),
-        )
+        self.finals = _Params.missing(n_total, start)
         self.logliks = np.full(n_total, -np.inf)
         self.n_iter = np.zeros(n_total, dtype=int)
         self.converged = np.zeros(n_total, dtype=bool)

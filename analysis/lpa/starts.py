@@ -30,12 +30,7 @@ from analysis.mixture import kmeans_centres as _kmeans_centres
 
 def _failed_run(n_starts: int, like: _Params) -> _EMResult:
     """The record of a batch of starts that all failed."""
-    nan = _Params(
-        np.full((n_starts, *like.weights.shape[1:]), np.nan),
-        np.full((n_starts, *like.means.shape[1:]), np.nan),
-        np.full((n_starts, *like.cov.shape[1:]), np.nan),
-        None if like.probs is None else np.full((n_starts, *like.probs.shape[1:]), np.nan),
-    )
+    nan = _Params.missing(n_starts, like)
     none = np.zeros(n_starts, dtype=bool)
     return _EMResult(
         nan.take(np.array([0])),
@@ -48,10 +43,6 @@ def _failed_run(n_starts: int, like: _Params) -> _EMResult:
         ~none,
         nan,
     )
-
-
-# --------------------------------------------------------------------------------------------------
-# Helpers for the public API
 
 
 class _StartsMixin:
