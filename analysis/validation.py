@@ -63,9 +63,14 @@ def numeric_indicators(frame: pd.DataFrame, columns: Sequence[Any] | None = None
         Naming the first column that holds a value that is not a number, and that value.
     """
     columns = list(frame.columns) if columns is None else list(columns)
+    selected = frame if columns == list(frame.columns) else frame[columns]
+    try:  # all at once; column by column only to name the column that fails
+        return np.asarray(selected.to_numpy(dtype=float, na_value=np.nan), dtype=float).reshape(len(frame), -1)
+    except (TypeError, ValueError):
+        pass
     out = np.empty((len(frame), len(columns)))
     for j, column in enumerate(columns):
-        series = frame[column]
+        series = selected.iloc[:, j]
         try:
             out[:, j] = series.to_numpy(dtype=float, na_value=np.nan)
         except (TypeError, ValueError):

@@ -17,11 +17,12 @@ Estimation is maximum likelihood by EM with many starting values. All starts are
 one batch, so that each E- and M-step for all starts is a handful of matrix products (for the diagonal
 models one product over all starts and profiles at once), and EM is accelerated by SQUAREM (Varadhan &
 Roland 2008), which keeps the log-likelihood monotone. Starting values come from k-means++ with Lloyd
-iterations, random partitions and random posterior probabilities (see :class:`LatentProfileModel`). By
-default every start is iterated to convergence; Mplus's two-stage ``STARTS = n_starts n_final_starts``
-(short runs for all, the best few to convergence) is available through ``n_final_starts``. The best
-log-likelihood must be reached by at least two of the starts iterated to convergence, or a
-:class:`ReplicationWarning` is given.
+iterations, random partitions and random posterior probabilities (see :class:`LatentProfileModel`). As
+Mplus's two-stage ``STARTS = n_starts n_final_starts``, every start first gets ``n_init_iter`` (10) EM
+iterations and only the best ``n_final_starts`` (by default a quarter of ``n_starts``) are iterated to
+convergence. The best log-likelihood must be reached by at least two of the starts iterated to
+convergence; until it is, random starts are added (doubling, up to ``max_starts``), and only then is a
+:class:`ReplicationWarning` given.
 
 Missing values: the diagonal models (EEI, VVI) use full information maximum likelihood (each row's
 likelihood is over its observed indicators, valid under missing at random); the full-covariance models

@@ -68,14 +68,12 @@ def encode_input(
     positions = _declared(categorical, names, from_frame) if spec is None else spec.positions
     values = np.empty((len(frame), len(names)))
     found: list[list[Any]] = []
-    for j, name in enumerate(names):
-        column = frame.iloc[:, j]
-        if j in positions:
-            known = None if spec is None else spec.categories[positions.index(j)]
-            values[:, j], categories = encode_column(column.to_numpy(), name, known)
-            found.append(categories)
-            continue
-        values[:, j] = numeric_indicators(frame.iloc[:, [j]])[:, 0]
+    for j in positions:
+        known = None if spec is None else spec.categories[positions.index(j)]
+        values[:, j], categories = encode_column(frame.iloc[:, j].to_numpy(), names[j], known)
+        found.append(categories)
+    continuous = [j for j in range(len(names)) if j not in positions]
+    values[:, continuous] = numeric_indicators(frame.iloc[:, continuous])
     return values, names, index, spec if spec is not None else _ColumnSpec(positions, found)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -51,6 +52,12 @@ class _Data:
     @property
     def n_observed(self) -> np.ndarray:
         return np.full(self.d, float(self.n)) if self.mask is None else self.mask.sum(axis=0)
+
+    @cached_property
+    def design32(self) -> tuple[np.ndarray, np.ndarray]:
+        """The design and its transpose in float32, for the products of the initial stage (a ranking)."""
+        assert self.design is not None and self.design_t is not None  # diagonal models
+        return self.design.astype(np.float32), self.design_t.astype(np.float32)
 
 
 @dataclass
@@ -134,13 +141,16 @@ def _prepare(
 # profiles are then sums of contiguous rows.
 
 
-def _log_joint(data: _Data, p: _Params, parameterisation: str) -> tuple[np.ndarray, np.ndarray]:
+def _log_joint(
+    data: _Data, p: _Params, parameterisation: str, low_precision: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """``log pi_k + log f_k(x_i)`` as an ``(S, K, n)`` array, and a flag per start whose covariance failed.
 
-    Categorical items add ``onehot @ log(p).T`` (local independence; :mod:`analysis.categorical`).
+    Categorical items add ``onehot @ log(p).T`` (local independence; :mod:`analysis.categorical`). With
+    ``low_precision`` the diagonal models' product is taken in float32 (the initial stage's ranking).
     """
     if _DIAGONAL[parameterisation]:
-        out, failed = _log_joint_diagonal(data, p), np.zeros(p.n_starts, dtype=bool)
+        out, failed = _log_joint_diagonal(data, p, low_precision), np.zeros(p.n_starts, dtype=bool)
     else:
         out, failed = _log_joint_full(data, p)
     if data.cat is not None and p.probs is not None:
@@ -148,7 +158,7 @@ def _log_joint(data: _Data, p: _Params, parameterisation: str) -> tuple[np.ndarr
     return out, failed
 
 
-def _log_joint_diagonal(data: _Data, p: _Params) -> np.ndarray:
+def _log_joint_diagonal(data: _Data, p: _Params, low_precision: bool = False) -> np.ndarray:
     n_starts, k, d = p.means.shape
     var = np.broadcast_to(p.cov, (n_starts, k, d))
     half_prec, mean_prec, per_feature = diagonal_gaussian_terms(p.means, var, constants=data.mask is not None)
@@ -162,7 +172,8 @@ def _log_joint_diagonal(data: _Data, p: _Params) -> np.ndarray:
         coef = np.concatenate([half_prec, mean_prec, const[..., None]], axis=-1)
     else:
         coef = np.concatenate([half_prec, mean_prec, per_feature, log_w[..., None]], axis=-1)
-    out = coef.reshape(n_starts * k, -1) @ data.design_t
+    coef = coef.reshape(n_starts * k, -1)
+    out = coef.astype(np.float32) @ data.design32[1] if low_precision else coef @ data.design_t
     return np.asarray(out.reshape(n_starts, k, data.n))
 
 
@@ -196,14 +207,16 @@ def _normalise(log_joint: np.ndarray, low_precision: bool = False) -> tuple[np.n
     ``low_precision`` the exponentials are taken in float32 (about four times faster here); that is
     used only to rank starting values in the initial stage, never for convergence or reported values.
     """
+    if low_precision and log_joint.dtype != np.float32:
+        log_joint = log_joint.astype(np.float32)
     top = log_joint.max(axis=1, keepdims=True)
     top[~np.isfinite(top)] = 0.0
     np.subtract(log_joint, top, out=log_joint)
-    resp = np.exp(log_joint.astype(np.float32)) if low_precision else np.exp(log_joint, out=log_joint)
+    resp = np.exp(log_joint, out=log_joint)
     total = resp.sum(axis=1, keepdims=True)
     np.divide(resp, total, out=resp)
     with np.errstate(divide="ignore"):
-        row_ll = top[:, 0, :] + np.log(total[:, 0, :].astype(float))
+        row_ll = top[:, 0, :].astype(float) + np.log(total[:, 0, :].astype(float))
     return resp, row_ll
 
 
@@ -226,7 +239,8 @@ def _m_step(
     d = data.d
     flat = resp.reshape(n_starts * k, n)
     if _DIAGONAL[parameterisation]:
-        sums = flat @ data.design  # (S*K, c): sums of r x^2, r x, (r * observed), r
+        # (S*K, c): sums of r x^2, r x, (r * observed), r; in float32 for the initial stage's posteriors
+        sums = (flat @ data.design32[0]).astype(float) if flat.dtype == np.float32 else flat @ data.design
         size = sums[:, -1]
         s_x2, s_x = sums[:, :d], sums[:, d : 2 * d]
         denom = size[:, None] if data.mask is None else sums[:, 2 * d : 3 * d]
@@ -367,7 +381,7 @@ def _evaluate(
     data: _Data, params: _Params, parameterisation: str, collapsed: np.ndarray, low_precision: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """E-step: posteriors ``(S, K, n)``, total log-likelihood per start, and which starts are unusable."""
-    log_joint, singular = _log_joint(data, params, parameterisation)
+    log_joint, singular = _log_joint(data, params, parameterisation, low_precision)
     resp, row_ll = _normalise(log_joint, low_precision)
     with np.errstate(invalid="ignore"):
         ll = row_ll.sum(axis=1)
@@ -410,10 +424,11 @@ def _unfree(parts: list[np.ndarray], diagonal: bool, cat: CategoricalDesign | No
 
 def _extrapolate(
     p0: _Params, p1: _Params, p2: _Params, diagonal: bool, step_max: np.ndarray, cat: CategoricalDesign | None = None
-) -> tuple[_Params, np.ndarray]:
+) -> tuple[_Params, np.ndarray, np.ndarray]:
     """SQUAREM step (Varadhan & Roland 2008, scheme S3): ``theta0 - 2 a r + a^2 v``, ``a = -|r|/|v|``.
 
-    The step length is kept in ``[-step_max, -1]``; also returns whether it was cut at ``-step_max``.
+    The step length is kept in ``[-step_max, -1]`` (at -1 the result is the second EM step); also returns
+    the lengths and whether each was cut at ``-step_max``.
     """
     f0, f1, f2 = _free(p0, diagonal), _free(p1, diagonal), _free(p2, diagonal)
     r = [b - a for a, b in zip(f0, f1, strict=True)]
@@ -435,7 +450,22 @@ def _extrapolate(
         al = alpha.reshape(shape)
         with np.errstate(invalid="ignore"):
             out.append(np.where(np.isfinite(dv), a - 2.0 * al * dr + al * al * dv, a))
-    return _unfree(out, diagonal, cat), at_max
+    return _unfree(out, diagonal, cat), alpha, at_max
+
+
+def _positive_definite(cov: np.ndarray) -> np.ndarray:
+    """Per start, whether every covariance matrix in ``cov`` (``(S, Kc, d, d)``) has a Cholesky factor."""
+    try:
+        np.linalg.cholesky(cov)
+        return np.ones(cov.shape[0], dtype=bool)
+    except np.linalg.LinAlgError:
+        out = np.ones(cov.shape[0], dtype=bool)
+        for s in range(cov.shape[0]):
+            try:
+                np.linalg.cholesky(cov[s])
+            except np.linalg.LinAlgError:
+                out[s] = False
+        return out
 
 
 class _Tracker:
@@ -499,8 +529,9 @@ def _run_em(
     """Iterate all starts together; after ``n_init_iter`` iterations only the ``n_final`` best go on.
 
     A start has converged when one plain EM step raises its log-likelihood by at most ``tol * |loglik|``.
-    With ``accelerate`` each cycle is two EM steps, a SQUAREM extrapolation (accepted only if it beats the
-    two EM steps, so the log-likelihood never decreases) and one more EM step from the point kept. The
+    With ``accelerate`` each cycle is two EM steps, a SQUAREM extrapolation (kept only if its log-likelihood
+    is at least that after the first EM step, so the log-likelihood never decreases; otherwise the cycle
+    goes on from the second EM step) and one more EM step from the point kept. The
     initial stage (only when ``n_final`` is below the number of starts) ranks the starts with float32
     exponentials and checks no convergence; everything after it is in float64.
     """
@@ -559,31 +590,55 @@ def _run_em(
             continue
 
         p2, col2 = _m_step(data, resp1, parameterisation, reg_covar)
-        resp2, ll2, bad2 = _evaluate(data, p2, parameterisation, col2, low)
         iteration += 1
-        track.fail(ids[bad2])
-        conv = ~bad2 & (not low) & small_gain(ll2, ll1)
-        track.finish(ids[conv], local[conv], p2, ll2, True, iteration)
         if iteration >= max_iter:
+            resp2, ll2, bad2 = _evaluate(data, p2, parameterisation, col2, low)
+            track.fail(ids[bad2])
+            conv = ~bad2 & (not low) & small_gain(ll2, ll1)
+            track.finish(ids[conv], local[conv], p2, ll2, True, iteration)
             p0, resp0, ll0, bad0 = p2, resp2, ll2, bad2
             continue
 
-        usable = ~(bad1 | bad2)
-        pe = p2.copy()
-        at_max = np.zeros(ids.size, dtype=bool)
+        # SQUAREM from p0, p1, p2 (p2's E-step is needed only where the extrapolation is not kept). A step
+        # of length -1 is p2 itself; a longer one is kept if its log-likelihood is at least p1's (so the
+        # log-likelihood never decreases). The bound on the length grows when a step at the bound is kept
+        # (the first cycle's length-1 step included) and shrinks when a longer step is refused.
+        usable = ~bad1 & ~col2
+        if not diagonal:
+            usable &= _positive_definite(p2.cov)
+        alpha, at_max = np.full(ids.size, -1.0), np.zeros(ids.size, dtype=bool)
+        jumped = None
         if usable.any():
-            jumped, at_max[usable] = _extrapolate(
+            jumped, alpha[usable], at_max[usable] = _extrapolate(
                 p0.take(usable), p1.take(usable), p2.take(usable), diagonal, step_max[usable], data.cat
             )
-            pe.weights[usable], pe.means[usable], pe.cov[usable] = jumped.weights, jumped.means, jumped.cov
-            if pe.probs is not None and jumped.probs is not None:
-                pe.probs[usable] = jumped.probs
-        resp_e, ll_e, bad_e = _evaluate(data, pe, parameterisation, np.zeros(ids.size, dtype=bool), low)
-        accept = usable & ~bad_e & (ll_e > ll2)
-        step_max = np.where(accept, np.where(at_max, 4.0 * step_max, step_max), np.maximum(1.0, step_max / 4.0))
-        resp_e[~accept] = resp2[~accept]
-        ll_from = np.where(accept, ll_e, ll2)
-        p3, col3 = _m_step(data, resp_e, parameterisation, reg_covar)
+        longer = usable & (alpha < -1.0)
+        jump = np.zeros(ids.size, dtype=bool)
+        resp_from, ll_from, bad2 = resp1, ll1.copy(), np.zeros(ids.size, dtype=bool)  # resp1's memory is reused
+        if jumped is not None and longer.any():
+            tried = np.flatnonzero(longer)
+            r_e, l_e, b_e = _evaluate(
+                data, jumped.take(longer[usable]), parameterisation, np.zeros(tried.size, dtype=bool), low
+            )
+            kept = ~b_e & (l_e >= ll1[tried])
+            jump[tried[kept]] = True
+            resp_from[tried[kept]], ll_from[tried[kept]] = r_e[kept], l_e[kept]
+        if not jump.all():
+            # the rest go on from p2: its E-step, the convergence check of that plain EM step
+            rest = np.flatnonzero(~jump)
+            p2_rest = p2.take(rest)
+            r_2, l_2, b_2 = _evaluate(data, p2_rest, parameterisation, col2[rest], low)
+            bad2[rest] = b_2
+            track.fail(ids[rest[b_2]])
+            conv = ~b_2 & (not low) & small_gain(l_2, ll1[rest])
+            track.finish(ids[rest[conv]], np.flatnonzero(conv), p2_rest, l_2, True, iteration)
+            resp_from[rest], ll_from[rest] = r_2, l_2
+        step_max = np.where(
+            jump | (usable & ~longer),
+            np.where(at_max, 4.0 * step_max, step_max),
+            np.where(longer, np.maximum(1.0, step_max / 4.0), step_max),
+        )
+        p3, col3 = _m_step(data, resp_from, parameterisation, reg_covar)
         resp3, ll3, bad3 = _evaluate(data, p3, parameterisation, col3, low)
         iteration += 1
         conv = ~bad3 & (not low) & small_gain(ll3, ll_from)

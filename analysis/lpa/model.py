@@ -85,14 +85,16 @@ class LatentProfileModel(_StartsMixin, _CategoricalMixin, ParamsMixin):
         pooled within-partition covariance for every profile. Different kinds of start reach different
         local maxima; none dominates.
     n_final_starts : int, optional
-        How many starts are iterated to convergence (Mplus's second ``STARTS`` number). When it is below
-        ``n_starts``, every start first gets ``n_init_iter`` EM iterations and only the best
-        ``n_final_starts`` go on. Default: all (every start is iterated to convergence). Screening is a
-        gamble when K is larger than the data support: a start that is behind after ``n_init_iter``
-        iterations can still end highest, so a screened run can end below a full run of fewer starts.
-    n_init_iter : int, default=50
-        EM iterations of the initial stage (Mplus's ``STITERATIONS``), used when ``n_final_starts`` is
-        below ``n_starts``.
+        How many starts are iterated to convergence (Mplus's second ``STARTS`` number). Every start (the
+        random ones, and any given or grown from another solution) first gets ``n_init_iter`` EM
+        iterations, and only the best ``n_final_starts`` go on. Default: a quarter of ``n_starts``, at
+        least two (Mplus's default ``STARTS = 20 4`` is a fifth); ``n_starts`` or more iterates every
+        start to convergence. Screening is a gamble when K is larger than the data support (a start that
+        is behind after ``n_init_iter`` iterations can still end highest); the starts that adapt (see
+        ``max_starts``) make up for it where the best solution is not replicated.
+    n_init_iter : int, default=10
+        EM iterations of the initial stage (Mplus's ``STITERATIONS``, default 10), used when fewer starts
+        are iterated to convergence than were run.
     max_iter : int, default=5000
         Maximum EM iterations (M-steps) per start.
     tol : float, default=1e-10
@@ -117,18 +119,20 @@ class LatentProfileModel(_StartsMixin, _CategoricalMixin, ParamsMixin):
         Starts that adapt: when fewer than two regular starts reach the best regular log-likelihood, as
         many random starts as have been run are added (doubling) until the best is replicated or
         ``max_starts`` random starts have been run; only then is a :class:`ReplicationWarning` given
-        (Mplus's advice to raise STARTS until the best value is replicated). Added starts are screened:
-        ``n_init_iter`` EM iterations each, and the best quarter (at least two; the share
-        ``n_final_starts / n_starts`` when that is given) iterated to convergence. Default: ``4 * n_starts``;
+        (Mplus's advice to raise STARTS until the best value is replicated). Added starts are screened as
+        the first ones: ``n_init_iter`` EM iterations each, and the same share of them (a quarter by
+        default, at least two) iterated to convergence. Default: ``2 * n_starts`` (one doubling);
         ``n_starts`` turns it off.
     min_profile_share : float, default=0.0
         A solution with a profile whose share is below this is spurious (besides the guard's own rules,
         see :mod:`analysis.lpa.guard`).
     accelerate : bool, default=True
         SQUAREM acceleration of EM (Varadhan & Roland 2008): each cycle takes two EM steps,
-        extrapolates, keeps the extrapolated point only if its log-likelihood is higher, and takes one
-        more EM step. The log-likelihood never decreases; it reaches the same fixed point in far fewer
-        iterations. ``False`` runs plain EM.
+        extrapolates along them (the step length's bound starts at 1 and grows fourfold when a step at
+        the bound is kept), keeps the extrapolated point only if its log-likelihood is at least that
+        after the first EM step, and takes one more EM step. The log-likelihood never decreases; it
+        reaches a fixed point of EM in far fewer iterations (not always the one plain EM reaches from
+        the same start). ``False`` runs plain EM.
     init_params : dict or list of dict, optional
         Extra starting values, each ``{"weights", "means", "covariances"}`` in the shapes of the fitted
         attributes (see below), added to the random starts.
@@ -204,7 +208,7 @@ class LatentProfileModel(_StartsMixin, _CategoricalMixin, ParamsMixin):
         n_starts: int = 20,
         n_kmeans_starts: int | None = None,
         n_final_starts: int | None = None,
-        n_init_iter: int = 50,
+        n_init_iter: int = 10,
         max_iter: int = 5000,
         tol: float = 1e-10,
         reg_covar: float = 1e-6,

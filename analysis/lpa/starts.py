@@ -112,20 +112,19 @@ class _StartsMixin:
         guarded: list[str],
     ) -> tuple[_EMResult, list[str]]:
         """EM from the first starts, then starts that adapt; every start's result and why it is spurious."""
-        result = self._run(data, first, parameterisation, self.n_final_starts)
+        result = self._run(data, first, parameterisation, self._final_starts(n_random, n_random))
         spurious = self._spurious(result, data, parameterisation, guarded)
         # Starts that adapt: while the best regular solution is not replicated, add as many random starts
-        # as have been run (doubling), up to max_starts.
+        # as have been run (doubling), up to max_starts, screened as the first ones.
         added, cap = n_random, self._max_starts(n_random)
         while k > 1 and 0 < added < cap and not self._replicated(result, spurious):
             more = min(added, cap - added)
-            # added starts are screened (Mplus's STARTS = 4n n): n_init_iter iterations each, the best
-            # quarter (at least two) to convergence, or n_final_starts' share when it is given
-            share = 0.25 if self.n_final_starts is None else int(self.n_final_starts) / n_random
-            final = max(2, round(share * more))
             try:
                 batch = self._run(
-                    data, self._starting_values(data, parameterisation, k, more, rng), parameterisation, final
+                    data,
+                    self._starting_values(data, parameterisation, k, more, rng),
+                    parameterisation,
+                    self._final_starts(n_random, more),
                 )
             except RuntimeError:  # every added start failed; they count as run
                 batch = _failed_run(more, first)
@@ -134,9 +133,19 @@ class _StartsMixin:
             added += more
         return result, spurious
 
+    def _final_starts(self, n_random: int, batch: int) -> int | None:
+        """How many of a batch of ``batch`` random starts (and the given ones, in the first batch) are
+        iterated to convergence: ``n_final_starts`` per ``n_starts``, by default a quarter, at least two;
+        all of them (None) when there are no random starts (only given ones) or ``n_final_starts`` is at
+        least ``n_starts``."""
+        if n_random == 0 or (self.n_final_starts is not None and int(self.n_final_starts) >= n_random):
+            return None
+        share = 0.25 if self.n_final_starts is None else int(self.n_final_starts) / n_random
+        return max(2, round(share * batch))
+
     def _max_starts(self, n_random: int) -> int:
-        """The cap on random starts: ``max_starts``, by default four times ``n_starts``."""
-        return 4 * n_random if self.max_starts is None else max(int(self.max_starts), n_random)
+        """The cap on random starts: ``max_starts``, by default twice ``n_starts`` (one doubling)."""
+        return 2 * n_random if self.max_starts is None else max(int(self.max_starts), n_random)
 
     def _run(
         self, data: _Data, start: _Params, parameterisation: str, n_final: int | None, **overrides: Any
