@@ -17,7 +17,7 @@ from studyapp.cli_support import study_by_slug
 from studyapp.core import migrate
 from studyapp.core.db import session_scope
 from studyapp.core.inputs import INT32_MAX, InputError, check_text, parse_datetime
-from studyapp.core.models import ROLES, key
+from studyapp.core.models import LANGUAGES, ROLES, key
 from studyapp.database import engine_of
 from studyapp.instruments.loader import InstrumentDefinitionError, bundled_definitions, load_file
 
@@ -309,9 +309,18 @@ def db_current() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="Prompted for when not given.")
 @click.option("--can-view-identities", is_flag=True, help="May see participants' e-mail and name.")
 @click.option("--organisation-id", type=click.IntRange(1, INT32_MAX), default=None, help="For company contacts.")
+@click.option(
+    "--language", type=click.Choice(LANGUAGES), default="nl", show_default=True, help="The language of its e-mails."
+)
 @with_appcontext
 def users_create(
-    email: str, name: str, role: str, password: str, can_view_identities: bool, organisation_id: int | None
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    can_view_identities: bool,
+    organisation_id: int | None,
+    language: str,
 ) -> None:
     """Create an account."""
     try:
@@ -324,6 +333,7 @@ def users_create(
                 role=role,
                 can_view_identities=can_view_identities,
                 organisation_id=organisation_id,
+                language=language,
             )
     except AccountError as error:
         raise click.ClickException(str(error)) from None

@@ -165,6 +165,39 @@ def test_cli_creates_users(app: Flask, runner, session: Session) -> None:
         ]
     )
     assert result.exit_code != 0 and "needs an existing organisation" in result.output
+    # the language of the account's e-mails (a company contact's briefing notices); Dutch by default
+    assert user.language == "nl"
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "cy@example.org",
+            "--name",
+            "Cy",
+            "--password",
+            PASSWORD,
+            "--language",
+            "en",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert session.exec(select(User).where(User.email == "cy@example.org")).one().language == "en"
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "di@example.org",
+            "--name",
+            "Di",
+            "--password",
+            PASSWORD,
+            "--language",
+            "de",
+        ]
+    )
+    assert result.exit_code != 0 and "'de' is not one of 'nl', 'en'" in result.output
 
 
 def test_login_attempts_are_rate_limited_per_address(client, session) -> None:

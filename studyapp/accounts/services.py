@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from studyapp.core import audit
 from studyapp.core.inputs import INT32_MAX, InputError, column_length, line_problem, parse_id
-from studyapp.core.models import ROLES, Organisation, User
+from studyapp.core.models import LANGUAGES, ROLES, Organisation, User
 from studyapp.core.types import utcnow
 
 MIN_PASSWORD_LENGTH = 12
@@ -65,10 +65,16 @@ def create_user(
     can_view_identities: bool = False,
     organisation_id: int | None = None,
     created_by: User | None = None,
+    language: str = "nl",
 ) -> User:
-    """Create an account; raises :class:`AccountError` on a bad role, e-mail or password."""
+    """Create an account; raises :class:`AccountError` on a bad role, e-mail, password or language.
+
+    ``language`` is the one the account's e-mails are written in (a company contact's briefing notices).
+    """
     if role not in ROLES:
         raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    if language not in LANGUAGES:
+        raise AccountError(f"Unknown language {language!r}; choose one of {', '.join(LANGUAGES)}.")
     email = normalise_email(email)
     if not name.strip():
         raise AccountError("A name is required.")
@@ -87,6 +93,7 @@ def create_user(
         role=role,
         can_view_identities=can_view_identities,
         organisation_id=organisation_id,
+        language=language,
     )
     session.add(user)
     session.flush()

@@ -24,9 +24,14 @@ def briefings_group() -> None:
 @click.option("--cohort", "cohort_name", required=True)
 @click.option("--wave", "wave_label", required=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="also write the PDFs here")
+@click.option(
+    "--withdraw-earlier", is_flag=True, help="withdraw the current version from the organisations (default: superseded)"
+)
 @with_appcontext
-def make_command(study_slug: str, cohort_name: str, wave_label: str, out_dir: Path | None) -> None:
-    """Make (or remake) the briefings of one wave, as the admin page and the scheduler do."""
+def make_command(
+    study_slug: str, cohort_name: str, wave_label: str, out_dir: Path | None, withdraw_earlier: bool
+) -> None:
+    """Make a new version of one wave's briefings, as the admin page and the scheduler do."""
     from studyapp.briefings.content import NoAnalysis
     from studyapp.briefings.service import generate_briefings
     from studyapp.core.models import Briefing, Cohort, Organisation, Wave
@@ -42,13 +47,18 @@ def make_command(study_slug: str, cohort_name: str, wave_label: str, out_dir: Pa
         if wave is None:
             raise click.ClickException(f"No wave {wave_label!r} in cohort {cohort_name!r} of {study_slug}.")
         try:
-            report = generate_briefings(session=session, wave=wave, min_cell=settings.min_cell_size)
+            report = generate_briefings(
+                session=session, wave=wave, min_cell=settings.min_cell_size, withdraw_earlier=withdraw_earlier
+            )
         except NoAnalysis as error:
             raise click.ClickException(f"{error} Run `studyapp analyze run` first.") from None
         click.echo(
-            f"{report.organisation_briefings} organisation briefings, {report.sample_briefings} sample-wide; "
-            f"{report.notices} contacts notified."
+            f"Version {report.version}: {report.organisation_briefings} organisation briefings, "
+            f"{report.sample_briefings} sample-wide; {report.notices} contacts notified."
         )
+        if report.superseded:
+            state = "withdrawn" if report.withdrawn else "superseded"
+            click.echo(f"Version {report.version - 1} ({report.superseded} briefings) is {state}.")
         if report.below_threshold:
             click.echo(f"Too few people for own figures (sample-wide only): {', '.join(report.below_threshold)}")
         if out_dir is not None:
@@ -56,7 +66,7 @@ def make_command(study_slug: str, cohort_name: str, wave_label: str, out_dir: Pa
             for briefing, organisation in session.exec(
                 select(Briefing, Organisation)
                 .outerjoin(Organisation, col(Organisation.id) == Briefing.organisation_id)
-                .where(Briefing.wave_id == wave.id)
+                .where(Briefing.wave_id == wave.id, Briefing.version == report.version)
             ).all():
                 name = (organisation.name if organisation else "sample").replace(" ", "-").replace("/", "-")
                 path = out_dir / f"briefing-{name}-{wave.label}-{briefing.language}.pdf"

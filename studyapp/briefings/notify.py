@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 
 from sqlmodel import Session, select
@@ -56,17 +57,26 @@ def briefing_message(
     return RenderedMessage(subject=subject.format(**values), text=body, html=html)
 
 
-def queue_notices(*, session: Session, briefing: Briefing) -> int:
-    """Queue one notice per active contact of the briefing's organisation (once per briefing and contact)."""
-    if briefing.organisation_id is None:
+def queue_notices(*, session: Session, briefings: Mapping[str, Briefing]) -> int:
+    """Queue one notice per active contact of an organisation for one version of its briefings.
+
+    ``briefings`` are that version's briefings by language; each contact's notice names the one in the
+    contact's language (or the first made, when there is none in it), and is written in that language.
+    Idempotent: a contact is never told twice about the same briefing.
+    """
+    if not briefings:
+        return 0
+    first = next(iter(briefings.values()))
+    if first.organisation_id is None:
         return 0
     contacts = session.exec(
-        select(User).where(User.organisation_id == briefing.organisation_id, User.role == "company_contact")
+        select(User).where(User.organisation_id == first.organisation_id, User.role == "company_contact")
     ).all()
     queued = 0
     for user in contacts:
         if not user.is_active:
             continue
+        briefing = briefings.get(user.language, first)
         key = f"{NOTICE_KIND}:{briefing.id}:{user.id}"
         if session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first() is not None:
             continue

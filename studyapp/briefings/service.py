@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, func, select
 
 from studyapp.briefings.coding import code_participants
 from studyapp.briefings.content import figures, wave_people
@@ -13,6 +13,7 @@ from studyapp.briefings.notify import queue_notices
 from studyapp.briefings.render import render_pdf
 from studyapp.core import audit
 from studyapp.core.models import Briefing, Cohort, Organisation, Study, User, Wave, key
+from studyapp.core.types import utcnow
 
 
 @dataclass
@@ -23,6 +24,9 @@ class GenerationReport:
     sample_briefings: int
     below_threshold: list[str]
     notices: int
+    version: int = 1
+    superseded: int = 0
+    withdrawn: int = 0
 
 
 def generate_briefings(
@@ -32,11 +36,14 @@ def generate_briefings(
     min_cell: int,
     languages: tuple[str, ...] = ("nl", "en"),
     user: User | None = None,
+    withdraw_earlier: bool = False,
 ) -> GenerationReport:
-    """(Re)make the wave's briefings: every organisation with coded participants, and the sample-wide one.
+    """Make a new version of the wave's briefings: every organisation with coded participants, and the sample.
 
     An organisation with fewer than ``min_cell`` participants in the wave gets the sample-wide figures only,
-    with a sentence saying why. Earlier briefings of the same wave are replaced; contacts are notified.
+    with a sentence saying why. The wave's current briefings are marked superseded (still the organisation's
+    to download) or, with ``withdraw_earlier``, also withdrawn; nothing is deleted, so no id is reused. Each
+    active contact gets one notice per version, naming the briefing in the contact's language.
     Raises :class:`studyapp.briefings.content.NoAnalysis` when no finished analysis covers the wave.
     """
     cohort = session.get_one(Cohort, wave.cohort_id)
@@ -49,8 +56,19 @@ def generate_briefings(
         if organisation_ids
         else []
     )
-    session.exec(delete(Briefing).where(col(Briefing.wave_id) == wave.id))
-    report = GenerationReport(0, 0, [], 0)
+    latest = session.exec(select(func.max(Briefing.version)).where(Briefing.wave_id == wave.id)).one()
+    report = GenerationReport(0, 0, [], 0, version=int(latest or 0) + 1)
+    now = utcnow()
+    for earlier in session.exec(
+        select(Briefing).where(Briefing.wave_id == wave.id, col(Briefing.superseded_at).is_(None))
+    ).all():
+        earlier.superseded_at = now
+        report.superseded += 1
+        if withdraw_earlier and earlier.withdrawn_at is None:
+            earlier.withdrawn_at = now
+            report.withdrawn += 1
+        session.add(earlier)
+    made: dict[int, dict[str, Briefing]] = {}
     for language in languages:
         for organisation in [None, *organisations]:
             shown = figures(data, organisation, min_cell=min_cell)
@@ -63,6 +81,7 @@ def generate_briefings(
                 pdf=pdf,
                 checksum=hashlib.sha256(pdf).hexdigest(),
                 created_by_id=user.id if user else None,
+                version=report.version,
             )
             session.add(briefing)
             session.flush()
@@ -70,9 +89,11 @@ def generate_briefings(
                 report.sample_briefings += 1
                 continue
             report.organisation_briefings += 1
+            made.setdefault(key(organisation), {})[language] = briefing
             if shown.profile_counts is None and language == languages[0]:
                 report.below_threshold.append(organisation.name)
-            report.notices += queue_notices(session=session, briefing=briefing)
+    for by_language in made.values():
+        report.notices += queue_notices(session=session, briefings=by_language)
     audit.record(
         session=session,
         action="briefings.generated",
@@ -81,21 +102,41 @@ def generate_briefings(
         target_type="wave",
         target_id=wave.id,
         detail={
+            "version": report.version,
             "organisations": report.organisation_briefings,
             "sample": report.sample_briefings,
             "below_threshold": len(report.below_threshold),
+            "superseded": report.superseded,
+            "withdrawn": report.withdrawn,
         },
     )
     return report
 
 
+def briefing_detail(*, session: Session, briefing: Briefing) -> dict[str, object]:
+    """What an audit entry about ``briefing`` records, so that it keeps its meaning: organisation, wave,
+    language, version and whether it was superseded or withdrawn at the time."""
+    organisation = session.get(Organisation, briefing.organisation_id) if briefing.organisation_id else None
+    wave = session.get(Wave, briefing.wave_id) if briefing.wave_id else None
+    return {
+        "organisation": organisation.name if organisation else None,
+        "organisation_id": briefing.organisation_id,
+        "wave": wave.label if wave else None,
+        "wave_id": briefing.wave_id,
+        "language": briefing.language,
+        "version": briefing.version,
+        "superseded": briefing.superseded_at is not None,
+        "withdrawn": briefing.withdrawn_at is not None,
+    }
+
+
 def briefings_for(*, session: Session, organisation_id: int) -> list[tuple[Briefing, Study, Wave | None]]:
-    """An organisation's briefings, newest first (what its contacts may see)."""
+    """An organisation's briefings that are not withdrawn, newest first (what its contacts may see)."""
     rows = session.exec(
         select(Briefing, Study, Wave)
         .join(Study, col(Study.id) == Briefing.study_id)
         .outerjoin(Wave, col(Wave.id) == Briefing.wave_id)
-        .where(Briefing.organisation_id == organisation_id)
+        .where(Briefing.organisation_id == organisation_id, col(Briefing.withdrawn_at).is_(None))
         .order_by(col(Briefing.created_at).desc(), col(Briefing.id).desc())
     ).all()
     return [(b, s, w) for b, s, w in rows]

@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from studyapp.auth import company_required, staff_required
 from studyapp.briefings.coding import code_name, typed_names
 from studyapp.briefings.content import NoAnalysis
-from studyapp.briefings.service import briefings_for, generate_briefings
+from studyapp.briefings.service import briefing_detail, briefings_for, generate_briefings
 from studyapp.core import audit
 from studyapp.core.errors import ValidationFailed
 from studyapp.core.models import Briefing, Cohort, Organisation, Wave
@@ -98,9 +98,12 @@ def code(study_id: int) -> ResponseReturnValue:
 @bp.route("/studies/<int:study_id>/briefings/generate", methods=["POST"])
 @staff_required
 def generate(study_id: int) -> ResponseReturnValue:
-    """Make the briefings of one wave (replacing earlier ones of that wave)."""
+    """Make a new version of one wave's briefings; the current one is superseded or, if chosen, withdrawn."""
     study = study_or_404(study_id)
     if not FlaskForm().validate_on_submit():
+        abort(400)
+    earlier = request.form.get("earlier", "supersede")
+    if earlier not in ("supersede", "withdraw"):
         abort(400)
     session = get_session()
     wave_id = form_id("wave_id")
@@ -114,6 +117,7 @@ def generate(study_id: int) -> ResponseReturnValue:
             wave=wave,
             min_cell=current_app.config["STUDYAPP_SETTINGS"].min_cell_size,
             user=current_user,
+            withdraw_earlier=earlier == "withdraw",
         )
     except NoAnalysis as error:
         session.rollback()
@@ -125,9 +129,15 @@ def generate(study_id: int) -> ResponseReturnValue:
             if report.below_threshold
             else ""
         )
+        replaced = (
+            f" Version {report.version - 1} ({report.superseded} briefings) is "
+            f"{'withdrawn' if report.withdrawn else 'superseded and stays available to the organisations'}."
+            if report.superseded
+            else ""
+        )
         flash(
-            f"Made {report.organisation_briefings} organisation briefings and {report.sample_briefings} "
-            f"sample-wide ones; {report.notices} contacts notified.{note}",
+            f"Made version {report.version}: {report.organisation_briefings} organisation briefings and "
+            f"{report.sample_briefings} sample-wide ones; {report.notices} contacts notified.{replaced}{note}",
             "success",
         )
     return redirect(url_for(".index", study_id=study.id))
@@ -156,10 +166,26 @@ def _pdf(briefing: Briefing) -> Response:
 @bp.route("/briefings/<int:briefing_id>.pdf")
 @staff_required
 def download(briefing_id: int) -> ResponseReturnValue:
-    """A briefing's PDF (researchers)."""
-    briefing = get_session().get(Briefing, briefing_id)
+    """A briefing's PDF, any version (researchers); audited like the companies' downloads."""
+    session = get_session()
+    briefing = session.get(Briefing, briefing_id)
     if briefing is None:
         abort(404)
+    return _audited_pdf(briefing)
+
+
+def _audited_pdf(briefing: Briefing) -> Response:
+    """The PDF, with an audit entry that names organisation, wave, language and version."""
+    session = get_session()
+    audit.record(
+        session=session,
+        action="briefing.downloaded",
+        user=current_user,
+        target_type="briefing",
+        target_id=briefing.id,
+        detail=briefing_detail(session=session, briefing=briefing),
+    )
+    session.commit()
     return _pdf(briefing)
 
 
@@ -179,17 +205,9 @@ def portal():
 @bp.route("/company/briefings/<int:briefing_id>.pdf")
 @company_required
 def company_download(briefing_id: int) -> ResponseReturnValue:
-    """One of the own organisation's briefings; anything else is 404 (not even its existence is shown)."""
-    session = get_session()
-    briefing = session.get(Briefing, briefing_id)
-    if briefing is None or briefing.organisation_id != current_user.organisation_id:
+    """One of the own organisation's briefings that is not withdrawn; anything else is 404 (not even its
+    existence is shown)."""
+    briefing = get_session().get(Briefing, briefing_id)
+    if briefing is None or briefing.organisation_id != current_user.organisation_id or briefing.withdrawn_at:
         abort(404)
-    audit.record(
-        session=session,
-        action="briefing.downloaded",
-        user=current_user,
-        target_type="briefing",
-        target_id=briefing.id,
-    )
-    session.commit()
-    return _pdf(briefing)
+    return _audited_pdf(briefing)

@@ -1,6 +1,6 @@
 """The data model of DESIGN.md as SQLModel tables (Alembic owns the schema)."""
 
-from studyapp.core.models._common import key
+from studyapp.core.models._common import LANGUAGES, key
 from studyapp.core.models.accounts import ROLES, User
 from studyapp.core.models.analysis import ANALYSIS_STATUSES, AnalysisRun
 from studyapp.core.models.audit import AuditEvent
@@ -22,6 +22,7 @@ from studyapp.core.models.uploads import LinkageCode, PendingUpload
 
 __all__ = [
     "ANALYSIS_STATUSES",
+    "LANGUAGES",
     "LINKAGE_MODES",
     "MESSAGE_KINDS",
     "PARTICIPANT_STATUSES",

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
-from studyapp.core.models._common import created_at_field, in_list, timestamp_field
+from studyapp.core.models._common import LANGUAGES, created_at_field, in_list, timestamp_field
 
 ROLES = ("admin", "researcher", "company_contact")
 
@@ -22,6 +22,7 @@ class User(SQLModel, table=True):
         ),
         CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
         CheckConstraint("email = lower(email) AND email LIKE '%_@_%'", name="email_normalised"),
+        CheckConstraint(in_list("language", LANGUAGES), name="language_known"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -32,6 +33,7 @@ class User(SQLModel, table=True):
     can_view_identities: bool = Field(default=False)
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", ondelete="RESTRICT", index=True)
     active: bool = Field(default=True)
+    language: str = Field(default="nl", max_length=2, sa_column_kwargs={"server_default": "nl"})
     failed_logins: int = Field(default=0)
     locked_until: datetime | None = timestamp_field()
     last_login_at: datetime | None = timestamp_field()

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, LargeBinary
 from sqlmodel import Field, SQLModel
 
-from studyapp.core.models._common import LANGUAGES, created_at_field, in_list
+from studyapp.core.models._common import LANGUAGES, created_at_field, in_list, timestamp_field
 
 SECTORS = ("technical_industry", "technical_consultancy", "non_technical", "higher_education")
 
@@ -28,11 +28,18 @@ class Organisation(SQLModel, table=True):
 class Briefing(SQLModel, table=True):
     """A generated PDF briefing: for one organisation, or sample-wide when ``organisation_id`` is null.
 
-    Briefings are derived documents: they go with their organisation, study or wave (CASCADE).
+    Briefings are immutable versions: re-making a wave's briefings adds ``version`` + 1 and marks the
+    earlier ones ``superseded_at`` (still the organisation's to download) or also ``withdrawn_at`` (no
+    longer shown to the organisation; researchers keep every version). A row is never deleted or reused,
+    so an id, and every audit entry naming it, keeps its meaning. Briefings are derived documents: they
+    go with their organisation, study or wave (CASCADE).
     """
 
     __tablename__ = "briefing"
-    __table_args__ = (CheckConstraint(in_list("language", LANGUAGES), name="language_known"),)
+    __table_args__ = (
+        CheckConstraint(in_list("language", LANGUAGES), name="language_known"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     study_id: int = Field(foreign_key="study.id", ondelete="CASCADE", index=True)
@@ -43,6 +50,9 @@ class Briefing(SQLModel, table=True):
     checksum: str = Field(max_length=64)
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     created_at: datetime = created_at_field()
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    superseded_at: datetime | None = timestamp_field()
+    withdrawn_at: datetime | None = timestamp_field()
 
 
 class OrganisationAlias(SQLModel, table=True):
