@@ -132,17 +132,20 @@ def build_scheduler(
 
 
 def run_analyses(engine: Engine, settings: Settings | None = None) -> int:
-    """Run the queued analyses, oldest first, then make the briefings of waves that closed.
+    """Run the queued analyses, oldest first, then the queued briefing jobs, then make the briefings of
+    waves that closed.
 
     Errors are stored on each run or logged, never raised: the next pass tries again.
     """
     from studyapp.analyses.runs import run_pending
     from studyapp.briefings.auto import make_due_briefings
+    from studyapp.briefings.jobs import run_pending_briefings
 
     done = 0
     try:
         done = len(run_pending(engine, limit=5))
         if settings is not None:
+            done += len(run_pending_briefings(engine, min_cell=settings.min_cell_size, limit=5))
             make_due_briefings(engine, min_cell=settings.min_cell_size, now=utcnow())
             done += len(run_pending(engine, limit=5))  # an analysis the briefings asked for
     except Exception:  # the database may be away for a moment; the next pass tries again

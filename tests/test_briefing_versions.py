@@ -15,14 +15,11 @@ from sqlmodel import Session, select
 from studyapp.briefings.notify import briefing_message
 from studyapp.core.models import AuditEvent, Briefing, Organisation, OutboxMessage, User
 from tests.factories import login, make_user
-from tests.test_briefings import code_all, setting  # noqa: F401 (the fixture)
+from tests.test_briefings import code_all, make_briefings, setting  # noqa: F401 (the fixture)
 
 
 def _make(client, setting: dict, **form: str) -> None:  # noqa: F811
-    made = client.post(
-        f"/studies/{setting['study'].id}/briefings/generate", data={"wave_id": setting["waves"][1].id, **form}
-    )
-    assert made.status_code == 302
+    make_briefings(client, setting, **form)
 
 
 def _notices(session: Session) -> list[OutboxMessage]:
@@ -125,3 +122,32 @@ def test_briefings_are_versions_with_their_own_ids_audit_and_one_notice_each(cli
         (2, 6, 0),
         (3, 6, 6),
     ]
+
+
+def test_making_briefings_is_a_background_job_and_a_second_click_adds_nothing(client, session, setting) -> None:  # noqa: F811
+    """Before: "Make briefings" rendered every PDF inside the request (10 s) and a double click made and
+    notified everything twice."""
+    from studyapp.briefings.jobs import run_pending_briefings
+    from studyapp.core.models import BriefingRun
+    from studyapp.database import engine_of
+
+    make_user(session)
+    login(client)
+    study_id = setting["study"].id
+    code_all(client, study_id)
+    url = f"/studies/{study_id}/briefings/generate"
+    for _ in range(2):  # a double click
+        assert client.post(url, data={"wave_id": setting["waves"][1].id}).status_code == 302
+    runs = session.exec(select(BriefingRun)).all()
+    assert [(r.status, r.made, r.total) for r in runs] == [("queued", 0, 0)]
+    assert session.exec(select(Briefing)).all() == []  # nothing made inside the request
+    page = client.get(f"/studies/{study_id}/briefings").get_data(as_text=True)
+    assert "Queued" in page and 'http-equiv="refresh"' in page and "already being made" in page
+    done = run_pending_briefings(engine_of(client.application), min_cell=10)
+    assert [(r.status, r.made, r.total, r.version) for r in done] == [("done", 6, 6, 1)]
+    assert len(session.exec(select(Briefing)).all()) == 6
+    page = client.get(f"/studies/{study_id}/briefings").get_data(as_text=True)
+    assert "Done: version 1" in page and "6 of 6 PDFs" in page and 'http-equiv="refresh"' not in page
+    # the job can be asked for again once the first is done: a new version
+    assert client.post(url, data={"wave_id": setting["waves"][1].id}).status_code == 302
+    assert len(session.exec(select(BriefingRun)).all()) == 2

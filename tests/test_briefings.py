@@ -78,6 +78,19 @@ def setting(session: Session, engine) -> dict:
     return {"study": study, "cohort": cohort, "waves": waves, "people": people}
 
 
+def make_briefings(client, setting: dict, **form: str) -> None:
+    """Ask for the second wave's briefings on the page, and let the scheduler's pass make them."""
+    from studyapp.database import engine_of
+    from studyapp.scheduler import run_analyses
+    from studyapp.settings import load_settings
+
+    made = client.post(
+        f"/studies/{setting['study'].id}/briefings/generate", data={"wave_id": setting["waves"][1].id, **form}
+    )
+    assert made.status_code == 302
+    run_analyses(engine_of(client.application), load_settings({}, scheduler_enabled=False))
+
+
 def pdf_text(data: bytes, name: str) -> str:
     path = artifact_dir("pdf") / f"{name}.pdf"
     path.write_bytes(data)
@@ -115,8 +128,7 @@ def test_briefings_suppress_small_groups_and_carry_no_identities(client, session
     login(client)
     study_id = setting["study"].id
     code_all(client, study_id)
-    made = client.post(f"/studies/{study_id}/briefings/generate", data={"wave_id": setting["waves"][1].id})
-    assert made.status_code == 302
+    make_briefings(client, setting)
     briefings = session.exec(select(Briefing)).all()
     assert len(briefings) == 6  # sample, Acme, Tiny Tech x nl, en
     acme = session.exec(select(Organisation).where(Organisation.name == "Acme Engineering")).one()
@@ -190,7 +202,7 @@ def test_company_contacts_see_only_their_own_briefings_and_get_a_notice(
     acme = session.exec(select(Organisation).where(Organisation.name == "Acme Engineering")).one()
     tiny = session.exec(select(Organisation).where(Organisation.name == "Tiny Tech")).one()
     make_user(session, email="hr@acme.example", role="company_contact", organisation_id=acme.id)
-    client.post(f"/studies/{study_id}/briefings/generate", data={"wave_id": setting["waves"][1].id})
+    make_briefings(client, setting)
     notices = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "notification")).all()
     assert len(notices) == 1  # one per contact and version, in the contact's language (was one per briefing)
     transport = SmtpTransport(host="127.0.0.1", port=smtp_server.port)

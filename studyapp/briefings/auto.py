@@ -11,14 +11,15 @@ from sqlmodel import Session, col, select
 from studyapp.analyses.runs import queue_analysis
 from studyapp.briefings.content import NoAnalysis
 from studyapp.briefings.service import generate_briefings
-from studyapp.core.models import AnalysisRun, Briefing, Cohort, Invitation, Response, Study, Wave, key
+from studyapp.core.models import AnalysisRun, Briefing, BriefingRun, Cohort, Invitation, Response, Study, Wave, key
 
 log = logging.getLogger(__name__)
 LOOK_BACK = timedelta(days=60)
 
 
 def waves_due(*, session: Session, now: datetime) -> list[Wave]:
-    """Waves closed in the last 60 days that have submitted responses and no briefings yet."""
+    """Waves closed in the last 60 days that have submitted responses and no briefings yet (nor a job
+    making them)."""
     closed = session.exec(
         select(Wave).where(
             col(Wave.closes_at).is_not(None),
@@ -29,6 +30,8 @@ def waves_due(*, session: Session, now: datetime) -> list[Wave]:
     due = []
     for wave in closed:
         if session.exec(select(Briefing.id).where(Briefing.wave_id == wave.id)).first() is not None:
+            continue
+        if session.exec(select(BriefingRun.id).where(BriefingRun.wave_id == wave.id)).first() is not None:
             continue
         answered = session.exec(
             select(Response.id)

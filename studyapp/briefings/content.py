@@ -38,10 +38,10 @@ class WavePeople:
     analysis_id: int
 
 
-def wave_people(*, session: Session, wave: Wave) -> WavePeople:
-    """The participants who completed ``wave``, from the latest finished analysis of its cohort.
+def covering_analysis(*, session: Session, wave: Wave) -> tuple[AnalysisRun, Transitions]:
+    """The latest finished analysis of the wave's cohort that includes ``wave``, and its transition model.
 
-    Raises :class:`NoAnalysis` when no finished analysis includes the wave.
+    Raises :class:`NoAnalysis` when there is none.
     """
     cohort = session.get_one(Cohort, wave.cohort_id)
     runs = session.exec(
@@ -52,7 +52,16 @@ def wave_people(*, session: Session, wave: Wave) -> WavePeople:
     found = _latest_covering(runs, wave)
     if found is None:
         raise NoAnalysis(f"No finished profile analysis of {cohort.name} includes wave {wave.label}.")
-    run, transitions = found
+    return found
+
+
+def wave_people(*, session: Session, wave: Wave) -> WavePeople:
+    """The participants who completed ``wave``, from the latest finished analysis of its cohort.
+
+    Raises :class:`NoAnalysis` when no finished analysis includes the wave.
+    """
+    run, transitions = covering_analysis(session=session, wave=wave)
+    cohort = session.get_one(Cohort, wave.cohort_id)
     names = transitions.names
     waves = transitions.waves
     position = waves.index(wave.label)

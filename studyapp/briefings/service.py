@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
@@ -37,6 +38,7 @@ def generate_briefings(
     languages: tuple[str, ...] = ("nl", "en"),
     user: User | None = None,
     withdraw_earlier: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> GenerationReport:
     """Make a new version of the wave's briefings: every organisation with coded participants, and the sample.
 
@@ -44,6 +46,9 @@ def generate_briefings(
     with a sentence saying why. The wave's current briefings are marked superseded (still the organisation's
     to download) or, with ``withdraw_earlier``, also withdrawn; nothing is deleted, so no id is reused. Each
     active contact gets one notice per version, naming the briefing in the contact's language.
+
+    Every PDF is rendered before anything is written, and ``progress(made, total)`` is called after each
+    one: a background job records it from another connection, which a write here would block (SQLite).
     Raises :class:`studyapp.briefings.content.NoAnalysis` when no finished analysis covers the wave.
     """
     cohort = session.get_one(Cohort, wave.cohort_id)
@@ -56,6 +61,17 @@ def generate_briefings(
         if organisation_ids
         else []
     )
+    rendered: list[tuple[str, Organisation | None, bytes, bool]] = []
+    total = len(languages) * (1 + len(organisations))
+    if progress is not None:
+        progress(0, total)
+    for language in languages:
+        for organisation in [None, *organisations]:
+            shown = figures(data, organisation, min_cell=min_cell)
+            pdf, _ = render_pdf(shown, study=study, language=language, analysis_id=data.analysis_id)
+            rendered.append((language, organisation, pdf, shown.profile_counts is None))
+            if progress is not None:
+                progress(len(rendered), total)
     latest = session.exec(select(func.max(Briefing.version)).where(Briefing.wave_id == wave.id)).one()
     report = GenerationReport(0, 0, [], 0, version=int(latest or 0) + 1)
     now = utcnow()
@@ -69,29 +85,26 @@ def generate_briefings(
             report.withdrawn += 1
         session.add(earlier)
     made: dict[int, dict[str, Briefing]] = {}
-    for language in languages:
-        for organisation in [None, *organisations]:
-            shown = figures(data, organisation, min_cell=min_cell)
-            pdf, _ = render_pdf(shown, study=study, language=language, analysis_id=data.analysis_id)
-            briefing = Briefing(
-                study_id=key(study),
-                organisation_id=organisation.id if organisation else None,
-                wave_id=wave.id,
-                language=language,
-                pdf=pdf,
-                checksum=hashlib.sha256(pdf).hexdigest(),
-                created_by_id=user.id if user else None,
-                version=report.version,
-            )
-            session.add(briefing)
-            session.flush()
-            if organisation is None:
-                report.sample_briefings += 1
-                continue
-            report.organisation_briefings += 1
-            made.setdefault(key(organisation), {})[language] = briefing
-            if shown.profile_counts is None and language == languages[0]:
-                report.below_threshold.append(organisation.name)
+    for language, organisation, pdf, sample_only in rendered:
+        briefing = Briefing(
+            study_id=key(study),
+            organisation_id=organisation.id if organisation else None,
+            wave_id=wave.id,
+            language=language,
+            pdf=pdf,
+            checksum=hashlib.sha256(pdf).hexdigest(),
+            created_by_id=user.id if user else None,
+            version=report.version,
+        )
+        session.add(briefing)
+        session.flush()
+        if organisation is None:
+            report.sample_briefings += 1
+            continue
+        report.organisation_briefings += 1
+        made.setdefault(key(organisation), {})[language] = briefing
+        if sample_only and language == languages[0]:
+            report.below_threshold.append(organisation.name)
     for by_language in made.values():
         report.notices += queue_notices(session=session, briefings=by_language)
     audit.record(

@@ -22,7 +22,8 @@ from sqlmodel import col, select
 from studyapp.auth import company_required, staff_required
 from studyapp.briefings.coding import code_name, typed_names
 from studyapp.briefings.content import NoAnalysis
-from studyapp.briefings.service import briefing_detail, briefings_for, generate_briefings
+from studyapp.briefings.jobs import PENDING, queue_briefings, runs_of
+from studyapp.briefings.service import briefing_detail, briefings_for
 from studyapp.core import audit
 from studyapp.core.errors import ValidationFailed
 from studyapp.core.models import Briefing, Cohort, Organisation, Wave
@@ -44,6 +45,7 @@ def index(study_id: int) -> ResponseReturnValue:
         .where(Cohort.study_id == study.id)
         .order_by(Cohort.name, col(Wave.position))
     ).all()
+    runs = runs_of(session=session, study=study)
     briefings = session.exec(
         select(Briefing, Organisation, Wave)
         .outerjoin(Organisation, col(Organisation.id) == Briefing.organisation_id)
@@ -58,6 +60,8 @@ def index(study_id: int) -> ResponseReturnValue:
         organisations=session.exec(select(Organisation).order_by(Organisation.name)).all(),
         waves=waves,
         briefings=briefings,
+        runs=runs,
+        pending=any(run.status in PENDING for run, _ in runs),
         form=FlaskForm(),
         min_cell=current_app.config["STUDYAPP_SETTINGS"].min_cell_size,
     )
@@ -98,7 +102,8 @@ def code(study_id: int) -> ResponseReturnValue:
 @bp.route("/studies/<int:study_id>/briefings/generate", methods=["POST"])
 @staff_required
 def generate(study_id: int) -> ResponseReturnValue:
-    """Make a new version of one wave's briefings; the current one is superseded or, if chosen, withdrawn."""
+    """Ask for a new version of one wave's briefings (a background job); the current version is superseded or,
+    if chosen, withdrawn. A second request while one is queued or running adds nothing."""
     study = study_or_404(study_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
@@ -112,34 +117,21 @@ def generate(study_id: int) -> ResponseReturnValue:
     if wave is None or cohort is None or cohort.study_id != study.id:
         abort(404)
     try:
-        report = generate_briefings(
-            session=session,
-            wave=wave,
-            min_cell=current_app.config["STUDYAPP_SETTINGS"].min_cell_size,
-            user=current_user,
-            withdraw_earlier=earlier == "withdraw",
+        run, new = queue_briefings(
+            session=session, wave=wave, user=current_user, withdraw_earlier=earlier == "withdraw"
         )
     except NoAnalysis as error:
         session.rollback()
         flash(f"{error} Run the analysis first (Analysis page).", "error")
-    else:
-        session.commit()
-        note = (
-            f" Too few people for their own figures: {', '.join(report.below_threshold)}."
-            if report.below_threshold
-            else ""
-        )
-        replaced = (
-            f" Version {report.version - 1} ({report.superseded} briefings) is "
-            f"{'withdrawn' if report.withdrawn else 'superseded and stays available to the organisations'}."
-            if report.superseded
-            else ""
-        )
+        return redirect(url_for(".index", study_id=study.id))
+    session.commit()
+    if new:
         flash(
-            f"Made version {report.version}: {report.organisation_briefings} organisation briefings and "
-            f"{report.sample_briefings} sample-wide ones; {report.notices} contacts notified.{replaced}{note}",
+            f"The briefings of wave {wave.label} are being made in the background; this page shows how far it is.",
             "success",
         )
+    else:
+        flash(f"The briefings of wave {wave.label} are already being made (job {run.id}); nothing was added.", "info")
     return redirect(url_for(".index", study_id=study.id))
 
 

@@ -14,7 +14,14 @@ from studyapp.core.models.fieldwork import (
     SchedulerHeartbeat,
 )
 from studyapp.core.models.instrument import Facet, Instrument, InstrumentSection, Item
-from studyapp.core.models.organisation import SECTORS, Briefing, Organisation, OrganisationAlias
+from studyapp.core.models.organisation import (
+    BRIEFING_RUN_STATUSES,
+    SECTORS,
+    Briefing,
+    BriefingRun,
+    Organisation,
+    OrganisationAlias,
+)
 from studyapp.core.models.participant import PARTICIPANT_STATUSES, ConsentEvent, Identity, Participant
 from studyapp.core.models.responses import Answer, Response
 from studyapp.core.models.study import LINKAGE_MODES, WAVE_SCHEDULES, Cohort, Study, Wave
@@ -22,6 +29,7 @@ from studyapp.core.models.uploads import LinkageCode, PendingUpload
 
 __all__ = [
     "ANALYSIS_STATUSES",
+    "BRIEFING_RUN_STATUSES",
     "LANGUAGES",
     "LINKAGE_MODES",
     "MESSAGE_KINDS",
@@ -33,6 +41,7 @@ __all__ = [
     "Answer",
     "AuditEvent",
     "Briefing",
+    "BriefingRun",
     "Cohort",
     "ConsentEvent",
     "Facet",

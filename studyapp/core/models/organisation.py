@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, LargeBinary
+from sqlalchemy import CheckConstraint, Index, LargeBinary, text
 from sqlmodel import Field, SQLModel
 
 from studyapp.core.models._common import LANGUAGES, created_at_field, in_list, timestamp_field
@@ -53,6 +53,45 @@ class Briefing(SQLModel, table=True):
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     superseded_at: datetime | None = timestamp_field()
     withdrawn_at: datetime | None = timestamp_field()
+
+
+BRIEFING_RUN_STATUSES = ("queued", "running", "done", "failed")
+
+
+class BriefingRun(SQLModel, table=True):
+    """Making one wave's briefings in the background: asked for on the briefings page, run by the scheduler.
+
+    ``made`` of ``total`` PDFs is the progress the page shows; ``version`` the version it made. At most one
+    queued or running job per wave (a partial unique index), so a second click does not make a second
+    version. Deleted with its study or wave (CASCADE).
+    """
+
+    __tablename__ = "briefing_run"
+    __table_args__ = (
+        CheckConstraint(in_list("status", BRIEFING_RUN_STATUSES), name="status_known"),
+        CheckConstraint("made >= 0 AND total >= 0", name="progress_not_negative"),
+        Index(
+            "uq_briefing_run_pending_wave",
+            "wave_id",
+            unique=True,
+            sqlite_where=text("status IN ('queued', 'running')"),
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", ondelete="CASCADE", index=True)
+    wave_id: int = Field(foreign_key="wave.id", ondelete="CASCADE")
+    status: str = Field(default="queued", max_length=10)
+    withdraw_earlier: bool = Field(default=False)
+    total: int = Field(default=0)
+    made: int = Field(default=0)
+    version: int | None = Field(default=None)
+    error: str = Field(default="", max_length=2000)
+    requested_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    created_at: datetime = created_at_field()
+    started_at: datetime | None = timestamp_field()
+    finished_at: datetime | None = timestamp_field()
 
 
 class OrganisationAlias(SQLModel, table=True):
