@@ -2,7 +2,7 @@
 
     /work/main/.venv/bin/python bench/suppression.py [--quick] [--tables N] [--seed S]
 
-Random briefing-shaped tables (1,000 by default, 150 with ``--quick``): an organisation of 20 to 400
+Random briefing-shaped tables (1,000 by default, 100 with ``--quick``): an organisation of 20 to 400
 people spread over 2 to 6 job types (rows) and 3 to 6 profiles (columns) with uneven shares (Dirichlet),
 so that many cells hold fewer than 10 people; 70 % are single tables, 10 % one-row tables (a Series, as in
 the profile counts of a briefing) and 20 % pairs of consecutive waves (the second wave re-draws a quarter
@@ -47,7 +47,7 @@ MIN_CELL = 10
 
 def _parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="150 tables instead of 1,000")
+    parser.add_argument("--quick", action="store_true", help="100 tables instead of 1,000")
     parser.add_argument("--tables", type=int, default=None, help="number of tables (overrides --quick)")
     parser.add_argument("--seed", type=int, default=2026)
     return parser.parse_args()
@@ -108,7 +108,7 @@ def _suppress(case: list[pd.DataFrame] | pd.Series, method: str) -> tuple[list[S
 
 def main() -> None:
     args = _parse()
-    count = args.tables if args.tables is not None else (150 if args.quick else 1000)
+    count = args.tables if args.tables is not None else (100 if args.quick else 1000)
     rng = np.random.default_rng(args.seed)
     cases = _cases(rng, count)
     hidden = {"heuristic": 0, "optimal": 0}
