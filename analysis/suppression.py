@@ -2,16 +2,16 @@
 
 A company briefing shows an employer figures about its own staff who take part in the study. Every figure
 based on fewer than ``min_cell`` people (default 10) is suppressed (*primary suppression*), and further
-cells are suppressed so that a hidden cell cannot be recovered from the published totals, from the other
-cells, or by differencing two briefings of consecutive waves (*complementary suppression*).
+cells are suppressed (*complementary* or *secondary suppression*) so that no hidden figure can be recovered,
+or narrowed down, from the published cells and totals, nor by comparing two briefings of consecutive waves.
 
 Conventions
 -----------
 * **Zeros stay visible.** A cell with count 0 is not primarily suppressed: an empty cell says nothing about
   any person. A zero next to a published total can reveal that everyone in the line is elsewhere (group
   disclosure); keeping zeros visible is nevertheless the conventional choice in official statistics and
-  it is the one made here. Zeros are not chosen as complementary cells either (hiding a zero protects
-  nothing unless no other choice exists, see below).
+  it is the one made here. The optimiser may hide a zero as a complementary cell (it can protect upwards),
+  but charges it like the largest value, so a zero is hidden only when that saves a suppression.
 * **Small lines.** A row or column whose total is ``0 < total < min_cell`` is hidden completely: all its
   cells (zeros included, the whole small group is withheld) and its total.
 * **Small tables.** If the grand total is below ``min_cell`` everything is hidden, totals included.
@@ -19,36 +19,77 @@ Conventions
   ``(m + 1) x (n + 1)`` entries: the cells, the row totals in an extra column, the column totals in an
   extra row and the grand total in the corner. Each row and each column of the augmented table is a
   *line* whose last entry is the sum of the others. With ``totals=False`` the margins are not published,
-  which is the same as all margin entries being hidden.
+  which is the same as all margin entries being hidden (no complementary suppression is then needed).
 
-Complementary suppression
--------------------------
-1. The classic heuristic: every line of the augmented table (the margins included, so the column of row
-   totals is a line whose total is the grand total) that holds a hidden entry must hold at least two. The
-   complement is the smallest non-zero shown cell of the line (ties: the first); if there is none, the
-   line's total is hidden instead. This is iterated until stable, since a complement added to a row can
-   break a column.
-2. The heuristic alone is not sufficient: two blocks of hidden cells joined by one hidden cell satisfy
-   "two per line" and still give the joining cell away. The linear system "each line sums to its total"
-   is, up to signs, the incidence matrix of the bipartite graph with one node per augmented row and
-   column and one edge per hidden entry. An entry is uniquely determined exactly when its edge is a
-   *bridge* of that graph (lies on no cycle). Every bridge that is a sensitive entry (a hidden cell, or a
-   primarily suppressed total) is therefore closed into a cycle by hiding the cheapest path of shown
-   entries between its two ends (cost = the entry's count, zeros only as a last resort). Hiding a path
-   never creates new bridges, so this terminates.
-3. A runtime check with the independent linear-algebra auditor :func:`recoverable_cells` confirms that no
-   hidden cell can be derived.
+What the audit guarantees: the interval attack
+----------------------------------------------
+The attacker knows every published cell and total, that every line sums to its total and that counts are
+non-negative, and solves the linear programme for the smallest and the largest value of each hidden entry
+(:func:`interval_bounds`, :func:`scipy.optimize.linprog` with HiGHS; the line constraints are totally
+unimodular, so the bounds are integers and equal those over integer tables, which the tests check by
+brute-force enumeration). Exact recovery (:func:`recoverable_cells`) is the special case of an interval
+of width 0. Every table returned by :func:`suppress_table` and :func:`suppress_consistently` (with the
+default ``method="optimal"``) passes both audits, or a ``RuntimeError`` is raised.
 
-The audit is about exact linear disclosure. Bounds implied by non-negativity of counts (interval
-disclosure) are not audited.
+**Protection levels** (tau-ARGUS terms; Hundepool et al. 2012, chapters 4 and 5). An entry (cell or total) with
+value ``0 < x < min_cell`` is sensitive, with lower protection level ``L = x`` and upper protection level
+``U = min_cell - x``: the attacker's interval must reach down to 0 (they cannot rule out that the group is
+empty) and up to ``min_cell`` (they cannot tell that the group was small enough to be suppressed). A zero
+cell in a small line gets ``U = 1`` (it must not be known to be empty). :func:`interval_disclosures` lists
+the sensitive entries whose interval does not cover ``[x - L, x + U] = [0, min_cell]``. The rule is the
+strict one asked of tau-ARGUS's frequency rule; on briefing-shaped tables it costs about 5 % more hidden
+entries than the old heuristic (which leaves about half of the tables open to the interval attack, see
+``bench/suppression.py``), so no weaker rule was needed.
+
+**Consecutive waves.** :func:`suppress_consistently` hides the same entries in every table. The attacker
+is assumed to hold all of them; what links two waves' tables is only that shared pattern (the people and
+their profiles change between waves, and no published figure is a sum over both waves), so their joint
+linear programme splits into one per table and is audited table by table; the differences between the
+waves have the same pattern and are protected against exact recovery. The first table's own pattern (its
+earlier briefing) is kept hidden, so a later briefing never shows what an earlier one hid. The movement table
+of a briefing (profile before x profile now) is suppressed on its own and is not part of this model.
+
+Complementary suppression: the optimiser (default)
+--------------------------------------------------
+Minimal secondary suppression by exact optimisation (Fischetti and Salazar 2001), a mixed-integer
+programme solved by HiGHS (:func:`scipy.optimize.milp`, in :mod:`analysis.suppression_optimal`): a binary
+``y_i`` per entry of the augmented table (1 = hidden; primary suppressions fixed to 1); for each sensitive
+entry ``s``, each direction with a positive protection level and each table, continuous attacker
+deviations ``f`` with ``A f = 0`` (every line still sums), ``-min(x_i, P) y_i <= f_i <= P y_i`` (only hidden
+entries move, no count below 0; ``P`` the protection level, a tight big-M) and ``f_s >= U_s`` or
+``f_s <= -L_s``: a witness table inside the attacker's interval. The objective is the **number of hidden
+entries** (cells and totals), with the hidden values as a tie-break below one suppression in total
+(HiGHS's gap is set so that the number is proved minimal; the tie-break is best effort). The deviation
+variables are added lazily, for the protections the current pattern violates (checked by maximum flow),
+and capacity inequalities on ``y`` (each line through ``s`` must be able to absorb its deviation) are
+always present; the result is the optimum of the full model. HiGHS has ``time_limit`` seconds: the best
+pattern found by then is used (``SuppressedTable.method == "feasible"``), or, if none, the heuristic
+below followed by the audits (``"fallback"``; everything is hidden if the heuristic fails the interval
+audit), each with a warning.
+
+Complementary suppression: the heuristic (``method="heuristic"``)
+-----------------------------------------------------------------
+The former rules, kept for comparison (in :mod:`analysis.suppression_heuristic`): every line holding a
+hidden entry gets at least two (the smallest non-zero shown cell, else the line's total), iterated until
+stable; then every sensitive hidden entry that is a bridge of the bipartite line graph (uniquely
+determined) is closed into a cycle by hiding the cheapest path of shown entries. Audited for exact
+recovery only: its tables can fail the interval attack.
+
+References
+----------
+* M. Fischetti and J.-J. Salazar-Gonzalez (2001). Solving the cell suppression problem on tabular data
+  with linear constraints. *Management Science* 47(7), 1008-1027.
+* A. Hundepool et al. (2012). *Statistical Disclosure Control*. Wiley (chapters 4 and 5, magnitude and
+  frequency tables: protection levels, the interval attack, secondary suppression).
+* tau-ARGUS user's manual (Statistics Netherlands): protection levels, the "Optimal" (Fischetti-Salazar)
+  and "Modular" secondary suppression.
 
 Pure Python on pandas frames: no Flask, no database.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections import deque
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,8 +97,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.suppression_heuristic import close_bridges, heuristic_pattern, sensitive_entries
+from analysis.suppression_optimal import BOUND_TOLERANCE, entry_bounds, optimal_pattern, protection_levels
+
 __all__ = [
     "SuppressedTable",
+    "interval_bounds",
+    "interval_disclosures",
     "recoverable_cells",
     "suppress_consistently",
     "suppress_means",
@@ -84,6 +130,10 @@ class SuppressedTable:
         Boolean per column: the column total must not be shown.
     grand_total_hidden : bool
         The grand total must not be shown.
+    method : str
+        How the complementary suppressions were chosen: ``"optimal"`` (proved minimal by HiGHS),
+        ``"feasible"`` (HiGHS hit its time limit; the best pattern found, audited), ``"heuristic"``,
+        ``"fallback"`` (HiGHS found nothing in time: the heuristic, audited), or ``""`` (made by hand).
     """
 
     counts: pd.DataFrame
@@ -91,6 +141,7 @@ class SuppressedTable:
     row_totals_hidden: pd.Series
     column_totals_hidden: pd.Series
     grand_total_hidden: bool
+    method: str = ""
 
     def __post_init__(self) -> None:
         if not (self.mask.index.equals(self.counts.index) and self.mask.columns.equals(self.counts.columns)):
@@ -202,7 +253,7 @@ def _augmented_hidden(table: SuppressedTable) -> np.ndarray:
     return hidden
 
 
-def _make_table(counts: pd.DataFrame, hidden: np.ndarray) -> SuppressedTable:
+def _make_table(counts: pd.DataFrame, hidden: np.ndarray, method: str = "") -> SuppressedTable:
     m, n = counts.shape
     return SuppressedTable(
         counts=counts,
@@ -210,6 +261,7 @@ def _make_table(counts: pd.DataFrame, hidden: np.ndarray) -> SuppressedTable:
         row_totals_hidden=pd.Series(hidden[:m, n].copy(), index=counts.index, dtype=bool),
         column_totals_hidden=pd.Series(hidden[m, :n].copy(), index=counts.columns, dtype=bool),
         grand_total_hidden=bool(hidden[m, n]),
+        method=method,
     )
 
 
@@ -239,154 +291,69 @@ def _primary(aug: np.ndarray, min_cell: int, totals: bool) -> np.ndarray:
 # --- complementary suppression ------------------------------------------------------------------------------
 
 
-def _lines(m: int, n: int) -> list[list[tuple[int, int]]]:
-    """Every row and column of the augmented table; the last entry of each line is its total."""
-    rows = [[(i, j) for j in range(n + 1)] for i in range(m + 1)]
-    cols = [[(i, j) for i in range(m + 1)] for j in range(n + 1)]
-    return rows + cols
+def _pattern(
+    augs: Sequence[np.ndarray], primary: np.ndarray, *, min_cell: int, totals: bool, method: str, time_limit: float
+) -> tuple[np.ndarray, str]:
+    """The hidden entries shared by ``augs`` and how they were found (see :attr:`SuppressedTable.method`)."""
+    if method not in ("optimal", "heuristic"):
+        raise ValueError(f"method must be 'optimal' or 'heuristic', not {method!r}")
+    if method == "heuristic" or not totals or primary.all():
+        return heuristic_pattern(augs, primary, totals), method
+    protections = [protection_levels(a, min_cell) for a in augs]
+    found = optimal_pattern(augs, primary, protections, time_limit=time_limit)
+    if found is None:
+        warnings.warn("HiGHS found no suppression pattern in time: the heuristic is used", stacklevel=3)
+        hidden = heuristic_pattern(augs, primary, totals)
+        if any(_interval_leaks(a, hidden, min_cell) for a in augs):
+            warnings.warn("the heuristic fails the interval audit: the whole table is hidden", stacklevel=3)
+            hidden = np.ones_like(primary)
+        return hidden, "fallback"
+    hidden = found.hidden.copy()
+    close_bridges(np.sum(augs, axis=0), hidden, sensitive_entries(primary, totals))  # a no-op for a proved optimum
+    if not found.optimal:
+        warnings.warn("HiGHS hit its time limit: the best suppression pattern found is used", stacklevel=3)
+    return hidden, "optimal" if found.optimal else "feasible"
 
 
-def _two_per_line(aug: np.ndarray, hidden: np.ndarray) -> None:
-    """The classic heuristic, in place: every line with a hidden entry gets at least two."""
-    m, n = aug.shape[0] - 1, aug.shape[1] - 1
-    lines = _lines(m, n)
-    changed = True
-    while changed:
-        changed = False
-        for line in lines:
-            if sum(hidden[e] for e in line) != 1:
-                continue
-            candidates = [(aug[e], k, e) for k, e in enumerate(line[:-1]) if not hidden[e] and aug[e] > 0]
-            if candidates:
-                pick = min(candidates)[2]
-            elif not hidden[line[-1]]:
-                pick = line[-1]
-            else:
-                continue  # only the total is hidden and every other entry is zero: left to the bridge step
-            hidden[pick] = True
-            changed = True
+def _interval_leaks(aug: np.ndarray, hidden: np.ndarray, min_cell: int) -> list[tuple[int, int]]:
+    """Protected entries of the augmented table that are shown or whose LP interval is too narrow."""
+    lower, upper = protection_levels(aug, min_cell)
+    protected = [(int(i), int(j)) for i, j in zip(*np.nonzero((lower > 0) | (upper > 0)), strict=True)]
+    leaks = [e for e in protected if not hidden[e]]
+    audited = [e for e in protected if hidden[e]]
+    if audited:
+        lo, hi = entry_bounds(aug, hidden, audited)
+        leaks += [
+            e
+            for e in audited
+            if lo[e] > aug[e] - lower[e] + BOUND_TOLERANCE or hi[e] < aug[e] + upper[e] - BOUND_TOLERANCE
+        ]
+    return sorted(leaks)
 
 
-def _node(entry: tuple[int, int], m: int) -> tuple[int, int]:
-    """The two graph nodes of an augmented entry: its row ``i`` and its column ``m + 1 + j``."""
-    i, j = entry
-    return i, m + 1 + j
-
-
-def _connected_without(hidden: np.ndarray, entry: tuple[int, int]) -> bool:
-    """Whether the two ends of ``entry`` are joined by other hidden entries (``entry`` lies on a cycle)."""
-    m = hidden.shape[0] - 1
-    start, goal = _node(entry, m)
-    seen = {start}
-    queue = deque([start])
-    while queue:
-        node = queue.popleft()
-        neighbours = (
-            [(node, j) for j in range(hidden.shape[1])]
-            if node <= m
-            else [(i, node - m - 1) for i in range(hidden.shape[0])]
-        )
-        for e in neighbours:
-            if e == entry or not hidden[e]:
-                continue
-            other = _node(e, m)[1] if node <= m else e[0]
-            if other == goal:
-                return True
-            if other not in seen:
-                seen.add(other)
-                queue.append(other)
-    return False
-
-
-def _cheapest_cycle(aug: np.ndarray, hidden: np.ndarray, entry: tuple[int, int]) -> list[tuple[int, int]]:
-    """Shown entries to hide so that ``entry`` lies on a cycle of hidden entries (Dijkstra)."""
-    m, n = aug.shape[0] - 1, aug.shape[1] - 1
-    last_resort = 4 * int(aug[m, n]) + 1  # exceeds the sum of all entries: zeros only if unavoidable
-
-    def cost(e: tuple[int, int]) -> int:
-        if hidden[e]:
-            return 0
-        return int(aug[e]) if aug[e] > 0 else last_resort
-
-    start, goal = _node(entry, m)
-    best = {start: 0}
-    via: dict[int, tuple[int, tuple[int, int]]] = {}
-    heap = [(0, start)]
-    while heap:
-        dist, node = heapq.heappop(heap)
-        if node == goal:
-            break
-        if dist > best.get(node, np.inf):
-            continue
-        if node <= m:
-            steps = [((node, j), m + 1 + j) for j in range(n + 1)]
-        else:
-            steps = [((i, node - m - 1), i) for i in range(m + 1)]
-        for e, other in steps:
-            if e == entry:
-                continue
-            new = dist + cost(e)
-            if new < best.get(other, np.inf):
-                best[other] = new
-                via[other] = (node, e)
-                heapq.heappush(heap, (new, other))
-    path = []
-    node = goal
-    while node != start:
-        node, e = via[node]
-        if not hidden[e]:
-            path.append(e)
-    return path
-
-
-def _close_bridges(aug: np.ndarray, hidden: np.ndarray, sensitive: np.ndarray) -> None:
-    """Hide further entries, in place, until no sensitive hidden entry is a bridge (uniquely determined)."""
-    while True:
-        bridge = next(
-            (
-                (int(i), int(j))
-                for i, j in zip(*np.nonzero(hidden & sensitive), strict=True)
-                if not _connected_without(hidden, (int(i), int(j)))
-            ),
-            None,
-        )
-        if bridge is None:
-            return
-        for e in _cheapest_cycle(aug, hidden, bridge):
-            hidden[e] = True
-
-
-def _sensitive(primary: np.ndarray, totals: bool) -> np.ndarray:
-    """Entries that must not be derivable: every interior cell, and the primarily suppressed totals."""
-    m, n = primary.shape[0] - 1, primary.shape[1] - 1
-    sensitive = np.zeros(primary.shape, dtype=bool)
-    sensitive[:m, :n] = True
-    if totals:
-        sensitive[:m, n] = primary[:m, n]
-        sensitive[m, :] = primary[m, :]
-    return sensitive
-
-
-def _complete(aug: np.ndarray, hidden: np.ndarray, sensitive: np.ndarray, totals: bool) -> np.ndarray:
-    """Complementary suppression starting from ``hidden``; returns a new array."""
-    hidden = hidden.copy()
-    if totals and not hidden.all():
-        _two_per_line(aug, hidden)
-        _close_bridges(aug, hidden, sensitive)
-    return hidden
-
-
-def _check(table: SuppressedTable) -> SuppressedTable:
+def _check(table: SuppressedTable, min_cell: int | None = None) -> SuppressedTable:
+    """Raise unless no hidden cell is recoverable and (with ``min_cell``) the interval audit passes."""
     leaked = recoverable_cells(table)
     if leaked:
         raise RuntimeError(f"suppression failed: cells {leaked!r} can be derived from the shown figures")
+    if min_cell is not None:
+        narrowed = interval_disclosures(table, min_cell=min_cell)
+        if narrowed:
+            raise RuntimeError(f"suppression failed: entries {narrowed!r} can be bounded too closely")
     return table
 
 
 # --- public API ---------------------------------------------------------------------------------------------
 
 
-def suppress_table(counts: pd.DataFrame | pd.Series, *, min_cell: int = 10, totals: bool = True) -> SuppressedTable:
+def suppress_table(
+    counts: pd.DataFrame | pd.Series,
+    *,
+    min_cell: int = 10,
+    totals: bool = True,
+    method: str = "optimal",
+    time_limit: float = 2.0,
+) -> SuppressedTable:
     """Suppress the cells and totals of a table of counts that are, or would reveal, figures below ``min_cell``.
 
     Parameters
@@ -399,6 +366,13 @@ def suppress_table(counts: pd.DataFrame | pd.Series, *, min_cell: int = 10, tota
     totals : bool, default True
         Whether row, column and grand totals are published. If ``False`` they are all marked hidden and no
         complementary suppression is needed (the shown cells are then unrelated by any published sum).
+    method : {"optimal", "heuristic"}, default "optimal"
+        ``"optimal"``: the fewest complementary suppressions that protect every sensitive entry against the
+        interval attack (a MILP solved by HiGHS, see the module docstring). ``"heuristic"``: the former
+        rules (two per line, then closing bridges), audited for exact recovery only; kept for comparison.
+    time_limit : float, default 2.0
+        Seconds HiGHS may spend; the best pattern found by then is used (``method`` of the result
+        ``"feasible"``), or the heuristic if none was (``"fallback"``), with a warning.
 
     Returns
     -------
@@ -409,24 +383,25 @@ def suppress_table(counts: pd.DataFrame | pd.Series, *, min_cell: int = 10, tota
     -----
     Primary suppression hides every cell with ``0 < count < min_cell`` (zeros stay visible, see the module
     docstring); a row or column with total ``0 < total < min_cell`` is hidden completely with its total; a
-    grand total below ``min_cell`` hides everything. Complementary suppression (only when ``totals``) makes
-    every line holding a hidden entry hold at least two (the smallest non-zero shown cell, ties first, else
-    the line's total), iterated until stable, and then hides the cheapest further entries that close any
-    remaining uniquely determined hidden entry into a cycle. The result is checked with
-    :func:`recoverable_cells`.
+    grand total below ``min_cell`` hides everything. Complementary suppression runs only when ``totals``.
+    The result is checked with :func:`recoverable_cells` and, unless ``method="heuristic"``, with
+    :func:`interval_disclosures`.
 
     Raises
     ------
     ValueError
-        If the counts are not non-negative integers, labels are not unique, or ``min_cell < 1``.
+        If the counts are not non-negative integers, labels are not unique, ``min_cell < 1`` or ``method``
+        is unknown.
+    RuntimeError
+        If the result fails an audit (which the construction rules out).
     """
     if min_cell < 1:
         raise ValueError("min_cell must be at least 1")
     frame = _as_count_frame(counts)
     aug = _augmented_values(frame.to_numpy())
     primary = _primary(aug, min_cell, totals)
-    hidden = _complete(aug, primary, _sensitive(primary, totals), totals)
-    return _check(_make_table(frame, hidden))
+    hidden, used = _pattern([aug], primary, min_cell=min_cell, totals=totals, method=method, time_limit=time_limit)
+    return _check(_make_table(frame, hidden, used), None if method == "heuristic" else min_cell)
 
 
 def _union_labels(indexes: Sequence[pd.Index]) -> pd.Index:
@@ -442,7 +417,12 @@ def _union_labels(indexes: Sequence[pd.Index]) -> pd.Index:
 
 
 def suppress_consistently(
-    tables: Sequence[pd.DataFrame], *, min_cell: int = 10, totals: bool = True
+    tables: Sequence[pd.DataFrame],
+    *,
+    min_cell: int = 10,
+    totals: bool = True,
+    method: str = "optimal",
+    time_limit: float = 2.0,
 ) -> list[SuppressedTable]:
     """Suppress several tables with the same labels so that every one hides the same cells and totals.
 
@@ -459,6 +439,10 @@ def suppress_consistently(
         Smallest number of people a published figure may be based on.
     totals : bool, default True
         Whether row, column and grand totals are published.
+    method : {"optimal", "heuristic"}, default "optimal"
+        As for :func:`suppress_table`.
+    time_limit : float, default 2.0
+        As for :func:`suppress_table`.
 
     Returns
     -------
@@ -467,10 +451,15 @@ def suppress_consistently(
 
     Notes
     -----
-    The primary suppressions of all tables are united; then complementary suppression is run for each table
-    from the union and the results united again, until the union is stable, so that the shared pattern is
-    safe for every table. Since the hidden entries are the same in all tables, their differences have the
-    same pattern and are protected as well.
+    The primary suppressions of all tables are united and hidden in every table. ``"optimal"``: the first
+    table is taken to be the one published earliest, and the pattern :func:`suppress_table` gives it on its
+    own is hidden as well (so a later briefing never shows what the earlier one hid); then one MILP chooses
+    the fewest further suppressions of one shared pattern such that every entry sensitive in *any* table
+    keeps its protection interval in that table, given everything published in all of them (the
+    attacker's model is described in the module docstring). ``"heuristic"``: complementary suppression is
+    run for each table from the union and the results united again, until stable. Since the hidden entries
+    are the same in all tables, their differences have the same pattern and are protected against exact
+    recovery as well.
     """
     if min_cell < 1:
         raise ValueError("min_cell must be at least 1")
@@ -481,15 +470,77 @@ def suppress_consistently(
     columns = _union_labels([f.columns for f in frames])
     frames = [f.reindex(index=index, columns=columns, fill_value=0).astype(np.int64) for f in frames]
     augs = [_augmented_values(f.to_numpy()) for f in frames]
-    primaries = [_primary(a, min_cell, totals) for a in augs]
-    union = np.logical_or.reduce(primaries)
-    sensitive = _sensitive(union, totals)
-    while True:
-        new = np.logical_or.reduce([_complete(a, union, sensitive, totals) for a in augs])
-        if (new == union).all():
-            break
-        union = new
-    return [_check(_make_table(f, union)) for f in frames]
+    union = np.logical_or.reduce([_primary(a, min_cell, totals) for a in augs])
+    if method == "optimal" and len(augs) > 1:
+        # the first table's own pattern (its briefing, published earlier) stays hidden
+        first = _primary(augs[0], min_cell, totals)
+        union |= _pattern(augs[:1], first, min_cell=min_cell, totals=totals, method=method, time_limit=time_limit)[0]
+    hidden, used = _pattern(augs, union, min_cell=min_cell, totals=totals, method=method, time_limit=time_limit)
+    audit = None if method == "heuristic" else min_cell
+    return [_check(_make_table(f, hidden, used), audit) for f in frames]
+
+
+def interval_bounds(table: SuppressedTable) -> pd.DataFrame:
+    """The attacker's interval for every hidden cell and total: the LP over everything the table publishes.
+
+    For each hidden entry of the augmented table, the minimum and the maximum over every non-negative real
+    table whose rows and columns sum to their totals and whose shown cells and totals equal the published
+    ones (:func:`scipy.optimize.linprog`, HiGHS). The line constraints are totally unimodular, so the bounds
+    are integers and equal those over integer tables.
+
+    Parameters
+    ----------
+    table : SuppressedTable
+        The table to audit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per hidden entry, indexed by ``(row, column)`` labels with ``"Total"`` for the margins, in
+        row-major order; columns ``value`` (the true one), ``lower`` and ``upper`` (``inf`` if unbounded).
+    """
+    hidden = _augmented_hidden(table)
+    aug = _augmented_values(table.counts.to_numpy())
+    lo, hi = entry_bounds(aug, hidden)
+    rows = [*table.counts.index, "Total"]
+    cols = [*table.counts.columns, "Total"]
+    entries = [(int(i), int(j)) for i, j in zip(*np.nonzero(hidden), strict=True)]
+    index = pd.MultiIndex.from_tuples([(rows[i], cols[j]) for i, j in entries], names=["row", "column"])
+    return pd.DataFrame(
+        {
+            "value": [int(aug[e]) for e in entries],
+            "lower": [float(lo[e]) for e in entries],
+            "upper": [float(hi[e]) for e in entries],
+        },
+        index=index,
+    )
+
+
+def interval_disclosures(table: SuppressedTable, *, min_cell: int = 10) -> list[tuple[Any, Any]]:
+    """Return the sensitive cells and totals that the interval attack pins down closer than allowed.
+
+    An entry with value ``0 < x < min_cell`` is disclosed if it is shown or if its interval from
+    :func:`interval_bounds` does not cover ``[0, min_cell]`` (protection levels ``L = x``,
+    ``U = min_cell - x``); a zero in a small line if it is shown or its upper bound is below 1. See the
+    module docstring. For tables suppressed together by :func:`suppress_consistently`, audit each one: no
+    published equation links two waves' tables, so the attacker's joint LP splits into one per table.
+
+    Parameters
+    ----------
+    table : SuppressedTable
+        The table to audit.
+    min_cell : int, default 10
+        The threshold the table was suppressed with.
+
+    Returns
+    -------
+    list of tuple
+        ``(row, column)`` labels (``"Total"`` for a margin) in row-major order; empty if the table is safe.
+    """
+    aug = _augmented_values(table.counts.to_numpy())
+    rows = [*table.counts.index, "Total"]
+    cols = [*table.counts.columns, "Total"]
+    return [(rows[i], cols[j]) for i, j in _interval_leaks(aug, _augmented_hidden(table), min_cell)]
 
 
 def suppress_means(means: pd.Series, ns: pd.Series, *, min_cell: int = 10) -> pd.Series:

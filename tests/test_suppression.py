@@ -8,6 +8,8 @@ import pytest
 
 from analysis.suppression import (
     SuppressedTable,
+    interval_bounds,
+    interval_disclosures,
     recoverable_cells,
     suppress_consistently,
     suppress_means,
@@ -85,7 +87,7 @@ def test_single_small_cell_in_two_way_table():
         index=JOBS,
         columns=PROFILES,
     )
-    table = suppress_table(counts)
+    table = suppress_table(counts, method="heuristic")
     assert table.mask.loc["office", "P2"]
     # Row "office": smallest other non-zero is 22 (P1); column P2: smallest other is 19 (warehouse);
     # then row "warehouse" and column P1 each hold one hidden cell: warehouse/P1 (31) closes the rectangle.
@@ -95,6 +97,12 @@ def test_single_small_cell_in_two_way_table():
     assert not table.row_totals_hidden.any() and not table.column_totals_hidden.any()
     _assert_two_per_line(table)
     assert recoverable_cells(table) == []
+    # The optimiser also needs four cells, but prefers the rectangle of smaller values (25 + 18 + 27 < 72).
+    optimal = suppress_table(counts)
+    assert optimal.method == "optimal"
+    hidden = {(r, c) for r in JOBS for c in PROFILES if optimal.mask.loc[r, c]}
+    assert hidden == {("office", "P2"), ("care", "P2"), ("care", "P4"), ("office", "P4")}
+    assert interval_disclosures(optimal) == []
 
 
 def test_complementary_choice_cascades():
@@ -333,3 +341,152 @@ def test_random_wave_pairs_are_consistent():
             values = raw.to_numpy()
             assert not (((values > 0) & (values < 10)) & ~table.mask.to_numpy()).any()
             assert recoverable_cells(table) == []
+
+
+# --- interval disclosure --------------------------------------------------------------------------------------
+
+
+def test_heuristic_leaks_intervals_and_optimiser_does_not():
+    # The heuristic hides the rectangle care/office x P1/P3: no cell is derivable, but the published row
+    # "office" (18 with 15 shown) and column P3 (10) leave office/P3 = 2 in [0, 3] and care/P3 = 8 in [7, 10]:
+    # the attacker knows that at most three people of the office staff are in profile P3.
+    counts = pd.DataFrame([[11, 13, 8], [1, 15, 2]], index=["care", "office"], columns=["P1", "P2", "P3"])
+    heuristic = suppress_table(counts, method="heuristic")
+    assert recoverable_cells(heuristic) == []
+    bounds = interval_bounds(heuristic)
+    assert tuple(bounds.loc[("office", "P3"), ["lower", "upper"]]) == (0.0, 3.0)
+    assert tuple(bounds.loc[("care", "P3"), ["lower", "upper"]]) == (7.0, 10.0)
+    assert interval_disclosures(heuristic) == [("care", "P3"), ("office", "P1"), ("office", "P3")]
+
+    table = suppress_table(counts)
+    assert table.method == "optimal"
+    assert interval_disclosures(table) == []
+    assert recoverable_cells(table) == []
+    bounds = interval_bounds(table)
+    small = bounds[(bounds["value"] > 0) & (bounds["value"] < 10)]
+    assert (small["lower"] == 0).all() and (small["upper"] >= 10).all()
+
+
+def _brute_force_bounds(aug: np.ndarray, hidden: np.ndarray) -> dict[tuple[int, int], tuple[int, int]]:
+    """Min and max of every hidden entry over all non-negative integer tables matching the published ones."""
+    m, n = aug.shape[0] - 1, aug.shape[1] - 1
+    cells = [(i, j) for i in range(m) for j in range(n) if hidden[i, j]]
+    top = int(aug[m, n]) if not hidden[m, n] else int(aug[m, n]) + 12
+    grids = np.meshgrid(*[np.arange(top + 1)] * len(cells), indexing="ij")
+    candidates = np.stack([g.ravel() for g in grids], axis=1) if cells else np.zeros((1, 0), dtype=int)
+    values = np.repeat(aug[:m, :n][None, :, :], len(candidates), axis=0).astype(np.int64)
+    for k, (i, j) in enumerate(cells):
+        values[:, i, j] = candidates[:, k]
+    full = np.zeros((len(candidates), m + 1, n + 1), dtype=np.int64)
+    full[:, :m, :n] = values
+    full[:, :m, n] = values.sum(axis=2)
+    full[:, m, :n] = values.sum(axis=1)
+    full[:, m, n] = values.sum(axis=(1, 2))
+    shown = ~hidden
+    consistent = (full[:, shown] == aug[shown]).all(axis=1)
+    assert consistent.any()
+    fits = full[consistent]
+    return {
+        (int(i), int(j)): (int(fits[:, i, j].min()), int(fits[:, i, j].max()))
+        for i, j in zip(*np.nonzero(hidden), strict=True)
+    }
+
+
+def test_interval_audit_matches_brute_force_enumeration():
+    rng = np.random.default_rng(99)
+    compared = 0
+    for _ in range(40):
+        m, n = int(rng.integers(1, 3)), int(rng.integers(2, 4))
+        counts = pd.DataFrame(rng.integers(0, 7, size=(m, n)))
+        aug = np.zeros((m + 1, n + 1), dtype=np.int64)
+        aug[:m, :n] = counts.to_numpy()
+        aug[:m, n], aug[m, :n], aug[m, n] = aug[:m, :n].sum(axis=1), aug[:m, :n].sum(axis=0), aug[:m, :n].sum()
+        hidden = rng.random((m + 1, n + 1)) < 0.45
+        hidden[m, n] = False  # a published grand total bounds the enumeration
+        if not hidden.any() or hidden[:m, :n].sum() > 4:
+            continue
+        table = SuppressedTable(
+            counts=counts,
+            mask=pd.DataFrame(hidden[:m, :n], index=counts.index, columns=counts.columns),
+            row_totals_hidden=pd.Series(hidden[:m, n], index=counts.index),
+            column_totals_hidden=pd.Series(hidden[m, :n], index=counts.columns),
+            grand_total_hidden=False,
+        )
+        audit = interval_bounds(table)
+        expected = _brute_force_bounds(aug, hidden)
+        labels = {(i, j): (([*counts.index, "Total"])[i], ([*counts.columns, "Total"])[j]) for i, j in expected}
+        for entry, (low, high) in expected.items():
+            assert tuple(audit.loc[labels[entry], ["lower", "upper"]]) == (low, high)
+            compared += 1
+    assert compared > 40
+
+
+def test_flow_bounds_agree_with_the_lp():
+    from analysis.suppression_optimal import entry_bounds, flow_bounds
+
+    rng = np.random.default_rng(5)
+    for _ in range(30):
+        m, n = int(rng.integers(1, 5)), int(rng.integers(2, 6))
+        values = rng.poisson(rng.choice([0.5, 3.0, 25.0], size=(m, n)))
+        aug = np.zeros((m + 1, n + 1), dtype=np.int64)
+        aug[:m, :n] = values
+        aug[:m, n], aug[m, :n], aug[m, n] = values.sum(axis=1), values.sum(axis=0), values.sum()
+        hidden = rng.random(aug.shape) < 0.4
+        entries = [(int(i), int(j)) for i, j in zip(*np.nonzero(hidden), strict=True)]
+        lp_lo, lp_hi = entry_bounds(aug, hidden, entries)
+        flow_lo, flow_hi = flow_bounds(aug, hidden, entries)
+        assert np.array_equal(lp_lo, flow_lo) and np.array_equal(lp_hi, flow_hi)
+
+
+def _random_tables(seed: int, count: int) -> list[pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    tables = []
+    for _ in range(count):
+        m, n = int(rng.integers(2, 6)), int(rng.integers(2, 7))
+        rates = rng.choice([0.5, 3.0, 8.0, 25.0, 60.0], size=(m, n))
+        tables.append(pd.DataFrame(rng.poisson(rates)))
+    return tables
+
+
+def test_optimiser_hides_no_more_than_the_safe_heuristic():
+    # Where the heuristic's pattern is safe against the interval attack it is a feasible point of the MILP,
+    # so the optimum hides at most as many entries; elsewhere the optimiser may need more (it protects more).
+    fewer = compared = 0
+    for counts in _random_tables(31, 60):
+        heuristic = suppress_table(counts, method="heuristic")
+        optimal = suppress_table(counts)
+        assert interval_disclosures(optimal) == []
+        if interval_disclosures(heuristic):
+            continue
+        n_heuristic = _n_hidden(heuristic)
+        n_optimal = _n_hidden(optimal)
+        assert n_optimal <= n_heuristic
+        fewer += n_optimal < n_heuristic
+        compared += 1
+    assert compared >= 10
+    assert fewer >= 1
+
+
+def _n_hidden(table: SuppressedTable) -> int:
+    return int(
+        table.mask.to_numpy().sum()
+        + table.row_totals_hidden.sum()
+        + table.column_totals_hidden.sum()
+        + table.grand_total_hidden
+    )
+
+
+def test_consistent_waves_are_safe_against_the_interval_attack():
+    rng = np.random.default_rng(8)
+    for _ in range(15):
+        m, n = int(rng.integers(2, 5)), int(rng.integers(2, 6))
+        rates = rng.choice([3.0, 8.0, 25.0, 60.0], size=(m, n))
+        wave1, wave2 = pd.DataFrame(rng.poisson(rates)), pd.DataFrame(rng.poisson(rates))
+        out1, out2 = suppress_consistently([wave1, wave2])
+        assert out1.mask.equals(out2.mask)
+        assert interval_disclosures(out1) == [] and interval_disclosures(out2) == []
+        # whatever the first wave's own briefing hid stays hidden in the second one
+        alone = suppress_table(wave1)
+        assert (out2.mask | ~alone.mask).to_numpy().all()
+        assert (out2.row_totals_hidden | ~alone.row_totals_hidden).all()
+        assert (out2.column_totals_hidden | ~alone.column_totals_hidden).all()
