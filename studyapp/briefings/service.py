@@ -21,7 +21,7 @@ class GenerationReport:
 
     organisation_briefings: int
     sample_briefings: int
-    below_threshold: list[str]
+    below_threshold: list[str]  # organisations without a table of their own: too small, or all suppressed
     notices: int
 
 
@@ -35,8 +35,11 @@ def generate_briefings(
 ) -> GenerationReport:
     """(Re)make the wave's briefings: every organisation with coded participants, and the sample-wide one.
 
-    An organisation with fewer than ``min_cell`` participants in the wave gets the sample-wide figures only,
-    with a sentence saying why. Earlier briefings of the same wave are replaced; contacts are notified.
+    Every briefing shows the whole sample's figures in every section. An organisation's own figures stand
+    beside them where they can be shown; an organisation with fewer than ``min_cell`` participants in the
+    wave, or whose every table would be (nearly) all suppressed, gets a sentence in each section saying why
+    and is listed in :attr:`GenerationReport.below_threshold`. Earlier briefings of the same wave are
+    replaced; contacts are notified.
     Raises :class:`studyapp.briefings.content.NoAnalysis` when no finished analysis covers the wave.
     """
     cohort = session.get_one(Cohort, wave.cohort_id)
@@ -51,9 +54,10 @@ def generate_briefings(
     )
     session.exec(delete(Briefing).where(col(Briefing.wave_id) == wave.id))
     report = GenerationReport(0, 0, [], 0)
+    sample = figures(data, None, min_cell=min_cell)
     for language in languages:
         for organisation in [None, *organisations]:
-            shown = figures(data, organisation, min_cell=min_cell)
+            shown = figures(data, organisation, min_cell=min_cell, sample=sample) if organisation else sample
             pdf, _ = render_pdf(shown, study=study, language=language, analysis_id=data.analysis_id)
             briefing = Briefing(
                 study_id=key(study),
@@ -70,7 +74,7 @@ def generate_briefings(
                 report.sample_briefings += 1
                 continue
             report.organisation_briefings += 1
-            if shown.profile_counts is None and language == languages[0]:
+            if shown.nothing_own and language == languages[0]:
                 report.below_threshold.append(organisation.name)
             report.notices += queue_notices(session=session, briefing=briefing)
     audit.record(
