@@ -452,3 +452,49 @@ def test_a_table_with_nearly_every_cell_hidden_is_replaced_by_a_sentence(session
             )  # the sample's only
         assert f"{shown.n_organisation} people of Middle Works" in text or "medewerkers van Middle Works" in text
         assert "fewer than a quarter of its cells" in flat(text) or "minder dan een kwart van de cellen" in flat(text)
+
+
+def test_a_table_is_printed_only_when_it_says_something() -> None:
+    import pandas as pd
+
+    from studyapp.briefings.content import worth_printing
+
+    assert worth_printing(pd.Series([12.0, 15.0, None, None, 0.0, 0.0]))
+    assert not worth_printing(pd.Series([12.0, None, None, None, None, None]))  # one figure of six
+    assert not worth_printing(pd.DataFrame([[0.0, None, None], [None, 0.0, 0.0]]))  # only zeros
+    two_of_eighteen = pd.DataFrame([[19.0, 19.0, *[None] * 4], [None] * 6, [None] * 6], dtype=float)
+    assert not worth_printing(two_of_eighteen)  # the issue's job-type table: under a quarter
+    assert worth_printing(pd.Series([4.5, 4.8, 4.1, 4.0]))
+
+
+def test_an_organisation_with_every_table_suppressed_is_told_so_in_both_languages(tmp_path) -> None:
+    """Twelve people with scores nobody answered, spread over six profiles: no table of its own is printed."""
+    import pandas as pd
+
+    from studyapp.briefings.content import SCALES, WavePeople
+    from studyapp.briefings.render import render_pdf
+    from studyapp.core.models import Study
+
+    profiles = ["A", "B", "C", "D", "E", "F"]
+    rows = []
+    for i in range(240):
+        organisation = 1 if i < 12 else None
+        profile = profiles[i % 6]
+        job = ("technical", "non_technical", "other")[i % 3]
+        scores = {scale: np.nan if organisation else 4.0 + (i % 5) / 4 for scale in SCALES}
+        rows.append({"organisation_id": organisation, "profile": profile, "profile_before": profile,
+                     "job_type": job, "future": "inside" if i % 4 else "outside", **scores})  # fmt: skip
+    people = pd.DataFrame(rows, index=[f"p{i}" for i in range(240)])
+    data = WavePeople("T2", "T1", profiles, people, 1)
+    shown = figures(data, Organisation(id=1, name="Spread Ltd"), min_cell=10)
+    assert not shown.too_small and shown.nothing_own
+    study = Study(name="Bridge the Gap", slug="bridge-the-gap")
+    for language, sentence in (("en", "The 12 people of Spread Ltd are spread"), ("nl", "De 12 medewerkers van")):
+        pdf, _ = render_pdf(shown, study=study, language=language, analysis_id=1)
+        path = tmp_path / f"spread-{language}.pdf"
+        path.write_bytes(pdf)
+        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+        assert sentence in flat(text)
+        parts = sections(text, language)
+        for heading in SECTIONS[language][:5]:
+            assert LEFT_OUT[language].format(name="Spread Ltd") in flat(parts[heading]), heading
