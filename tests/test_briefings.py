@@ -282,3 +282,232 @@ def test_cli_makes_and_writes_the_briefings(runner, session, setting, tmp_path) 
         "briefing-sample-T2-en.pdf",
         "briefing-sample-T2-nl.pdf",
     ]
+
+
+# --- small organisations and tables that say nothing (issue 16, findings 1 and 4) ----------------------------
+
+#: The sections of a briefing with figures, by language, in the order they are printed.
+SECTIONS = {
+    "en": (
+        "Profiles",
+        "Profiles by job type",
+        "Movement since wave T1",
+        "Identification and career",
+        "Intention to stay in the technical sector",
+        "What the profiles mean, and what you can do",
+    ),
+    "nl": (
+        "Profielen",
+        "Profielen naar soort functie",
+        "Verschuivingen sinds meting T1",
+        "Verbondenheid en loopbaan",
+        "Voornemen om in de technische sector te blijven",
+        "Wat de profielen betekenen, en wat u kunt doen",
+    ),
+}
+SAMPLE_ROW = {"en": "All participants", "nl": "Alle deelnemers"}
+JOB_LABELS = {
+    "en": {"technical": "Technical job", "non_technical": "Non-technical job", "other": "Other job"},
+    "nl": {"technical": "Technische functie", "non_technical": "Niet-technische functie", "other": "Andere functie"},
+}
+SCALE_LABELS = {
+    "en": ["Identification with the profession", "Career clarity", "Career commitment", "Career exploration"],
+    "nl": ["Verbondenheid met het beroep", "Duidelijkheid over loopbaan", "Loopbaancommitment", "Loopbaanverkenning"],
+}
+TOO_SMALL = {"en": "Figures for {name} itself are not shown here", "nl": "Cijfers van {name} zelf staan hier niet"}
+LEFT_OUT = {"en": "The table for {name} itself is left out", "nl": "De tabel van {name} zelf is weggelaten"}
+
+
+def sections(text: str, language: str) -> dict[str, str]:
+    """The text of each section with figures, found by its heading on a line of its own (not in the contents)."""
+    import re
+
+    headings = SECTIONS[language]
+    starts = []
+    for heading in headings:
+        found = re.search(rf"^\s*{re.escape(heading)}\s*$", text, flags=re.MULTILINE)
+        assert found is not None, f"no section {heading!r}"
+        starts.append(found.end())
+    return {heading: text[start:end] for heading, start, end in zip(headings, starts, starts[1:], strict=False)}
+
+
+def figures_in(line: str) -> list[str]:
+    """The figures on a line of a table: counts, means, percentages and the dash of a hidden figure."""
+    return [token for token in line.split() if any(c.isdigit() for c in token) or token == "\u2013"]
+
+
+def has_row(section: str, label: str, expected: list[str], *, ending: bool = False) -> bool:
+    """A line of ``section`` starts with ``label`` (or its first words, when the label wraps) and carries
+    exactly ``expected`` (with ``ending``: ends with it, after the organisation's own figures)."""
+    for line in section.splitlines():
+        words = []
+        for token in line.split():
+            if token in figures_in(token):
+                break
+            words.append(token)
+        values = figures_in(line)
+        if words and label.startswith(" ".join(words)) and (values[-len(expected) :] if ending else values) == expected:
+            return True
+    return False
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def count_cells(table, row) -> list[str]:
+    import pandas as pd
+
+    return ["\u2013" if pd.isna(v) else str(int(v)) for v in table.shown().loc[row]]
+
+
+def assert_sample_figures(text: str, language: str, sample) -> None:
+    """Every section shows the whole sample's chart values and table rows (numbers, not only labels)."""
+    from studyapp.briefings.content import worth_printing
+    from studyapp.formatting import decimal
+
+    parts = sections(text, language)
+    profiles, jobs, movement, identification, future = (parts[h] for h in SECTIONS[language][:5])
+    counts = sample.profile_counts
+    expected = [*count_cells(counts, "sample"), str(int(counts.counts.loc["sample"].sum()))]
+    assert has_row(profiles, SAMPLE_ROW[language], expected), profiles
+    for share in counts.percentages(axis=1).loc["sample"].dropna():
+        assert f"{share:.0f}%" in profiles.split()  # the chart's bars carry their share
+    if not worth_printing(sample.job_profile.shown()):  # the profiles by job type are nearly all hidden
+        assert "This table is left out" in flat(jobs) or "Deze tabel is weggelaten" in flat(jobs)
+        totals = [
+            "\u2013" if hidden else str(int(n))
+            for hidden, n in zip(
+                sample.job_profile.row_totals_hidden, sample.job_profile.counts.sum(axis=1), strict=True
+            )
+        ]
+        assert has_row(jobs, SAMPLE_ROW[language], totals), jobs  # the people per job type instead
+    for job, label in JOB_LABELS[language].items() if worth_printing(sample.job_profile.shown()) else ():
+        row = count_cells(sample.job_profile, job)
+        total = (
+            "\u2013"
+            if sample.job_profile.row_totals_hidden[job]
+            else str(int(sample.job_profile.counts.loc[job].sum()))
+        )
+        assert has_row(jobs, label, [*row, total]), jobs
+    for before in sample.profiles:
+        assert has_row(movement, before, count_cells(sample.movement, before)), movement
+    for scale, label in zip(
+        ("identification", "career_clarity", "career_commitment", "career_exploration"),
+        SCALE_LABELS[language],
+        strict=True,
+    ):
+        mean = decimal(float(sample.means.loc[scale, "sample"]), 1, language)
+        by_job = [decimal(float(sample.job_means.loc[scale, job]), 1, language) for job in JOB_LABELS[language]]
+        assert has_row(identification, label, [mean], ending=True), identification
+        assert has_row(identification, label, by_job), identification
+    shares = [f"{v:.0f}%" for v in sample.future.percentages(axis=1).loc["sample"]]
+    assert has_row(future, SAMPLE_ROW[language], shares), future
+
+
+def test_a_small_organisation_gets_a_complete_sample_wide_briefing(session, setting, database) -> None:
+    from studyapp.briefings.coding import code_name
+    from studyapp.briefings.service import generate_briefings
+
+    tiny = code_name(session=session, study=setting["study"], key="tiny tech", new_name="Tiny Tech")
+    wave = setting["waves"][1]
+    report = generate_briefings(session=session, wave=wave, min_cell=10)
+    assert report.below_threshold == ["Tiny Tech"]
+    sample = figures(wave_people(session=session, wave=wave), None, min_cell=10)
+    for language in ("en", "nl"):
+        briefing = session.exec(
+            select(Briefing).where(Briefing.organisation_id == tiny.id, Briefing.language == language)
+        ).one()
+        text = pdf_text(briefing.pdf, f"briefing-small-{language}-{database.backend}")
+        assert_sample_figures(text, language, sample)
+        for heading, section in sections(text, language).items():
+            assert TOO_SMALL[language].format(name="Tiny Tech") in flat(section), heading
+        # not even the number of its people: 6 is below the threshold
+        assert "6 people" not in text and "6 medewerkers" not in text
+        assert not any(line.split()[-1:] == ["6"] and "Tiny" in line for line in text.splitlines())
+
+
+def test_a_table_with_nearly_every_cell_hidden_is_replaced_by_a_sentence(session, setting, database) -> None:
+    from studyapp.briefings.render import render_pdf
+
+    wave = setting["waves"][1]
+    middle = Organisation(name="Middle Works")
+    session.add(middle)
+    session.flush()
+    for participant in setting["people"][100:114]:  # 14 people without a typed employer
+        participant.organisation_id = middle.id
+        session.add(participant)
+    session.commit()
+    data = wave_people(session=session, wave=wave)
+    shown = figures(data, middle, min_cell=10)
+    assert 10 <= shown.n_organisation < 18  # enough for its total, too few for any profile
+    # the issue's table of dashes: every count above zero hidden
+    assert shown.movement is not None and not (shown.movement.shown().fillna(0) > 0).to_numpy().any()
+    for language in ("en", "nl"):
+        pdf, _ = render_pdf(shown, study=setting["study"], language=language, analysis_id=data.analysis_id)
+        text = pdf_text(pdf, f"briefing-middle-{language}-{database.backend}")
+        parts = sections(text, language)
+        for heading in SECTIONS[language][:3]:  # profiles, job types, movement: every cell is under 10
+            assert LEFT_OUT[language].format(name="Middle Works") in flat(parts[heading]), heading
+        assert_sample_figures(text, language, figures(data, None, min_cell=10))
+        # no table of dashes is printed for the organisation: one table per section, the whole sample's
+        own_row = {"en": "Your organisation", "nl": "Uw organisatie"}[language]
+        assert not any(
+            line.strip().startswith(own_row) and set(figures_in(line)) == {"\u2013"} for line in text.splitlines()
+        )
+        for label in JOB_LABELS[language].values():
+            assert (
+                sum(line.strip().startswith(label) for line in parts[SECTIONS[language][1]].splitlines()) <= 1
+            )  # the sample's at most
+        for name in shown.profiles:
+            assert (
+                sum(line.strip().startswith(name) for line in parts[SECTIONS[language][2]].splitlines()) == 1
+            )  # the sample's only
+        assert f"{shown.n_organisation} people of Middle Works" in text or "medewerkers van Middle Works" in text
+        assert "fewer than a quarter of its cells" in flat(text) or "minder dan een kwart van de cellen" in flat(text)
+
+
+def test_a_table_is_printed_only_when_it_says_something() -> None:
+    import pandas as pd
+
+    from studyapp.briefings.content import worth_printing
+
+    assert worth_printing(pd.Series([12.0, 15.0, None, None, 0.0, 0.0]))
+    assert not worth_printing(pd.Series([12.0, None, None, None, None, None]))  # one figure of six
+    assert not worth_printing(pd.DataFrame([[0.0, None, None], [None, 0.0, 0.0]]))  # only zeros
+    two_of_eighteen = pd.DataFrame([[19.0, 19.0, *[None] * 4], [None] * 6, [None] * 6], dtype=float)
+    assert not worth_printing(two_of_eighteen)  # the issue's job-type table: under a quarter
+    assert worth_printing(pd.Series([4.5, 4.8, 4.1, 4.0]))
+
+
+def test_an_organisation_with_every_table_suppressed_is_told_so_in_both_languages(tmp_path) -> None:
+    """Twelve people with scores nobody answered, spread over six profiles: no table of its own is printed."""
+    import pandas as pd
+
+    from studyapp.briefings.content import SCALES, WavePeople
+    from studyapp.briefings.render import render_pdf
+    from studyapp.core.models import Study
+
+    profiles = ["A", "B", "C", "D", "E", "F"]
+    rows = []
+    for i in range(240):
+        organisation = 1 if i < 12 else None
+        profile = profiles[i % 6]
+        job = ("technical", "non_technical", "other")[i % 3]
+        scores = {scale: np.nan if organisation else 4.0 + (i % 5) / 4 for scale in SCALES}
+        rows.append({"organisation_id": organisation, "profile": profile, "profile_before": profile,
+                     "job_type": job, "future": "inside" if i % 4 else "outside", **scores})  # fmt: skip
+    people = pd.DataFrame(rows, index=[f"p{i}" for i in range(240)])
+    data = WavePeople("T2", "T1", profiles, people, 1)
+    shown = figures(data, Organisation(id=1, name="Spread Ltd"), min_cell=10)
+    assert not shown.too_small and shown.nothing_own
+    study = Study(name="Bridge the Gap", slug="bridge-the-gap")
+    for language, sentence in (("en", "The 12 people of Spread Ltd are spread"), ("nl", "De 12 medewerkers van")):
+        pdf, _ = render_pdf(shown, study=study, language=language, analysis_id=1)
+        path = tmp_path / f"spread-{language}.pdf"
+        path.write_bytes(pdf)
+        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+        assert sentence in flat(text)
+        parts = sections(text, language)
+        for heading in SECTIONS[language][:5]:
+            assert LEFT_OUT[language].format(name="Spread Ltd") in flat(parts[heading]), heading

@@ -22,6 +22,17 @@ FUTURE = {1: "inside", 2: "outside", 3: "unsure"}
 
 log = logging.getLogger(__name__)
 
+#: When a table is worth printing. Suppression can leave a table of dashes (an organisation of 12 spread over
+#: six profiles) or of dashes and zeros: it is then replaced by one sentence. The rule: a table is printed only
+#: when at least ``MIN_SHOWN_CELLS`` of its figures, and at least ``MIN_SHOWN_SHARE`` of them, can be shown,
+#: and at least one of those is above zero (zeros stay visible, see :mod:`analysis.suppression`, but zeros
+#: alone say nothing about the organisation). The briefing's method note states the same rule.
+MIN_SHOWN_CELLS = 2
+MIN_SHOWN_SHARE = 0.25
+
+#: The sections of a briefing that can hold the organisation's own figures.
+OWN_SECTIONS = ("profiles", "jobs", "movement", "means", "job_means", "future")
+
 
 class NoAnalysis(LookupError):
     """No finished profile analysis covers this wave yet."""
@@ -127,6 +138,54 @@ class Figures:
     job_means: pd.DataFrame = field(default_factory=pd.DataFrame)  # rows: scales; job types
     future: SuppressedTable | None = None  # rows: organisation, sample
     job_types_shown: dict[str, int] = field(default_factory=dict)
+    sample: Figures | None = None  # the whole sample's figures, beside an organisation's
+
+    @property
+    def too_small(self) -> bool:
+        """An organisation with fewer than ``min_cell`` people in the wave: none of its own figures is shown,
+        not even its number of people."""
+        return self.organisation is not None and self.n_organisation < self.min_cell
+
+    @property
+    def whole_sample(self) -> Figures:
+        """The figures of the whole sample (this briefing's own when it is the sample-wide one)."""
+        return self.sample if self.sample is not None else self
+
+    def own_shown(self) -> dict[str, bool]:
+        """Per section of :data:`OWN_SECTIONS`, whether the organisation's own table is printed: it exists
+        and :func:`worth_printing`. All ``False`` for the sample-wide briefing and a too small organisation."""
+        if self.organisation is None or self.too_small:
+            return dict.fromkeys(OWN_SECTIONS, False)
+        return {
+            "profiles": _row_worth_printing(self.profile_counts, "organisation"),
+            "jobs": self.job_profile is not None and worth_printing(self.job_profile.shown()),
+            "movement": self.movement is not None and worth_printing(self.movement.shown()),
+            "means": "organisation" in self.means.columns and worth_printing(self.means["organisation"]),
+            "job_means": not self.job_means.empty and worth_printing(self.job_means),
+            "future": _row_worth_printing(self.future, "organisation"),
+        }
+
+    @property
+    def nothing_own(self) -> bool:
+        """An organisation's briefing without a single table of its own (too small, or every table suppressed)."""
+        return self.organisation is not None and not any(self.own_shown().values())
+
+
+def worth_printing(shown: pd.DataFrame | pd.Series) -> bool:
+    """Whether a table whose hidden figures are missing (NA) says anything: at least ``MIN_SHOWN_CELLS`` and
+    ``MIN_SHOWN_SHARE`` of its figures can be shown, and one of them is above zero (see the constants)."""
+    values = pd.DataFrame(shown).to_numpy(dtype=float, na_value=np.nan)
+    visible = ~np.isnan(values)
+    n_visible = int(visible.sum())
+    return (
+        n_visible >= MIN_SHOWN_CELLS
+        and n_visible >= MIN_SHOWN_SHARE * values.size
+        and bool((values[visible] != 0).any())
+    )
+
+
+def _row_worth_printing(table: SuppressedTable | None, row: str) -> bool:
+    return table is not None and row in table.counts.index and worth_printing(table.shown().loc[[row]])
 
 
 def rows_apart(rows: dict[str, pd.Series], *, min_cell: int) -> SuppressedTable:
@@ -148,13 +207,23 @@ def _counts(frame: pd.DataFrame, column: str, labels: list[str]) -> pd.Series:
     return frame[column].value_counts().reindex(labels, fill_value=0).astype(int)
 
 
-def figures(data: WavePeople, organisation: Organisation | None, *, min_cell: int) -> Figures:
-    """The briefing's tables with every cell under ``min_cell`` people suppressed, complementarily."""
+def figures(
+    data: WavePeople, organisation: Organisation | None, *, min_cell: int, sample: Figures | None = None
+) -> Figures:
+    """The briefing's tables with every cell under ``min_cell`` people suppressed, complementarily.
+
+    An organisation's figures carry the whole sample's in :attr:`Figures.sample` (``sample`` when given, so
+    that many organisations' briefings share one computation), so that every section of its briefing has the
+    sample's chart and tables whatever is suppressed of its own. An organisation with fewer than ``min_cell``
+    people gets no figures of its own at all, not even its profile counts.
+    """
     everyone = data.people
     own = everyone[everyone["organisation_id"] == organisation.id] if organisation is not None else everyone
     result = Figures(organisation, data.wave, data.previous_wave, min_cell, len(own), len(everyone), data.profiles)
-    if organisation is not None and len(own) < min_cell:
-        return result
+    if organisation is not None:
+        result.sample = sample if sample is not None else figures(data, None, min_cell=min_cell)
+        if len(own) < min_cell:
+            return result
     rows = {"sample": _counts(everyone, "profile", data.profiles)}
     if organisation is not None:
         rows = {"organisation": _counts(own, "profile", data.profiles), **rows}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from html import escape
 from pathlib import Path
@@ -12,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from analysis.suppression import SuppressedTable
-from studyapp.briefings.content import FUTURE, JOB_TYPES, SCALES, Figures
+from studyapp.briefings.content import FUTURE, JOB_TYPES, SCALES, Figures, worth_printing
 from studyapp.briefings.texts import PROFILE_TEXT, TEXTS
 from studyapp.core.models import Study
 from studyapp.formatting import decimal
@@ -85,61 +86,171 @@ def _shares(table: SuppressedTable, row: Any) -> list[float | None]:
     return [None if pd.isna(v) else float(v) / 100 for v in shares]
 
 
+@dataclass
+class Table:
+    """One printed table: an optional caption above it, the column headers and the labelled rows."""
+
+    caption: str
+    header: list[str]
+    rows: list[tuple[str, list[str]]]
+
+
+@dataclass
+class Section:
+    """What one section prints below its heading: notes (why figures are missing), a chart, tables."""
+
+    notes: list[str] = field(default_factory=list)
+    chart: Markup | None = None
+    tables: list[Table] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)  # sentences after the tables
+
+
 def context(figures: Figures, *, study: Study, language: str, analysis_id: int) -> dict[str, Any]:
-    """Everything the briefing template shows, with hidden figures already replaced."""
+    """Everything the briefing template shows, with hidden figures already replaced.
+
+    Every section shows the whole sample's chart and tables; an organisation's own figures stand beside them
+    where :meth:`Figures.own_shown` allows, and a sentence says why where they do not.
+    """
     t = TEXTS[language]
     hidden = t["hidden"]
     org_name = figures.organisation.name if figures.organisation is not None else t["for_sample"]
-    shown_org = figures.organisation is not None and figures.profile_counts is not None
-    result: dict[str, Any] = {
+    own = figures.own_shown()
+    sample = figures.whole_sample
+    is_org = figures.organisation is not None
+
+    def missing(section: str) -> list[str]:
+        """The sentence saying why the organisation's own table of ``section`` is not printed."""
+        if not is_org or own[section]:
+            return []
+        key = "own_too_small" if figures.too_small else "own_left_out"
+        return [t[key].format(organisation=org_name, min_cell=figures.min_cell)]
+
+    left_out = t["sample_left_out"].format(min_cell=figures.min_cell)
+    labels = {"organisation": t["organisation"], "sample": t["sample"]}
+    profile_header = [*figures.profiles, t["total"]]
+
+    # Profiles: the organisation's row (when worth printing) beside the sample's, with a chart of shares
+    profiles = Section(notes=missing("profiles"))
+    counts = figures.profile_counts if own["profiles"] else sample.profile_counts
+    if counts is not None:
+        names = [
+            r for r in ("organisation", "sample") if r in counts.counts.index and (r == "sample" or own["profiles"])
+        ]
+        profiles.chart = share_bars(figures.profiles, {labels[r]: _shares(counts, r) for r in names}, hidden=hidden)
+        profiles.tables.append(
+            Table(
+                "",
+                ["", *profile_header],
+                [(labels[r], [*_cells(counts, r, figures.profiles, hidden), _total(counts, r, hidden)]) for r in names],
+            )
+        )
+
+    # Profiles by job type and the movement between waves: a table of the organisation's, then the sample's
+    jobs = Section(notes=missing("jobs"))
+    movement = Section(notes=missing("movement"))
+    for who, source, shown in (("organisation", figures, own["jobs"]), ("sample", sample, True)):
+        jp = source.job_profile
+        if jp is None or not shown:
+            continue
+        if not worth_printing(jp.shown()):
+            jobs.notes.append(left_out)
+            if who == "sample":
+                # the table's own row totals, hidden as the table hides them: the people per job type
+                totals = [_total(jp, job, hidden) for job in JOB_TYPES]
+                if worth_printing(pd.Series([None if v == hidden else float(v) for v in totals], dtype=float)):
+                    header = ["", *(t[job] for job in JOB_TYPES)]
+                    jobs.tables.append(Table(t["per_job"], header, [(t["sample"], totals)]))
+            continue
+        rows = [
+            (t[job], [*_cells(jp, job, figures.profiles, hidden), _total(jp, job, hidden)])
+            for job in JOB_TYPES
+            if job in jp.counts.index
+        ]
+        jobs.tables.append(Table(labels[who] if is_org else "", ["", *profile_header], rows))
+    for who, source, shown in (("organisation", figures, own["movement"]), ("sample", sample, True)):
+        mv = source.movement
+        if mv is None or not shown:
+            continue
+        if not worth_printing(mv.shown()):
+            movement.notes.append(left_out)
+            continue
+        rows = [(before, _cells(mv, before, figures.profiles, hidden)) for before in figures.profiles]
+        movement.tables.append(Table(labels[who] if is_org else "", [t["from_to"], *figures.profiles], rows))
+    if sample.stayed_share is not None:
+        movement.extra.append(t["stayed_sample"].format(share=f"{100 * sample.stayed_share:.0f}%"))
+
+    # Identification and career: means of the organisation and the sample, then by job type
+    identification = Section(notes=missing("means"))
+    if not identification.notes and missing("job_means"):  # its means are shown, not those per job type
+        identification.notes.append(t["own_left_out_by_job"].format(organisation=org_name, min_cell=figures.min_cell))
+    scales = [(scale, t["identification_scale"] if scale == "identification" else t[scale]) for scale in SCALES]
+    columns = ["organisation", "sample"] if own["means"] else ["sample"]
+    identification.tables.append(
+        Table(
+            "",
+            ["", *(labels[c] for c in columns)],
+            [
+                (
+                    label,
+                    [
+                        _mean(figures.means if c == "organisation" else sample.means, scale, c, hidden, language)
+                        for c in columns
+                    ],
+                )
+                for scale, label in scales
+            ],
+        )
+    )
+    for who, source, shown in (("organisation", figures, own["job_means"]), ("sample", sample, True)):
+        if not shown:
+            continue
+        if not worth_printing(source.job_means):
+            identification.notes.append(left_out)
+            continue
+        identification.tables.append(
+            Table(
+                t["by_job_of"].format(who=labels[who] if is_org else t["sample"]),
+                ["", *(t[job] for job in JOB_TYPES)],
+                [
+                    (label, [_mean(source.job_means, scale, job, hidden, language) for job in JOB_TYPES])
+                    for scale, label in scales
+                ],
+            )
+        )
+
+    # Intention to stay: the organisation's row beside the sample's, with a chart
+    future = Section(notes=missing("future"))
+    table = figures.future if own["future"] else sample.future
+    if table is not None:
+        keys = list(FUTURE.values())
+        names = [r for r in ("organisation", "sample") if r in table.counts.index and (r == "sample" or own["future"])]
+        future.chart = share_bars([t[k] for k in keys], {labels[r]: _shares(table, r) for r in names}, hidden=hidden)
+        future.tables.append(
+            Table("", ["", *(t[k] for k in keys)], [(labels[r], _percents(table, r, keys, hidden)) for r in names])
+        )
+
+    return {
         "t": t,
         "lang": language,
         "study": study,
         "figures": figures,
         "org_name": org_name,
-        "shown_org": shown_org,
-        "below_threshold": figures.organisation is not None and figures.profile_counts is None,
+        "shown_org": is_org and not figures.too_small,
+        "below_threshold": figures.too_small,
+        "all_left_out": figures.nothing_own and not figures.too_small,
         "today": date.today().isoformat(),
         "analysis_id": analysis_id,
-        "hidden": hidden,
         "profiles": figures.profiles,
         "profile_texts": [(name, *PROFILE_TEXT.get(name, {}).get(language, ("", ""))) for name in figures.profiles],
-        "scales": [(scale, t["identification_scale"] if scale == "identification" else t[scale]) for scale in SCALES],
-        "job_types": [(job, t[job]) for job in JOB_TYPES],
-        "future_labels": [(key, t[key]) for key in FUTURE.values()],
+        "sections": {
+            "profiles": profiles,
+            "jobs": jobs,
+            "movement": movement,
+            "identification": identification,
+            "future": future,
+        },
+        "has_movement": sample.movement is not None,
     }
-    table = figures.profile_counts
-    if table is not None:
-        rows = [r for r in ("organisation", "sample") if r in table.counts.index]
-        result["profile_rows"] = [
-            (t[r], _cells(table, r, figures.profiles, hidden), _total(table, r, hidden)) for r in rows
-        ]
-        result["profile_chart"] = share_bars(figures.profiles, {t[r]: _shares(table, r) for r in rows}, hidden=hidden)
-    if shown_org and figures.job_profile is not None:
-        jp = figures.job_profile
-        result["job_rows"] = [
-            (t[job], _cells(jp, job, figures.profiles, hidden), _total(jp, job, hidden))
-            for job in JOB_TYPES
-            if job in jp.counts.index
-        ]
-    if shown_org and figures.movement is not None:
-        mv = figures.movement
-        result["movement_rows"] = [
-            (before, _cells(mv, before, figures.profiles, hidden)) for before in figures.profiles
-        ]
-    if figures.future is not None:
-        rows = [r for r in ("organisation", "sample") if r in figures.future.counts.index]
-        result["future_rows"] = [(t[r], _percents(figures.future, r, list(FUTURE.values()), hidden)) for r in rows]
-    result["mean_rows"] = [
-        (
-            label,
-            [_mean(figures.means, scale, column, hidden, language) for column in figures.means.columns],
-            [_mean(figures.job_means, scale, job, hidden, language) for job in JOB_TYPES] if shown_org else [],
-        )
-        for scale, label in result["scales"]
-    ]
-    result["mean_columns"] = [t[c] for c in figures.means.columns]
-    return result
 
 
 def _total(table: SuppressedTable, row: Any, hidden: str) -> str:

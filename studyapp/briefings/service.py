@@ -23,7 +23,7 @@ class GenerationReport:
 
     organisation_briefings: int
     sample_briefings: int
-    below_threshold: list[str]
+    below_threshold: list[str]  # organisations without a table of their own: too small, or all suppressed
     notices: int
     version: int = 1
     superseded: int = 0
@@ -42,10 +42,13 @@ def generate_briefings(
 ) -> GenerationReport:
     """Make a new version of the wave's briefings: every organisation with coded participants, and the sample.
 
-    An organisation with fewer than ``min_cell`` participants in the wave gets the sample-wide figures only,
-    with a sentence saying why. The wave's current briefings are marked superseded (still the organisation's
-    to download) or, with ``withdraw_earlier``, also withdrawn; nothing is deleted, so no id is reused. Each
-    active contact gets one notice per version, naming the briefing in the contact's language.
+    Every briefing shows the whole sample's figures in every section. An organisation's own figures stand
+    beside them where they can be shown; an organisation with fewer than ``min_cell`` participants in the
+    wave, or whose every table would be (nearly) all suppressed, gets a sentence in each section saying why
+    and is listed in :attr:`GenerationReport.below_threshold`. The wave's current briefings are marked
+    superseded (still the organisation's to download) or, with ``withdraw_earlier``, also withdrawn; nothing
+    is deleted, so no id is reused. Each active contact gets one notice per version, naming the briefing in
+    the contact's language.
 
     Every PDF is rendered before anything is written, and ``progress(made, total)`` is called after each
     one: a background job records it from another connection, which a write here would block (SQLite).
@@ -65,11 +68,12 @@ def generate_briefings(
     total = len(languages) * (1 + len(organisations))
     if progress is not None:
         progress(0, total)
+    sample = figures(data, None, min_cell=min_cell)
     for language in languages:
         for organisation in [None, *organisations]:
-            shown = figures(data, organisation, min_cell=min_cell)
+            shown = figures(data, organisation, min_cell=min_cell, sample=sample) if organisation else sample
             pdf, _ = render_pdf(shown, study=study, language=language, analysis_id=data.analysis_id)
-            rendered.append((language, organisation, pdf, shown.profile_counts is None))
+            rendered.append((language, organisation, pdf, shown.nothing_own))
             if progress is not None:
                 progress(len(rendered), total)
     latest = session.exec(select(func.max(Briefing.version)).where(Briefing.wave_id == wave.id)).one()

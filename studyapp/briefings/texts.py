@@ -103,8 +103,22 @@ TEXTS: dict[str, dict[str, str]] = {
         "participants in all.",
         "summary_sample": "{n_sample} participants completed wave {wave} of {study}.",
         "below_threshold": "Fewer than {min_cell} people of {organisation} took part in this wave, so figures "
-        "for your organisation cannot be shown without the risk of recognising individuals. This briefing "
-        "shows the whole sample only.",
+        "for your organisation cannot be shown without the risk of recognising individuals. Every section "
+        "shows the figures of all participants instead.",
+        "all_left_out": "The {n} people of {organisation} are spread over groups of fewer than {min_cell} "
+        "people each, so none of your organisation's tables can be shown without the risk of recognising "
+        "individuals. Every section shows the figures of all participants instead.",
+        "own_too_small": "Figures for {organisation} itself are not shown here: fewer than {min_cell} of its "
+        "people took part in this wave. The figures are those of all participants.",
+        "own_left_out": "The table for {organisation} itself is left out: nearly every figure in it rests on "
+        "fewer than {min_cell} people and would be hidden.",
+        "own_left_out_by_job": "The table for {organisation} itself by job type is left out: nearly every "
+        "figure in it rests on fewer than {min_cell} people and would be hidden.",
+        "sample_left_out": "This table is left out: nearly every figure in it rests on fewer than {min_cell} "
+        "people and would be hidden.",
+        "by_job_of": "{who}, by job type",
+        "per_job": "Number of participants per job type",
+        "stayed_sample": "{share} of all participants who took part in both waves kept the same profile.",
         "profiles": "Profiles",
         "profiles_text": "Each participant is assigned the professional profile their answers resemble most "
         "(latent profile analysis of 30 facets of interests, values, competences, goals and personality).",
@@ -125,7 +139,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "(analysis {analysis}). To protect the privacy of participants, every figure based on fewer than "
         "{min_cell} people is replaced by \u2013, and where needed a second figure too, so that a hidden "
         "number cannot be worked out from totals or from the briefing of another wave. No names, e-mail "
-        "addresses or individual answers are ever shared with employers.",
+        "addresses or individual answers are ever shared with employers. A table is left out, with a sentence "
+        "in its place, when fewer than a quarter of its cells (or fewer than two) could be shown, or only "
+        "zeros: nearly everything in it would be hidden. Zeros are shown, also beside hidden figures: a group "
+        "of nobody says nothing about any person.",
         "organisation": "Your organisation",
         "sample": "All participants",
         "technical": "Technical job",
@@ -157,7 +174,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "summary_sample": "{n_sample} deelnemers vulden meting {wave} van {study} in.",
         "below_threshold": "Minder dan {min_cell} medewerkers van {organisation} deden mee aan deze meting. "
         "Cijfers over uw organisatie kunnen daarom niet worden getoond zonder risico dat personen herkenbaar "
-        "worden. Deze briefing toont alleen de hele steekproef.",
+        "worden. Elk onderdeel toont in plaats daarvan de cijfers van alle deelnemers.",
+        "all_left_out": "De {n} medewerkers van {organisation} zijn verdeeld over groepen van elk minder dan "
+        "{min_cell} personen. Geen tabel over uw organisatie kan daarom worden getoond zonder risico dat "
+        "personen herkenbaar worden. Elk onderdeel toont in plaats daarvan de cijfers van alle deelnemers.",
+        "own_too_small": "Cijfers van {organisation} zelf staan hier niet: minder dan {min_cell} van de "
+        "medewerkers deden mee aan deze meting. De cijfers zijn die van alle deelnemers.",
+        "own_left_out": "De tabel van {organisation} zelf is weggelaten: bijna elk cijfer erin berust op minder "
+        "dan {min_cell} personen en zou verborgen zijn.",
+        "own_left_out_by_job": "De tabel van {organisation} zelf naar soort functie is weggelaten: bijna elk "
+        "cijfer erin berust op minder dan {min_cell} personen en zou verborgen zijn.",
+        "sample_left_out": "Deze tabel is weggelaten: bijna elk cijfer erin berust op minder dan {min_cell} "
+        "personen en zou verborgen zijn.",
+        "by_job_of": "{who}, naar soort functie",
+        "per_job": "Aantal deelnemers per soort functie",
+        "stayed_sample": "{share} van alle deelnemers die aan beide metingen meededen, hield hetzelfde profiel.",
         "profiles": "Profielen",
         "profiles_text": "Iedere deelnemer krijgt het professionele profiel waar de antwoorden het meest op "
         "lijken (latente-profielanalyse van 30 facetten van interesses, waarden, competenties, doelen en "
@@ -180,7 +211,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "deelnemers (analyse {analysis}). Om de privacy van deelnemers te beschermen is elk cijfer dat op "
         "minder dan {min_cell} personen berust vervangen door \u2013, en waar nodig ook een tweede cijfer, "
         "zodat een verborgen getal niet uit totalen of uit de briefing van een andere meting is af te leiden. "
-        "Namen, e-mailadressen of individuele antwoorden worden nooit met werkgevers gedeeld.",
+        "Namen, e-mailadressen of individuele antwoorden worden nooit met werkgevers gedeeld. Een tabel wordt "
+        "weggelaten, met een zin op haar plaats, als minder dan een kwart van de cellen (of minder dan twee) "
+        "getoond kan worden, of alleen nullen: bijna alles erin zou verborgen zijn. Nullen worden wel getoond, "
+        "ook naast verborgen cijfers: een groep van niemand zegt niets over een persoon.",
         "organisation": "Uw organisatie",
         "sample": "Alle deelnemers",
         "technical": "Technische functie",
