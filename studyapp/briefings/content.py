@@ -245,8 +245,11 @@ def figures(
             index=data.profiles, columns=data.profiles, fill_value=0
         )
         result.movement = suppress_table(movement, min_cell=min_cell)
-        if len(both) >= min_cell:
-            result.stayed_share = float((both["profile_before"] == both["profile"]).mean())
+        kept = int((both["profile_before"] == both["profile"]).sum())
+        # the share would give away how many kept and how many changed profile: both groups must be
+        # empty or reach min_cell, as any published count
+        if len(both) >= min_cell and all(n == 0 or n >= min_cell for n in (kept, len(both) - kept)):
+            result.stayed_share = kept / len(both)
     else:
         result.job_profile = suppress_table(table_now, min_cell=min_cell)
 
