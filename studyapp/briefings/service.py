@@ -69,9 +69,11 @@ def generate_briefings(
     if progress is not None:
         progress(0, total)
     sample = figures(data, None, min_cell=min_cell)
+    # the figures (and their suppression) once per organisation, whatever the number of languages
+    own = {key(o): figures(data, o, min_cell=min_cell, sample=sample) for o in organisations}
     for language in languages:
         for organisation in [None, *organisations]:
-            shown = figures(data, organisation, min_cell=min_cell, sample=sample) if organisation else sample
+            shown = own[key(organisation)] if organisation else sample
             pdf, _ = render_pdf(shown, study=study, language=language, analysis_id=data.analysis_id)
             rendered.append((language, organisation, pdf, shown.nothing_own))
             if progress is not None:
