@@ -6,7 +6,6 @@ import logging
 import traceback
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -14,7 +13,7 @@ from studyapp.analyses.compute import AnalysisParameters, run_analysis
 from studyapp.analyses.data import cohort_data
 from studyapp.analyses.result import to_stored
 from studyapp.core import audit
-from studyapp.core.db import session_scope
+from studyapp.core.db import claim_queued
 from studyapp.core.errors import ValidationFailed
 from studyapp.core.models import AnalysisRun, Cohort, Study, key
 from studyapp.core.types import utcnow
@@ -54,17 +53,6 @@ def queue_analysis(
     return run
 
 
-def _claim(engine: Engine, run_id: int) -> bool:
-    """Mark a queued run as running; False when another process got it first."""
-    with session_scope(engine) as session:
-        claimed = session.exec(
-            update(AnalysisRun)
-            .where(col(AnalysisRun.id) == run_id, col(AnalysisRun.status) == "queued")
-            .values(status="running", started_at=utcnow())
-        )
-        return claimed.rowcount == 1
-
-
 def execute(engine: Engine, run_id: int) -> AnalysisRun:
     """Run one claimed analysis and store its result or its error."""
     with Session(engine, expire_on_commit=False) as session:
@@ -93,7 +81,7 @@ def run_pending(engine: Engine, *, limit: int = 1) -> list[AnalysisRun]:
         ).all()
     done = []
     for run_id in ids:
-        if run_id is not None and _claim(engine, run_id):
+        if run_id is not None and claim_queued(engine, AnalysisRun, run_id):
             done.append(execute(engine, run_id))
     return done
 

@@ -19,7 +19,7 @@ from studyapp.briefings.coding import code_participants
 from studyapp.briefings.content import NoAnalysis, covering_analysis
 from studyapp.briefings.service import generate_briefings
 from studyapp.core import audit
-from studyapp.core.db import session_scope
+from studyapp.core.db import claim_queued, session_scope
 from studyapp.core.models import BriefingRun, Cohort, Study, User, Wave, key
 from studyapp.core.types import utcnow
 
@@ -71,17 +71,6 @@ def queue_briefings(
         detail={"run": run.id, "withdraw_earlier": withdraw_earlier},
     )
     return run, True
-
-
-def _claim(engine: Engine, run_id: int) -> bool:
-    """Mark a queued job as running; False when another process got it first."""
-    with session_scope(engine) as session:
-        claimed = session.exec(
-            update(BriefingRun)
-            .where(col(BriefingRun.id) == run_id, col(BriefingRun.status) == "queued")
-            .values(status="running", started_at=utcnow())
-        )
-        return claimed.rowcount == 1
 
 
 def _progress(engine: Engine, run_id: int, made: int, total: int) -> None:
@@ -136,7 +125,11 @@ def run_pending_briefings(engine: Engine, *, min_cell: int, limit: int = 1) -> l
         ids = session.exec(
             select(BriefingRun.id).where(BriefingRun.status == "queued").order_by(col(BriefingRun.id)).limit(limit)
         ).all()
-    return [execute(engine, run_id, min_cell=min_cell) for run_id in ids if run_id and _claim(engine, run_id)]
+    return [
+        execute(engine, run_id, min_cell=min_cell)
+        for run_id in ids
+        if run_id and claim_queued(engine, BriefingRun, run_id)
+    ]
 
 
 def runs_of(*, session: Session, study: Study, limit: int = 10) -> list[tuple[BriefingRun, Wave]]:

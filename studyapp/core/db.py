@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, SQLModel, col, create_engine
 
 # Deterministic constraint names, so migrations can name what they alter on every backend.
 NAMING_CONVENTION = {
@@ -20,6 +21,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+if TYPE_CHECKING:  # the models need the naming convention above first
+    from studyapp.core.models import AnalysisRun, BriefingRun
 
 
 def _configure_sqlite(dbapi_connection: DBAPIConnection, _record: object) -> None:
@@ -57,3 +61,17 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def claim_queued(engine: Engine, model: type[AnalysisRun] | type[BriefingRun], row_id: int) -> bool:
+    """Mark a queued background job (an analysis or a briefing run) as running, in its own transaction;
+    False when another process got it first."""
+    from studyapp.core.types import utcnow
+
+    with session_scope(engine) as session:
+        claimed = session.exec(
+            update(model)
+            .where(col(model.id) == row_id, col(model.status) == "queued")
+            .values(status="running", started_at=utcnow())
+        )
+        return bool(claimed.rowcount == 1)
