@@ -10,6 +10,8 @@ One test walks three versions of a wave's briefings (making them takes most of i
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import Session, select
 
 from studyapp.briefings.notify import briefing_message
@@ -151,3 +153,18 @@ def test_making_briefings_is_a_background_job_and_a_second_click_adds_nothing(cl
     # the job can be asked for again once the first is done: a new version
     assert client.post(url, data={"wave_id": setting["waves"][1].id}).status_code == 302
     assert len(session.exec(select(BriefingRun)).all()) == 2
+    # a job whose process died while running is queued again and made by a later pass (it wrote nothing)
+    from studyapp.core.types import utcnow
+    from studyapp.scheduler import run_analyses
+    from studyapp.settings import load_settings
+
+    stalled = session.exec(select(BriefingRun).where(BriefingRun.status == "queued")).one()
+    stalled.status, stalled.started_at, stalled.made, stalled.total = "running", utcnow() - timedelta(hours=1), 3, 6
+    session.add(stalled)
+    session.commit()
+    assert client.post(url, data={"wave_id": setting["waves"][1].id}).status_code == 302  # still one pending
+    assert len(session.exec(select(BriefingRun)).all()) == 2
+    run_analyses(engine_of(client.application), load_settings({}, scheduler_enabled=False))
+    session.expire_all()
+    assert (session.get(BriefingRun, stalled.id).status, session.get(BriefingRun, stalled.id).version) == ("done", 2)  # type: ignore[union-attr]
+    assert len(session.exec(select(Briefing)).all()) == 12

@@ -9,6 +9,7 @@ researcher asking at the same moment gets the job already under way, not a secon
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -25,6 +26,8 @@ from studyapp.core.types import utcnow
 
 log = logging.getLogger(__name__)
 PENDING = ("queued", "running")
+#: A job still running this long after it started is taken to have died with its process.
+STALLED_AFTER = timedelta(minutes=15)
 
 
 def pending_run(*, session: Session, wave: Wave) -> BriefingRun | None:
@@ -119,8 +122,26 @@ def execute(engine: Engine, run_id: int, *, min_cell: int) -> BriefingRun:
         return run
 
 
+def requeue_stalled(engine: Engine, *, now: datetime | None = None) -> int:
+    """Queue again the jobs still running ``STALLED_AFTER`` after they started (their process died: a whole
+    wave takes minutes). Nothing is lost: a job writes its briefings in one transaction at its end."""
+    cutoff = (now or utcnow()) - STALLED_AFTER
+    with session_scope(engine) as session:
+        requeued = session.exec(
+            update(BriefingRun)
+            .where(col(BriefingRun.status) == "running", col(BriefingRun.started_at) < cutoff)
+            .values(status="queued", made=0, started_at=None)
+        )
+        count = int(requeued.rowcount)
+    if count:
+        log.warning("Queued %s stalled briefing job(s) again", count)
+    return count
+
+
 def run_pending_briefings(engine: Engine, *, min_cell: int, limit: int = 1) -> list[BriefingRun]:
-    """Run up to ``limit`` queued jobs, oldest first (what a scheduler tick does)."""
+    """Run up to ``limit`` queued jobs, oldest first (what a scheduler tick does), after queueing stalled
+    ones again."""
+    requeue_stalled(engine)
     with Session(engine) as session:
         ids = session.exec(
             select(BriefingRun.id).where(BriefingRun.status == "queued").order_by(col(BriefingRun.id)).limit(limit)
