@@ -137,7 +137,6 @@ class Figures:
     means: pd.DataFrame = field(default_factory=pd.DataFrame)  # rows: scales; organisation, sample
     job_means: pd.DataFrame = field(default_factory=pd.DataFrame)  # rows: scales; job types
     future: SuppressedTable | None = None  # rows: organisation, sample
-    job_types_shown: dict[str, int] = field(default_factory=dict)
     sample: Figures | None = None  # the whole sample's figures, beside an organisation's
 
     @property
@@ -267,7 +266,6 @@ def figures(
         job_means[job] = suppress_means(
             group[list(SCALES)].mean(), group[list(SCALES)].notna().sum(), min_cell=min_cell
         )
-        result.job_types_shown[job] = len(group)
     result.job_means = pd.DataFrame(job_means)
 
     future_rows = {"sample": _counts(everyone.dropna(subset=["future"]), "future", list(FUTURE.values()))}
