@@ -29,6 +29,7 @@ Formats and the choices behind them:
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import math
@@ -48,7 +49,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pyreadstat
 
-from studyapp.core.spreadsheet_safety import frame_to_csv, neutralise_frame, neutralise_row, text_note
+from studyapp.core.spreadsheet_safety import FORMULA_TRIGGERS, frame_to_csv, neutralise, neutralise_row, text_note
 
 Kind = Literal["scale", "choice", "text", "number", "id", "meta"]
 Measure = Literal["nominal", "ordinal", "scale"]
@@ -1034,11 +1035,30 @@ def _empty_chunk(variables: Sequence[Variable], meta: Mapping[str, str]) -> _Pre
     )
 
 
+def _csv_cells(column: pd.Series, raw_text: bool) -> list[Any]:
+    """A column's cells for the csv writer: missing as ``None`` (an empty field), text through ``neutralise``.
+
+    Only text that starts like a formula or holds a carriage return goes through
+    :func:`~studyapp.core.spreadsheet_safety.neutralise`; every other cell is unchanged by it anyway.
+    """
+    cells = column.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]  # pandas-stubs leave None out of na_value
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        return cells
+    return [
+        neutralise(cell, raw_text=raw_text)
+        if cell.__class__ is str and (cell.startswith(FORMULA_TRIGGERS) or "\r" in cell)
+        else cell
+        for cell in cells
+    ]
+
+
 def _append_csv(frame: pd.DataFrame, handle: IO[str], *, header: bool, raw_text: bool) -> None:
-    """``frame`` appended to an open CSV file exactly as :func:`frame_to_csv` writes it whole."""
-    safe = neutralise_frame(_csv_ready(frame), raw_text=raw_text)
-    names = neutralise_row((str(c) for c in frame.columns), raw_text=raw_text) if header else False
-    safe.to_csv(handle, index=False, header=names, lineterminator="\n")
+    """``frame`` appended to an open CSV file, row by row, with the cells :func:`frame_to_csv` writes."""
+    ready = _csv_ready(frame)
+    writer = csv.writer(handle, lineterminator="\n")
+    if header:
+        writer.writerow(neutralise_row((str(c) for c in frame.columns), raw_text=raw_text))
+    writer.writerows(zip(*(_csv_cells(ready[name], raw_text) for name in ready.columns), strict=True))
 
 
 def _field_schema(schema: pa.Schema, variables: Sequence[Variable]) -> pa.Schema:
