@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import json
 import math
 import os
@@ -315,7 +316,7 @@ def _prepare(data: ExportData) -> _Prepared:
     answers["value_text"] = _as_strings(answers["value_text"])
 
     kinds = {v.name: v.kind for v in items}
-    unknown = sorted(set(answers["item"].dropna()) - set(kinds))
+    unknown = sorted(set(answers["item"].dropna().unique()) - set(kinds))
     if unknown:
         raise ExportDataError(f"answers to items that are not among the variables: {unknown[:10]}")
     dup = _duplicates(answers, ["pseudonym", "wave", "item"])
@@ -1041,24 +1042,33 @@ def _csv_cells(column: pd.Series, raw_text: bool) -> list[Any]:
     Only text that starts like a formula or holds a carriage return goes through
     :func:`~studyapp.core.spreadsheet_safety.neutralise`; every other cell is unchanged by it anyway.
     """
-    cells = column.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]  # pandas-stubs leave None out of na_value
+    values = column.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # pandas-stubs leave None out of na_value
     if pd.api.types.is_numeric_dtype(column.dtype):
-        return cells
+        return list(values.tolist())
+    if isinstance(column.dtype, pd.StringDtype):  # vectorised: only the cells to change go through Python
+        touched = (
+            column.str.startswith(FORMULA_TRIGGERS).fillna(False) | column.str.contains("\r", regex=False).fillna(False)
+        ).to_numpy(dtype=bool)
+        if touched.any():
+            values[touched] = [neutralise(v, raw_text=raw_text) for v in values[touched]]
+        return list(values.tolist())
     return [
         neutralise(cell, raw_text=raw_text)
         if cell.__class__ is str and (cell.startswith(FORMULA_TRIGGERS) or "\r" in cell)
         else cell
-        for cell in cells
+        for cell in values.tolist()
     ]
 
 
 def _append_csv(frame: pd.DataFrame, handle: IO[str], *, header: bool, raw_text: bool) -> None:
     """``frame`` appended to an open CSV file, row by row, with the cells :func:`frame_to_csv` writes."""
     ready = _csv_ready(frame)
-    writer = csv.writer(handle, lineterminator="\n")
+    buffer = io.StringIO()  # one write (and one encoding) per chunk instead of one per row
+    writer = csv.writer(buffer, lineterminator="\n")
     if header:
         writer.writerow(neutralise_row((str(c) for c in frame.columns), raw_text=raw_text))
     writer.writerows(zip(*(_csv_cells(ready[name], raw_text) for name in ready.columns), strict=True))
+    handle.write(buffer.getvalue())
 
 
 def _field_schema(schema: pa.Schema, variables: Sequence[Variable]) -> pa.Schema:
