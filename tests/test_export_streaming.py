@@ -348,7 +348,7 @@ def test_streamed_export_equals_the_in_memory_export(
 ) -> None:
     scope = SCOPES[scope_name](panel)
     expected = _reference_files(session, scope, tmp_path / "expected", raw_text)
-    monkeypatch.setattr(service, "CHUNK_PARTICIPANTS", 4, raising=False)  # many chunks, some straddling cohorts
+    monkeypatch.setattr(service, "CHUNK_PARTICIPANTS", 4)  # many chunks, some straddling cohorts
     actual = export_to_folder(session=session, scope=scope, folder=tmp_path / "streamed", raw_text=raw_text)
     _assert_same_files(expected, actual)
 
@@ -454,3 +454,18 @@ def test_a_failing_statement_does_not_print_its_parameters(engine: Engine) -> No
         connection.execute(text("SELECT pseudonym FROM no_such_table WHERE pseudonym = :p"), {"p": secret})
     assert secret not in str(failure.value)
     assert "hidden due to hide_parameters" in str(failure.value)
+
+
+def test_streamed_csv_only_export_equals_the_in_memory_export(
+    session: Session, panel: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a format that needs the whole wide form, only the CSV files are written."""
+    scope = ExportScope(study=panel["study"])
+    data = _reference_export_data(session, scope)
+    expected = write_all(data, tmp_path / "expected", ("long_csv", "wide_csv"), prefix=scope.study.slug)
+    monkeypatch.setattr(service, "CHUNK_PARTICIPANTS", 5)
+    actual = export_to_folder(
+        session=session, scope=scope, folder=tmp_path / "streamed", formats=["wide_csv", "long_csv"]
+    )
+    _assert_same_files(expected, actual)
+    assert sorted(p.name for p in (tmp_path / "streamed").iterdir()) == sorted(p.name for p in expected.values())

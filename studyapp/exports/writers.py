@@ -1012,6 +1012,8 @@ def write_all(
 
 #: The formats :func:`write_streamed` writes (the person-level CSV needs every wave of a person at once).
 STREAMED_FORMATS = FORMATS
+#: The formats made from the whole wide form, after the chunks (from a Parquet file of it).
+_FROM_WIDE_FILE = frozenset({"sav", "parquet", "codebook_json", "codebook_html"})
 #: Rows per Parquet row group in the final file (chunks are smaller; their row groups are joined).
 PARQUET_ROW_GROUP_ROWS = 65_536
 
@@ -1152,7 +1154,7 @@ def write_streamed(
     chosen = list(dict.fromkeys(formats))
     empty = _empty_chunk(variables, meta)
     empty_wide = _wide(empty)
-    if {"sav", "parquet", "codebook_json", "codebook_html"} & set(chosen):
+    if _FROM_WIDE_FILE & set(chosen):
         spss_names(empty_wide.columns)
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
@@ -1166,12 +1168,14 @@ def write_streamed(
                     open(temporary, "w", encoding=CSV_ENCODING if bom else "utf-8", newline="")
                 )
                 csv_files[fmt] = handle
-        wide_file = _WideFile(Path(scratch) / "wide.parquet", empty_wide, empty.variables)
-        files.callback(wide_file.close)
+        wide_file = None
+        if _FROM_WIDE_FILE & set(chosen):
+            wide_file = _WideFile(Path(scratch) / "wide.parquet", empty_wide, empty.variables)
+            files.callback(wide_file.close)
         n_responses = n_answers = 0
         for prep, first in _prepared_chunks(chunks, empty):
             wide = _wide(prep)
-            if not first:
+            if wide_file is not None and not first:
                 wide_file.append(wide)
             if "long_csv" in csv_files:
                 _append_csv(_long(prep), csv_files["long_csv"], header=first, raw_text=raw_text)
@@ -1179,8 +1183,9 @@ def write_streamed(
                 _append_csv(wide, csv_files["wide_csv"], header=first, raw_text=raw_text)
             n_responses += len(prep.responses)
             n_answers += len(prep.answers)
-        wide_file.close()
-        _finish_from_wide_file(wide_file, paths, empty.variables, dict(empty.meta), n_answers, raw_text)
+        if wide_file is not None:
+            wide_file.close()
+            _finish_from_wide_file(wide_file, paths, empty.variables, dict(empty.meta), n_answers, raw_text)
     return StreamedExport(paths=paths, n_responses=n_responses, n_answers=n_answers)
 
 
