@@ -1091,6 +1091,7 @@ class _WideFile:
         self.schema = _field_schema(pa.Schema.from_pandas(empty, preserve_index=False), variables)
         self._writer: pq.ParquetWriter | None = pq.ParquetWriter(path, self.schema)
         self._columns: dict[str, pd.Series] = {}
+        self._reader: pq.ParquetFile | None = None
 
     def append(self, wide: pd.DataFrame) -> None:
         if self._writer is None:
@@ -1098,15 +1099,21 @@ class _WideFile:
         self._writer.write_table(pa.Table.from_pandas(wide, schema=self.schema, preserve_index=False))
 
     def close(self) -> None:
+        """Finish writing (the file can then be read); called again at the end, it closes the reader too."""
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        elif self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
     def column(self, name: str) -> pd.Series:
         """One column as the in-memory wide frame has it (the wave column is kept for every item)."""
         if name in self._columns:
             return self._columns[name]
-        column = pq.read_table(self.path, columns=[name]).to_pandas()[name]
+        if self._reader is None:  # opened once: its footer lists every row group
+            self._reader = pq.ParquetFile(self.path)
+        column = self._reader.read(columns=[name]).to_pandas()[name]
         if name in ("wave", "pseudonym"):
             self._columns[name] = column
         return column
