@@ -514,7 +514,7 @@ def export_command(
     In the CSV files, text that a spreadsheet would run as a formula starts with an apostrophe unless
     --raw-text is given; SPSS and Parquet files always hold the text as given.
     """
-    from sqlmodel import col, select
+    from sqlmodel import select
 
     from studyapp.core.models import Cohort, Wave
     from studyapp.exports.service import FORMATS, ExportScope, export_to_folder
@@ -526,7 +526,9 @@ def export_command(
         missing = set(cohort_names) - {c.name for c in cohorts}
         if missing:
             raise click.ClickException(f"Unknown cohort(s): {', '.join(sorted(missing))}")
-        waves = session.exec(select(Wave).where(col(Wave.cohort_id).in_([c.id for c in chosen]))).all()
+        chosen_ids = {key(c) for c in chosen}
+        study_waves = session.exec(select(Wave).join(Cohort).where(Cohort.study_id == study.id)).all()
+        waves = [w for w in study_waves if w.cohort_id in chosen_ids]
         wave_ids = [key(w) for w in waves if w.label in wave_labels] if wave_labels else []
         if wave_labels and not wave_ids:
             raise click.ClickException(f"No wave labelled {', '.join(wave_labels)} in these cohorts.")

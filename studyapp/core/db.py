@@ -36,8 +36,13 @@ def _configure_sqlite(dbapi_connection: DBAPIConnection, _record: object) -> Non
 
 
 def make_engine(database_url: str, **kwargs: object) -> Engine:
-    """Create the process's engine; SQLite gets foreign keys, WAL and a busy timeout."""
+    """Create the process's engine; SQLite gets foreign keys, WAL and a busy timeout.
+
+    Errors never show a statement's bound values (``hide_parameters``): they can be pseudonyms,
+    answers or a hundred thousand ids, and error messages end up in logs and on consoles.
+    """
     url = make_url(database_url)
+    kwargs.setdefault("hide_parameters", True)
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")  # psycopg 3 is the driver we install
     if url.get_backend_name() == "sqlite":

@@ -62,7 +62,10 @@ def index(study_id: int) -> ResponseReturnValue:
     cohorts = session.exec(select(Cohort).where(Cohort.study_id == study.id).order_by(Cohort.name)).all()
     names = {c.id: c.name for c in cohorts}
     waves = session.exec(
-        select(Wave).where(col(Wave.cohort_id).in_(list(names))).order_by(col(Wave.cohort_id), col(Wave.position))
+        select(Wave)
+        .join(Cohort, col(Cohort.id) == Wave.cohort_id)
+        .where(Cohort.study_id == study.id)
+        .order_by(col(Wave.cohort_id), col(Wave.position))
     ).all()
     form = ExportForm()
     form.cohorts.choices = [SelectChoice(c.id, c.name) for c in cohorts]

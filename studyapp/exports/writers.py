@@ -29,17 +29,20 @@ Formats and the choices behind them:
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 import math
 import os
 import re
+import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -47,7 +50,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pyreadstat
 
-from studyapp.core.spreadsheet_safety import frame_to_csv, text_note
+from studyapp.core.spreadsheet_safety import FORMULA_TRIGGERS, frame_to_csv, neutralise, neutralise_row, text_note
 
 Kind = Literal["scale", "choice", "text", "number", "id", "meta"]
 Measure = Literal["nominal", "ordinal", "scale"]
@@ -313,7 +316,7 @@ def _prepare(data: ExportData) -> _Prepared:
     answers["value_text"] = _as_strings(answers["value_text"])
 
     kinds = {v.name: v.kind for v in items}
-    unknown = sorted(set(answers["item"].dropna()) - set(kinds))
+    unknown = sorted(set(answers["item"].dropna().unique()) - set(kinds))
     if unknown:
         raise ExportDataError(f"answers to items that are not among the variables: {unknown[:10]}")
     dup = _duplicates(answers, ["pseudonym", "wave", "item"])
@@ -576,11 +579,38 @@ def _describe(variable: Variable, column: pd.Series) -> dict[str, Any]:
 
 
 def _codebook(prep: _Prepared, wide: pd.DataFrame, *, raw_text: bool = False) -> dict[str, Any]:
-    names = spss_names(wide.columns)
-    wave_order = list(_wave_suffixes(prep.responses))
+    return _codebook_of(
+        prep.variables, prep.meta, wide.__getitem__, list(wide.columns), len(prep.answers), raw_text=raw_text
+    )
+
+
+def _codebook_of(
+    variables: Sequence[Variable],
+    meta: Mapping[str, str],
+    column_of: Callable[[str], pd.Series],
+    columns: Sequence[str],
+    n_answers: int,
+    *,
+    raw_text: bool = False,
+) -> dict[str, Any]:
+    """The codebook from the wide form's columns, each fetched by ``column_of`` when it is needed.
+
+    ``column_of`` may read one column at a time from a file, so the wide form never has to be in
+    memory as a whole.
+    """
+    names = spss_names(columns)
+    wave_column = column_of("wave")
+    responses = pd.DataFrame(
+        {
+            "wave": wave_column,
+            "wave_position": column_of("wave_position"),
+            "submitted_at": column_of("submitted_at"),
+        }
+    )
+    wave_order = list(_wave_suffixes(responses))
     waves = []
     for label in wave_order:
-        rows = prep.responses[prep.responses["wave"] == label]
+        rows = responses[responses["wave"] == label]
         waves.append(
             {
                 "label": label,
@@ -590,8 +620,8 @@ def _codebook(prep: _Prepared, wide: pd.DataFrame, *, raw_text: bool = False) ->
             }
         )
     entries = []
-    for variable in prep.variables:
-        column = wide[variable.name]
+    for variable in variables:
+        column = column_of(variable.name)
         entry: dict[str, Any] = {
             "name": variable.name,
             "spss_name": names[variable.name],
@@ -621,7 +651,7 @@ def _codebook(prep: _Prepared, wide: pd.DataFrame, *, raw_text: bool = False) ->
         if variable.is_item:
             by_wave = []
             for label in wave_order:
-                in_wave = column[wide["wave"] == label]
+                in_wave = column[wave_column == label]
                 described: dict[str, Any] = {"wave": label, "n_answered": int(in_wave.notna().sum())}
                 described["n_missing"] = len(in_wave) - described["n_answered"]
                 if variable.kind != "text":
@@ -632,11 +662,11 @@ def _codebook(prep: _Prepared, wide: pd.DataFrame, *, raw_text: bool = False) ->
         entries.append(entry)
     return {
         "format": CODEBOOK_FORMAT,
-        "meta": dict(prep.meta),
+        "meta": dict(meta),
         "summary": {
-            "n_responses": len(wide),
-            "n_pseudonyms": int(prep.responses["pseudonym"].nunique()),
-            "n_answers": len(prep.answers),
+            "n_responses": len(responses),
+            "n_pseudonyms": int(column_of("pseudonym").nunique()),
+            "n_answers": n_answers,
             "waves": waves,
         },
         "csv_text": {"formulas_neutralised": not raw_text, "note": text_note(raw_text=raw_text)},
@@ -840,17 +870,23 @@ def write_wide_by_person_csv(
 
 
 def _write_sav(prep: _Prepared, wide: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    _write_sav_frame(prep.variables, prep.meta, wide, path)
+
+
+def _write_sav_frame(
+    variables: Sequence[Variable], meta: Mapping[str, str], wide: pd.DataFrame, path: str | os.PathLike[str]
+) -> None:
     names = spss_names(wide.columns)
     frame = wide.rename(columns=names)
     for name in TIME_COLUMNS:
         frame[names[name]] = frame[names[name]].dt.tz_convert("UTC").dt.tz_localize(None)
-    labels: dict[str, str | None] = {names[v.name]: _cut_bytes(v.label, SPSS_LABEL_MAX_BYTES) for v in prep.variables}
+    labels: dict[str, str | None] = {names[v.name]: _cut_bytes(v.label, SPSS_LABEL_MAX_BYTES) for v in variables}
     value_labels: dict[str, dict[int | float, str]] = {
         names[v.name]: {k: _cut_bytes(t, SPSS_VALUE_LABEL_MAX_BYTES) for k, t in sorted(v.value_labels.items())}
-        for v in prep.items
-        if v.value_labels
+        for v in variables
+        if v.is_item and v.value_labels
     }
-    measures = {names[v.name]: str(v.measure) for v in prep.variables}
+    measures = {names[v.name]: str(v.measure) for v in variables}
     formats = {}
     for name in frame.columns:
         if pd.api.types.is_integer_dtype(frame[name].dtype):
@@ -860,9 +896,9 @@ def _write_sav(prep: _Prepared, wide: pd.DataFrame, path: str | os.PathLike[str]
         pyreadstat.write_sav(
             frame,
             temporary,
-            file_label=_cut_bytes(prep.meta.get("study", ""), SPSS_FILE_LABEL_MAX_BYTES),
+            file_label=_cut_bytes(meta.get("study", ""), SPSS_FILE_LABEL_MAX_BYTES),
             column_labels=labels,
-            note=_note_lines(prep.meta) or None,
+            note=_note_lines(meta) or None,
             variable_value_labels=value_labels,
             variable_measure=measures,
             variable_format=formats,
@@ -969,3 +1005,228 @@ def write_all(
             _write_text(_codebook_html(codebook), path)
         written[fmt] = path
     return written
+
+
+# ---------------------------------------------------------------------------------------------
+# Streaming: an export written chunk by chunk, for panels too large to hold in memory
+
+#: The formats :func:`write_streamed` writes (the person-level CSV needs every wave of a person at once).
+STREAMED_FORMATS = FORMATS
+#: The formats made from the whole wide form, after the chunks (from a Parquet file of it).
+_FROM_WIDE_FILE = frozenset({"sav", "parquet", "codebook_json", "codebook_html"})
+#: Rows per Parquet row group in the final file (chunks are smaller; their row groups are joined).
+PARQUET_ROW_GROUP_ROWS = 65_536
+
+
+@dataclass(frozen=True)
+class StreamedExport:
+    """The files a streamed export wrote (format -> path) and how many responses and answers they hold."""
+
+    paths: dict[str, Path]
+    n_responses: int
+    n_answers: int
+
+
+def _empty_chunk(variables: Sequence[Variable], meta: Mapping[str, str]) -> _Prepared:
+    return _prepare(
+        ExportData(
+            answers=pd.DataFrame(columns=list(ANSWER_COLUMNS)),
+            responses=pd.DataFrame(columns=list(RESPONSE_COLUMNS)),
+            variables=list(variables),
+            meta=dict(meta),
+        )
+    )
+
+
+def _csv_cells(column: pd.Series, raw_text: bool) -> list[Any]:
+    """A column's cells for the csv writer: missing as ``None`` (an empty field), text through ``neutralise``.
+
+    Only text that starts like a formula or holds a carriage return goes through
+    :func:`~studyapp.core.spreadsheet_safety.neutralise`; every other cell is unchanged by it anyway.
+    """
+    values = column.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # pandas-stubs leave None out of na_value
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        return list(values.tolist())
+    if isinstance(column.dtype, pd.StringDtype):  # vectorised: only the cells to change go through Python
+        touched = (
+            column.str.startswith(FORMULA_TRIGGERS).fillna(False) | column.str.contains("\r", regex=False).fillna(False)
+        ).to_numpy(dtype=bool)
+        if touched.any():
+            values[touched] = [neutralise(v, raw_text=raw_text) for v in values[touched]]
+        return list(values.tolist())
+    return [
+        neutralise(cell, raw_text=raw_text)
+        if cell.__class__ is str and (cell.startswith(FORMULA_TRIGGERS) or "\r" in cell)
+        else cell
+        for cell in values.tolist()
+    ]
+
+
+def _append_csv(frame: pd.DataFrame, handle: IO[str], *, header: bool, raw_text: bool) -> None:
+    """``frame`` appended to an open CSV file, row by row, with the cells :func:`frame_to_csv` writes."""
+    ready = _csv_ready(frame)
+    buffer = io.StringIO()  # one write (and one encoding) per chunk instead of one per row
+    writer = csv.writer(buffer, lineterminator="\n")
+    if header:
+        writer.writerow(neutralise_row((str(c) for c in frame.columns), raw_text=raw_text))
+    writer.writerows(zip(*(_csv_cells(ready[name], raw_text) for name in ready.columns), strict=True))
+    handle.write(buffer.getvalue())
+
+
+def _field_schema(schema: pa.Schema, variables: Sequence[Variable]) -> pa.Schema:
+    """``schema`` with each column's label and kind in its field metadata (as :func:`write_parquet`)."""
+    by_name = {v.name: v for v in variables}
+    fields = [
+        f.with_metadata({b"label": by_name[f.name].label.encode(), b"kind": by_name[f.name].kind.encode()})
+        for f in schema
+    ]
+    return pa.schema(fields, metadata=schema.metadata)
+
+
+class _WideFile:
+    """The wide form in a Parquet file written chunk by chunk; read back one column at a time."""
+
+    def __init__(self, path: Path, empty: pd.DataFrame, variables: Sequence[Variable]) -> None:
+        self.path = path
+        self.schema = _field_schema(pa.Schema.from_pandas(empty, preserve_index=False), variables)
+        self._writer: pq.ParquetWriter | None = pq.ParquetWriter(path, self.schema)
+        self._columns: dict[str, pd.Series] = {}
+        self._reader: pq.ParquetFile | None = None
+
+    def append(self, wide: pd.DataFrame) -> None:
+        if self._writer is None:
+            raise RuntimeError("the wide file is closed")
+        self._writer.write_table(pa.Table.from_pandas(wide, schema=self.schema, preserve_index=False))
+
+    def close(self) -> None:
+        """Finish writing (the file can then be read); called again at the end, it closes the reader too."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        elif self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def column(self, name: str) -> pd.Series:
+        """One column as the in-memory wide frame has it (the wave column is kept for every item)."""
+        if name in self._columns:
+            return self._columns[name]
+        if self._reader is None:  # opened once: its footer lists every row group
+            self._reader = pq.ParquetFile(self.path)
+        column = self._reader.read(columns=[name]).to_pandas()[name]
+        if name in ("wave", "pseudonym"):
+            self._columns[name] = column
+        return column
+
+    def frame(self) -> pd.DataFrame:
+        return pq.read_table(self.path).to_pandas(self_destruct=True)
+
+    def copy_with_codebook(self, codebook: Mapping[str, Any], path: Path) -> None:
+        """The final Parquet file: these rows in large row groups, the codebook in the schema metadata."""
+        metadata = dict(self.schema.metadata or {})
+        metadata[PARQUET_CODEBOOK_KEY] = _codebook_json(codebook).encode("utf-8")
+        schema = self.schema.with_metadata(metadata)
+        source = pq.ParquetFile(self.path)
+        with _replacing(path) as temporary, pq.ParquetWriter(temporary, schema) as writer:
+            for batch in source.iter_batches(batch_size=PARQUET_ROW_GROUP_ROWS):
+                writer.write_table(pa.Table.from_batches([batch], schema=self.schema))
+
+
+def write_streamed(
+    chunks: Iterable[ExportData],
+    folder: str | os.PathLike[str],
+    formats: Sequence[str] = FORMATS,
+    *,
+    variables: Sequence[Variable],
+    meta: Mapping[str, str],
+    prefix: str = "export",
+    bom: bool = True,
+    raw_text: bool = False,
+) -> StreamedExport:
+    """Write the chosen formats from ``chunks``, one chunk in memory at a time; same files as :func:`write_all`.
+
+    Each chunk holds every response and answer of its pseudonyms (a pseudonym in one chunk only), and
+    the chunks come in the order of their pseudonyms (code point order, as Python sorts), so that the
+    rows follow one another as in :func:`write_all`. Every chunk has ``variables`` and ``meta``.
+    CSV rows are appended chunk by chunk; the wide form goes to a Parquet file in a temporary
+    folder, one row group per chunk, from which the codebook is computed one column at a time, the
+    final Parquet file is copied with the codebook in its metadata, and the SPSS file is written
+    (SPSS files cannot be appended to, so only that step holds the whole wide form).
+    """
+    unknown = [f for f in formats if f not in STREAMED_FORMATS]
+    if unknown:
+        raise ValueError(f"unknown streamed export formats {unknown}; choose from {list(STREAMED_FORMATS)}")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", prefix):
+        raise ValueError(f"file prefix {prefix!r} must be letters, digits, '_', '.' or '-'")
+    chosen = list(dict.fromkeys(formats))
+    empty = _empty_chunk(variables, meta)
+    empty_wide = _wide(empty)
+    if _FROM_WIDE_FILE & set(chosen):
+        spss_names(empty_wide.columns)
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    paths = {fmt: target / FILE_NAMES[fmt].format(prefix=prefix) for fmt in chosen}
+    with tempfile.TemporaryDirectory(prefix="studyapp-export-") as scratch, ExitStack() as files:
+        csv_files: dict[str, IO[str]] = {}
+        for fmt in ("long_csv", "wide_csv"):
+            if fmt in paths:
+                temporary = files.enter_context(_replacing(paths[fmt]))
+                handle = files.enter_context(
+                    open(temporary, "w", encoding=CSV_ENCODING if bom else "utf-8", newline="")
+                )
+                csv_files[fmt] = handle
+        wide_file = None
+        if _FROM_WIDE_FILE & set(chosen):
+            wide_file = _WideFile(Path(scratch) / "wide.parquet", empty_wide, empty.variables)
+            files.callback(wide_file.close)
+        n_responses = n_answers = 0
+        for prep, first in _prepared_chunks(chunks, empty):
+            wide = _wide(prep)
+            if wide_file is not None and not first:
+                wide_file.append(wide)
+            if "long_csv" in csv_files:
+                _append_csv(_long(prep), csv_files["long_csv"], header=first, raw_text=raw_text)
+            if "wide_csv" in csv_files:
+                _append_csv(wide, csv_files["wide_csv"], header=first, raw_text=raw_text)
+            n_responses += len(prep.responses)
+            n_answers += len(prep.answers)
+        if wide_file is not None:
+            wide_file.close()
+            _finish_from_wide_file(wide_file, paths, empty.variables, dict(empty.meta), n_answers, raw_text)
+    return StreamedExport(paths=paths, n_responses=n_responses, n_answers=n_answers)
+
+
+def _prepared_chunks(chunks: Iterable[ExportData], empty: _Prepared) -> Iterator[tuple[_Prepared, bool]]:
+    """Each chunk checked and normalised, with whether it is the first; the empty chunk leads (CSV headers)."""
+    yield empty, True
+    last_pseudonym: str | None = None
+    for chunk in chunks:
+        prep = _prepare(chunk)
+        if prep.responses.empty:
+            continue
+        pseudonyms = prep.responses["pseudonym"]
+        if last_pseudonym is not None and pseudonyms.min() <= last_pseudonym:
+            raise ExportDataError("export chunks must come in the order of their pseudonyms, each pseudonym once")
+        last_pseudonym = str(pseudonyms.max())
+        yield prep, False
+
+
+def _finish_from_wide_file(
+    wide_file: _WideFile,
+    paths: Mapping[str, Path],
+    variables: Sequence[Variable],
+    meta: Mapping[str, str],
+    n_answers: int,
+    raw_text: bool,
+) -> None:
+    """The files made from the whole wide form: codebooks, the final Parquet file and the SPSS file."""
+    if {"parquet", "codebook_json", "codebook_html"} & set(paths):
+        codebook = _codebook_of(variables, meta, wide_file.column, wide_file.schema.names, n_answers, raw_text=raw_text)
+        if "parquet" in paths:
+            wide_file.copy_with_codebook(codebook, paths["parquet"])
+        if "codebook_json" in paths:
+            _write_text(_codebook_json(codebook), paths["codebook_json"])
+        if "codebook_html" in paths:
+            _write_text(_codebook_html(codebook), paths["codebook_html"])
+    if "sav" in paths:
+        _write_sav_frame(variables, meta, wide_file.frame(), paths["sav"])
