@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
 import os
 import re
@@ -46,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from _study import bench_study, open_wave  # noqa: E402
 from dispatch import run_bare, sample_message_bytes, start_sink, stop_sink  # noqa: E402
 from sqlalchemy import text  # noqa: E402
@@ -183,13 +183,15 @@ def _answer_lines(responses: np.ndarray, items: dict[str, int], stamp: str, seed
     answers = truth.answers.dropna(subset=["value"])
     answers = answers[answers["item"].isin(items.keys())]
     person = {p: i for i, p in enumerate(truth.participants["pseudonym"])}
-    response_ids = responses[answers["pseudonym"].map(person).to_numpy()]
-    item_ids = answers["item"].map(items).to_numpy()
-    values = np.rint(answers["value"].to_numpy()).astype(np.int64)
-    buffer = io.StringIO()
-    for response_id, item_id, value in zip(response_ids, item_ids, values, strict=True):
-        buffer.write(f"{response_id}\t{item_id}\t{value}\t{stamp}\n")
-    return buffer.getvalue()
+    frame = pd.DataFrame(
+        {
+            "response_id": responses[answers["pseudonym"].map(person).to_numpy()],
+            "item_id": answers["item"].map(items).to_numpy(),
+            "value_number": np.rint(answers["value"].to_numpy()).astype(np.int64),
+            "updated_at": stamp,
+        }
+    )
+    return frame.to_csv(sep="\t", header=False, index=False)
 
 
 def web_timings(url: str, folder: Path, study_id: int) -> dict[str, float]:
