@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -132,10 +133,19 @@ def _answer_chunks(session: Session, wave: Wave) -> Iterator[tuple[np.ndarray, n
             col(Answer.value_number).is_not(None),
         )
     )
-    result = session.connection().execute(statement, execution_options={"yield_per": ANSWER_CHUNK})
-    for chunk in result.partitions():
-        block = np.array(chunk, dtype=np.int64).reshape(-1, 3)
-        yield block[:, 0], block[:, 1], block[:, 2]
+    # Straight from the driver's cursor: a row object per answer would cost more than the answers themselves.
+    connection = session.connection()
+    sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))  # ids only
+    driver: Any = connection.connection.dbapi_connection
+    streaming = connection.dialect.name == "postgresql"
+    cursor = driver.cursor(name=f"wave_{wave.id}_answers") if streaming else driver.cursor()
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(ANSWER_CHUNK):
+            block = np.array(rows, dtype=np.int64).reshape(-1, 3)
+            yield block[:, 0], block[:, 1], block[:, 2]
+    finally:
+        cursor.close()
 
 
 class _ItemColumns:
