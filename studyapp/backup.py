@@ -32,8 +32,9 @@ class BackupError(RuntimeError):
 
 #: How a manifest's checksums were computed. ``rows-sha256``: a SHA-256 over every row's values in primary-key
 #: order, computed in Python (SQLite; every PostgreSQL backup before issue 17). ``md5-sum``: computed by
-#: PostgreSQL itself, one statement per table: the MD5 of each row's text, its two 64-bit halves summed over
-#: the rows modulo 2**64 (order-independent and constant memory in the server; no row reaches Python).
+#: PostgreSQL itself, one statement per table: the first 64 bits of each row's MD5 (of the row's text), summed
+#: over the rows modulo 2**64 (order-independent and constant memory in the server; no row reaches Python; MD5
+#: rather than PostgreSQL's own hash functions, whose values may differ between platforms).
 ROWS_SHA256 = "rows-sha256"
 MD5_SUM = "md5-sum"
 FINGERPRINT_METHODS = (ROWS_SHA256, MD5_SUM)
@@ -89,20 +90,19 @@ def fingerprints_on(connection: Connection, method: str) -> dict[str, TableFinge
 
 
 def _md5_sums(connection: Connection) -> dict[str, TableFingerprint]:
-    """Per table, one statement in PostgreSQL: the row count and the sum of the rows' MD5s (two 64-bit halves)."""
+    """Per table, one statement in PostgreSQL: the row count and the sum of the rows' MD5s (their first 64 bits)."""
     for name, value in _ROW_TEXT_SETTINGS.items():
         connection.execute(text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
     quote = connection.dialect.identifier_preparer.quote
     result: dict[str, TableFingerprint] = {}
     for name in sorted(inspect(connection).get_table_names()):
-        rows, high, low = connection.execute(
+        rows, total = connection.execute(
             text(
-                "SELECT count(*), coalesce(sum(('x' || substr(h, 1, 16))::bit(64)::bigint), 0), "
-                "coalesce(sum(('x' || substr(h, 17, 16))::bit(64)::bigint), 0) "
-                f"FROM (SELECT md5(t::text) AS h FROM {quote(name)} AS t) AS hashed"
+                "SELECT count(*), coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::bigint), 0) "
+                f"FROM {quote(name)} AS t"
             )
         ).one()
-        result[name] = {"rows": int(rows), "md5_sum": f"{int(high) % 2**64:016x}{int(low) % 2**64:016x}"}
+        result[name] = {"rows": int(rows), "md5_sum": f"{int(total) % 2**64:016x}"}
     return result
 
 

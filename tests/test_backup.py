@@ -199,3 +199,18 @@ def test_a_manifest_from_before_server_checksums_still_verifies(runner, session,
     manifest.write_text(json.dumps(old))
     refused = runner.invoke(args=["restore", str(path), "--yes"])
     assert refused.exit_code != 0 and "differ from the manifest: study" in refused.output, refused.output
+
+
+def test_postgresql_checksums_do_not_depend_on_the_sessions_settings(database, session, engine) -> None:
+    """The restoring session may have another time zone or date style than the backing-up one."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the setting pinned is PostgreSQL's text form of a row")
+    from studyapp.core.db import make_engine
+
+    make_study(session)  # a row with timestamps
+    options = f"-csearch_path={database.schema} -cTimeZone=Asia/Tokyo -cDateStyle=SQL,DMY -cextra_float_digits=0"
+    elsewhere = make_engine(database.url, connect_args={"options": options})
+    try:
+        assert fingerprints(elsewhere) == fingerprints(engine)
+    finally:
+        elsewhere.dispose()
