@@ -80,8 +80,9 @@ def submitted_answers(*, session: Session, waves: Sequence[Wave]) -> pd.DataFram
             # a response submitted after its wave's list was read waits for the next analysis
             known = rows < len(ids)
             known[known] = ids[rows[known]] == response_ids[known]
-            rows, item_ids, numbers = rows[known] + offset, item_ids[known], numbers[known]
             positions = columns.positions(item_ids)
+            known &= positions >= 0
+            rows, positions, numbers = rows[known] + offset, positions[known], numbers[known]
             if positions.max(initial=-1) >= values.shape[1]:
                 values = np.hstack([values, np.full((total, len(columns.codes) - values.shape[1]), np.nan)])
             values[rows, positions] = numbers
@@ -89,13 +90,19 @@ def submitted_answers(*, session: Session, waves: Sequence[Wave]) -> pd.DataFram
         offset += len(ids)
     pseudonyms = np.concatenate([p for _, p in respondents]) if respondents else np.array([], dtype=object)
     wave_of = np.repeat(np.array(labels, dtype=object), [len(ids) for ids, _ in respondents])
-    if not answered.any():
+    keep = slice(None) if answered.all() else answered
+    return _items_frame(values[keep], pseudonyms[keep], wave_of[keep], columns.codes, labels)
+
+
+def _items_frame(
+    values: np.ndarray, pseudonyms: np.ndarray, wave_of: np.ndarray, codes: list[str], labels: list[str]
+) -> pd.DataFrame:
+    """The answered responses' frame: pseudonym, wave, the item columns with an answer (codes sorted)."""
+    if len(values) == 0:
         items = pd.DataFrame(columns=["pseudonym", "wave"])
     else:
-        if not answered.all():
-            values, pseudonyms, wave_of = values[answered], pseudonyms[answered], wave_of[answered]
         present = ~np.isnan(values).all(axis=0)
-        order = sorted((code, position) for position, code in enumerate(columns.codes) if present[position])
+        order = sorted((code, position) for position, code in enumerate(codes) if present[position])
         values = values[:, [position for _, position in order]]
         if not np.isnan(values).any():
             values = values.astype(np.int64)
@@ -173,14 +180,19 @@ class _ItemColumns:
             self.lookup[item_id] = self.column_of_code[code]
 
     def positions(self, item_ids: np.ndarray) -> np.ndarray:
-        """The column of each item id."""
-        inside = item_ids < len(self.lookup)
-        unknown = ~inside
-        unknown[inside] = self.lookup[item_ids[inside]] < 0
-        if unknown.any():
-            missing = [int(i) for i in np.unique(item_ids[unknown])]
+        """The column of each item id (-1 for an id that names no item)."""
+        found = self._known(item_ids)
+        if (found < 0).any():
+            missing = [int(i) for i in np.unique(item_ids[found < 0])]
             self._add(self.session.exec(select(Item.id, Item.code).where(col(Item.id).in_(missing))).all())
-        return self.lookup[item_ids]
+            found = self._known(item_ids)
+        return found
+
+    def _known(self, item_ids: np.ndarray) -> np.ndarray:
+        found = np.full(item_ids.shape, -1, dtype=np.int64)
+        inside = item_ids < len(self.lookup)
+        found[inside] = self.lookup[item_ids[inside]]
+        return found
 
 
 def job_groups(definition: dict) -> dict[int, str]:
