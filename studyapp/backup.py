@@ -3,7 +3,9 @@
 SQLite uses its online backup API (a consistent copy while the app runs); PostgreSQL uses ``pg_dump
 --format=custom`` and ``pg_restore --clean``. Next to each backup a ``.json`` manifest records every
 table's row count and a checksum of its rows, read from the same moment as the backup (the copy itself,
-or pg_dump's exported snapshot), and a restore is checked against it.
+or pg_dump's exported snapshot), and a restore is checked against it. On PostgreSQL the checksums are
+computed by the server (one aggregate statement per table, constant memory); on SQLite the rows are streamed
+and hashed in Python (see :data:`FINGERPRINT_METHODS`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
 
-from sqlalchemy import MetaData, create_engine, select, text
+from sqlalchemy import MetaData, create_engine, inspect, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from studyapp.core.types import utcnow
@@ -28,11 +30,34 @@ class BackupError(RuntimeError):
     """A backup or restore that could not be made or does not match its manifest."""
 
 
-class TableFingerprint(TypedDict):
-    """A table's row count and the SHA-256 of its rows."""
+#: How a manifest's checksums were computed. ``rows-sha256``: a SHA-256 over every row's values in primary-key
+#: order, computed in Python (SQLite; every PostgreSQL backup before issue 17). ``md5-sum``: computed by
+#: PostgreSQL itself, one statement per table: the first 64 bits of each row's MD5 (of the row's text), summed
+#: over the rows modulo 2**64 (order-independent and constant memory in the server; no row reaches Python; MD5
+#: rather than PostgreSQL's own hash functions, whose values may differ between platforms).
+ROWS_SHA256 = "rows-sha256"
+MD5_SUM = "md5-sum"
+FINGERPRINT_METHODS = (ROWS_SHA256, MD5_SUM)
+
+#: Rows read per round trip where rows are hashed in Python.
+HASH_CHUNK = 10_000
+
+# A row's text must read the same in the backed-up and the restored database, whatever the session's settings.
+_ROW_TEXT_SETTINGS = {
+    "TimeZone": "UTC",
+    "DateStyle": "ISO, YMD",
+    "IntervalStyle": "postgres",
+    "extra_float_digits": "1",
+    "bytea_output": "hex",
+}
+
+
+class TableFingerprint(TypedDict, total=False):
+    """A table's row count and its checksum (``sha256`` or ``md5_sum``, by the manifest's method)."""
 
     rows: int
     sha256: str
+    md5_sum: str
 
 
 @dataclass(frozen=True)
@@ -44,14 +69,45 @@ class BackupReport:
     tables: dict[str, TableFingerprint]
 
 
-def fingerprints(engine: Engine) -> dict[str, TableFingerprint]:
-    """Every table's row count and a SHA-256 of its rows in primary-key order."""
+def fingerprint_method(engine: Engine) -> str:
+    """How backups of ``engine``'s database fingerprint their tables (see :data:`FINGERPRINT_METHODS`)."""
+    return MD5_SUM if engine.dialect.name == "postgresql" else ROWS_SHA256
+
+
+def fingerprints(engine: Engine, method: str | None = None) -> dict[str, TableFingerprint]:
+    """Every table's row count and checksum, by ``method`` (default: the one backups of this database use)."""
     with engine.connect() as connection:
-        return fingerprints_on(connection)
+        return fingerprints_on(connection, method or fingerprint_method(engine))
 
 
-def fingerprints_on(connection: Connection) -> dict[str, TableFingerprint]:
+def fingerprints_on(connection: Connection, method: str) -> dict[str, TableFingerprint]:
     """:func:`fingerprints` read through ``connection`` (so within its transaction's snapshot)."""
+    if method == MD5_SUM:
+        return _md5_sums(connection)
+    if method == ROWS_SHA256:
+        return _row_hashes(connection)
+    raise BackupError(f"unknown checksum method {method!r}")
+
+
+def _md5_sums(connection: Connection) -> dict[str, TableFingerprint]:
+    """Per table, one statement in PostgreSQL: the row count and the sum of the rows' MD5s (their first 64 bits)."""
+    for name, value in _ROW_TEXT_SETTINGS.items():
+        connection.execute(text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
+    quote = connection.dialect.identifier_preparer.quote
+    result: dict[str, TableFingerprint] = {}
+    for name in sorted(inspect(connection).get_table_names()):
+        rows, total = connection.execute(
+            text(
+                "SELECT count(*), coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::bigint), 0) "
+                f"FROM {quote(name)} AS t"
+            )
+        ).one()
+        result[name] = {"rows": int(rows), "md5_sum": f"{int(total) % 2**64:016x}"}
+    return result
+
+
+def _row_hashes(connection: Connection) -> dict[str, TableFingerprint]:
+    """Per table, a SHA-256 over its rows in primary-key order, read in chunks of :data:`HASH_CHUNK`."""
     metadata = MetaData()
     metadata.reflect(bind=connection)
     result: dict[str, TableFingerprint] = {}
@@ -59,7 +115,8 @@ def fingerprints_on(connection: Connection) -> dict[str, TableFingerprint]:
         order = list(table.primary_key.columns) or list(table.columns)
         digest = hashlib.sha256()
         count = 0
-        for row in connection.execute(select(table).order_by(*order)):
+        rows = connection.execute(select(table).order_by(*order), execution_options={"yield_per": HASH_CHUNK})
+        for row in rows:
             digest.update(repr(tuple(_plain(v) for v in row)).encode())
             count += 1
         result[name] = {"rows": count, "sha256": digest.hexdigest()}
@@ -119,7 +176,7 @@ def _pg_dump_with_fingerprints(engine: Engine, path: Path) -> dict[str, TableFin
             )
             if done.returncode != 0:
                 raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
-            return fingerprints_on(connection)
+            return fingerprints_on(connection, MD5_SUM)
 
 
 def backup(engine: Engine, path: Path) -> BackupReport:
@@ -137,7 +194,7 @@ def backup(engine: Engine, path: Path) -> BackupReport:
             source.close()
         copy = create_engine(f"sqlite:///{path}")
         try:
-            tables = fingerprints(copy)  # read from the copy itself
+            tables = fingerprints(copy, ROWS_SHA256)  # read from the copy itself
         finally:
             copy.dispose()
     elif engine.dialect.name == "postgresql":
@@ -146,7 +203,15 @@ def backup(engine: Engine, path: Path) -> BackupReport:
         raise BackupError(f"no backup for {engine.dialect.name}")
     manifest = manifest_path(path)
     manifest.write_text(
-        json.dumps({"made_at": utcnow().isoformat(), "dialect": engine.dialect.name, "tables": tables}, indent=1),
+        json.dumps(
+            {
+                "made_at": utcnow().isoformat(),
+                "dialect": engine.dialect.name,
+                "checksums": fingerprint_method(engine),
+                "tables": tables,
+            },
+            indent=1,
+        ),
         encoding="utf-8",
     )
     os.chmod(path, 0o600)
@@ -158,7 +223,9 @@ def manifest_path(path: Path) -> Path:
     return path.with_name(path.name + ".json")
 
 
-def _read_manifest(path: Path) -> dict[str, TableFingerprint]:
+def _read_manifest(path: Path) -> tuple[str, dict[str, TableFingerprint]]:
+    """The manifest's checksum method and tables; a manifest without a method is from before issue 17
+    (rows hashed in Python)."""
     manifest = manifest_path(path)
     if not manifest.exists():
         raise BackupError(
@@ -166,12 +233,15 @@ def _read_manifest(path: Path) -> dict[str, TableFingerprint]:
             "backup. Put the manifest beside the backup, or restore with --no-verify to go on unchecked."
         )
     try:
-        tables = json.loads(manifest.read_text(encoding="utf-8"))["tables"]
+        content = json.loads(manifest.read_text(encoding="utf-8"))
+        tables, method = content["tables"], content.get("checksums", ROWS_SHA256)
         if not isinstance(tables, dict):
             raise TypeError("'tables' is not an object")
+        if method not in FINGERPRINT_METHODS:
+            raise ValueError(f"unknown checksum method {method!r}")
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
         raise BackupError(f"cannot read the manifest {manifest}: {error}") from None
-    return tables
+    return method, tables
 
 
 def restore(engine: Engine, path: Path, *, verify: bool = True) -> dict[str, TableFingerprint]:
@@ -184,7 +254,7 @@ def restore(engine: Engine, path: Path, *, verify: bool = True) -> dict[str, Tab
     path = Path(path)
     if not path.exists():
         raise BackupError(f"{path} does not exist")
-    expected = _read_manifest(path) if verify else None
+    method, expected = _read_manifest(path) if verify else (fingerprint_method(engine), None)
     engine.dispose()  # no pooled connection may hold a lock or a stale page
     if engine.dialect.name == "sqlite":
         source = sqlite3.connect(path)
@@ -206,7 +276,7 @@ def restore(engine: Engine, path: Path, *, verify: bool = True) -> dict[str, Tab
             raise BackupError(f"pg_restore failed: {done.stderr.strip()}")
     else:
         raise BackupError(f"no restore for {engine.dialect.name}")
-    found = fingerprints(engine)
+    found = fingerprints(engine, method)
     if expected is not None:  # always, unless the caller chose verify=False
         differing = sorted(name for name in set(expected) | set(found) if expected.get(name) != found.get(name))
         if differing:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session, select
 
 from studyapp.backup import fingerprints
@@ -122,3 +123,94 @@ def test_restore_refuses_an_unreadable_manifest_before_touching_the_database(run
     result = runner.invoke(args=["restore", str(path), "--yes"])
     assert result.exit_code != 0 and "cannot read the manifest" in result.output, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_restore_refuses_a_dump_with_one_changed_value(runner, session, engine, tmp_path) -> None:
+    """A dump whose rows differ from its manifest in one value (same row counts) is refused after restoring."""
+    study = make_study(session)
+    original = tmp_path / "original.backup"
+    assert runner.invoke(args=["backup", "--out", str(original)]).exit_code == 0
+    study.name = "Bridge the Gab"
+    session.add(study)
+    session.commit()
+    tampered = tmp_path / "tampered.backup"
+    assert runner.invoke(args=["backup", "--out", str(tampered)]).exit_code == 0
+    # the tampered dump travels with the original's manifest
+    tampered.with_name(tampered.name + ".json").write_text(original.with_name(original.name + ".json").read_text())
+    session.rollback()
+    result = runner.invoke(args=["restore", str(tampered), "--yes"])
+    assert result.exit_code != 0 and "differ from the manifest: study" in result.output, result.output
+    assert runner.invoke(args=["restore", str(original), "--yes"]).exit_code == 0
+
+
+def test_postgresql_checksums_are_computed_by_the_server(database, session, engine) -> None:
+    """One statement per table, each returning one row: no table's rows are fetched into Python."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no MD5: its rows are hashed in Python, streamed")
+    from sqlalchemy import event, insert
+
+    instrument = make_instrument(session)
+    cohort = make_cohort(session, make_study(session))
+    wave = make_wave(session, cohort, instrument)
+    person = enrol(session, cohort, "p@example.org")
+    invitation = invite_with_token(session, person, wave)[0]
+    fetched: list[int] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        fetched.append(max(cursor.rowcount, 0))
+
+    event.listen(engine, "after_cursor_execute", count)
+    try:
+        small = fingerprints(engine)
+        rows_then = sum(fetched)
+        session.execute(insert(Participant), [{"pseudonym": f"BULK-{n}", "cohort_id": cohort.id} for n in range(500)])
+        session.commit()
+        fetched.clear()
+        larger = fingerprints(engine)
+        rows_now = sum(fetched)
+    finally:
+        event.remove(engine, "after_cursor_execute", count)
+    assert larger["participant"]["rows"] == small["participant"]["rows"] + 500
+    assert larger["participant"] != small["participant"] and larger["invitation"] == small["invitation"]
+    assert rows_now == rows_then  # 500 more rows, not one more fetched
+    assert invitation.id is not None
+
+
+def test_a_manifest_from_before_server_checksums_still_verifies(runner, session, engine, tmp_path) -> None:
+    """Manifests written before issue 17 hold a SHA-256 of the rows and no method: restore checks them so."""
+    import json
+
+    from studyapp.backup import ROWS_SHA256
+
+    make_study(session)
+    path = tmp_path / "old.backup"
+    assert runner.invoke(args=["backup", "--out", str(path)]).exit_code == 0
+    manifest = path.with_name(path.name + ".json")
+    old = {
+        "made_at": "2026-01-01T00:00:00+00:00",
+        "dialect": engine.dialect.name,
+        "tables": fingerprints(engine, ROWS_SHA256),
+    }
+    manifest.write_text(json.dumps(old))
+    session.rollback()
+    restored = runner.invoke(args=["restore", str(path), "--yes"])
+    assert restored.exit_code == 0 and "checksums match the manifest" in restored.output, restored.output
+    old["tables"]["study"]["sha256"] = "0" * 64
+    manifest.write_text(json.dumps(old))
+    refused = runner.invoke(args=["restore", str(path), "--yes"])
+    assert refused.exit_code != 0 and "differ from the manifest: study" in refused.output, refused.output
+
+
+def test_postgresql_checksums_do_not_depend_on_the_sessions_settings(database, session, engine) -> None:
+    """The restoring session may have another time zone or date style than the backing-up one."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the setting pinned is PostgreSQL's text form of a row")
+    from studyapp.core.db import make_engine
+
+    make_study(session)  # a row with timestamps
+    options = f"-csearch_path={database.schema} -cTimeZone=Asia/Tokyo -cDateStyle=SQL,DMY -cextra_float_digits=0"
+    elsewhere = make_engine(database.url, connect_args={"options": options})
+    try:
+        assert fingerprints(elsewhere) == fingerprints(engine)
+    finally:
+        elsewhere.dispose()
