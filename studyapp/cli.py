@@ -514,12 +514,13 @@ def export_command(
     In the CSV files, text that a spreadsheet would run as a formula starts with an apostrophe unless
     --raw-text is given; SPSS and Parquet files always hold the text as given.
     """
-    from sqlmodel import select
+    from sqlmodel import Session, select
 
     from studyapp.core.models import Cohort, Wave
+    from studyapp.database import reading_engine_of
     from studyapp.exports.service import FORMATS, ExportScope, export_to_folder
 
-    with session_scope(engine_of(current_app)) as session:
+    with session_scope(engine_of(current_app)) as session, Session(reading_engine_of(current_app)) as reader:
         study = study_by_slug(session, study_slug)
         cohorts = session.exec(select(Cohort).where(Cohort.study_id == study.id)).all()
         chosen = [c for c in cohorts if not cohort_names or c.name in cohort_names]
@@ -535,7 +536,12 @@ def export_command(
         scope = ExportScope(study=study, cohort_ids=[key(c) for c in chosen], wave_ids=wave_ids, language=language)
         try:
             paths = export_to_folder(
-                session=session, scope=scope, folder=out_dir, formats=formats or FORMATS, raw_text=raw_text
+                session=session,
+                reader=reader,
+                scope=scope,
+                folder=out_dir,
+                formats=formats or FORMATS,
+                raw_text=raw_text,
             )
         except ValueError as error:
             raise click.ClickException(str(error)) from None

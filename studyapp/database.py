@@ -9,21 +9,55 @@ from sqlmodel import Session
 from studyapp.core.db import make_engine
 from studyapp.core.models import Cohort, Participant, Study
 from studyapp.core.privacy import Privacy
+from studyapp.settings import Settings
 
 _ENGINE_KEY = "studyapp.engine"
+_READER_KEY = "studyapp.reading_engine"
+_REPLICAS: dict[str, Engine] = {}
 
 
 def init_app(app: Flask) -> None:
     """Create the app's engine (one per process) and close request sessions on teardown."""
     settings = app.config["STUDYAPP_SETTINGS"]
     url = app.config.get("DATABASE_URL", settings.database_url)
-    app.extensions[_ENGINE_KEY] = app.config.get("ENGINE") or make_engine(url)
+    primary = app.config.get("ENGINE") or make_engine(url)
+    app.extensions[_ENGINE_KEY] = primary
+    app.extensions[_READER_KEY] = app.config.get("REPLICA_ENGINE") or reading_engine(settings, primary)
     app.teardown_appcontext(_close_session)
+
+
+def reading_engine(settings: Settings, primary: Engine) -> Engine:
+    """The engine exports and analyses read their data through: the read replica when
+    ``REPLICA_DATABASE_URL`` is set (one engine per process), otherwise ``primary``.
+
+    What they write (the audit entry, the analysis result) always goes to the primary.
+    """
+    url = settings.replica_database_url
+    if not url:
+        return primary
+    if url not in _REPLICAS:
+        _REPLICAS[url] = make_engine(url)
+    return _REPLICAS[url]
 
 
 def engine_of(app: Flask | None = None) -> Engine:
     """The engine bound to ``app`` (default: the current app)."""
     return (app or current_app).extensions[_ENGINE_KEY]
+
+
+def reading_engine_of(app: Flask | None = None) -> Engine:
+    """The engine bound to ``app`` for reading research data in bulk (see :func:`reading_engine`)."""
+    return (app or current_app).extensions[_READER_KEY]
+
+
+def get_reading_session() -> Session:
+    """A session of the current request or CLI command on :func:`reading_engine_of` (the primary's own
+    session when there is no replica)."""
+    if reading_engine_of() is engine_of():
+        return get_session()
+    if "db_reading_session" not in g:
+        g.db_reading_session = Session(reading_engine_of(), expire_on_commit=False)
+    return g.db_reading_session
 
 
 def get_session() -> Session:
@@ -49,11 +83,12 @@ def rollback_session() -> None:
 
 
 def _close_session(exc: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        if exc is not None:
-            session.rollback()
-        session.close()
+    for name in ("db_session", "db_reading_session"):
+        session = g.pop(name, None)
+        if session is not None:
+            if exc is not None:
+                session.rollback()
+            session.close()
 
 
 def privacy_of(app: Flask | None = None) -> Privacy:

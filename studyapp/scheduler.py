@@ -140,14 +140,16 @@ def run_analyses(engine: Engine, settings: Settings | None = None) -> int:
     from studyapp.analyses.runs import run_pending
     from studyapp.briefings.auto import make_due_briefings
     from studyapp.briefings.jobs import run_pending_briefings
+    from studyapp.database import reading_engine
 
     done = 0
+    reader = reading_engine(settings, engine) if settings is not None else engine
     try:
-        done = len(run_pending(engine, limit=5))
+        done = len(run_pending(engine, limit=5, reader=reader))
         if settings is not None:
             done += len(run_pending_briefings(engine, min_cell=settings.min_cell_size, limit=5))
             make_due_briefings(engine, min_cell=settings.min_cell_size, now=utcnow())
-            done += len(run_pending(engine, limit=5))  # an analysis the briefings asked for
+            done += len(run_pending(engine, limit=5, reader=reader))  # an analysis the briefings asked for
     except Exception:  # the database may be away for a moment; the next pass tries again
         log.exception("Running queued analyses or making briefings failed")
     return done

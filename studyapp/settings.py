@@ -34,6 +34,7 @@ class Settings:
 
     env: str = "development"
     database_url: str = field(default_factory=_default_database_url)
+    replica_database_url: str = ""
     secret_key: str = DEV_SECRET_KEY
     pseudonym_key: str = DEV_PSEUDONYM_KEY
     identity_key: str = DEV_IDENTITY_KEY
@@ -72,6 +73,10 @@ class Settings:
             problems.append("SMTP_RATE_PER_SECOND cannot be negative (0 means no limit)")
         if self.min_cell_size < 1:
             problems.append("MIN_CELL_SIZE must be at least 1")
+        if self.replica_database_url and not (
+            _is_postgresql(self.replica_database_url) and _is_postgresql(self.database_url)
+        ):
+            problems.append("REPLICA_DATABASE_URL is for a PostgreSQL read replica of a PostgreSQL DATABASE_URL")
         if self.scheduler_interval_seconds < 1:
             problems.append("SCHEDULER_INTERVAL_SECONDS must be at least 1")
 
@@ -123,6 +128,7 @@ class Settings:
 _ENV_NAMES = {
     "env": "STUDYAPP_ENV",
     "database_url": "DATABASE_URL",
+    "replica_database_url": "REPLICA_DATABASE_URL",
     "secret_key": "SECRET_KEY",
     "pseudonym_key": "PSEUDONYM_KEY",
     "identity_key": "IDENTITY_KEY",
@@ -144,6 +150,10 @@ _ENV_NAMES = {
     "ratelimit_storage_uri": "RATELIMIT_STORAGE_URI",
     "ratelimit_key_prefix": "RATELIMIT_KEY_PREFIX",
 }
+
+
+def _is_postgresql(url: str) -> bool:
+    return url.startswith(("postgresql:", "postgresql+", "postgres:"))
 
 
 def env_name(field_name: str) -> str:

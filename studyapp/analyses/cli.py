@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from studyapp.cli_support import study_by_slug
 from studyapp.core.db import session_scope
-from studyapp.database import engine_of
+from studyapp.database import engine_of, reading_engine_of
 
 
 @click.group("analyze")
@@ -87,7 +87,7 @@ def run_command(
     if queue:
         click.echo(f"Queued analysis {run_id}; the scheduler runs it.")
         return
-    run = execute(engine, run_id)
+    run = execute(engine, run_id, reader=reading_engine_of(current_app))
     if run.status != "done":
         raise click.ClickException(f"Analysis {run_id} failed: {run.error}")
     click.echo(f"Analysis {run_id} of {cohort_name}\n")

@@ -53,13 +53,17 @@ def queue_analysis(
     return run
 
 
-def execute(engine: Engine, run_id: int) -> AnalysisRun:
-    """Run one claimed analysis and store its result or its error."""
-    with Session(engine, expire_on_commit=False) as session:
+def execute(engine: Engine, run_id: int, *, reader: Engine | None = None) -> AnalysisRun:
+    """Run one claimed analysis and store its result or its error.
+
+    The cohort's data are read through ``reader`` (the read replica, when there is one); the run and
+    its result are written through ``engine``.
+    """
+    with Session(engine, expire_on_commit=False) as session, Session(reader or engine) as source:
         run = session.get_one(AnalysisRun, run_id)
-        cohort = session.get_one(Cohort, run.cohort_id)
         try:
-            data = cohort_data(session=session, cohort=cohort)
+            cohort = source.get_one(Cohort, run.cohort_id)
+            data = cohort_data(session=source, cohort=cohort)
             result = run_analysis(data, AnalysisParameters.from_dict(run.parameters))
         except Exception as error:  # stored for the researcher; the scheduler goes on
             log.exception("Analysis %s failed", run_id)
@@ -73,8 +77,9 @@ def execute(engine: Engine, run_id: int) -> AnalysisRun:
         return run
 
 
-def run_pending(engine: Engine, *, limit: int = 1) -> list[AnalysisRun]:
-    """Run up to ``limit`` queued analyses, oldest first (a scheduler tick runs one)."""
+def run_pending(engine: Engine, *, limit: int = 1, reader: Engine | None = None) -> list[AnalysisRun]:
+    """Run up to ``limit`` queued analyses, oldest first (a scheduler tick runs one); ``reader`` as for
+    :func:`execute`."""
     with Session(engine) as session:
         ids = session.exec(
             select(AnalysisRun.id).where(AnalysisRun.status == "queued").order_by(col(AnalysisRun.id)).limit(limit)
@@ -82,7 +87,7 @@ def run_pending(engine: Engine, *, limit: int = 1) -> list[AnalysisRun]:
     done = []
     for run_id in ids:
         if run_id is not None and claim_queued(engine, AnalysisRun, run_id):
-            done.append(execute(engine, run_id))
+            done.append(execute(engine, run_id, reader=reader))
     return done
 
 

@@ -281,6 +281,7 @@ def export_chunks(session: Session, scope: ExportScope, plan: _Plan) -> Iterator
 def export_to_folder(
     *,
     session: Session,
+    reader: Session | None = None,
     scope: ExportScope,
     folder: Path,
     formats: Sequence[str] = FORMATS,
@@ -291,14 +292,17 @@ def export_to_folder(
     """Write the chosen formats into ``folder`` and audit-log the export.
 
     CSV text that a spreadsheet would run as a formula gets a leading ``'``; ``raw_text=True`` (for R
-    and Python users) writes it as given, and the audit event records which it was.
+    and Python users) writes it as given, and the audit event records which it was. The data are read
+    through ``reader`` (a session on the read replica, when there is one) and the audit event is written
+    through ``session``.
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(f"unknown export format(s): {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
-    plan = _plan(session, scope)
+    source = reader or session
+    plan = _plan(source, scope)
     written = write_streamed(
-        export_chunks(session, scope, plan),
+        export_chunks(source, scope, plan),
         folder,
         formats=tuple(formats),
         variables=plan.variables,
@@ -329,6 +333,7 @@ def export_to_folder(
 def export_zip(
     *,
     session: Session,
+    reader: Session | None = None,
     scope: ExportScope,
     formats: Sequence[str] = FORMATS,
     user: User | None = None,
@@ -339,6 +344,7 @@ def export_zip(
     with tempfile.TemporaryDirectory() as folder:
         paths = export_to_folder(
             session=session,
+            reader=reader,
             scope=scope,
             folder=Path(folder),
             formats=formats,

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired
 from studyapp.auth import staff_required
 from studyapp.core.models import Cohort, Study, Wave
 from studyapp.core.spreadsheet_safety import text_note
-from studyapp.database import get_session
+from studyapp.database import get_reading_session, get_session
 from studyapp.exports.service import FORMATS, ExportScope, export_zip
 from studyapp.inputs import SelectChoice
 
@@ -79,6 +79,7 @@ def index(study_id: int) -> ResponseReturnValue:
         )
         archive = export_zip(
             session=session,
+            reader=get_reading_session(),
             scope=scope,
             formats=form.formats.data or [],  # never empty: the field requires a choice
             user=current_user,
