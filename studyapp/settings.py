@@ -54,6 +54,7 @@ class Settings:
     proxy_count: int = 0
     ratelimit_storage_uri: str = "memory://"
     ratelimit_key_prefix: str = "bridge-the-gap"
+    upload_max_rows: int = 100_000
 
     @property
     def is_production(self) -> bool:
@@ -72,6 +73,8 @@ class Settings:
             problems.append("SMTP_RATE_PER_SECOND cannot be negative (0 means no limit)")
         if self.min_cell_size < 1:
             problems.append("MIN_CELL_SIZE must be at least 1")
+        if self.upload_max_rows < 1:
+            problems.append("UPLOAD_MAX_ROWS must be at least 1")
         if self.scheduler_interval_seconds < 1:
             problems.append("SCHEDULER_INTERVAL_SECONDS must be at least 1")
 
@@ -143,6 +146,7 @@ _ENV_NAMES = {
     "proxy_count": "PROXY_COUNT",
     "ratelimit_storage_uri": "RATELIMIT_STORAGE_URI",
     "ratelimit_key_prefix": "RATELIMIT_KEY_PREFIX",
+    "upload_max_rows": "UPLOAD_MAX_ROWS",
 }
 
 
