@@ -28,8 +28,6 @@ from studyapp.participants.forms import (
 from studyapp.participants.listing import list_participants, participant_history
 
 bp = Blueprint("participants", __name__)
-#: Pages of the participant list: far beyond any study (50 a page), and the offset fits any database.
-_MAX_PAGE = 1_000_000
 
 
 def _upload_name(name: str | None) -> str:
@@ -61,7 +59,9 @@ def index(study_id: int) -> ResponseReturnValue:
         cohort_id=cohort_id,
         status=status,
         pseudonym=pseudonym,
-        page=query_int("page", default=1, maximum=_MAX_PAGE) or 1,
+        after=query_text("after", max_length=column_length(Participant.pseudonym)),
+        before=query_text("before", max_length=column_length(Participant.pseudonym)),
+        last=request.args.get("last") == "1",
     )
     contacts = {}
     if request.args.get("identities") == "1":
