@@ -300,8 +300,8 @@ def _fieldwork(session: Session, n: int, *, seed: int = 7) -> Study:
     session.flush()
     states = ["planned", "sent", "opened", "started", "completed", "failed"]
     for wave in waves:
-        for person in people:
-            state = rng.choice(states)
+        for number, person in enumerate(people):
+            state = "failed" if number == 0 else rng.choice(states)  # every wave has a failed address
             invitation = Invitation(
                 participant_id=person.id,
                 wave_id=wave.id,

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, case, func
+from sqlalchemy import ColumnElement, Date, case, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -99,43 +99,45 @@ def wave_stats(*, session: Session, study: Study, now: datetime) -> list[WaveSta
     stats = {key(wave): WaveStats(wave=wave, cohort=cohort) for wave, cohort in rows}
     wave_ids = list(stats)
     first_opening = _count_invitations(session, wave_ids, stats)
-    _count_responses(session, wave_ids, stats)
-    _count_mail(session, wave_ids, stats)
     _count_leavers(session, wave_ids, stats)
-    _failures(session, wave_ids, stats)
+    _count_mail(session, wave_ids, stats)
+    if any(figures.failures_total for figures in stats.values()):
+        _failures(session, wave_ids, stats)
     _curves(session, study, wave_ids, stats, first_opening, now)
     return list(stats.values())
 
 
 def _count_invitations(session: Session, wave_ids: list[int], stats: dict[int, WaveStats]) -> dict[int, datetime]:
-    """Planned, failed and opened per wave; returns when each wave first opened (where known)."""
+    """Invitations by state and responses per wave, in one pass over the invitations.
+
+    Returns when each wave first opened (where known).
+    """
+
+    def share(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
     first_opening: dict[int, datetime] = {}
-    for wave_id, planned, failed, opened, opens_at in session.execute(
+    for wave_id, planned, failed, opened, started, completed, opens_at in session.execute(
         sa_select(
             col(Invitation.wave_id),
             func.count(),
-            func.coalesce(func.sum(case((col(Invitation.state) == "failed", 1), else_=0)), 0),
+            share(col(Invitation.state) == "failed"),
             func.count(col(Invitation.opened_at)),
+            func.count(col(Response.id)),
+            func.count(col(Response.submitted_at)),
             func.min(col(Invitation.opens_at)),
         )
+        .select_from(Invitation)
+        .outerjoin(Response, col(Response.invitation_id) == Invitation.id)
         .where(col(Invitation.wave_id).in_(wave_ids))
         .group_by(col(Invitation.wave_id))
     ).all():
         figures = stats[wave_id]
         figures.planned, figures.failed, figures.opened = int(planned), int(failed), int(opened)
+        figures.started, figures.completed = int(started), int(completed)
         if opens_at is not None:
             first_opening[wave_id] = opens_at
     return first_opening
-
-
-def _count_responses(session: Session, wave_ids: list[int], stats: dict[int, WaveStats]) -> None:
-    for wave_id, started, completed in session.exec(
-        select(col(Invitation.wave_id), func.count(col(Response.id)), func.count(col(Response.submitted_at)))
-        .join(Invitation, col(Invitation.id) == Response.invitation_id)
-        .where(col(Invitation.wave_id).in_(wave_ids))
-        .group_by(col(Invitation.wave_id))
-    ).all():
-        stats[wave_id].started, stats[wave_id].completed = int(started), int(completed)
 
 
 def _count_mail(session: Session, wave_ids: list[int], stats: dict[int, WaveStats]) -> None:
@@ -167,11 +169,12 @@ def _count_mail(session: Session, wave_ids: list[int], stats: dict[int, WaveStat
 
 
 def _count_leavers(session: Session, wave_ids: list[int], stats: dict[int, WaveStats]) -> None:
-    """Invited participants who unsubscribed or withdrew, per wave."""
-    for wave_id, status, count in session.exec(
-        select(col(Invitation.wave_id), col(Participant.status), func.count())
+    """Invited participants who unsubscribed or withdrew, per wave (read from the few who left)."""
+    for wave_id, status, count in session.execute(
+        sa_select(col(Invitation.wave_id), col(Participant.status), func.count())
+        .select_from(Participant)
         .join(Invitation, col(Invitation.participant_id) == Participant.id)
-        .where(col(Invitation.wave_id).in_(wave_ids), col(Participant.status).in_(("unsubscribed", "withdrawn")))
+        .where(col(Participant.status).in_(("unsubscribed", "withdrawn")), col(Invitation.wave_id).in_(wave_ids))
         .group_by(col(Invitation.wave_id), col(Participant.status))
     ).all():
         if status == "unsubscribed":

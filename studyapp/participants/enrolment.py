@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import insert
+from sqlalchemy import Table as SqlTable
+from sqlalchemy import insert, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -364,63 +365,97 @@ def apply_enrolment(
 def _insert_participants(
     session: Session, privacy: Privacy, study: Study, people: list[Person], now: datetime
 ) -> list[int]:
-    """Insert ``people`` as participants in multi-row statements; their ids in the same order."""
-    rows = [
-        {
-            "pseudonym": privacy.pseudonym(
-                study_id=key(study), person_key=person_key(email=p.email, external_id=p.external_id)
-            ),
-            "cohort_id": p.cohort_id,
-            "status": "active",
-            "organisation_id": None,
-            "enrolled_at": now,
-        }
+    """Insert ``people`` as participants; their ids in the same order."""
+    pseudonyms = [
+        privacy.pseudonym(study_id=key(study), person_key=person_key(email=p.email, external_id=p.external_id))
         for p in people
     ]
-    # Returned rows need not come back in parameter order: each is matched by its (unique) pseudonym.
-    table = table_of(Participant)  # a Core insert: one multi-row statement per batch on every database
-    statement = insert(table).returning(table.c.id, table.c.pseudonym)
-    ids = {pseudonym: participant_id for participant_id, pseudonym in session.execute(statement, rows)}
-    return [ids[row["pseudonym"]] for row in rows]
+    table = table_of(Participant)
+    if _copies(session):  # ids drawn from the sequence first, so that the rows can be copied in
+        ids = list(
+            session.execute(
+                text("SELECT nextval(pg_get_serial_sequence('participant', 'id')) FROM generate_series(1, :n)"),
+                {"n": len(people)},
+            ).scalars()
+        )
+    else:  # one multi-row INSERT ... RETURNING per batch; rows come back matched by their unique pseudonym
+        statement = insert(table).returning(table.c.id, table.c.pseudonym)
+        rows = [
+            {"pseudonym": pseudonym, "cohort_id": p.cohort_id} for pseudonym, p in zip(pseudonyms, people, strict=True)
+        ]
+        known = {
+            pseudonym: participant_id
+            for participant_id, pseudonym in session.execute(
+                statement, [{**row, "status": "active", "organisation_id": None, "enrolled_at": now} for row in rows]
+            )
+        }
+        return [known[pseudonym] for pseudonym in pseudonyms]
+    _store(
+        session,
+        table,
+        ("id", "pseudonym", "cohort_id", "status", "enrolled_at"),
+        [(i, pseudonym, p.cohort_id, "active", now) for i, pseudonym, p in zip(ids, pseudonyms, people, strict=True)],
+    )
+    return ids
 
 
 def _insert_identities_and_consent(
     session: Session, privacy: Privacy, pairs: list[tuple[int, Person]], user_id: int | None, now: datetime
 ) -> None:
-    """Each participant's encrypted identity and consent event, in multi-row statements."""
+    """Each participant's encrypted identity and consent event."""
     if not pairs:
         return
-    session.execute(
-        insert(table_of(Identity)),
+    _store(
+        session,
+        table_of(Identity),
+        (
+            "participant_id",
+            "email_encrypted",
+            "name_encrypted",
+            "email_hash",
+            "external_id_hash",
+            "language",
+            "created_at",
+        ),
         [
-            {
-                "participant_id": participant_id,
-                "email_encrypted": privacy.encrypt(person.email),
-                "name_encrypted": privacy.encrypt(person.name) if person.name else "",
-                "email_hash": privacy.email_hash(person.email),
-                "external_id_hash": privacy.external_id_hash(person.external_id) if person.external_id else None,
-                "language": person.language,
-                "created_at": now,
-                "updated_at": None,
-            }
+            (
+                participant_id,
+                privacy.encrypt(person.email),
+                privacy.encrypt(person.name) if person.name else "",
+                privacy.email_hash(person.email),
+                privacy.external_id_hash(person.external_id) if person.external_id else None,
+                person.language,
+                now,
+            )
             for participant_id, person in pairs
         ],
     )
-    session.execute(
-        insert(table_of(ConsentEvent)),
+    _store(
+        session,
+        table_of(ConsentEvent),
+        ("participant_id", "kind", "keep_data", "actor", "user_id", "note", "created_at"),
         [
-            {
-                "participant_id": participant_id,
-                "kind": "consent_given",
-                "keep_data": person.keep_data,
-                "actor": "researcher",
-                "user_id": user_id,
-                "note": "",
-                "created_at": now,
-            }
+            (participant_id, "consent_given", person.keep_data, "researcher", user_id, "", now)
             for participant_id, person in pairs
         ],
     )
+
+
+def _copies(session: Session) -> bool:
+    """Whether rows go in by COPY (PostgreSQL) rather than by multi-row INSERTs."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _store(session: Session, table: SqlTable, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Add ``rows`` to ``table`` in the session's transaction: by COPY on PostgreSQL, else executemany."""
+    if not _copies(session):
+        session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    connection = session.connection().connection.dbapi_connection
+    assert connection is not None
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        for row in rows:
+            copy.write_row(row)
 
 
 def self_register(
