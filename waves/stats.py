@@ -83,7 +83,7 @@ def _as_date(value: date | str) -> date:
 
 
 def wave_stats(*, session: Session, study: Study, now: datetime) -> list[WaveStats]:
-    """Counts for every wave of a study, cohort by cohort (a fixed number of grouped queries)."""
+    """Counts for every wave of a study, cohort by cohort (grouped queries: as many at any number of people)."""
     rows = session.exec(
         select(Wave, Cohort)
         .join(Cohort, col(Cohort.id) == Wave.cohort_id)
@@ -101,8 +101,9 @@ def wave_stats(*, session: Session, study: Study, now: datetime) -> list[WaveSta
     first_opening = _count_invitations(session, wave_ids, stats)
     _count_leavers(session, wave_ids, stats)
     _count_mail(session, wave_ids, stats)
-    if any(figures.failures_total for figures in stats.values()):
-        _failures(session, wave_ids, stats)
+    for wave_id, figures in stats.items():
+        if figures.failures_total:  # one query per wave with failed mail
+            figures.failures = _failures(session, wave_id)
     _curves(session, study, wave_ids, stats, first_opening, now)
     return list(stats.values())
 
@@ -183,26 +184,19 @@ def _count_leavers(session: Session, wave_ids: list[int], stats: dict[int, WaveS
             stats[wave_id].withdrawn = int(count)
 
 
-def _failures(session: Session, wave_ids: list[int], stats: dict[int, WaveStats]) -> None:
-    """The first failed addresses of each wave by pseudonym, with the reason (one query for all waves)."""
-    rank = (
-        func.row_number()
-        .over(partition_by=col(Invitation.wave_id), order_by=(col(Participant.pseudonym), col(OutboxMessage.id)))
-        .label("rank")
-    )
-    failed = (
-        select(col(Invitation.wave_id).label("wave_id"), Participant.pseudonym, OutboxMessage.last_error, rank)
-        .join(OutboxMessage, col(OutboxMessage.participant_id) == Participant.id)
-        .join(Invitation, col(Invitation.id) == OutboxMessage.invitation_id)
-        .where(col(Invitation.wave_id).in_(wave_ids), OutboxMessage.status == "failed")
-        .subquery()
-    )
-    for wave_id, pseudonym, error in session.exec(
-        select(failed.c.wave_id, failed.c.pseudonym, failed.c.last_error)
-        .where(failed.c.rank <= FAILURES_SHOWN)
-        .order_by(failed.c.wave_id, failed.c.rank)
-    ).all():
-        stats[wave_id].failures.append((pseudonym, error))
+def _failures(session: Session, wave_id: int) -> list[tuple[str, str]]:
+    """The first failed addresses of a wave by pseudonym, with the reason (a top-N sort, not a full one)."""
+    return [
+        (pseudonym, error)
+        for pseudonym, error in session.exec(
+            select(Participant.pseudonym, OutboxMessage.last_error)
+            .join(OutboxMessage, col(OutboxMessage.participant_id) == Participant.id)
+            .join(Invitation, col(Invitation.id) == OutboxMessage.invitation_id)
+            .where(Invitation.wave_id == wave_id, OutboxMessage.status == "failed")
+            .order_by(col(Participant.pseudonym), col(OutboxMessage.id))
+            .limit(FAILURES_SHOWN)
+        ).all()
+    ]
 
 
 def _curves(
