@@ -202,7 +202,7 @@ def participants_import(file: Path, study_slug: str, dry_run: bool) -> None:
     from studyapp.participants.enrolment import apply_enrolment, plan_enrolment
 
     try:
-        table = read_table(file.name, file.read_bytes())
+        table = read_table(file.name, file.read_bytes(), max_rows=None)  # enrolled in batches: no row limit
     except TableError as error:
         raise click.ClickException(f"{file}: {error}") from None
     with session_scope(engine_of(current_app)) as session:

@@ -55,6 +55,7 @@ class Settings:
     proxy_count: int = 0
     ratelimit_storage_uri: str = "memory://"
     ratelimit_key_prefix: str = "bridge-the-gap"
+    upload_max_rows: int = 100_000
 
     @property
     def is_production(self) -> bool:
@@ -77,6 +78,8 @@ class Settings:
             _is_postgresql(self.replica_database_url) and _is_postgresql(self.database_url)
         ):
             problems.append("REPLICA_DATABASE_URL is for a PostgreSQL read replica of a PostgreSQL DATABASE_URL")
+        if self.upload_max_rows < 1:
+            problems.append("UPLOAD_MAX_ROWS must be at least 1")
         if self.scheduler_interval_seconds < 1:
             problems.append("SCHEDULER_INTERVAL_SECONDS must be at least 1")
 
@@ -149,6 +152,7 @@ _ENV_NAMES = {
     "proxy_count": "PROXY_COUNT",
     "ratelimit_storage_uri": "RATELIMIT_STORAGE_URI",
     "ratelimit_key_prefix": "RATELIMIT_KEY_PREFIX",
+    "upload_max_rows": "UPLOAD_MAX_ROWS",
 }
 
 

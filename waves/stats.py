@@ -1,16 +1,32 @@
-"""Where each wave stands: counts for the dashboard and the response rate over time."""
+"""Where each wave stands: counts for the dashboard and the response rate over time.
+
+Every figure is counted by the database (``GROUP BY``) for all of a study's waves at once, so a page
+view sends the same few statements and reads a few rows per wave whether a wave has a thousand or a
+hundred thousand invitations. The response-rate curve comes from the number of responses submitted
+per day since the wave opened, days counted in the study's time zone.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, Date, case, func
+from sqlalchemy import select as sa_select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
-from studyapp.core.models import Cohort, Invitation, OutboxMessage, Participant, Response, Study, Wave
+from studyapp.core.models import Cohort, Invitation, OutboxMessage, Participant, Response, Study, Wave, key
+
+#: Failed addresses listed per wave (all of them are counted).
+FAILURES_SHOWN = 100
+#: Days the response-rate curve covers at most.
+CURVE_DAYS = 400
 
 
 @dataclass
@@ -28,7 +44,8 @@ class WaveStats:
     reminded: int = 0
     unsubscribed: int = 0
     withdrawn: int = 0
-    failures: list[tuple[str, str]] = field(default_factory=list)  # pseudonym, reason
+    failures: list[tuple[str, str]] = field(default_factory=list)  # pseudonym, reason: the first FAILURES_SHOWN
+    failures_total: int = 0  # failed messages to participants, all of them
     curve: list[tuple[int, float]] = field(default_factory=list)  # day since first opening, response rate
 
     @property
@@ -36,77 +53,193 @@ class WaveStats:
         return self.completed / self.planned if self.planned else 0.0
 
 
+class local_date(FunctionElement[date]):  # noqa: N801 (an SQL function's name)
+    """The calendar date of a UTC timestamp column in a time zone (``local_date(column, zone)``)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(local_date, "postgresql")
+def _local_date_postgresql(element: local_date, compiler: SQLCompiler, **kw: Any) -> str:
+    column, zone = list(element.clauses)
+    return f"CAST(timezone({compiler.process(zone, **kw)}, {compiler.process(column, **kw)}) AS DATE)"
+
+
+@compiles(local_date, "sqlite")
+def _local_date_sqlite(element: local_date, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"study_local_date({compiler.process(element.clauses, **kw)})"  # see _sqlite_local_date
+
+
+def _sqlite_local_date(stored: str | None, zone: str) -> str | None:
+    """SQLite keeps naive UTC text and knows no time zones: the date is worked out here, per row."""
+    if stored is None:
+        return None
+    return datetime.fromisoformat(stored).replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).date().isoformat()
+
+
+def _as_date(value: date | str) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def wave_stats(*, session: Session, study: Study, now: datetime) -> list[WaveStats]:
-    """Counts for every wave of a study, cohort by cohort."""
+    """Counts for every wave of a study, cohort by cohort (grouped queries: as many at any number of people)."""
     rows = session.exec(
         select(Wave, Cohort)
         .join(Cohort, col(Cohort.id) == Wave.cohort_id)
         .where(Cohort.study_id == study.id)
         .order_by(col(Cohort.name), col(Wave.position))
     ).all()
-    result = []
-    zone = ZoneInfo(study.timezone)
-    for wave, cohort in rows:
-        stats = WaveStats(wave=wave, cohort=cohort)
-        invitations = session.exec(select(Invitation).where(Invitation.wave_id == wave.id)).all()
-        stats.planned = len(invitations)
-        states = Counter(i.state for i in invitations)
-        stats.failed = states["failed"]
-        stats.opened = sum(1 for i in invitations if i.opened_at is not None)
-        responses = session.exec(
-            select(Response.submitted_at)
-            .join(Invitation, col(Invitation.id) == Response.invitation_id)
-            .where(Invitation.wave_id == wave.id)
+    if not rows:
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        connection = session.connection().connection.dbapi_connection
+        assert connection is not None
+        connection.create_function("study_local_date", 2, _sqlite_local_date, deterministic=True)
+    stats = {key(wave): WaveStats(wave=wave, cohort=cohort) for wave, cohort in rows}
+    wave_ids = list(stats)
+    first_opening = _count_invitations(session, wave_ids, stats)
+    _count_leavers(session, wave_ids, stats)
+    _count_mail(session, wave_ids, stats)
+    for wave_id, figures in stats.items():
+        if figures.failures_total:  # one query per wave with failed mail
+            figures.failures = _failures(session, wave_id)
+    _curves(session, study, wave_ids, stats, first_opening, now)
+    return list(stats.values())
+
+
+def _count_invitations(session: Session, wave_ids: list[int], stats: dict[int, WaveStats]) -> dict[int, datetime]:
+    """Invitations by state and responses per wave, in one pass over the invitations.
+
+    Returns when each wave first opened (where known).
+    """
+
+    def share(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    first_opening: dict[int, datetime] = {}
+    for wave_id, planned, failed, opened, started, completed, opens_at in session.execute(
+        sa_select(
+            col(Invitation.wave_id),
+            func.count(),
+            share(col(Invitation.state) == "failed"),
+            func.count(col(Invitation.opened_at)),
+            func.count(col(Response.id)),
+            func.count(col(Response.submitted_at)),
+            func.min(col(Invitation.opens_at)),
+        )
+        .select_from(Invitation)
+        .outerjoin(Response, col(Response.invitation_id) == Invitation.id)
+        .where(col(Invitation.wave_id).in_(wave_ids))
+        .group_by(col(Invitation.wave_id))
+    ).all():
+        figures = stats[wave_id]
+        figures.planned, figures.failed, figures.opened = int(planned), int(failed), int(opened)
+        figures.started, figures.completed = int(started), int(completed)
+        if opens_at is not None:
+            first_opening[wave_id] = opens_at
+    return first_opening
+
+
+def _count_mail(session: Session, wave_ids: list[int], stats: dict[int, WaveStats]) -> None:
+    """Invitations and reminders sent, and failed messages to participants, per wave."""
+    for wave_id, kind, status, has_participant, count in session.execute(
+        sa_select(
+            col(Invitation.wave_id),
+            col(OutboxMessage.kind),
+            col(OutboxMessage.status),
+            col(OutboxMessage.participant_id).is_not(None),
+            func.count(),
+        )
+        .join(Invitation, col(Invitation.id) == OutboxMessage.invitation_id)
+        .where(col(Invitation.wave_id).in_(wave_ids), col(OutboxMessage.status).in_(("sent", "failed")))
+        .group_by(
+            col(Invitation.wave_id),
+            col(OutboxMessage.kind),
+            col(OutboxMessage.status),
+            col(OutboxMessage.participant_id).is_not(None),
+        )
+    ).all():
+        figures = stats[wave_id]
+        if status == "sent" and kind == "invitation":
+            figures.sent += int(count)
+        elif status == "sent" and kind == "reminder":
+            figures.reminded += int(count)
+        elif status == "failed" and has_participant:
+            figures.failures_total += int(count)
+
+
+def _count_leavers(session: Session, wave_ids: list[int], stats: dict[int, WaveStats]) -> None:
+    """Invited participants who unsubscribed or withdrew, per wave (read from the few who left)."""
+    for wave_id, status, count in session.execute(
+        sa_select(col(Invitation.wave_id), col(Participant.status), func.count())
+        .select_from(Participant)
+        .join(Invitation, col(Invitation.participant_id) == Participant.id)
+        .where(col(Participant.status).in_(("unsubscribed", "withdrawn")), col(Invitation.wave_id).in_(wave_ids))
+        .group_by(col(Invitation.wave_id), col(Participant.status))
+    ).all():
+        if status == "unsubscribed":
+            stats[wave_id].unsubscribed = int(count)
+        else:
+            stats[wave_id].withdrawn = int(count)
+
+
+def _failures(session: Session, wave_id: int) -> list[tuple[str, str]]:
+    """The first failed addresses of a wave by pseudonym, with the reason (a top-N sort, not a full one)."""
+    return [
+        (pseudonym, error)
+        for pseudonym, error in session.exec(
+            select(Participant.pseudonym, OutboxMessage.last_error)
+            .join(OutboxMessage, col(OutboxMessage.participant_id) == Participant.id)
+            .join(Invitation, col(Invitation.id) == OutboxMessage.invitation_id)
+            .where(Invitation.wave_id == wave_id, OutboxMessage.status == "failed")
+            .order_by(col(Participant.pseudonym), col(OutboxMessage.id))
+            .limit(FAILURES_SHOWN)
         ).all()
-        stats.started = len(responses)
-        submitted = sorted(s for s in responses if s is not None)
-        stats.completed = len(submitted)
-        sent = Counter(
-            session.exec(
-                select(OutboxMessage.kind)
-                .join(Invitation, col(Invitation.id) == OutboxMessage.invitation_id)
-                .where(Invitation.wave_id == wave.id, OutboxMessage.status == "sent")
-            ).all()
-        )
-        stats.sent, stats.reminded = sent["invitation"], sent["reminder"]
-        statuses = dict(
-            session.exec(
-                select(Participant.status, func.count(col(Participant.id)))
-                .join(Invitation, col(Invitation.participant_id) == Participant.id)
-                .where(Invitation.wave_id == wave.id)
-                .group_by(Participant.status)
-            ).all()
-        )
-        stats.unsubscribed, stats.withdrawn = statuses.get("unsubscribed", 0), statuses.get("withdrawn", 0)
-        stats.failures = [
-            (pseudonym, error)
-            for pseudonym, error in session.exec(
-                select(Participant.pseudonym, OutboxMessage.last_error)
-                .join(OutboxMessage, col(OutboxMessage.participant_id) == Participant.id)
-                .join(Invitation, col(Invitation.id) == OutboxMessage.invitation_id)
-                .where(Invitation.wave_id == wave.id, OutboxMessage.status == "failed")
-            ).all()
-        ]
-        opened = [i.opens_at for i in invitations if i.opens_at is not None]
-        if opened and stats.planned:
-            stats.curve = _curve(min(opened).astimezone(zone).date(), submitted, stats.planned, now, zone)
-        result.append(stats)
-    return result
+    ]
+
+
+def _curves(
+    session: Session,
+    study: Study,
+    wave_ids: list[int],
+    stats: dict[int, WaveStats],
+    first_opening: dict[int, datetime],
+    now: datetime,
+) -> None:
+    """Each wave's cumulative response rate, from the responses submitted per day in the study's zone."""
+    zone = ZoneInfo(study.timezone)
+    day = local_date(col(Response.submitted_at), study.timezone)
+    per_day: dict[int, dict[date, int]] = defaultdict(dict)
+    for wave_id, submitted_on, count in session.exec(
+        select(col(Invitation.wave_id), day, func.count())
+        .join(Invitation, col(Invitation.id) == Response.invitation_id)
+        .where(col(Invitation.wave_id).in_(wave_ids), col(Response.submitted_at).is_not(None))
+        .group_by(col(Invitation.wave_id), day)
+    ).all():
+        per_day[wave_id][_as_date(submitted_on)] = int(count)
+    for wave_id, opens_at in first_opening.items():
+        if stats[wave_id].planned:
+            stats[wave_id].curve = _curve(
+                opens_at.astimezone(zone).date(), per_day[wave_id], stats[wave_id].planned, now, zone
+            )
 
 
 def _curve(
-    start: date, submitted: list[datetime], invited: int, now: datetime, zone: ZoneInfo
+    start: date, submitted_per_day: dict[date, int], invited: int, now: datetime, zone: ZoneInfo
 ) -> list[tuple[int, float]]:
     """The cumulative response rate at the end of each day since the wave first opened (up to today)."""
     last = now.astimezone(zone).date()
-    if submitted:
-        last = max(last, submitted[-1].astimezone(zone).date())
-    days = min((last - start).days, 400)
-    per_day = Counter((s.astimezone(zone).date() - start).days for s in submitted)
+    if submitted_per_day:
+        last = max(last, max(submitted_per_day))
+    days = min((last - start).days, CURVE_DAYS)
+    per_day: dict[int, int] = defaultdict(int)
+    for submitted_on, count in submitted_per_day.items():
+        per_day[(submitted_on - start).days] += count
     total, curve = 0, []
-    for day in range(days + 1):
-        total += per_day.get(day, 0)
-        curve.append((day, total / invited))
+    for number in range(days + 1):
+        total += per_day.get(number, 0)
+        curve.append((number, total / invited))
     return curve
 
 
@@ -118,4 +251,4 @@ def curve_points(curve: list[tuple[int, float]], width: int = 320, height: int =
     return " ".join(f"{day / span * width:.1f},{height - rate * height:.1f}" for day, rate in curve)
 
 
-__all__ = ["WaveStats", "curve_points", "wave_stats"]
+__all__ = ["WaveStats", "curve_points", "local_date", "wave_stats"]

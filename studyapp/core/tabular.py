@@ -1,10 +1,12 @@
 """Reading uploaded tables (CSV or XLSX) into rows that remember their line in the file.
 
-Both formats are read as a stream that stops at the row limit: nothing after row ``MAX_ROWS`` is
-parsed. For XLSX a quick count of the first sheet's row elements (decompressed in chunks, before
-openpyxl parses a cell or loads the shared strings) refuses an oversized sheet at once; openpyxl
-then reads in its read-only streaming mode. A 400,000-row sheet is refused in a fraction of a
-second instead of holding a worker for half a minute while every row is read.
+Both formats are read as a stream that stops at the row limit: nothing after row ``MAX_ROWS`` (or
+the caller's ``max_rows``) is parsed; ``max_rows=None`` reads every row (the command line, which
+enrols in batches and holds no web worker). For XLSX a quick count of the first sheet's row
+elements (decompressed in chunks, before openpyxl parses a cell or loads the shared strings)
+refuses an oversized sheet at once; openpyxl then reads in its read-only streaming mode. A
+400,000-row sheet is refused in a fraction of a second instead of holding a worker for half a
+minute while every row is read.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pathlib import PurePath
 from xml.etree import ElementTree
 
 MAX_ROWS = 100_000
+#: ``read_table``'s default: the module's ``MAX_ROWS`` as it is when the table is read.
+MODULE_LIMIT = -1
 #: Lines read at most, empty ones included: Excel's last row. A cell far below the data would
 #: otherwise have the reader step through every empty row up to it.
 MAX_LINES = 1_048_576
@@ -75,26 +79,45 @@ def normalise_column(name: str) -> str:
     return "_".join(name.strip().lower().replace("-", " ").split())
 
 
-def read_table(filename: str, content: bytes) -> Table:
+def read_table(
+    filename: str, content: bytes, *, max_rows: int | None = MODULE_LIMIT, advice: str = "split the file"
+) -> Table:
     """Read a ``.csv`` (comma, semicolon or tab; UTF-8) or ``.xlsx`` upload.
 
     Raises :class:`TableError` for an unreadable file, duplicate or missing column names, or more
-    than ``MAX_ROWS`` rows. Empty rows are skipped; line numbers count from the header (line 1).
+    than ``max_rows`` rows (default ``MAX_ROWS``; ``None``: no limit), whose message ends with
+    ``advice``. Empty rows are skipped; line numbers count from the header (line 1).
     """
+    limit = MAX_ROWS if max_rows == MODULE_LIMIT else max_rows
+    refusal = _Refusal(limit, advice)
     suffix = PurePath(filename).suffix.lower()
     if suffix == ".xlsx":
-        raw_rows = _xlsx_rows(content)
+        raw_rows = _xlsx_rows(content, refusal)
     elif suffix in (".csv", ".txt", ""):
         raw_rows = _csv_rows(content)
     else:
         raise TableError(f"unsupported file type {suffix!r}: upload a .csv or .xlsx file")
     try:
-        return _table(raw_rows)
+        return _table(raw_rows, refusal)
     finally:
         raw_rows.close()  # an XLSX stream closes its archive
 
 
-def _table(raw_rows: Iterator[tuple[int, list[str]]]) -> Table:
+@dataclass(frozen=True)
+class _Refusal:
+    """The row limit of one reading (``None``: none) and what its message advises."""
+
+    limit: int | None
+    advice: str
+
+    def exceeded(self, rows: int) -> bool:
+        return self.limit is not None and rows > self.limit
+
+    def error(self, line: int) -> TableError:
+        return TableError(f"more than {self.limit} rows; {self.advice}", line)
+
+
+def _table(raw_rows: Iterator[tuple[int, list[str]]], refusal: _Refusal) -> Table:
     first = next(raw_rows, None)
     if first is None:
         raise TableError("the file is empty")
@@ -115,8 +138,8 @@ def _table(raw_rows: Iterator[tuple[int, list[str]]]) -> Table:
             raise TableError(f"{len(values)} cells but only {len(columns)} column names", line)
         cells = {column: (values[i].strip() if i < len(values) else "") for i, column in enumerate(columns)}
         rows.append(Row(line=line, cells=cells))
-        if len(rows) > MAX_ROWS:
-            raise TableError(f"more than {MAX_ROWS} rows; split the file", line)
+        if refusal.exceeded(len(rows)):
+            raise refusal.error(line)
     return Table(columns=columns, rows=rows)
 
 
@@ -141,11 +164,12 @@ def _csv_rows(content: bytes) -> Generator[tuple[int, list[str]], None, None]:
         raise TableError(f"cannot read the CSV: {error}", reader.line_num) from None
 
 
-def _xlsx_rows(content: bytes) -> Generator[tuple[int, list[str]], None, None]:
+def _xlsx_rows(content: bytes, refusal: _Refusal) -> Generator[tuple[int, list[str]], None, None]:
     """The first sheet's rows, numbered as in Excel, streamed by openpyxl in read-only mode."""
     from openpyxl import load_workbook
 
-    _refuse_oversized_first_sheet(content)
+    if refusal.limit is not None:
+        _refuse_oversized_first_sheet(content, refusal)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a damaged file
@@ -166,11 +190,11 @@ _DOCUMENT_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relation
 _ROW_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
 
 
-def _refuse_oversized_first_sheet(content: bytes) -> None:
+def _refuse_oversized_first_sheet(content: bytes, refusal: _Refusal) -> None:
     """Count the first sheet's ``<row>`` elements in its XML and refuse more than the limit allows.
 
     Each row element is a row the sheet holds (Excel writes none for rows that are wholly empty), so
-    more than ``MAX_ROWS`` + 1 of them (the header) cannot become an acceptable table. The count
+    more than the limit + 1 of them (the header) cannot become an acceptable table. The count
     reads the decompressed XML in chunks and stops as soon as the limit is passed. Files this cannot
     make sense of are left to openpyxl, whose streamed reading stops at the limit as well.
     """
@@ -178,14 +202,14 @@ def _refuse_oversized_first_sheet(content: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             path = _first_sheet_path(archive)
             if path is not None:
-                _count_rows(archive, path)
+                _count_rows(archive, path, refusal)
     except TableError:
         raise
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError, EOFError, ValueError):
         return  # openpyxl says what is wrong with the file
 
 
-def _count_rows(archive: zipfile.ZipFile, path: str) -> None:
+def _count_rows(archive: zipfile.ZipFile, path: str, refusal: _Refusal) -> None:
     count, read, tail = 0, 0, b""
     with archive.open(path) as sheet:
         while chunk := sheet.read(_CHUNK_BYTES):
@@ -195,8 +219,8 @@ def _count_rows(archive: zipfile.ZipFile, path: str) -> None:
             data = tail + chunk
             # row elements wholly inside the previous chunk's tail were counted with that chunk
             count += len(_ROW_START.findall(data)) - len(_ROW_START.findall(tail))
-            if count > MAX_ROWS + 1:
-                raise TableError(f"more than {MAX_ROWS} rows; split the file", MAX_ROWS + 2)
+            if refusal.exceeded(count - 1) and refusal.limit is not None:  # the header is a row element
+                raise refusal.error(refusal.limit + 2)
             tail = data[-64:]
 
 

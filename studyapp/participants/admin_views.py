@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlmodel import col, select
@@ -13,7 +13,7 @@ from studyapp.auth import staff_required
 from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.inputs import InputError, clean_filename, column_length, parse_id
 from studyapp.core.models import PARTICIPANT_STATUSES, Cohort, Participant, PendingUpload, Study, Wave, key
-from studyapp.core.tabular import ImportRejected, RowProblem, TableError, read_table
+from studyapp.core.tabular import ImportRejected, RowProblem, Table, TableError, read_table
 from studyapp.core.uploads import find_upload, keep_upload, upload_content
 from studyapp.database import get_session, participant_or_404, privacy_of, study_or_404
 from studyapp.inputs import SelectChoice, form_line, query_int, query_text
@@ -28,12 +28,20 @@ from studyapp.participants.forms import (
 from studyapp.participants.listing import list_participants, participant_history
 
 bp = Blueprint("participants", __name__)
-#: Pages of the participant list: far beyond any study (50 a page), and the offset fits any database.
-_MAX_PAGE = 1_000_000
 
 
 def _upload_name(name: str | None) -> str:
     return clean_filename(name or "upload.csv", max_length=column_length(PendingUpload.filename))
+
+
+def _read_upload(filename: str, content: bytes) -> Table:
+    """An uploaded list, refused beyond UPLOAD_MAX_ROWS (a web request holds a worker while it imports)."""
+    return read_table(
+        filename,
+        content,
+        max_rows=current_app.config["STUDYAPP_SETTINGS"].upload_max_rows,
+        advice="split the file, or import it with `studyapp participants import` (no row limit)",
+    )
 
 
 @bp.route("/studies/<int:study_id>/participants")
@@ -51,7 +59,9 @@ def index(study_id: int) -> ResponseReturnValue:
         cohort_id=cohort_id,
         status=status,
         pseudonym=pseudonym,
-        page=query_int("page", default=1, maximum=_MAX_PAGE) or 1,
+        after=query_text("after", max_length=column_length(Participant.pseudonym)),
+        before=query_text("before", max_length=column_length(Participant.pseudonym)),
+        last=request.args.get("last") == "1",
     )
     contacts = {}
     if request.args.get("identities") == "1":
@@ -92,7 +102,7 @@ def import_upload(study_id: int) -> ResponseReturnValue:
         content = form.file.data.read()
         filename = _upload_name(form.file.data.filename)
         try:
-            table = read_table(filename, content)
+            table = _read_upload(filename, content)
         except TableError as error:
             plan = enrolment.EnrolmentPlan(problems=[RowProblem(error.line, str(error).split(": ", 1)[1])])
         else:
@@ -131,7 +141,7 @@ def import_confirm(study_id: int, token: str) -> ResponseReturnValue:
     if upload is None:
         flash("That preview has expired. Upload the file again.", "error")
         return redirect(url_for(".import_upload", study_id=study.id))
-    table = read_table(upload.filename, upload_content(privacy_of(), upload))
+    table = _read_upload(upload.filename, upload_content(privacy_of(), upload))
     plan = enrolment.plan_enrolment(session=session, privacy=privacy_of(), study=study, table=table)
     try:
         summary = enrolment.apply_enrolment(

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Table as SqlTable
+from sqlalchemy import insert, text
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from studyapp.core import audit
 from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.inputs import PERSON_NAME_MAX, line_problem
 from studyapp.core.models import Cohort, ConsentEvent, Identity, Participant, Study, User, key
+from studyapp.core.models._common import table_of
 from studyapp.core.privacy import Privacy, normalise_email, normalise_external_id, person_key
 from studyapp.core.tabular import ImportRejected, RowProblem, Table
+from studyapp.core.types import utcnow
 
 EXTERNAL_ID_MAX = 100
 REQUIRED_COLUMNS = ("email", "cohort")
@@ -54,6 +61,7 @@ class AlreadyEnrolled:
     pseudonym: str
     matched_by: str
     note: str = ""
+    participant_id: int | None = None  # set where the import adds to this participant
 
 
 @dataclass
@@ -168,46 +176,107 @@ def plan_enrolment(*, session: Session, privacy: Privacy, study: Study, table: T
     return plan
 
 
+#: People looked up in the database per query: bounded, so no statement carries one parameter per row
+#: of a 100,000-row list, and the lookups cost the same per person at any list size.
+LOOKUP_CHUNK = 2_000
+#: Rows per multi-row INSERT when a plan is applied.
+INSERT_CHUNK = 5_000
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A participant of the study as the matching needs it."""
+
+    id: int
+    pseudonym: str
+    status: str
+    has_identity: bool
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """A person's look-up hashes and pseudonym, computed once per row."""
+
+    email_hash: str
+    external_hash: str | None
+    pseudonym: str
+
+
+def _keys_of(privacy: Privacy, study: Study, person: Person) -> _Keys:
+    return _Keys(
+        email_hash=privacy.email_hash(person.email),
+        external_hash=privacy.external_id_hash(person.external_id) if person.external_id else None,
+        pseudonym=privacy.pseudonym(
+            study_id=key(study), person_key=person_key(email=person.email, external_id=person.external_id)
+        ),
+    )
+
+
+def _known_by(session: Session, study: Study, column: Any, values: list[str]) -> dict[str, _Known]:
+    """The study's participants whose ``column`` (a hash or the pseudonym) is one of ``values``."""
+    if not values:
+        return {}
+    rows = session.execute(
+        sa_select(column, col(Participant.id), col(Participant.pseudonym), col(Participant.status), col(Identity.id))
+        .select_from(Participant)
+        .join(Cohort, col(Cohort.id) == Participant.cohort_id)
+        .outerjoin(Identity, col(Identity.participant_id) == Participant.id)
+        .where(col(Cohort.study_id) == study.id, column.in_(values))
+    ).all()
+    return {
+        value: _Known(pid, pseudonym, status, identity_id is not None)
+        for value, pid, pseudonym, status, identity_id in rows
+    }
+
+
 def _match_existing(
     session: Session, privacy: Privacy, study: Study, people: list[Person], plan: EnrolmentPlan
 ) -> None:
-    study_cohorts = select(Cohort.id).where(Cohort.study_id == study.id)
-    rows = session.exec(
-        select(Participant, Identity)
-        .outerjoin(Identity, col(Identity.participant_id) == Participant.id)
-        .where(col(Participant.cohort_id).in_(study_cohorts))
-    ).all()
-    by_email = {i.email_hash: p for p, i in rows if i is not None}
-    by_external = {i.external_id_hash: p for p, i in rows if i is not None and i.external_id_hash}
-    by_pseudonym = {p.pseudonym: (p, i) for p, i in rows}
-    for person in people:
-        email_hash = privacy.email_hash(person.email)
-        external_hash = privacy.external_id_hash(person.external_id) if person.external_id else None
-        pseudonym = privacy.pseudonym(
-            study_id=key(study),
-            person_key=person_key(email=person.email, external_id=person.external_id),
+    """Sort ``people`` into new, already enrolled and completed identities (bounded look-ups per chunk)."""
+    for start in range(0, len(people), LOOKUP_CHUNK):
+        chunk = people[start : start + LOOKUP_CHUNK]
+        keys = [_keys_of(privacy, study, person) for person in chunk]
+        by_email = _known_by(session, study, col(Identity.email_hash), [k.email_hash for k in keys])
+        by_external = _known_by(
+            session, study, col(Identity.external_id_hash), [k.external_hash for k in keys if k.external_hash]
         )
-        if external_hash and external_hash in by_external:
-            participant = by_external[external_hash]
-            note = (
-                ""
-                if by_email.get(email_hash) is participant
-                else "the e-mail address on file differs and was not changed"
-            )
-            plan.existing.append(AlreadyEnrolled(person, participant.pseudonym, "external id", note))
-        elif email_hash in by_email:
-            plan.existing.append(AlreadyEnrolled(person, by_email[email_hash].pseudonym, "e-mail"))
-        elif pseudonym in by_pseudonym:
-            participant, identity = by_pseudonym[pseudonym]
-            if identity is None and participant.status != "erased":
-                plan.completed_identities.append(
-                    AlreadyEnrolled(person, pseudonym, "external id", "linked to data imported earlier")
+        by_pseudonym = _known_by(session, study, col(Participant.pseudonym), [k.pseudonym for k in keys])
+        for person, keys_ in zip(chunk, keys, strict=True):
+            _sort_person(plan, person, keys_, by_email, by_external, by_pseudonym)
+
+
+def _sort_person(
+    plan: EnrolmentPlan,
+    person: Person,
+    keys: _Keys,
+    by_email: dict[str, _Known],
+    by_external: dict[str, _Known],
+    by_pseudonym: dict[str, _Known],
+) -> None:
+    if keys.external_hash and keys.external_hash in by_external:
+        participant = by_external[keys.external_hash]
+        same = by_email.get(keys.email_hash)
+        note = (
+            ""
+            if same is not None and same.id == participant.id
+            else "the e-mail address on file differs and was not changed"
+        )
+        plan.existing.append(AlreadyEnrolled(person, participant.pseudonym, "external id", note))
+    elif keys.email_hash in by_email:
+        plan.existing.append(AlreadyEnrolled(person, by_email[keys.email_hash].pseudonym, "e-mail"))
+    elif keys.pseudonym in by_pseudonym:
+        known = by_pseudonym[keys.pseudonym]
+        if not known.has_identity and known.status != "erased":
+            plan.completed_identities.append(
+                AlreadyEnrolled(
+                    person, keys.pseudonym, "external id", "linked to data imported earlier", participant_id=known.id
                 )
-            else:
-                reason = "erased at their request" if participant.status == "erased" else "already enrolled"
-                plan.problems.append(RowProblem(person.line, f"this person cannot be enrolled again ({reason})"))
+            )
         else:
-            plan.new.append(person)
+            reason = "erased at their request" if known.status == "erased" else "already enrolled"
+            plan.problems.append(RowProblem(person.line, f"this person cannot be enrolled again ({reason})"))
+    else:
+        plan.new.append(person)
 
 
 def add_identity(*, session: Session, privacy: Privacy, participant: Participant, person: Person) -> Identity:
@@ -262,21 +331,17 @@ def apply_enrolment(
     """Store a checked plan; raises :class:`ImportRejected` (storing nothing) if it has problems."""
     if plan.problems:
         raise ImportRejected(plan.problems)
-    for person in plan.new:
-        enrol_person(session=session, privacy=privacy, study=study, person=person, actor="researcher", user=user)
-    for match in plan.completed_identities:
-        participant = session.exec(select(Participant).where(Participant.pseudonym == match.pseudonym)).one()
-        add_identity(session=session, privacy=privacy, participant=participant, person=match.person)
-        session.add(
-            ConsentEvent(
-                participant_id=key(participant),
-                kind="consent_given",
-                keep_data=match.person.keep_data,
-                actor="researcher",
-                user_id=user.id if user else None,
-            )
-        )
-    session.flush()
+    now = utcnow()
+    user_id = user.id if user else None
+    for start in range(0, len(plan.new), INSERT_CHUNK):
+        chunk = plan.new[start : start + INSERT_CHUNK]
+        ids = _insert_participants(session, privacy, study, chunk, now)
+        _insert_identities_and_consent(session, privacy, list(zip(ids, chunk, strict=True)), user_id, now)
+    for start in range(0, len(plan.completed_identities), INSERT_CHUNK):
+        matches = plan.completed_identities[start : start + INSERT_CHUNK]
+        pairs = [(m.participant_id, m.person) for m in matches if m.participant_id is not None]
+        assert len(pairs) == len(matches), "a completed identity names its participant"
+        _insert_identities_and_consent(session, privacy, pairs, user_id, now)
     summary = EnrolmentSummary(
         enrolled=len(plan.new), unchanged=len(plan.existing), identities_added=len(plan.completed_identities)
     )
@@ -295,6 +360,102 @@ def apply_enrolment(
         },
     )
     return summary
+
+
+def _insert_participants(
+    session: Session, privacy: Privacy, study: Study, people: list[Person], now: datetime
+) -> list[int]:
+    """Insert ``people`` as participants; their ids in the same order."""
+    pseudonyms = [
+        privacy.pseudonym(study_id=key(study), person_key=person_key(email=p.email, external_id=p.external_id))
+        for p in people
+    ]
+    table = table_of(Participant)
+    if _copies(session):  # ids drawn from the sequence first, so that the rows can be copied in
+        ids = list(
+            session.execute(
+                text("SELECT nextval(pg_get_serial_sequence('participant', 'id')) FROM generate_series(1, :n)"),
+                {"n": len(people)},
+            ).scalars()
+        )
+    else:  # one multi-row INSERT ... RETURNING per batch; rows come back matched by their unique pseudonym
+        statement = insert(table).returning(table.c.id, table.c.pseudonym)
+        rows = [
+            {"pseudonym": pseudonym, "cohort_id": p.cohort_id} for pseudonym, p in zip(pseudonyms, people, strict=True)
+        ]
+        known = {
+            pseudonym: participant_id
+            for participant_id, pseudonym in session.execute(
+                statement, [{**row, "status": "active", "organisation_id": None, "enrolled_at": now} for row in rows]
+            )
+        }
+        return [known[pseudonym] for pseudonym in pseudonyms]
+    _store(
+        session,
+        table,
+        ("id", "pseudonym", "cohort_id", "status", "enrolled_at"),
+        [(i, pseudonym, p.cohort_id, "active", now) for i, pseudonym, p in zip(ids, pseudonyms, people, strict=True)],
+    )
+    return ids
+
+
+def _insert_identities_and_consent(
+    session: Session, privacy: Privacy, pairs: list[tuple[int, Person]], user_id: int | None, now: datetime
+) -> None:
+    """Each participant's encrypted identity and consent event."""
+    if not pairs:
+        return
+    _store(
+        session,
+        table_of(Identity),
+        (
+            "participant_id",
+            "email_encrypted",
+            "name_encrypted",
+            "email_hash",
+            "external_id_hash",
+            "language",
+            "created_at",
+        ),
+        [
+            (
+                participant_id,
+                privacy.encrypt(person.email),
+                privacy.encrypt(person.name) if person.name else "",
+                privacy.email_hash(person.email),
+                privacy.external_id_hash(person.external_id) if person.external_id else None,
+                person.language,
+                now,
+            )
+            for participant_id, person in pairs
+        ],
+    )
+    _store(
+        session,
+        table_of(ConsentEvent),
+        ("participant_id", "kind", "keep_data", "actor", "user_id", "note", "created_at"),
+        [
+            (participant_id, "consent_given", person.keep_data, "researcher", user_id, "", now)
+            for participant_id, person in pairs
+        ],
+    )
+
+
+def _copies(session: Session) -> bool:
+    """Whether rows go in by COPY (PostgreSQL) rather than by multi-row INSERTs."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _store(session: Session, table: SqlTable, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Add ``rows`` to ``table`` in the session's transaction: by COPY on PostgreSQL, else executemany."""
+    if not _copies(session):
+        session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    connection = session.connection().connection.dbapi_connection
+    assert connection is not None
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        for row in rows:
+            copy.write_row(row)
 
 
 def self_register(
