@@ -58,10 +58,15 @@ def fieldwork(session: Session) -> dict:
 
 
 def _download(client: FlaskClient, study_id: int, **form: object) -> dict[str, bytes]:
-    response = client.post(f"/studies/{study_id}/export", data=form)
+    response = client.post(f"/studies/{study_id}/export", data=form, buffered=False)
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]
     assert response.mimetype == "application/zip"
-    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+    # streamed from a temporary file, not held in the worker's memory as one bytes object
+    assert response.is_streamed
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+    data = response.get_data()
+    response.close()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
 
 

@@ -89,6 +89,7 @@ def test_an_export_reads_the_replica_and_audits_in_the_primary(
     study_id = cohort_with_answers["study"].id
     response = client.post(f"/studies/{study_id}/export", data={"formats": ["long_csv"], "language": "en"})
     assert response.status_code == 200 and response.mimetype == "application/zip"
+    response.close()  # the server closes the archive's temporary file once sent
 
     events = session.exec(select(AuditEvent).where(AuditEvent.action == "data.exported")).all()
     assert len(events) == 1 and events[0].detail["answers"] == in_replica  # read there, recorded here

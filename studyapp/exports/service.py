@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeGuard, get_args
+from typing import IO, Any, TypeGuard, get_args
 
 import pandas as pd
 from sqlalchemy import ColumnElement
@@ -339,21 +338,28 @@ def export_zip(
     user: User | None = None,
     ip_address: str = "",
     raw_text: bool = False,
-) -> bytes:
-    """The export as one zip archive (for download); ``raw_text`` as for :func:`export_to_folder`."""
-    with tempfile.TemporaryDirectory() as folder:
-        paths = export_to_folder(
-            session=session,
-            reader=reader,
-            scope=scope,
-            folder=Path(folder),
-            formats=formats,
-            user=user,
-            ip_address=ip_address,
-            raw_text=raw_text,
-        )
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in paths.values():
-                archive.write(path, arcname=path.name)
-    return buffer.getvalue()
+) -> IO[bytes]:
+    """The export as one zip archive (for download), in a temporary file read from its start and deleted
+    when closed, so that a large study's archive is streamed to the browser rather than held in memory;
+    ``reader`` and ``raw_text`` as for :func:`export_to_folder`."""
+    archive_file = tempfile.TemporaryFile()  # noqa: SIM115 (the caller closes it once sent)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            paths = export_to_folder(
+                session=session,
+                reader=reader,
+                scope=scope,
+                folder=Path(folder),
+                formats=formats,
+                user=user,
+                ip_address=ip_address,
+                raw_text=raw_text,
+            )
+            with zipfile.ZipFile(archive_file, "w", zipfile.ZIP_DEFLATED) as archive:
+                for path in paths.values():
+                    archive.write(path, arcname=path.name)
+    except BaseException:
+        archive_file.close()
+        raise
+    archive_file.seek(0)
+    return archive_file

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, abort, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -87,9 +87,6 @@ def index(study_id: int) -> ResponseReturnValue:
             raw_text=form.raw_text.data,
         )
         session.commit()
-        return Response(
-            archive,
-            mimetype="application/zip",
-            headers={"Content-Disposition": f"attachment; filename={study.slug}-export.zip"},
-        )
+        name = f"{study.slug}-export.zip"
+        return send_file(archive, mimetype="application/zip", as_attachment=True, download_name=name)
     return render_template("exports/index.html", study=study, form=form, text_note=text_note())
