@@ -165,3 +165,11 @@ def test_the_quick_row_count_knows_prefixed_row_elements(monkeypatch) -> None:
     monkeypatch.setattr("openpyxl.load_workbook", _not_reached)
     with pytest.raises(TableError, match="line 3: more than 1 rows"):
         read_table("prefixed.xlsx", content)
+
+
+@pytest.mark.parametrize("max_rows", [50, None])  # None: the command line, which reads every row
+def test_a_sheet_of_too_much_xml_is_refused_with_or_without_a_row_limit(monkeypatch, max_rows: int | None) -> None:
+    monkeypatch.setattr(tabular, "MAX_SHEET_BYTES", 2_000)
+    monkeypatch.setattr("openpyxl.load_workbook", _not_reached)  # refused before openpyxl expands it
+    with pytest.raises(TableError, match="MB of XML"):
+        read_table("wide.xlsx", _small_xlsx(40), max_rows=max_rows)

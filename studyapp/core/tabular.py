@@ -168,8 +168,7 @@ def _xlsx_rows(content: bytes, refusal: _Refusal) -> Generator[tuple[int, list[s
     """The first sheet's rows, numbered as in Excel, streamed by openpyxl in read-only mode."""
     from openpyxl import load_workbook
 
-    if refusal.limit is not None:
-        _refuse_oversized_first_sheet(content, refusal)
+    _refuse_oversized_first_sheet(content, refusal)  # its XML size is limited even when its rows are not
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a damaged file
@@ -191,7 +190,8 @@ _ROW_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
 
 
 def _refuse_oversized_first_sheet(content: bytes, refusal: _Refusal) -> None:
-    """Count the first sheet's ``<row>`` elements in its XML and refuse more than the limit allows.
+    """Count the first sheet's ``<row>`` elements in its XML and refuse more than the limit allows, and a
+    sheet of more than ``MAX_SHEET_BYTES`` of XML (a small upload can expand a thousandfold) in any case.
 
     Each row element is a row the sheet holds (Excel writes none for rows that are wholly empty), so
     more than the limit + 1 of them (the header) cannot become an acceptable table. The count
