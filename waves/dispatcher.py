@@ -4,7 +4,12 @@ A row is claimed (status ``sending``) before it is sent, so two dispatchers neve
 claim is a lease kept alive by a heartbeat, and a dead dispatcher's rows are taken over within seconds
 (``waves.claims``). A dispatcher killed between handing a message to the server and recording it repeats
 that one message, with the same Message-ID (derived from the outbox key) and a fresh, also working,
-personal link.
+personal link. (On PostgreSQL outcomes are committed asynchronously: a crash of the database server
+itself, not of the dispatcher, may repeat the messages recorded in its last 0.6 s; see ``_Recorder``.)
+
+Claims read only the rows they claim (partial indexes on claimable and on claimed rows), so the cost
+per message does not grow with the outbox; a paused wave's pending rows are set aside
+(``held_for_wave_id``) the first time a claim meets them and put back when the wave resumes.
 
 One bad message never holds up the others: whatever belongs to one message (an address the server or
 the encoding refuses, a text that cannot be composed, a 5xx, anything unforeseen) fails that message
@@ -102,15 +107,23 @@ _CLAIMABLE = and_(OUTBOX.c.status == literal_column("'pending'"), OUTBOX.c.held_
 _CLAIMED = OUTBOX.c.status == literal_column("'sending'")
 
 
-def _taken_over(lease_now: datetime, config: DispatchConfig, dead: list[str]) -> ColumnElement[bool]:
+def _taken_over(
+    lease_now: datetime, config: DispatchConfig, dead: list[str], *, claimed: ColumnElement[bool] = _CLAIMED
+) -> ColumnElement[bool]:
     """Claimed rows whose claim ran out (lease times are wall-clock) or whose holder died."""
     expired = OUTBOX.c.claimed_at < lease_now - config.claim_timeout
-    return and_(_CLAIMED, or_(expired, OUTBOX.c.claimed_by.in_(dead)) if dead else expired)
+    return and_(claimed, or_(expired, OUTBOX.c.claimed_by.in_(dead)) if dead else expired)
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
+def _due(now: datetime, *, claimable: ColumnElement[bool] = _CLAIMABLE) -> ColumnElement[bool]:
     """Pending rows due at ``now`` and not set aside for a paused wave."""
-    return and_(_CLAIMABLE, OUTBOX.c.not_before <= now)
+    return and_(claimable, OUTBOX.c.not_before <= now)
+
+
+# The same conditions with bound values, to recheck one row found by its key: with the literal values a
+# prepared (generic) plan on PostgreSQL may walk the whole partial index instead of taking the row by key.
+_PENDING_BOUND = and_(OUTBOX.c.status == "pending", OUTBOX.c.held_for_wave_id.is_(None))
+_SENDING_BOUND = OUTBOX.c.status == "sending"
 
 
 def _dead_holders(connection: Connection) -> list[str]:
@@ -205,7 +218,8 @@ def _claim(session: Session, worker: str, now: datetime, config: DispatchConfig,
     """
     connection = session.connection()
     lease_now = utcnow()
-    taken_over = _taken_over(lease_now, config, _dead_holders(connection))
+    dead = _dead_holders(connection)
+    taken_over = _taken_over(lease_now, config, dead)
     while True:
         expired = _candidates(connection, taken_over, limit, ordered=False)
         due = _candidates(connection, _due(now), limit - len(expired), ordered=True)
@@ -220,12 +234,13 @@ def _claim(session: Session, worker: str, now: datetime, config: DispatchConfig,
             break
     # Row by row, by key, each rechecked: neither database is tempted to read an index range instead.
     claim = update(OUTBOX).values(status="sending", claimed_by=worker, claimed_at=lease_now)
+    still_taken_over = _taken_over(lease_now, config, dead, claimed=_SENDING_BOUND)
     for row_id, _ in expired:  # rare (after a crash), and the condition names the dead holders
         if row_id not in held:
-            connection.execute(claim.where(OUTBOX.c.id == row_id, taken_over))
+            connection.execute(claim.where(OUTBOX.c.id == row_id, still_taken_over))
     wanted = [{"row_id": row_id} for row_id, _ in due if row_id not in held]
     if wanted:
-        connection.execute(claim.where(OUTBOX.c.id == bindparam("row_id"), _due(now)), wanted)
+        connection.execute(claim.where(OUTBOX.c.id == bindparam("row_id"), _due(now, claimable=_PENDING_BOUND)), wanted)
     return list(
         session.exec(
             select(OutboxMessage)
