@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, bindparam, insert, literal_column, or_, update
+from sqlalchemy import ColumnElement, Update, and_, bindparam, insert, literal_column, or_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
@@ -107,23 +107,15 @@ _CLAIMABLE = and_(OUTBOX.c.status == literal_column("'pending'"), OUTBOX.c.held_
 _CLAIMED = OUTBOX.c.status == literal_column("'sending'")
 
 
-def _taken_over(
-    lease_now: datetime, config: DispatchConfig, dead: list[str], *, claimed: ColumnElement[bool] = _CLAIMED
-) -> ColumnElement[bool]:
+def _taken_over(lease_now: datetime, config: DispatchConfig, dead: list[str]) -> ColumnElement[bool]:
     """Claimed rows whose claim ran out (lease times are wall-clock) or whose holder died."""
     expired = OUTBOX.c.claimed_at < lease_now - config.claim_timeout
-    return and_(claimed, or_(expired, OUTBOX.c.claimed_by.in_(dead)) if dead else expired)
+    return and_(_CLAIMED, or_(expired, OUTBOX.c.claimed_by.in_(dead)) if dead else expired)
 
 
-def _due(now: datetime, *, claimable: ColumnElement[bool] = _CLAIMABLE) -> ColumnElement[bool]:
+def _due(now: datetime) -> ColumnElement[bool]:
     """Pending rows due at ``now`` and not set aside for a paused wave."""
-    return and_(claimable, OUTBOX.c.not_before <= now)
-
-
-# The same conditions with bound values, to recheck one row found by its key: with the literal values a
-# prepared (generic) plan on PostgreSQL may walk the whole partial index instead of taking the row by key.
-_PENDING_BOUND = and_(OUTBOX.c.status == "pending", OUTBOX.c.held_for_wave_id.is_(None))
-_SENDING_BOUND = OUTBOX.c.status == "sending"
+    return and_(_CLAIMABLE, OUTBOX.c.not_before <= now)
 
 
 def _dead_holders(connection: Connection) -> list[str]:
@@ -206,6 +198,26 @@ def release_resumed_waves(engine: Engine) -> int:
     return released
 
 
+def _claim_rechecked(
+    connection: Connection,
+    claim: Update,
+    expired: list[tuple[int, int | None]],
+    due: list[tuple[int, int | None]],
+    held: set[int],
+    taken_over: ColumnElement[bool],
+    due_now: ColumnElement[bool],
+) -> None:
+    """SQLite (no row locks): claim each candidate by its key only if it is still claimable, so a row another
+    dispatcher claimed meanwhile is not claimed twice. Row by row, so that SQLite takes each by its key
+    rather than reading an index range."""
+    for row_id, _ in expired:  # rare (after a crash), and the condition names the dead holders
+        if row_id not in held:
+            connection.execute(claim.where(OUTBOX.c.id == row_id, taken_over))
+    wanted = [{"row_id": row_id} for row_id, _ in due if row_id not in held]
+    if wanted:
+        connection.execute(claim.where(OUTBOX.c.id == bindparam("row_id"), due_now), wanted)
+
+
 def _claim(session: Session, worker: str, now: datetime, config: DispatchConfig, limit: int) -> list[OutboxMessage]:
     """Claim up to ``limit`` (at most a batch) of due rows for ``worker``: first claims that ran out, then
     pending rows in ``(not_before, id)`` order.
@@ -232,15 +244,13 @@ def _claim(session: Session, worker: str, now: datetime, config: DispatchConfig,
         candidates = [row_id for row_id, _ in expired + due if row_id not in held]
         if candidates:
             break
-    # Row by row, by key, each rechecked: neither database is tempted to read an index range instead.
     claim = update(OUTBOX).values(status="sending", claimed_by=worker, claimed_at=lease_now)
-    still_taken_over = _taken_over(lease_now, config, dead, claimed=_SENDING_BOUND)
-    for row_id, _ in expired:  # rare (after a crash), and the condition names the dead holders
-        if row_id not in held:
-            connection.execute(claim.where(OUTBOX.c.id == row_id, still_taken_over))
-    wanted = [{"row_id": row_id} for row_id, _ in due if row_id not in held]
-    if wanted:
-        connection.execute(claim.where(OUTBOX.c.id == bindparam("row_id"), _due(now, claimable=_PENDING_BOUND)), wanted)
+    if connection.dialect.name == "postgresql":
+        # The candidates are locked by this transaction (FOR UPDATE re-evaluated the condition on the
+        # newest version of each), so they are claimed by key alone.
+        connection.execute(claim.where(OUTBOX.c.id.in_(candidates)))
+    else:
+        _claim_rechecked(connection, claim, expired, due, held, _taken_over(lease_now, config, dead), _due(now))
     return list(
         session.exec(
             select(OutboxMessage)
