@@ -110,7 +110,6 @@ def _assert_claims_read_only_what_they_claim(engine: Engine, statements: list[tu
                     f"a full scan of the outbox: {step} in {statement}"
                 )
                 assert "TEMP B-TREE FOR ORDER BY" not in step, f"a sort: {step} in {statement}"
-                print(step, "|", " ".join(statement.split())[:250])
         assert any("ix_outbox_message_claim" in " ".join(steps) for _, steps in plans), "the claim index is used"
 
 
