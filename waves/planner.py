@@ -152,14 +152,15 @@ def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 
 
 def _invite_all(session: Session, new: list[dict[str, Any]], now: datetime) -> None:
-    """Insert invitations and their outbox rows in bulk (in the caller's transaction), a chunk at a time:
-    each chunk's invitations come back with their ids (RETURNING), so no row is looked up again."""
+    """Insert invitations and their outbox rows in bulk (in the caller's transaction), a chunk per statement.
+
+    The new invitations' ids are read back with one query per wave (not RETURNING: psycopg parses a
+    many-row INSERT ... RETURNING statement in Python, which cost more than the insert itself).
+    """
     invitations = table_of(Invitation)
     for chunk in _chunks(new):
-        returned = session.execute(
-            insert(invitations).returning(
-                invitations.c.id, invitations.c.participant_id, invitations.c.wave_id, sort_by_parameter_order=True
-            ),
+        session.execute(
+            insert(invitations),
             [
                 {
                     "participant_id": n["participant_id"],
@@ -172,22 +173,29 @@ def _invite_all(session: Session, new: list[dict[str, Any]], now: datetime) -> N
                 for n in chunk
             ],
         )
-        ids = {(participant_id, wave_id): invitation_id for invitation_id, participant_id, wave_id in returned}
-        _queue(
-            session,
-            [
-                _outbox_row(
-                    key=invitation_key(n["participant_id"], n["wave_id"]),
-                    kind="invitation",
-                    invitation_id=ids[(n["participant_id"], n["wave_id"])],
-                    participant_id=n["participant_id"],
-                    language=n["language"],
-                    not_before=n["window"].opens_at,
-                    now=now,
-                )
-                for n in chunk
-            ],
-        )
+    wanted = {(n["participant_id"], n["wave_id"]) for n in new}
+    ids = {}
+    for wave_id in {n["wave_id"] for n in new}:
+        for invitation_id, participant_id in session.execute(
+            select(invitations.c.id, invitations.c.participant_id).where(invitations.c.wave_id == wave_id)
+        ):
+            if (participant_id, wave_id) in wanted:
+                ids[(participant_id, wave_id)] = invitation_id
+    _queue(
+        session,
+        [
+            _outbox_row(
+                key=invitation_key(n["participant_id"], n["wave_id"]),
+                kind="invitation",
+                invitation_id=ids[(n["participant_id"], n["wave_id"])],
+                participant_id=n["participant_id"],
+                language=n["language"],
+                not_before=n["window"].opens_at,
+                now=now,
+            )
+            for n in new
+        ],
+    )
 
 
 def _outbox_row(
