@@ -225,6 +225,11 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=None)
     parser.add_argument("--postgres", default=None, help="a PostgreSQL URL to run against instead of SQLite")
     parser.add_argument("--connections", type=int, default=4, help="SMTP connections of the framework run")
+    parser.add_argument(
+        "--framework-only",
+        action="store_true",
+        help="skip the one-connection run and the SIGKILL run (their figures are then left out)",
+    )
     args = parser.parse_args()
     n = args.messages or (2000 if args.quick else 10000)
     with tempfile.TemporaryDirectory() as tmp:
@@ -239,68 +244,74 @@ def main() -> None:
         template = sample_message_bytes(url)
         bare = run_bare(n, template, folder)
         framework = run_framework(url, n, folder, connections=args.connections)
-        if args.postgres:
-            engine = make_engine(args.postgres)
-            SQLModel.metadata.drop_all(engine)
-            engine.dispose()
-        else:
-            url = f"sqlite:///{folder / 'bench-single.db'}"
-        single = run_framework(url, n, folder, connections=1)
-        if args.postgres:
-            engine = make_engine(args.postgres)
-            SQLModel.metadata.drop_all(engine)
-            engine.dispose()
-        else:
-            url = f"sqlite:///{folder / 'bench-crash.db'}"
-        crash = run_crash(url, n, folder)
-        if args.postgres:
-            engine = make_engine(args.postgres)
-            SQLModel.metadata.drop_all(engine)
-            engine.dispose()
-    counts = framework["counts"]
-    lost = n - len(counts) + (n - len(single["counts"]))
-    duplicates = sum(c - 1 for c in counts.values()) + sum(c - 1 for c in single["counts"].values())
+        single = crash = None
+        if not args.framework_only:
+            url = _fresh(args.postgres, folder, "bench-single.db")
+            single = run_framework(url, n, folder, connections=1)
+            url = _fresh(args.postgres, folder, "bench-crash.db")
+            crash = run_crash(url, n, folder)
+        _fresh(args.postgres, folder, "")
+    report(args, n, template, bare, framework, single, crash)
+
+
+def _fresh(postgres: str | None, folder: Path, name: str) -> str:
+    """An empty database: PostgreSQL's tables dropped, or a new SQLite file."""
+    if postgres:
+        engine = make_engine(postgres)
+        SQLModel.metadata.drop_all(engine)
+        engine.dispose()
+        return postgres
+    return f"sqlite:///{folder / name}"
+
+
+def report(args: argparse.Namespace, n: int, template: bytes, bare: dict, framework: dict, single, crash) -> None:
+    """Print the table and, as the last line, the JSON object."""
+    runs = [framework] if single is None else [framework, single]
+    lost = sum(n - len(run["counts"]) for run in runs)
+    duplicates = sum(c - 1 for run in runs for c in run["counts"].values())
     rate = n / framework["seconds"]
-    single_rate = n / single["seconds"]
     bare_rate = n / bare["seconds"]
     print(f"{'':34}{'messages':>10}{'seconds':>10}{'per s':>10}")
     label = f"framework, {args.connections} connections"
     print(f"{label:34}{framework['sent']:>10}{framework['seconds']:>10.2f}{rate:>10.0f}")
-    print(f"{'framework, 1 connection':34}{single['sent']:>10}{single['seconds']:>10.2f}{single_rate:>10.0f}")
+    if single is not None:
+        single_rate = n / single["seconds"]
+        print(f"{'framework, 1 connection':34}{single['sent']:>10}{single['seconds']:>10.2f}{single_rate:>10.0f}")
     print(f"{'  of which planning':34}{framework['planned']:>10}{framework['plan_seconds']:>10.2f}")
     print(f"{'bare smtplib client, 1 connection':34}{bare['received']:>10}{bare['seconds']:>10.2f}{bare_rate:>10.0f}")
     print(
         f"ratio {rate / bare_rate:.2f}; lost {lost}; duplicates {duplicates}; "
         f"message size {len(template)} bytes; database {'PostgreSQL' if args.postgres else 'SQLite'}"
     )
-    print(
-        f"SIGKILL a quarter through: {crash['claimed_at_kill']} claimed rows taken over and sent "
-        f"{crash['takeover_seconds']:.1f} s after the restart, all sent after {crash['recovery_seconds']:.1f} s; "
-        f"lost {crash['lost']}, repeats {crash['repeats']}"
-    )
-    print(
-        json.dumps(
-            {
-                "messages_per_s": round(rate, 1),
-                "bare_client_per_s": round(bare_rate, 1),
-                "ratio": round(rate / bare_rate, 3),
-                "connections": args.connections,
-                "messages_per_s_one_connection": round(single_rate, 1),
-                "ratio_one_connection": round(single_rate / bare_rate, 3),
-                "lost": lost,
-                "duplicates": duplicates,
-                "messages": n,
-                "plan_seconds": round(framework["plan_seconds"], 2),
-                "send_seconds": round(framework["send_seconds"], 2),
-                "message_bytes": len(template),
-                "database": "postgresql" if args.postgres else "sqlite",
-                "crash_takeover_seconds": round(crash["takeover_seconds"], 2),
-                "crash_recovery_seconds": round(crash["recovery_seconds"], 2),
-                "crash_lost": crash["lost"],
-                "crash_repeats": crash["repeats"],
-            }
+    figures = {
+        "messages_per_s": round(rate, 1),
+        "bare_client_per_s": round(bare_rate, 1),
+        "ratio": round(rate / bare_rate, 3),
+        "connections": args.connections,
+        "lost": lost,
+        "duplicates": duplicates,
+        "messages": n,
+        "plan_seconds": round(framework["plan_seconds"], 2),
+        "send_seconds": round(framework["send_seconds"], 2),
+        "message_bytes": len(template),
+        "database": "postgresql" if args.postgres else "sqlite",
+    }
+    if single is not None:
+        figures["messages_per_s_one_connection"] = round(single_rate, 1)
+        figures["ratio_one_connection"] = round(single_rate / bare_rate, 3)
+    if crash is not None:
+        print(
+            f"SIGKILL a quarter through: {crash['claimed_at_kill']} claimed rows taken over and sent "
+            f"{crash['takeover_seconds']:.1f} s after the restart, all sent after {crash['recovery_seconds']:.1f} s; "
+            f"lost {crash['lost']}, repeats {crash['repeats']}"
         )
-    )
+        figures.update(
+            crash_takeover_seconds=round(crash["takeover_seconds"], 2),
+            crash_recovery_seconds=round(crash["recovery_seconds"], 2),
+            crash_lost=crash["lost"],
+            crash_repeats=crash["repeats"],
+        )
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

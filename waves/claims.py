@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import literal_column, update
 from sqlalchemy.engine import Engine
 
 from studyapp.core.models import OutboxMessage
@@ -112,7 +112,7 @@ class Heartbeat:
                 with self.engine.begin() as connection:
                     connection.execute(
                         update(OUTBOX)
-                        .where(OUTBOX.c.claimed_by == self.holder, OUTBOX.c.status == "sending")
+                        .where(OUTBOX.c.claimed_by == self.holder, OUTBOX.c.status == literal_column("'sending'"))
                         .values(claimed_at=self.clock())
                     )
             except Exception as error:  # the database is away: the lease runs out and sending stops

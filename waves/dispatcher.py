@@ -4,7 +4,12 @@ A row is claimed (status ``sending``) before it is sent, so two dispatchers neve
 claim is a lease kept alive by a heartbeat, and a dead dispatcher's rows are taken over within seconds
 (``waves.claims``). A dispatcher killed between handing a message to the server and recording it repeats
 that one message, with the same Message-ID (derived from the outbox key) and a fresh, also working,
-personal link.
+personal link. (On PostgreSQL outcomes are committed asynchronously: a crash of the database server
+itself, not of the dispatcher, may repeat the messages recorded in its last 0.6 s; see ``_Recorder``.)
+
+Claims read only the rows they claim (partial indexes on claimable and on claimed rows), so the cost
+per message does not grow with the outbox; a paused wave's pending rows are set aside
+(``held_for_wave_id``) the first time a claim meets them and put back when the wave resumes.
 
 One bad message never holds up the others: whatever belongs to one message (an address the server or
 the encoding refuses, a text that cannot be composed, a 5xx, anything unforeseen) fails that message
@@ -19,18 +24,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy import ColumnElement, Update, and_, bindparam, insert, literal_column, or_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from studyapp.core.lifecycle import OPEN_STATES, InvitationEvent, from_states, target
-from studyapp.core.links import issue_token
+from studyapp.core.links import new_token
 from studyapp.core.models import (
     Answer,
     Cohort,
     Identity,
     Invitation,
+    InvitationToken,
     Item,
     OutboxMessage,
     Participant,
@@ -60,8 +66,11 @@ MAX_ATTEMPTS = 8
 _SENT_FROM, _SENT_TO = from_states(InvitationEvent.SENT), target(InvitationEvent.SENT).value
 _FAILED_FROM, _FAILED_TO = from_states(InvitationEvent.SEND_FAILED), target(InvitationEvent.SEND_FAILED).value
 BATCH = 50
+LOOKUP_CHUNK = 1000  # ids per query where a run's rows are looked up again
 OUTBOX = table_of(OutboxMessage)
 INVITATIONS = table_of(Invitation)
+WAVES = table_of(Wave)
+TOKENS = table_of(InvitationToken)
 
 
 @dataclass(frozen=True)
@@ -92,50 +101,158 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
 
 
-def _claimable(now: datetime, lease_now: datetime, config: DispatchConfig, dead: list[str]) -> ColumnElement[bool]:
-    """Due pending rows, and rows whose claim ran out (lease times are wall-clock) or whose holder died."""
-    sending = col(OutboxMessage.status) == "sending"
-    conditions = [
-        (col(OutboxMessage.status) == "pending") & (col(OutboxMessage.not_before) <= now),
-        sending & (col(OutboxMessage.claimed_at) < lease_now - config.claim_timeout),
-    ]
-    if dead:
-        conditions.append(sending & col(OutboxMessage.claimed_by).in_(dead))
-    return or_(*conditions)
+# The partial indexes' conditions (see OutboxMessage), with literal values: bound parameters would keep
+# SQLite (and PostgreSQL's generic plans) from using those indexes.
+_CLAIMABLE = and_(OUTBOX.c.status == literal_column("'pending'"), OUTBOX.c.held_for_wave_id.is_(None))
+_CLAIMED = OUTBOX.c.status == literal_column("'sending'")
 
 
-def _dead_holders(session: Session) -> list[str]:
-    """Holders of claimed rows whose process is gone (see :func:`waves.claims.is_dead`)."""
-    holders = session.exec(select(OutboxMessage.claimed_by).where(OutboxMessage.status == "sending").distinct())
+def _taken_over(lease_now: datetime, config: DispatchConfig, dead: list[str]) -> ColumnElement[bool]:
+    """Claimed rows whose claim ran out (lease times are wall-clock) or whose holder died."""
+    expired = OUTBOX.c.claimed_at < lease_now - config.claim_timeout
+    return and_(_CLAIMED, or_(expired, OUTBOX.c.claimed_by.in_(dead)) if dead else expired)
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Pending rows due at ``now`` and not set aside for a paused wave."""
+    return and_(_CLAIMABLE, OUTBOX.c.not_before <= now)
+
+
+def _dead_holders(connection: Connection) -> list[str]:
+    """Holders of claimed rows whose process is gone (see :func:`waves.claims.is_dead`); reads the claimed
+    rows only (a partial index), never the backlog."""
+    holders = connection.execute(select(OUTBOX.c.claimed_by).where(_CLAIMED).distinct()).scalars()
     return [holder for holder in holders if holder and is_dead(holder)]
 
 
-def _claim(session: Session, worker: str, now: datetime, config: DispatchConfig) -> list[OutboxMessage]:
-    """Claim up to a batch of due rows for ``worker``.
-
-    PostgreSQL skips rows another dispatcher has locked; on SQLite the conditional update runs after any
-    other writer has committed, so a row claimed meanwhile is not claimed twice.
-    """
-    lease_now = utcnow()
-    claimable = _claimable(now, lease_now, config, _dead_holders(session))
-    candidates = list(
-        session.exec(
-            select(OutboxMessage.id)
-            .outerjoin(Invitation, col(Invitation.id) == OutboxMessage.invitation_id)
-            .outerjoin(Wave, col(Wave.id) == Invitation.wave_id)
-            .where(claimable, or_(col(Wave.paused).is_(None), col(Wave.paused).is_(False)))
-            .order_by(col(OutboxMessage.not_before), col(OutboxMessage.id))
-            .limit(config.batch)
-            .with_for_update(skip_locked=True, of=OutboxMessage)
-        )
-    )
-    if not candidates:
+def _candidates(
+    connection: Connection, condition: ColumnElement[bool], limit: int, *, ordered: bool
+) -> list[tuple[int, int | None]]:
+    """Up to ``limit`` rows meeting ``condition`` as (id, invitation), skipping rows another dispatcher has
+    locked."""
+    if limit <= 0:
         return []
-    session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(candidates), claimable)
-        .values(status="sending", claimed_by=worker, claimed_at=lease_now)
+    query = select(OUTBOX.c.id, OUTBOX.c.invitation_id).where(condition)
+    query = query.order_by(OUTBOX.c.not_before, OUTBOX.c.id) if ordered else query.order_by(OUTBOX.c.id)
+    return [
+        (row_id, invitation_id)
+        for row_id, invitation_id in connection.execute(query.limit(limit).with_for_update(skip_locked=True))
+    ]
+
+
+def _paused_waves(connection: Connection, rows: list[tuple[int, int | None]]) -> dict[int, list[int]]:
+    """Of ``rows`` (one batch, as (id, invitation)), those whose wave is paused, by wave; reads their
+    invitations and waves by key, and no other outbox row."""
+    invitation_ids = {invitation_id for _, invitation_id in rows if invitation_id is not None}
+    if not invitation_ids:
+        return {}
+    paused: dict[int | None, int] = {
+        invitation_id: wave_id
+        for invitation_id, wave_id in connection.execute(
+            select(INVITATIONS.c.id, INVITATIONS.c.wave_id)
+            .join(WAVES, WAVES.c.id == INVITATIONS.c.wave_id)
+            .where(INVITATIONS.c.id.in_(invitation_ids), WAVES.c.paused.is_(True))
+        )
+    }
+    found: dict[int, list[int]] = {}
+    for row_id, invitation_id in rows:
+        if invitation_id in paused:
+            found.setdefault(paused[invitation_id], []).append(row_id)
+    return found
+
+
+def _hold(connection: Connection, wave_id: int, row_ids: list[int]) -> None:
+    """Set a paused wave's pending rows aside (out of the claim index) until it resumes.
+
+    ``row_ids`` (claimed rows of the wave whose claim ran out) go back to pending first. Rows another
+    dispatcher has locked are left to it: it finds them paused as well, so no dispatcher waits for another.
+    """
+    connection.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(row_ids), OUTBOX.c.status == "sending")
+        .values(status="pending", claimed_by="", claimed_at=None)
     )
+    waiting = (
+        select(OUTBOX.c.id)
+        .where(
+            _CLAIMABLE,
+            OUTBOX.c.invitation_id.in_(select(INVITATIONS.c.id).where(INVITATIONS.c.wave_id == wave_id)),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    connection.execute(update(OUTBOX).where(OUTBOX.c.id.in_(waiting)).values(held_for_wave_id=wave_id))
+
+
+def release_resumed_waves(engine: Engine) -> int:
+    """Put the set-aside rows of waves that are no longer paused back in line; how many.
+
+    One statement per wave that is not paused, each reading only that wave's set-aside rows (a partial
+    index), so it costs nothing when nothing is held.
+    """
+    released = 0
+    with engine.begin() as connection:
+        for wave_id in connection.execute(select(WAVES.c.id).where(WAVES.c.paused.is_(False))).scalars():
+            released += connection.execute(
+                update(OUTBOX).where(OUTBOX.c.held_for_wave_id == wave_id).values(held_for_wave_id=None)
+            ).rowcount
+    return released
+
+
+def _claim_rechecked(
+    connection: Connection,
+    claim: Update,
+    expired: list[tuple[int, int | None]],
+    due: list[tuple[int, int | None]],
+    held: set[int],
+    taken_over: ColumnElement[bool],
+    due_now: ColumnElement[bool],
+) -> None:
+    """SQLite (no row locks): claim each candidate by its key only if it is still claimable, so a row another
+    dispatcher claimed meanwhile is not claimed twice. Row by row, so that SQLite takes each by its key
+    rather than reading an index range."""
+    for row_id, _ in expired:  # rare (after a crash), and the condition names the dead holders
+        if row_id not in held:
+            connection.execute(claim.where(OUTBOX.c.id == row_id, taken_over))
+    wanted = [{"row_id": row_id} for row_id, _ in due if row_id not in held]
+    if wanted:
+        connection.execute(claim.where(OUTBOX.c.id == bindparam("row_id"), due_now), wanted)
+
+
+def _claim(session: Session, worker: str, now: datetime, config: DispatchConfig, limit: int) -> list[OutboxMessage]:
+    """Claim up to ``limit`` (at most a batch) of due rows for ``worker``: first claims that ran out, then
+    pending rows in ``(not_before, id)`` order.
+
+    Each query reads the rows it returns and no others: the claimed rows and the due pending rows have
+    partial indexes of their own, and a paused wave's rows are set aside (:func:`_hold`) the first time a
+    claim meets them, so its backlog is never read again while it stays paused. PostgreSQL skips rows
+    another dispatcher has locked; on SQLite the conditional update runs after any other writer has
+    committed, so a row claimed meanwhile is not claimed twice.
+    """
+    connection = session.connection()
+    lease_now = utcnow()
+    dead = _dead_holders(connection)
+    taken_over = _taken_over(lease_now, config, dead)
+    while True:
+        expired = _candidates(connection, taken_over, limit, ordered=False)
+        due = _candidates(connection, _due(now), limit - len(expired), ordered=True)
+        if not expired and not due:
+            return []
+        paused = _paused_waves(connection, expired + due)
+        for wave_id, row_ids in paused.items():
+            _hold(connection, wave_id, row_ids)
+        held = {row_id for row_ids in paused.values() for row_id in row_ids}
+        candidates = [row_id for row_id, _ in expired + due if row_id not in held]
+        if candidates:
+            break
+    claim = update(OUTBOX).values(status="sending", claimed_by=worker, claimed_at=lease_now)
+    if connection.dialect.name == "postgresql":
+        # The candidates are locked by this transaction (FOR UPDATE re-evaluated the condition on the
+        # newest version of each), so they are claimed by key alone; row by row, so that the plan is the
+        # primary key whatever the table's statistics say (an IN list over a small, never analysed table
+        # was read in full).
+        connection.execute(claim.where(OUTBOX.c.id == bindparam("row_id")), [{"row_id": i} for i in candidates])
+    else:
+        _claim_rechecked(connection, claim, expired, due, held, _taken_over(lease_now, config, dead), _due(now))
     return list(
         session.exec(
             select(OutboxMessage)
@@ -167,6 +284,7 @@ class _Composer:
         self.session, self.privacy, self.config, self.now = session, privacy, config, now
         self._waves: dict[int, tuple[Wave, Study]] = {}
         self._templates: dict[tuple[int, str, str], tuple[str, str]] = {}
+        self._tokens: list[dict[str, object]] = []  # the batch's new link tokens, inserted together
 
     def _wave(self, wave_id: int) -> tuple[Wave, Study]:
         if wave_id not in self._waves:
@@ -210,6 +328,8 @@ class _Composer:
                 item = _Prepared(key(row), None, failure=f"could not compose: {_reason(error)}")
             item.attempts, item.invitation_id = row.attempts, row.invitation_id
             prepared.append(item)
+        if self._tokens:
+            self.session.execute(insert(TOKENS), self._tokens)
         return prepared
 
     def compose(self, row: OutboxMessage, found: tuple[Invitation, Participant, Identity | None] | None) -> _Prepared:
@@ -231,7 +351,7 @@ class _Composer:
         wave, study = self._wave(invitation.wave_id)
         language = identity.language
         subject, body = self._template(key(study), row.kind, language)
-        token = issue_token(session=self.session, invitation=invitation)
+        token = self._issue_token(key(invitation))
         base = self.config.base_url.rstrip("/")
         name = self.privacy.decrypt(identity.name_encrypted)
         context = {
@@ -255,6 +375,12 @@ class _Composer:
             date=self.now,
         )
         return _Prepared(key(row), email)
+
+    def _issue_token(self, invitation_id: int) -> str:
+        """One more personal-link token for the invitation (earlier ones keep working), stored with the batch."""
+        token, digest = new_token()
+        self._tokens.append({"invitation_id": invitation_id, "token_hash": digest, "created_at": utcnow()})
+        return token
 
     def _test_message(self, row: OutboxMessage) -> OutgoingMessage:
         """A researcher's test message to themselves, filled with example values."""
@@ -354,12 +480,15 @@ def dispatch(
     transports = [transport, *extra_transports]
     holder = holder_name(worker)
     lock = threading.Lock()  # guards the report between connections
+    release_resumed_waves(engine)
     with Heartbeat(engine, holder, config.claim_timeout) as heartbeat:
         while max_messages is None or report.sent + report.failed + report.retried < max_messages:
             moment = clock()
+            left = config.batch if max_messages is None else max_messages - report.sent - report.failed - report.retried
             with Session(engine, expire_on_commit=False) as session:
-                rows = _claim(session, holder, moment, config)
+                rows = _claim(session, holder, moment, config, min(config.batch, left))
                 if not rows:
+                    session.commit()  # the rows of paused waves it set aside
                     break
                 prepared = _Composer(session, privacy, config, moment).compose_all(rows)
                 session.commit()  # claims and the new link tokens, before anything is sent
@@ -398,12 +527,15 @@ def _send_all(
     """Send a share of a batch over one connection; why it stopped early, or ``""``."""
     with engine.connect() as connection:
         recorder = _Recorder(connection)
-        for index, item in enumerate(prepared):
-            if not heartbeat.holds():
-                return LEASE_LOST  # the rows stay claimed: another dispatcher takes them over when the lease ends
-            if _deliver(recorder, transport, item, clock(), report, lock) == "server_down":
-                _release(connection, [p.row_id for p in prepared[index + 1 :]])
-                return SERVER_DOWN
+        try:
+            for index, item in enumerate(prepared):
+                if not heartbeat.holds():
+                    return LEASE_LOST  # the rows stay claimed: another dispatcher takes them over when the lease ends
+                if _deliver(recorder, transport, item, clock(), report, lock) == "server_down":
+                    _release(connection, [p.row_id for p in prepared[index + 1 :]])
+                    return SERVER_DOWN
+        finally:
+            recorder.close()
     return ""
 
 
@@ -413,17 +545,44 @@ class _Recorder:
     This runs once per message, on the hot path of the dispatcher: SQLAlchemy's statement machinery
     cost more than the database itself here. Timestamps go through the column type's own bind
     processing, so they are stored exactly as everywhere else.
+
+    On PostgreSQL these commits are asynchronous (``synchronous_commit`` off for this connection only):
+    the server has the record when ``commit`` returns, so a killed dispatcher still repeats at most the
+    message in flight, but the server does not wait for its disk. Only a crash of the database server
+    itself can lose the records of its last moments (at most three times ``wal_writer_delay``, 0.6 s by
+    default); those messages are then sent again, with the same Message-ID.
     """
 
     def __init__(self, connection: Connection) -> None:
         dialect = connection.dialect
+        self.connection = connection
         self.raw = connection.connection
+        self.asynchronous = dialect.name == "postgresql"
+        if self.asynchronous:
+            self._run_alone("SET synchronous_commit TO OFF")
         self.placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
         self.convert = {
             name: OUTBOX.c[name].type._cached_bind_processor(dialect)
             for name in ("sent_at", "not_before", "claimed_at")
         }
         self.convert_invitation = INVITATIONS.c.sent_at.type._cached_bind_processor(dialect)
+
+    def _run_alone(self, statement: str) -> None:
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute(statement)
+            self.raw.commit()
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        """Give the connection back as it was (or have the pool drop it when that fails)."""
+        if not self.asynchronous:
+            return
+        try:
+            self._run_alone("RESET synchronous_commit")
+        except Exception:  # the database is away: this connection is not used again
+            self.connection.invalidate()
 
     def record(
         self,
@@ -521,13 +680,15 @@ def failure_lines(session: Session, report: DispatchReport) -> list[str]:
     if not report.failures:
         return []
     ids = [row_id for row_id, _ in report.failures]
-    pseudonyms = dict(
-        session.exec(
-            select(OutboxMessage.id, Participant.pseudonym)
-            .join(Participant, col(Participant.id) == OutboxMessage.participant_id)
-            .where(col(OutboxMessage.id).in_(ids))
-        ).all()
-    )
+    pseudonyms: dict[int | None, str] = {}
+    for start in range(0, len(ids), LOOKUP_CHUNK):  # a bounded number of parameters per query
+        pseudonyms.update(
+            session.exec(
+                select(OutboxMessage.id, Participant.pseudonym)
+                .join(Participant, col(Participant.id) == OutboxMessage.participant_id)
+                .where(col(OutboxMessage.id).in_(ids[start : start + LOOKUP_CHUNK]))
+            ).all()
+        )
     return [f"{pseudonyms.get(row_id, f'outbox message {row_id}')}: {reason}" for row_id, reason in report.failures]
 
 

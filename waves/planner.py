@@ -6,7 +6,7 @@ keys, so running it twice plans nothing new and a crash loses nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +20,7 @@ from studyapp.core.models import Cohort, Identity, Invitation, OutboxMessage, Pa
 from studyapp.core.models._common import key, table_of
 from waves.windows import WaveSpec, Window, participant_windows, reminder_times
 
+INSERT_CHUNK = 2000  # rows per INSERT statement: memory and statement size stay bounded
 PLANNER_LOCK_ID = 727_001  # PostgreSQL advisory lock: one planner at a time
 CLOSED_STATES = tuple(sorted(set(InvitationState) - OPEN_STATES))  # no more reminders
 
@@ -118,6 +119,7 @@ def _plan_cohort(session: Session, cohort: Cohort, tz: str, now: datetime, repor
     )
     windows_by_enrolment: dict[datetime, dict[int, Window]] = {}
     new_invitations: list[dict[str, Any]] = []
+    reminders: list[dict[str, Any]] = []
     for participant_id, enrolled_at, language in participants:
         windows = windows_by_enrolment.get(enrolled_at)
         if windows is None:
@@ -133,30 +135,44 @@ def _plan_cohort(session: Session, cohort: Cohort, tz: str, now: datetime, repor
                     {"participant_id": participant_id, "wave_id": wave_id, "window": window, "language": language}
                 )
             elif invitation[1] not in CLOSED_STATES and invitation[1] != "planned":
-                _remind(session, participant_id, wave, invitation[0], window, language, tz, now, reminder_keys, report)
+                row = _reminder(participant_id, wave, invitation[0], window, language, tz, now, reminder_keys)
+                if row is not None:
+                    reminders.append(row)
     if new_invitations:
         _invite_all(session, new_invitations, now)
         report.invitations += len(new_invitations)
+    if reminders:
+        _queue(session, reminders)
+        report.reminders += len(reminders)
+
+
+def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(rows), INSERT_CHUNK):
+        yield rows[start : start + INSERT_CHUNK]
 
 
 def _invite_all(session: Session, new: list[dict[str, Any]], now: datetime) -> None:
-    """Insert invitations and their outbox rows in bulk (in the caller's transaction)."""
+    """Insert invitations and their outbox rows in bulk (in the caller's transaction), a chunk per statement.
+
+    The new invitations' ids are read back with one query per wave (not RETURNING: psycopg parses a
+    many-row INSERT ... RETURNING statement in Python, which cost more than the insert itself).
+    """
     invitations = table_of(Invitation)
-    outbox = table_of(OutboxMessage)
-    session.execute(
-        insert(invitations),
-        [
-            {
-                "participant_id": n["participant_id"],
-                "wave_id": n["wave_id"],
-                "state": InvitationState.PLANNED.value,
-                "opens_at": n["window"].opens_at,
-                "closes_at": n["window"].closes_at,
-                "created_at": now,
-            }
-            for n in new
-        ],
-    )
+    for chunk in _chunks(new):
+        session.execute(
+            insert(invitations),
+            [
+                {
+                    "participant_id": n["participant_id"],
+                    "wave_id": n["wave_id"],
+                    "state": InvitationState.PLANNED.value,
+                    "opens_at": n["window"].opens_at,
+                    "closes_at": n["window"].closes_at,
+                    "created_at": now,
+                }
+                for n in chunk
+            ],
+        )
     wanted = {(n["participant_id"], n["wave_id"]) for n in new}
     ids = {}
     for wave_id in {n["wave_id"] for n in new}:
@@ -165,33 +181,55 @@ def _invite_all(session: Session, new: list[dict[str, Any]], now: datetime) -> N
         ):
             if (participant_id, wave_id) in wanted:
                 ids[(participant_id, wave_id)] = invitation_id
-    session.execute(
-        insert(outbox),
+    _queue(
+        session,
         [
-            {
-                "idempotency_key": invitation_key(n["participant_id"], n["wave_id"]),
-                "kind": "invitation",
-                "invitation_id": ids[(n["participant_id"], n["wave_id"])],
-                "participant_id": n["participant_id"],
-                "user_id": None,
-                "language": n["language"],
-                "status": "pending",
-                "attempts": 0,
-                "not_before": n["window"].opens_at,
-                "last_error": "",
-                "message_id": None,
-                "claimed_by": "",
-                "claimed_at": None,
-                "created_at": now,
-                "sent_at": None,
-            }
+            _outbox_row(
+                key=invitation_key(n["participant_id"], n["wave_id"]),
+                kind="invitation",
+                invitation_id=ids[(n["participant_id"], n["wave_id"])],
+                participant_id=n["participant_id"],
+                language=n["language"],
+                not_before=n["window"].opens_at,
+                now=now,
+            )
             for n in new
         ],
     )
 
 
-def _remind(
-    session: Session,
+def _outbox_row(
+    *, key: str, kind: str, invitation_id: int, participant_id: int, language: str, not_before: datetime, now: datetime
+) -> dict[str, Any]:
+    """One planned message as a row for a bulk insert into the outbox."""
+    return {
+        "idempotency_key": key,
+        "kind": kind,
+        "invitation_id": invitation_id,
+        "participant_id": participant_id,
+        "user_id": None,
+        "language": language,
+        "status": "pending",
+        "attempts": 0,
+        "not_before": not_before,
+        "last_error": "",
+        "message_id": None,
+        "claimed_by": "",
+        "claimed_at": None,
+        "created_at": now,
+        "sent_at": None,
+        "held_for_wave_id": None,
+    }
+
+
+def _queue(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert outbox rows in bulk, a chunk per statement."""
+    outbox = table_of(OutboxMessage)
+    for chunk in _chunks(rows):
+        session.execute(insert(outbox), chunk)
+
+
+def _reminder(
     participant_id: int,
     wave: Wave,
     invitation_id: int,
@@ -200,26 +238,24 @@ def _remind(
     tz: str,
     now: datetime,
     existing: set[str],
-    report: PlanReport,
-) -> None:
+) -> dict[str, Any] | None:
+    """The reminder due now for one invitation as an outbox row, or ``None``."""
     times = reminder_times(window, wave.reminder_days or [], tz=tz)
     due = [day for day, at in times.items() if at <= now]
     if not due:
-        return
+        return None
     latest = max(due)
     keys = {reminder_key(participant_id, key(wave), day) for day in times if day >= latest}
     if keys & existing:
-        return  # this reminder (or a later one) was planned already
+        return None  # this reminder (or a later one) was planned already
     reminder = reminder_key(participant_id, key(wave), latest)
-    session.add(
-        OutboxMessage(
-            idempotency_key=reminder,
-            kind="reminder",
-            invitation_id=invitation_id,
-            participant_id=participant_id,
-            language=language,
-            not_before=times[latest],
-        )
-    )
     existing.add(reminder)
-    report.reminders += 1
+    return _outbox_row(
+        key=reminder,
+        kind="reminder",
+        invitation_id=invitation_id,
+        participant_id=participant_id,
+        language=language,
+        not_before=times[latest],
+        now=now,
+    )

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from studyapp.core.models._common import LANGUAGES, created_at_field, in_list, timestamp_field
@@ -10,6 +10,11 @@ from studyapp.core.models._common import LANGUAGES, created_at_field, in_list, t
 INVITATION_STATES = ("planned", "sent", "opened", "started", "completed", "failed")  # see core.lifecycle
 OUTBOX_KINDS = ("invitation", "reminder", "test", "notification", "account")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
+# The rows a dispatcher may claim next, and the rows it holds. The claim queries state both conditions with
+# literal values (not bound parameters) so that both databases use these partial indexes; ``status`` leads
+# both indexes so that SQLite prefers them to the index on ``status`` alone.
+CLAIMABLE = "status = 'pending' AND held_for_wave_id IS NULL"
+CLAIMED = "status = 'sending'"
 
 
 class Invitation(SQLModel, table=True):
@@ -43,10 +48,36 @@ class OutboxMessage(SQLModel, table=True):
     The idempotency key makes planning twice harmless and gives the Message-ID. Content is rendered
     at send time, so edited templates reach messages not yet sent. Rows go with their invitation,
     participant or user (CASCADE).
+
+    Dispatchers claim pending rows in ``(not_before, id)`` order from a partial index that holds only
+    the claimable rows, so a claim reads the rows it returns and no others, however long the backlog.
+    Pending rows of a paused wave are set aside (``held_for_wave_id``) and leave that index until the
+    wave resumes (see :mod:`waves.dispatcher`).
     """
 
     __tablename__ = "outbox_message"
     __table_args__ = (
+        Index(
+            "ix_outbox_message_claim",
+            "status",
+            "not_before",
+            "id",
+            sqlite_where=text(CLAIMABLE),
+            postgresql_where=text(CLAIMABLE),
+        ),
+        Index(
+            "ix_outbox_message_claimed_by",
+            "status",
+            "claimed_by",
+            sqlite_where=text(CLAIMED),
+            postgresql_where=text(CLAIMED),
+        ),
+        Index(
+            "ix_outbox_message_held_for_wave_id",
+            "held_for_wave_id",
+            sqlite_where=text("held_for_wave_id IS NOT NULL"),
+            postgresql_where=text("held_for_wave_id IS NOT NULL"),
+        ),
         CheckConstraint(in_list("kind", OUTBOX_KINDS), name="kind_known"),
         CheckConstraint(in_list("status", OUTBOX_STATUSES), name="status_known"),
         CheckConstraint(in_list("language", LANGUAGES), name="language_known"),
@@ -71,6 +102,8 @@ class OutboxMessage(SQLModel, table=True):
     claimed_at: datetime | None = timestamp_field()
     created_at: datetime = created_at_field()
     sent_at: datetime | None = timestamp_field()
+    # The paused wave a pending row waits for (set and cleared by the dispatcher); NULL: free to go.
+    held_for_wave_id: int | None = Field(default=None)
 
 
 class SchedulerHeartbeat(SQLModel, table=True):
