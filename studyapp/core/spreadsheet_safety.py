@@ -21,6 +21,7 @@ Parquet) keep text exactly as given and do not use this module. A future XLSX wr
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -132,6 +133,41 @@ def neutralise_frame(frame: pd.DataFrame, *, raw_text: bool = False) -> pd.DataF
         else:
             out[name] = column.map(lambda v: neutralise(v, raw_text=raw_text))
     return out
+
+
+def _csv_cells(column: pd.Series, raw_text: bool) -> list[Any]:
+    """A column's cells for the csv writer: missing as ``None`` (an empty field), text through
+    :func:`neutralise` (only text that starts like a formula or holds a carriage return: any other cell is
+    unchanged by it anyway)."""
+    import pandas as pd
+
+    values = column.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # pandas-stubs leave None out of na_value
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        return list(values.tolist())
+    if isinstance(column.dtype, pd.StringDtype):  # vectorised: only the cells to change go through Python
+        touched = (
+            column.str.startswith(FORMULA_TRIGGERS).fillna(False) | column.str.contains("\r", regex=False).fillna(False)
+        ).to_numpy(dtype=bool)
+        if touched.any():
+            values[touched] = [neutralise(v, raw_text=raw_text) for v in values[touched]]
+        return list(values.tolist())
+    return [
+        neutralise(cell, raw_text=raw_text)
+        if cell.__class__ is str and (cell.startswith(FORMULA_TRIGGERS) or "\r" in cell)
+        else cell
+        for cell in values.tolist()
+    ]
+
+
+def append_csv_rows(frame: pd.DataFrame, handle: IO[str], *, header: bool, raw_text: bool = False) -> None:
+    """``frame``'s rows (and its header when ``header``) appended to an open CSV file, every cell through
+    :func:`neutralise` as :func:`frame_to_csv` writes them: for files written chunk by chunk."""
+    buffer = io.StringIO()  # one write (and one encoding) per chunk instead of one per row
+    writer = csv.writer(buffer, lineterminator="\n")
+    if header:
+        writer.writerow(neutralise_row((str(c) for c in frame.columns), raw_text=raw_text))
+    writer.writerows(zip(*(_csv_cells(frame[name], raw_text) for name in frame.columns), strict=True))
+    handle.write(buffer.getvalue())
 
 
 def frame_to_csv(

@@ -29,9 +29,7 @@ Formats and the choices behind them:
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import json
 import math
 import os
@@ -50,7 +48,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pyreadstat
 
-from studyapp.core.spreadsheet_safety import FORMULA_TRIGGERS, frame_to_csv, neutralise, neutralise_row, text_note
+from studyapp.core.spreadsheet_safety import append_csv_rows, frame_to_csv, text_note
 
 Kind = Literal["scale", "choice", "text", "number", "id", "meta"]
 Measure = Literal["nominal", "ordinal", "scale"]
@@ -1038,39 +1036,9 @@ def _empty_chunk(variables: Sequence[Variable], meta: Mapping[str, str]) -> _Pre
     )
 
 
-def _csv_cells(column: pd.Series, raw_text: bool) -> list[Any]:
-    """A column's cells for the csv writer: missing as ``None`` (an empty field), text through ``neutralise``.
-
-    Only text that starts like a formula or holds a carriage return goes through
-    :func:`~studyapp.core.spreadsheet_safety.neutralise`; every other cell is unchanged by it anyway.
-    """
-    values = column.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # pandas-stubs leave None out of na_value
-    if pd.api.types.is_numeric_dtype(column.dtype):
-        return list(values.tolist())
-    if isinstance(column.dtype, pd.StringDtype):  # vectorised: only the cells to change go through Python
-        touched = (
-            column.str.startswith(FORMULA_TRIGGERS).fillna(False) | column.str.contains("\r", regex=False).fillna(False)
-        ).to_numpy(dtype=bool)
-        if touched.any():
-            values[touched] = [neutralise(v, raw_text=raw_text) for v in values[touched]]
-        return list(values.tolist())
-    return [
-        neutralise(cell, raw_text=raw_text)
-        if cell.__class__ is str and (cell.startswith(FORMULA_TRIGGERS) or "\r" in cell)
-        else cell
-        for cell in values.tolist()
-    ]
-
-
 def _append_csv(frame: pd.DataFrame, handle: IO[str], *, header: bool, raw_text: bool) -> None:
     """``frame`` appended to an open CSV file, row by row, with the cells :func:`frame_to_csv` writes."""
-    ready = _csv_ready(frame)
-    buffer = io.StringIO()  # one write (and one encoding) per chunk instead of one per row
-    writer = csv.writer(buffer, lineterminator="\n")
-    if header:
-        writer.writerow(neutralise_row((str(c) for c in frame.columns), raw_text=raw_text))
-    writer.writerows(zip(*(_csv_cells(ready[name], raw_text) for name in ready.columns), strict=True))
-    handle.write(buffer.getvalue())
+    append_csv_rows(_csv_ready(frame), handle, header=header, raw_text=raw_text)
 
 
 def _field_schema(schema: pa.Schema, variables: Sequence[Variable]) -> pa.Schema:
