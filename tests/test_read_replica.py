@@ -65,6 +65,19 @@ def _with_replica(database: Database, url: str):
     )
 
 
+def _queue(session: Session, setting: dict) -> AnalysisRun:
+    """A small analysis of the cohort, queued for the scheduler."""
+    run = queue_analysis(
+        session=session,
+        study=setting["study"],
+        cohort=setting["cohort"],
+        parameters={"k_min": 1, "k_max": 2, "parameterisations": ["EEI"], "n_starts": 3, "transition_bootstrap": 0},
+        requested_by="test",
+    )
+    session.commit()
+    return run
+
+
 def _count(engine: Engine, table: str) -> int:
     with engine.connect() as connection:
         return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
@@ -113,14 +126,7 @@ def test_the_scheduler_analyses_from_the_replica_and_stores_the_result_in_the_pr
     replica["catch_up"]()
     with engine.begin() as connection:  # the primary alone has nothing left to analyse
         connection.execute(text("DELETE FROM answer"))
-    run = queue_analysis(
-        session=session,
-        study=cohort_with_answers["study"],
-        cohort=cohort_with_answers["cohort"],
-        parameters={"k_min": 1, "k_max": 2, "parameterisations": ["EEI"], "n_starts": 3, "transition_bootstrap": 0},
-        requested_by="test",
-    )
-    session.commit()
+    run = _queue(session, cohort_with_answers)
 
     without_replica = load_settings({}, scheduler_enabled=False)
     with_replica = _with_replica(database, replica["url"])
@@ -132,14 +138,7 @@ def test_the_scheduler_analyses_from_the_replica_and_stores_the_result_in_the_pr
     with replica["engine"].connect() as connection:
         assert connection.execute(text("SELECT status FROM analysis_run")).all() == []  # the replica has no run
 
-    again = queue_analysis(
-        session=session,
-        study=cohort_with_answers["study"],
-        cohort=cohort_with_answers["cohort"],
-        parameters={"k_min": 1, "k_max": 2, "parameterisations": ["EEI"], "n_starts": 3, "transition_bootstrap": 0},
-        requested_by="test",
-    )
-    session.commit()
+    again = _queue(session, cohort_with_answers)
     run_analyses(engine, without_replica)
     session.expire_all()
     assert load_result(session.get_one(AnalysisRun, again.id)).n_participants == 0  # the primary has none left

@@ -112,6 +112,14 @@ class SafeDictWriter:
             self.writerow(values)
 
 
+def _text_to_neutralise(column: pd.Series) -> Any:
+    """Of a text column (pandas' string dtype), which cells start like a formula or hold a carriage return:
+    the only ones :func:`neutralise` may change (a boolean array), found without a Python call per cell."""
+    starts = column.str.startswith(FORMULA_TRIGGERS).fillna(False)
+    has_cr = column.str.contains("\r", regex=False).fillna(False)
+    return (starts | has_cr).to_numpy(dtype=bool)
+
+
 def neutralise_frame(frame: pd.DataFrame, *, raw_text: bool = False) -> pd.DataFrame:
     """A copy of ``frame`` with :func:`neutralise` applied to every text column (numbers untouched)."""
     import pandas as pd
@@ -123,9 +131,7 @@ def neutralise_frame(frame: pd.DataFrame, *, raw_text: bool = False) -> pd.DataF
             continue
         if isinstance(column.dtype, pd.StringDtype):
             # vectorised for text-only columns: only cells that need a change go through Python
-            starts = column.str.startswith(FORMULA_TRIGGERS).fillna(False)
-            has_cr = column.str.contains("\r", regex=False).fillna(False)
-            touched = (starts | has_cr).to_numpy(dtype=bool)
+            touched = _text_to_neutralise(column)
             if touched.any():
                 values = column.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # pandas-stubs leave None out of na_value; pandas takes it
                 values[touched] = [neutralise(v, raw_text=raw_text) for v in values[touched]]
@@ -145,9 +151,7 @@ def _csv_cells(column: pd.Series, raw_text: bool) -> list[Any]:
     if pd.api.types.is_numeric_dtype(column.dtype):
         return list(values.tolist())
     if isinstance(column.dtype, pd.StringDtype):  # vectorised: only the cells to change go through Python
-        touched = (
-            column.str.startswith(FORMULA_TRIGGERS).fillna(False) | column.str.contains("\r", regex=False).fillna(False)
-        ).to_numpy(dtype=bool)
+        touched = _text_to_neutralise(column)
         if touched.any():
             values[touched] = [neutralise(v, raw_text=raw_text) for v in values[touched]]
         return list(values.tolist())
