@@ -269,7 +269,8 @@ def running_smtp_server(*, smtputf8: bool = False) -> Iterator:
     try:
         yield controller
     finally:
-        controller.stop()
+        if controller._thread is not None:  # a test may have stopped it itself (a server that goes away)
+            controller.stop()
 
 
 @pytest.fixture

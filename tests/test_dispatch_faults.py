@@ -13,10 +13,11 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from studyapp.core.models import Invitation, OutboxMessage
-from tests.conftest import Database
+from tests.conftest import Database, running_smtp_server
 from tests.factories import login, make_user, privacy_for_tests
 from tests.fieldwork_helpers import CONFIG, NOW, dispatcher_process, outbox_with
-from waves.dispatcher import dispatch
+from waves.claims import Heartbeat
+from waves.dispatcher import LEASE_LOST, SERVER_DOWN, dispatch
 from waves.transport import SmtpTransport
 
 
@@ -198,3 +199,98 @@ def test_rate_limit_spaces_messages() -> None:
     before = clock["t"]
     unlimited.wait()
     assert clock["t"] == before
+
+
+class _StoppedAfter(SmtpTransport):
+    """A real connection to ``server``, which is stopped just before message ``after`` + 1 goes out."""
+
+    def __init__(self, server, after: int) -> None:
+        super().__init__(host="127.0.0.1", port=server.port)
+        self.server, self.after, self.attempts = server, after, 0
+
+    def send(self, message) -> None:
+        self.attempts += 1
+        if self.attempts == self.after + 1:
+            self.server.stop()
+        super().send(message)
+
+
+def test_a_server_that_goes_away_mid_run_leaves_nothing_claimed_and_the_rest_goes_out_later(
+    engine, session: Session, smtp_server
+) -> None:
+    """The next batch is claimed while one is being sent: when the server goes away, both go back in line, and
+    the next run (here to the server on its new address) sends the rest, each once."""
+    outbox_with(session, 120)
+    privacy = privacy_for_tests()
+    with running_smtp_server() as going_away:
+        transport = _StoppedAfter(going_away, after=30)
+        first = dispatch(engine=engine, privacy=privacy, transport=transport, config=CONFIG, worker="a", now=NOW)
+        transport.close()
+    assert first.stopped_early == SERVER_DOWN
+    assert (first.sent, first.retried) == (30, 1)
+    rows = session.exec(select(OutboxMessage)).all()
+    assert [row.status for row in rows].count("sending") == 0, "no row stays claimed"
+    assert sorted((row.status, row.attempts) for row in rows if row.status != "sent") == [("pending", 0)] * 89 + [
+        ("pending", 1)
+    ]
+    back = SmtpTransport(host="127.0.0.1", port=smtp_server.port)
+    later = dispatch(
+        engine=engine, privacy=privacy, transport=back, config=CONFIG, worker="b", now=NOW + timedelta(minutes=2)
+    )
+    back.close()
+    assert later.sent == 90
+    counts = going_away.handler_obj.by_message_id() | smtp_server.handler_obj.by_message_id()
+    assert len(counts) == 120
+    assert set(going_away.handler_obj.by_message_id()).isdisjoint(smtp_server.handler_obj.by_message_id())
+
+
+def test_a_run_that_cannot_renew_its_claim_stops_and_another_takes_over_the_rest(
+    engine, session: Session, smtp_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the lease cannot be renewed (the heartbeat's database is away) the run sends nothing more; the rows it
+    claimed stay claimed until the lease runs out, and then another dispatcher sends them, each once."""
+    outbox_with(session, 120)
+    renewed = Heartbeat.holds
+    checks = {"n": 0}
+
+    def holds(self: Heartbeat) -> bool:
+        checks["n"] += 1
+        return checks["n"] <= 20 and renewed(self)
+
+    monkeypatch.setattr(Heartbeat, "holds", holds)
+    transport = SmtpTransport(host="127.0.0.1", port=smtp_server.port)
+    privacy = privacy_for_tests()
+    first = dispatch(engine=engine, privacy=privacy, transport=transport, config=CONFIG, worker="a", now=NOW)
+    assert first.stopped_early == LEASE_LOST and first.sent == 20
+    monkeypatch.setattr(Heartbeat, "holds", renewed)
+    session.expire_all()
+    claimed = session.exec(select(OutboxMessage).where(OutboxMessage.status == "sending")).all()
+    assert len(claimed) == 2 * CONFIG.batch - 20, "the rest of both claimed batches waits for the lease"
+    for row in claimed:  # the lease ran out
+        row.claimed_at = datetime.now(UTC) - CONFIG.claim_timeout - timedelta(seconds=1)
+        row.claimed_by = "tick|other-host|pid:[1]|4242"
+        session.add(row)
+    session.commit()
+    later = dispatch(engine=engine, privacy=privacy, transport=transport, config=CONFIG, worker="b", now=NOW)
+    transport.close()
+    assert later.sent == 100
+    counts = smtp_server.handler_obj.by_message_id()
+    assert len(counts) == 120 and max(counts.values()) == 1
+
+
+def test_a_limited_run_claims_no_more_than_it_may_send(engine, session: Session, smtp_server) -> None:
+    outbox_with(session, 120)
+    transport = SmtpTransport(host="127.0.0.1", port=smtp_server.port)
+    report = dispatch(
+        engine=engine,
+        privacy=privacy_for_tests(),
+        transport=transport,
+        config=CONFIG,
+        worker="a",
+        now=NOW,
+        max_messages=70,
+    )
+    transport.close()
+    assert report.sent == 70 and len(smtp_server.handler_obj.by_message_id()) == 70
+    statuses = [row.status for row in session.exec(select(OutboxMessage))]
+    assert (statuses.count("sent"), statuses.count("pending"), statuses.count("sending")) == (70, 50, 0)

@@ -19,16 +19,21 @@ with its reason, shown on the fieldwork dashboard; only a server that cannot be 
 from __future__ import annotations
 
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Update, and_, bindparam, insert, literal_column, or_, update
+from sqlalchemy import ColumnElement, Update, and_, bindparam, literal_column, or_, update
+from sqlalchemy import select as select_columns
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
+from studyapp.core.bulk import add_rows
 from studyapp.core.lifecycle import OPEN_STATES, InvitationEvent, from_states, target
 from studyapp.core.links import new_token
 from studyapp.core.models import (
@@ -66,6 +71,7 @@ MAX_ATTEMPTS = 8
 _SENT_FROM, _SENT_TO = from_states(InvitationEvent.SENT), target(InvitationEvent.SENT).value
 _FAILED_FROM, _FAILED_TO = from_states(InvitationEvent.SEND_FAILED), target(InvitationEvent.SEND_FAILED).value
 BATCH = 50
+STUDY_DATA_TTL = 30.0  # seconds a run keeps the waves, studies and templates it looked up
 LOOKUP_CHUNK = 1000  # ids per query where a run's rows are looked up again
 OUTBOX = table_of(OutboxMessage)
 INVITATIONS = table_of(Invitation)
@@ -94,6 +100,17 @@ class DispatchReport:
     stopped_early: str = ""
     message_ids: list[str] = field(default_factory=list)
     failures: list[tuple[int, str]] = field(default_factory=list)  # (outbox row, reason) of failed messages
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, outcome: str, row_id: int, detail: str) -> None:
+        """Count one message's outcome (``sent`` with its Message-ID, ``failed`` with its reason, ...); the
+        connections of a run report at once."""
+        with self._lock:
+            setattr(self, outcome, getattr(self, outcome) + 1)
+            if outcome == "sent":
+                self.message_ids.append(detail)
+            elif outcome == "failed":
+                self.failures.append((row_id, detail))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -125,25 +142,34 @@ def _dead_holders(connection: Connection) -> list[str]:
     return [holder for holder in holders if holder and is_dead(holder)]
 
 
-def _candidates(
-    connection: Connection, condition: ColumnElement[bool], limit: int, *, ordered: bool
-) -> list[tuple[int, int | None]]:
-    """Up to ``limit`` rows meeting ``condition`` as (id, invitation), skipping rows another dispatcher has
-    locked."""
+class _Claimed(NamedTuple):
+    """What composing a claimed outbox row needs of it."""
+
+    id: int
+    invitation_id: int | None
+    kind: str
+    attempts: int
+    idempotency_key: str
+    user_id: int | None
+    language: str
+
+
+_CLAIMED_COLUMNS = tuple(OUTBOX.c[name] for name in _Claimed._fields)
+
+
+def _candidates(connection: Connection, condition: ColumnElement[bool], limit: int, *, ordered: bool) -> list[_Claimed]:
+    """Up to ``limit`` rows meeting ``condition``, skipping rows another dispatcher has locked."""
     if limit <= 0:
         return []
-    query = select(OUTBOX.c.id, OUTBOX.c.invitation_id).where(condition)
+    query = select_columns(*_CLAIMED_COLUMNS).where(condition)
     query = query.order_by(OUTBOX.c.not_before, OUTBOX.c.id) if ordered else query.order_by(OUTBOX.c.id)
-    return [
-        (row_id, invitation_id)
-        for row_id, invitation_id in connection.execute(query.limit(limit).with_for_update(skip_locked=True))
-    ]
+    return [_Claimed(*row) for row in connection.execute(query.limit(limit).with_for_update(skip_locked=True))]
 
 
-def _paused_waves(connection: Connection, rows: list[tuple[int, int | None]]) -> dict[int, list[int]]:
-    """Of ``rows`` (one batch, as (id, invitation)), those whose wave is paused, by wave; reads their
-    invitations and waves by key, and no other outbox row."""
-    invitation_ids = {invitation_id for _, invitation_id in rows if invitation_id is not None}
+def _paused_waves(connection: Connection, rows: list[_Claimed]) -> dict[int, list[int]]:
+    """Of ``rows`` (one batch), those whose wave is paused, by wave; reads their invitations and waves by
+    key, and no other outbox row."""
+    invitation_ids = {row.invitation_id for row in rows if row.invitation_id is not None}
     if not invitation_ids:
         return {}
     paused: dict[int | None, int] = {
@@ -155,9 +181,9 @@ def _paused_waves(connection: Connection, rows: list[tuple[int, int | None]]) ->
         )
     }
     found: dict[int, list[int]] = {}
-    for row_id, invitation_id in rows:
-        if invitation_id in paused:
-            found.setdefault(paused[invitation_id], []).append(row_id)
+    for row in rows:
+        if row.invitation_id in paused:
+            found.setdefault(paused[row.invitation_id], []).append(row.id)
     return found
 
 
@@ -201,8 +227,8 @@ def release_resumed_waves(engine: Engine) -> int:
 def _claim_rechecked(
     connection: Connection,
     claim: Update,
-    expired: list[tuple[int, int | None]],
-    due: list[tuple[int, int | None]],
+    expired: list[_Claimed],
+    due: list[_Claimed],
     held: set[int],
     taken_over: ColumnElement[bool],
     due_now: ColumnElement[bool],
@@ -210,15 +236,15 @@ def _claim_rechecked(
     """SQLite (no row locks): claim each candidate by its key only if it is still claimable, so a row another
     dispatcher claimed meanwhile is not claimed twice. Row by row, so that SQLite takes each by its key
     rather than reading an index range."""
-    for row_id, _ in expired:  # rare (after a crash), and the condition names the dead holders
-        if row_id not in held:
-            connection.execute(claim.where(OUTBOX.c.id == row_id, taken_over))
-    wanted = [{"row_id": row_id} for row_id, _ in due if row_id not in held]
+    for row in expired:  # rare (after a crash), and the condition names the dead holders
+        if row.id not in held:
+            connection.execute(claim.where(OUTBOX.c.id == row.id, taken_over))
+    wanted = [{"row_id": row.id} for row in due if row.id not in held]
     if wanted:
         connection.execute(claim.where(OUTBOX.c.id == bindparam("row_id"), due_now), wanted)
 
 
-def _claim(session: Session, worker: str, now: datetime, config: DispatchConfig, limit: int) -> list[OutboxMessage]:
+def _claim(session: Session, worker: str, now: datetime, config: DispatchConfig, limit: int) -> list[_Claimed]:
     """Claim up to ``limit`` (at most a batch) of due rows for ``worker``: first claims that ran out, then
     pending rows in ``(not_before, id)`` order.
 
@@ -226,7 +252,7 @@ def _claim(session: Session, worker: str, now: datetime, config: DispatchConfig,
     partial indexes of their own, and a paused wave's rows are set aside (:func:`_hold`) the first time a
     claim meets them, so its backlog is never read again while it stays paused. PostgreSQL skips rows
     another dispatcher has locked; on SQLite the conditional update runs after any other writer has
-    committed, so a row claimed meanwhile is not claimed twice.
+    committed, so a row claimed meanwhile is not claimed twice (the rows it did claim are read again).
     """
     connection = session.connection()
     lease_now = utcnow()
@@ -241,7 +267,7 @@ def _claim(session: Session, worker: str, now: datetime, config: DispatchConfig,
         for wave_id, row_ids in paused.items():
             _hold(connection, wave_id, row_ids)
         held = {row_id for row_ids in paused.values() for row_id in row_ids}
-        candidates = [row_id for row_id, _ in expired + due if row_id not in held]
+        candidates = [row for row in expired + due if row.id not in held]
         if candidates:
             break
     claim = update(OUTBOX).values(status="sending", claimed_by=worker, claimed_at=lease_now)
@@ -250,21 +276,50 @@ def _claim(session: Session, worker: str, now: datetime, config: DispatchConfig,
         # newest version of each), so they are claimed by key alone; row by row, so that the plan is the
         # primary key whatever the table's statistics say (an IN list over a small, never analysed table
         # was read in full).
-        connection.execute(claim.where(OUTBOX.c.id == bindparam("row_id")), [{"row_id": i} for i in candidates])
-    else:
-        _claim_rechecked(connection, claim, expired, due, held, _taken_over(lease_now, config, dead), _due(now))
-    return list(
-        session.exec(
-            select(OutboxMessage)
-            .where(
-                col(OutboxMessage.id).in_(candidates),
-                OutboxMessage.claimed_by == worker,
-                OutboxMessage.status == "sending",
-            )
-            .order_by(col(OutboxMessage.id))
-            .execution_options(populate_existing=True)
-        )
+        connection.execute(claim.where(OUTBOX.c.id == bindparam("row_id")), [{"row_id": row.id} for row in candidates])
+        return sorted(candidates)
+    _claim_rechecked(connection, claim, expired, due, held, _taken_over(lease_now, config, dead), _due(now))
+    mine = select_columns(*_CLAIMED_COLUMNS).where(
+        OUTBOX.c.id.in_([row.id for row in candidates]), OUTBOX.c.claimed_by == worker, _CLAIMED
     )
+    return [_Claimed(*row) for row in connection.execute(mine.order_by(OUTBOX.c.id))]
+
+
+class _Recipient(NamedTuple):
+    """What composing an invitation or reminder needs of the invitation, its participant and identity."""
+
+    invitation_id: int
+    state: str
+    closes_at: datetime | None
+    wave_id: int
+    participant_id: int
+    participant_status: str
+    language: str
+    name_encrypted: str
+    email_encrypted: str | None  # None: no identity (row) for this participant
+
+
+IDENTITIES = table_of(Identity)
+PARTICIPANTS = table_of(Participant)
+_RECIPIENT_COLUMNS = (
+    INVITATIONS.c.id,
+    INVITATIONS.c.state,
+    INVITATIONS.c.closes_at,
+    INVITATIONS.c.wave_id,
+    PARTICIPANTS.c.id,
+    PARTICIPANTS.c.status,
+    IDENTITIES.c.language,
+    IDENTITIES.c.name_encrypted,
+    IDENTITIES.c.email_encrypted,
+)
+_RECIPIENTS = INVITATIONS.join(PARTICIPANTS, PARTICIPANTS.c.id == INVITATIONS.c.participant_id).outerjoin(
+    IDENTITIES, IDENTITIES.c.participant_id == PARTICIPANTS.c.id
+)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A stored moment as an aware UTC datetime (SQLite hands back naive ones)."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 @dataclass
@@ -278,13 +333,27 @@ class _Prepared:
 
 
 class _Composer:
-    """Builds the e-mails of a batch of outbox rows with a handful of queries; caches study data."""
+    """Builds the e-mails of batches of outbox rows, a handful of queries per batch.
 
-    def __init__(self, session: Session, privacy: Privacy, config: DispatchConfig, now: datetime) -> None:
-        self.session, self.privacy, self.config, self.now = session, privacy, config, now
+    One composer serves a whole run; the waves, studies and templates it looks up are kept for
+    :data:`STUDY_DATA_TTL` (a text a researcher changes during a long run is used from then on).
+    """
+
+    def __init__(self, privacy: Privacy, config: DispatchConfig) -> None:
+        self.privacy, self.config = privacy, config
         self._waves: dict[int, tuple[Wave, Study]] = {}
         self._templates: dict[tuple[int, str, str], tuple[str, str]] = {}
-        self._tokens: list[dict[str, object]] = []  # the batch's new link tokens, inserted together
+        self._loaded = time.monotonic()
+
+    def batch(self, session: Session, rows: list[_Claimed], now: datetime) -> list[_Prepared]:
+        """The e-mails of ``rows`` as of ``now``; their new link tokens are added to ``session``."""
+        if time.monotonic() - self._loaded > STUDY_DATA_TTL:
+            self._waves.clear()
+            self._templates.clear()
+            self._loaded = time.monotonic()
+        self.session, self.now = session, now
+        self._tokens: list[tuple[int, str, datetime]] = []  # the batch's new link tokens, added together
+        return self.compose_all(rows)
 
     def _wave(self, wave_id: int) -> tuple[Wave, Study]:
         if wave_id not in self._waves:
@@ -303,21 +372,13 @@ class _Composer:
             self._templates[key] = template_for(session=self.session, study_id=study_id, kind=kind, language=language)
         return self._templates[key]
 
-    def compose_all(self, rows: list[OutboxMessage]) -> list[_Prepared]:
+    def compose_all(self, rows: list[_Claimed]) -> list[_Prepared]:
         invitation_ids = [r.invitation_id for r in rows if r.invitation_id]
-        found = (
-            self.session.exec(
-                select(Invitation, Participant, Identity)
-                .join(Participant, col(Participant.id) == Invitation.participant_id)
-                .outerjoin(Identity, col(Identity.participant_id) == Participant.id)
-                .where(col(Invitation.id).in_(invitation_ids))
-            ).all()
-            if invitation_ids
-            else []
+        recipients = (
+            select_columns(*_RECIPIENT_COLUMNS).select_from(_RECIPIENTS).where(INVITATIONS.c.id.in_(invitation_ids))
         )
-        by_invitation = {
-            invitation.id: (invitation, participant, identity) for invitation, participant, identity in found
-        }
+        found = self.session.execute(recipients).all() if invitation_ids else []
+        by_invitation: dict[int | None, _Recipient] = {r.invitation_id: r for r in map(_Recipient._make, found)}
         prepared = []
         for row in rows:
             try:
@@ -325,64 +386,63 @@ class _Composer:
             except DBAPIError:
                 raise  # the database itself failed: nothing of this batch is claimed
             except Exception as error:  # this message only: e.g. an address, a key or a text that is broken
-                item = _Prepared(key(row), None, failure=f"could not compose: {_reason(error)}")
+                item = _Prepared(row.id, None, failure=f"could not compose: {_reason(error)}")
             item.attempts, item.invitation_id = row.attempts, row.invitation_id
             prepared.append(item)
-        if self._tokens:
-            self.session.execute(insert(TOKENS), self._tokens)
+        add_rows(self.session, TOKENS, ("invitation_id", "token_hash", "created_at"), self._tokens)
         return prepared
 
-    def compose(self, row: OutboxMessage, found: tuple[Invitation, Participant, Identity | None] | None) -> _Prepared:
+    def compose(self, row: _Claimed, recipient: _Recipient | None) -> _Prepared:
         if row.kind == "test":
-            return _Prepared(key(row), self._test_message(row))
+            return _Prepared(row.id, self._test_message(row))
         if row.kind == "notification":
-            return _Prepared(key(row), self._notification(row))
-        if found is None:
-            return _Prepared(key(row), None, "the invitation no longer exists")
-        invitation, participant, identity = found
-        if participant.status != "active":
-            return _Prepared(key(row), None, f"participant {participant.status}")
-        if row.kind == "reminder" and invitation.state not in OPEN_STATES:
-            return _Prepared(key(row), None, f"invitation {invitation.state}")
-        if invitation.closes_at is not None and self.now >= invitation.closes_at:
-            return _Prepared(key(row), None, "the wave closed")
-        if identity is None:
-            return _Prepared(key(row), None, "no contact details")
-        wave, study = self._wave(invitation.wave_id)
-        language = identity.language
+            return _Prepared(row.id, self._notification(row))
+        if recipient is None:
+            return _Prepared(row.id, None, "the invitation no longer exists")
+        if recipient.participant_status != "active":
+            return _Prepared(row.id, None, f"participant {recipient.participant_status}")
+        if row.kind == "reminder" and recipient.state not in OPEN_STATES:
+            return _Prepared(row.id, None, f"invitation {recipient.state}")
+        closes_at = _aware(recipient.closes_at)
+        if closes_at is not None and self.now >= closes_at:
+            return _Prepared(row.id, None, "the wave closed")
+        if recipient.email_encrypted is None:
+            return _Prepared(row.id, None, "no contact details")
+        wave, study = self._wave(recipient.wave_id)
+        language = recipient.language
         subject, body = self._template(key(study), row.kind, language)
-        token = self._issue_token(key(invitation))
+        token = self._issue_token(recipient.invitation_id)
         base = self.config.base_url.rstrip("/")
-        name = self.privacy.decrypt(identity.name_encrypted)
+        name = self.privacy.decrypt(recipient.name_encrypted)
         context = {
             "name": name or GREETING[language],
-            "title": participant_title(self.session, participant.id, language)
-            if "{title}" in subject + body and participant.id is not None
+            "title": participant_title(self.session, recipient.participant_id, language)
+            if "{title}" in subject + body
             else "",
             "study": study.name,
             "wave": wave.label,
-            "closes_on": local_date(invitation.closes_at or self.now, study.timezone, language),
+            "closes_on": local_date(closes_at or self.now, study.timezone, language),
             "link": f"{base}/p/{token}",
             "stop_link": f"{base}/p/{token}/privacy",
         }
         email = build_email(
             rendered=render(subject, body, context, language=language),
             sender=self.config.sender,
-            recipient=self.privacy.decrypt(identity.email_encrypted),
+            recipient=self.privacy.decrypt(recipient.email_encrypted),
             recipient_name=name,
             message_id=message_id_for(row.idempotency_key, self.config.sender),
             unsubscribe_url=f"{base}/p/{token}/unsubscribe",
             date=self.now,
         )
-        return _Prepared(key(row), email)
+        return _Prepared(row.id, email)
 
     def _issue_token(self, invitation_id: int) -> str:
         """One more personal-link token for the invitation (earlier ones keep working), stored with the batch."""
         token, digest = new_token()
-        self._tokens.append({"invitation_id": invitation_id, "token_hash": digest, "created_at": utcnow()})
+        self._tokens.append((invitation_id, digest, utcnow()))
         return token
 
-    def _test_message(self, row: OutboxMessage) -> OutgoingMessage:
+    def _test_message(self, row: _Claimed) -> OutgoingMessage:
         """A researcher's test message to themselves, filled with example values."""
         user = self.session.get(User, row.user_id)
         study_id, kind = row.idempotency_key.split(":")[1:3]
@@ -413,7 +473,7 @@ class _Composer:
             date=self.now,
         )
 
-    def _notification(self, row: OutboxMessage) -> OutgoingMessage | None:
+    def _notification(self, row: _Claimed) -> OutgoingMessage | None:
         """A message to a staff or company account, composed by the feature that queued it."""
         user = self.session.get(User, row.user_id)
         if user is None or not user.is_active:
@@ -472,94 +532,162 @@ def dispatch(
 ) -> DispatchReport:
     """Send due outbox rows until none are left (or ``max_messages``); see the module docstring.
 
-    With ``extra_transports`` (more SMTP connections) messages go out over several connections at once;
-    a crash then repeats at most one message per connection.
+    The next batch is claimed and composed while the current one is being sent, so the connections do
+    not wait for it; each connection takes the batch's next message as soon as it is free. With
+    ``extra_transports`` (more SMTP connections) messages go out over several connections at once; a
+    crash then repeats at most one message per connection.
     """
     clock = now if callable(now) else (lambda: now)
     report = DispatchReport()
-    transports = [transport, *extra_transports]
     holder = holder_name(worker)
-    lock = threading.Lock()  # guards the report between connections
+    composer = _Composer(privacy, config)
+    senders = [_Sender(engine, each, clock, report) for each in (transport, *extra_transports)]
+    claimed = 0
+
+    def claim_next() -> list[_Prepared]:
+        room = config.batch if max_messages is None else min(config.batch, max_messages - claimed)
+        return _next_batch(engine, composer, holder, clock(), config, room)
+
     release_resumed_waves(engine)
-    with Heartbeat(engine, holder, config.claim_timeout) as heartbeat:
-        while max_messages is None or report.sent + report.failed + report.retried < max_messages:
-            moment = clock()
-            left = config.batch if max_messages is None else max_messages - report.sent - report.failed - report.retried
-            with Session(engine, expire_on_commit=False) as session:
-                rows = _claim(session, holder, moment, config, min(config.batch, left))
-                if not rows:
-                    session.commit()  # the rows of paused waves it set aside
-                    break
-                prepared = _Composer(session, privacy, config, moment).compose_all(rows)
-                session.commit()  # claims and the new link tokens, before anything is sent
-            heartbeat.claimed()
-            shares = [prepared[i :: len(transports)] for i in range(len(transports))]
-            if len(transports) == 1:
-                stops = [_send_all(engine, transport, shares[0], clock, report, lock, heartbeat)]
-            else:
-                with ThreadPoolExecutor(max_workers=len(transports)) as pool:
-                    stops = list(
-                        pool.map(
-                            lambda pair: _send_all(engine, pair[0], pair[1], clock, report, lock, heartbeat),
-                            zip(transports, shares, strict=True),
-                        )
-                    )
-            stopped = next((stop for stop in stops if stop), "")
-            if stopped:
-                report.stopped_early = stopped
-                return report
+    with Heartbeat(engine, holder, config.claim_timeout) as heartbeat, ThreadPoolExecutor(len(senders)) as pool:
+        try:
+            batch = claim_next()
+            while batch:
+                heartbeat.claimed()
+                claimed += len(batch)
+                line = _Line(batch, heartbeat)
+                sending = [pool.submit(sender.send_from, line) for sender in senders]
+                try:
+                    upcoming = claim_next()
+                except BaseException:
+                    line.abandon()  # its rows not yet taken stay claimed until the lease runs out
+                    _finish(sending)
+                    raise
+                _finish(sending)
+                if line.stopped:
+                    report.stopped_early = line.stopped
+                    if line.stopped == SERVER_DOWN:
+                        _release(engine, line.untaken() + [item.row_id for item in upcoming])
+                    return report
+                batch = upcoming
+        finally:
+            for sender in senders:
+                sender.close()
     return report
+
+
+def _next_batch(
+    engine: Engine, composer: _Composer, holder: str, moment: datetime, config: DispatchConfig, limit: int
+) -> list[_Prepared]:
+    """Claim up to ``limit`` due rows and compose their e-mails; the claims and the new link tokens are
+    committed together, before any of them is sent."""
+    if limit <= 0:
+        return []
+    with Session(engine, expire_on_commit=False) as session:
+        rows = _claim(session, holder, moment, config, limit)
+        prepared = composer.batch(session, rows, moment) if rows else []
+        session.commit()  # the claims and tokens (or, with no rows, the rows of paused waves set aside)
+    return prepared
+
+
+def _finish(sending: list[Future[None]]) -> None:
+    """Wait for every connection to finish its part of a batch; then raise the first error, if any."""
+    wait(sending)
+    for future in sending:
+        future.result()
 
 
 SERVER_DOWN = "the mail server cannot be reached; the rest waits for the next run"
 LEASE_LOST = "the claim on the outbox could not be renewed (database unreachable?); another run takes over"
 
 
-def _send_all(
-    engine: Engine,
-    transport: Transport,
-    prepared: list[_Prepared],
-    clock: Callable[[], datetime],
-    report: DispatchReport,
-    lock: threading.Lock,
-    heartbeat: Heartbeat,
-) -> str:
-    """Send a share of a batch over one connection; why it stopped early, or ``""``."""
-    with engine.connect() as connection:
-        recorder = _Recorder(connection)
-        try:
-            for index, item in enumerate(prepared):
-                if not heartbeat.holds():
-                    return LEASE_LOST  # the rows stay claimed: another dispatcher takes them over when the lease ends
-                if _deliver(recorder, transport, item, clock(), report, lock) == "server_down":
-                    _release(connection, [p.row_id for p in prepared[index + 1 :]])
-                    return SERVER_DOWN
-        finally:
-            recorder.close()
-    return ""
+class _Line:
+    """One batch's messages, handed out one at a time to the connections as each becomes free."""
+
+    def __init__(self, items: list[_Prepared], heartbeat: Heartbeat) -> None:
+        self._items = deque(items)
+        self._lock = threading.Lock()
+        self.heartbeat = heartbeat
+        self.stopped = ""  # why the batch stopped early: no connection takes another message
+
+    def take(self) -> _Prepared | None:
+        """The next message to send, or ``None`` when the batch is done or stopped (a lost lease stops it:
+        the rows stay claimed, and another dispatcher takes them over when the lease ends)."""
+        with self._lock:
+            if not self.stopped and self._items and not self.heartbeat.holds():
+                self.stopped = LEASE_LOST
+            return None if self.stopped or not self._items else self._items.popleft()
+
+    def stop(self, reason: str) -> None:
+        """No connection takes another message of this batch."""
+        with self._lock:
+            self.stopped = self.stopped or reason
+
+    def abandon(self) -> None:
+        """No connection takes another message of this batch, and its rows are not released (an error)."""
+        with self._lock:
+            self._items.clear()
+
+    def untaken(self) -> list[int]:
+        """The outbox rows of the messages no connection took."""
+        with self._lock:
+            return [item.row_id for item in self._items]
+
+
+class _Sender:
+    """One SMTP connection and the database connection that records its outcomes, kept for the run."""
+
+    def __init__(
+        self, engine: Engine, transport: Transport, clock: Callable[[], datetime], report: DispatchReport
+    ) -> None:
+        self.engine, self.transport, self.clock, self.report = engine, transport, clock, report
+        self._connection: Connection | None = None
+        self._recorder: _Recorder | None = None
+
+    def send_from(self, line: _Line) -> None:
+        """Send the line's messages one by one until it is empty or stopped; a server that cannot be
+        reached stops it for every connection."""
+        if self._recorder is None:
+            self._connection = self.engine.connect()
+            self._recorder = _Recorder(self._connection)
+        while (item := line.take()) is not None:
+            if _deliver(self._recorder, self.transport, item, self.clock(), self.report) == "server_down":
+                line.stop(SERVER_DOWN)
+
+    def close(self) -> None:
+        """Give the database connection back."""
+        if self._recorder is not None and self._connection is not None:
+            try:
+                self._recorder.close()
+            finally:
+                self._connection.close()
+        self._recorder = self._connection = None
 
 
 class _Recorder:
-    """Records the outcome of each message with plain driver SQL and one commit.
+    """Records the outcome of each message with plain driver SQL, committed on its own.
 
     This runs once per message, on the hot path of the dispatcher: SQLAlchemy's statement machinery
     cost more than the database itself here. Timestamps go through the column type's own bind
     processing, so they are stored exactly as everywhere else.
 
-    On PostgreSQL these commits are asynchronous (``synchronous_commit`` off for this connection only):
-    the server has the record when ``commit`` returns, so a killed dispatcher still repeats at most the
-    message in flight, but the server does not wait for its disk. Only a crash of the database server
-    itself can lose the records of its last moments (at most three times ``wal_writer_delay``, 0.6 s by
-    default); those messages are then sent again, with the same Message-ID.
+    On PostgreSQL an outcome is one statement (the invitation's move in a ``WITH`` clause beside the
+    outbox row's) run in autocommit mode: one round trip per message. Its commit is asynchronous
+    (``synchronous_commit`` off for this connection only): the server has the record when the statement
+    returns, so a killed dispatcher still repeats at most the message in flight, but the server does not
+    wait for its disk. Only a crash of the database server itself can lose the records of its last
+    moments (at most three times ``wal_writer_delay``, 0.6 s by default); those messages are then sent
+    again, with the same Message-ID.
     """
 
     def __init__(self, connection: Connection) -> None:
         dialect = connection.dialect
         self.connection = connection
         self.raw = connection.connection
-        self.asynchronous = dialect.name == "postgresql"
-        if self.asynchronous:
+        self.postgresql = dialect.name == "postgresql"
+        if self.postgresql:
             self._run_alone("SET synchronous_commit TO OFF")
+            self.raw.dbapi_connection.autocommit = True  # type: ignore[union-attr]
         self.placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
         self.convert = {
             name: OUTBOX.c[name].type._cached_bind_processor(dialect)
@@ -577,10 +705,11 @@ class _Recorder:
 
     def close(self) -> None:
         """Give the connection back as it was (or have the pool drop it when that fails)."""
-        if not self.asynchronous:
+        if not self.postgresql:
             return
         try:
             self._run_alone("RESET synchronous_commit")
+            self.raw.dbapi_connection.autocommit = False  # type: ignore[union-attr]
         except Exception:  # the database is away: this connection is not used again
             self.connection.invalidate()
 
@@ -591,27 +720,41 @@ class _Recorder:
         invitation_id: int | None,
         invitation_state: tuple[tuple[str, ...], dict[str, object]] | None,
     ) -> None:
+        """Store one message's outcome, and its invitation's move if any, in one commit."""
         p = self.placeholder
         names = sorted(values)
-        params = [convert(values[n]) if (convert := self.convert.get(n)) else values[n] for n in names]
-        cursor = self.raw.cursor()
-        try:
-            cursor.execute(
-                f"UPDATE outbox_message SET {', '.join(f'{n} = {p}' for n in names)} WHERE id = {p}", [*params, row_id]
-            )
-            if invitation_state is not None and invitation_id is not None:
-                states, changes = invitation_state
-                keys = sorted(changes)
-                values_ = [
-                    self.convert_invitation(changes[k]) if k == "sent_at" and self.convert_invitation else changes[k]
-                    for k in keys
-                ]
-                cursor.execute(
+        outbox = f"UPDATE outbox_message SET {', '.join(f'{n} = {p}' for n in names)} WHERE id = {p}"
+        statements = [
+            (outbox, [*[convert(values[n]) if (convert := self.convert.get(n)) else values[n] for n in names], row_id])
+        ]
+        if invitation_state is not None and invitation_id is not None:
+            states, changes = invitation_state
+            keys = sorted(changes)
+            statements.append(
+                (
                     f"UPDATE invitation SET {', '.join(f'{k} = {p}' for k in keys)} "
                     f"WHERE id = {p} AND state IN ({', '.join(p for _ in states)})",
-                    [*values_, invitation_id, *states],
+                    [
+                        *[
+                            self.convert_invitation(changes[k])
+                            if k == "sent_at" and self.convert_invitation
+                            else changes[k]
+                            for k in keys
+                        ],
+                        invitation_id,
+                        *states,
+                    ],
                 )
-            self.raw.commit()  # one commit per message: a crash repeats at most the message in flight
+            )
+        if self.postgresql and len(statements) == 2:  # one statement, one round trip, committed on its own
+            (first, first_params), (second, second_params) = statements
+            statements = [(f"WITH outcome AS ({first}) {second}", [*first_params, *second_params])]
+        cursor = self.raw.cursor()
+        try:
+            for statement, params in statements:
+                cursor.execute(statement, params)
+            if not self.postgresql:
+                self.raw.commit()  # one commit per message: a crash repeats at most the message in flight
         except BaseException:
             self.raw.rollback()
             raise
@@ -625,7 +768,6 @@ def _deliver(
     item: _Prepared,
     moment: datetime,
     report: DispatchReport,
-    lock: threading.Lock,
 ) -> str:
     """Send one prepared message and record the outcome in its own commit."""
     error: Exception | None = None
@@ -664,12 +806,7 @@ def _deliver(
         )
         outcome = "retried"
     recorder.record(item.row_id, values, invitation_id, invitation_state)
-    with lock:
-        setattr(report, outcome, getattr(report, outcome) + 1)
-        if outcome == "sent":
-            report.message_ids.append(str(values["message_id"]))
-        elif outcome == "failed":
-            report.failures.append((item.row_id, str(values["last_error"])))
+    report.count(outcome, item.row_id, str(values.get("message_id") or values.get("last_error") or ""))
     if isinstance(error, TemporaryFailure) and str(error).startswith(("cannot reach", "server disconnected")):
         return "server_down"
     return "done"
@@ -698,11 +835,12 @@ def _reason(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}"[:500]
 
 
-def _release(connection: Connection, row_ids: list[int]) -> None:
-    if row_ids:
-        with connection.begin():
+def _release(engine: Engine, row_ids: list[int]) -> None:
+    """Put claimed rows that were not sent back in line."""
+    for start in range(0, len(row_ids), LOOKUP_CHUNK):
+        with engine.begin() as connection:
             connection.execute(
                 update(OUTBOX)
-                .where(OUTBOX.c.id.in_(row_ids), OUTBOX.c.status == "sending")
+                .where(OUTBOX.c.id.in_(row_ids[start : start + LOOKUP_CHUNK]), OUTBOX.c.status == "sending")
                 .values(status="pending", claimed_by="", claimed_at=None)
             )

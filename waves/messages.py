@@ -186,8 +186,13 @@ def render(subject: str, body: str, context: dict[str, str], *, language: str) -
 
 def message_id_for(key: str, sender: str) -> str:
     """A Message-ID derived from the outbox key, so a repeated message is recognisable."""
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{_message_id_domain(sender)}>"
+
+
+@functools.lru_cache(maxsize=16)
+def _message_id_domain(sender: str) -> str:
+    """The domain of the configured sender's address, parsed once (not once per message)."""
+    return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
 
 
 @dataclass(frozen=True)

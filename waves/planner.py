@@ -6,21 +6,21 @@ keys, so running it twice plans nothing new and a crash loses nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from studyapp.core.bulk import add_rows
 from studyapp.core.lifecycle import OPEN_STATES, InvitationState
 from studyapp.core.models import Cohort, Identity, Invitation, OutboxMessage, Participant, Study, Wave
 from studyapp.core.models._common import key, table_of
 from waves.windows import WaveSpec, Window, participant_windows, reminder_times
 
-INSERT_CHUNK = 2000  # rows per INSERT statement: memory and statement size stay bounded
 PLANNER_LOCK_ID = 727_001  # PostgreSQL advisory lock: one planner at a time
 CLOSED_STATES = tuple(sorted(set(InvitationState) - OPEN_STATES))  # no more reminders
 
@@ -119,7 +119,7 @@ def _plan_cohort(session: Session, cohort: Cohort, tz: str, now: datetime, repor
     )
     windows_by_enrolment: dict[datetime, dict[int, Window]] = {}
     new_invitations: list[dict[str, Any]] = []
-    reminders: list[dict[str, Any]] = []
+    reminders: list[tuple[Any, ...]] = []
     for participant_id, enrolled_at, language in participants:
         windows = windows_by_enrolment.get(enrolled_at)
         if windows is None:
@@ -146,33 +146,29 @@ def _plan_cohort(session: Session, cohort: Cohort, tz: str, now: datetime, repor
         report.reminders += len(reminders)
 
 
-def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    for start in range(0, len(rows), INSERT_CHUNK):
-        yield rows[start : start + INSERT_CHUNK]
-
-
 def _invite_all(session: Session, new: list[dict[str, Any]], now: datetime) -> None:
-    """Insert invitations and their outbox rows in bulk (in the caller's transaction), a chunk per statement.
+    """Insert invitations and their outbox rows in bulk, in the caller's transaction (COPY on PostgreSQL).
 
     The new invitations' ids are read back with one query per wave (not RETURNING: psycopg parses a
     many-row INSERT ... RETURNING statement in Python, which cost more than the insert itself).
     """
     invitations = table_of(Invitation)
-    for chunk in _chunks(new):
-        session.execute(
-            insert(invitations),
-            [
-                {
-                    "participant_id": n["participant_id"],
-                    "wave_id": n["wave_id"],
-                    "state": InvitationState.PLANNED.value,
-                    "opens_at": n["window"].opens_at,
-                    "closes_at": n["window"].closes_at,
-                    "created_at": now,
-                }
-                for n in chunk
-            ],
-        )
+    add_rows(
+        session,
+        invitations,
+        ("participant_id", "wave_id", "state", "opens_at", "closes_at", "created_at"),
+        [
+            (
+                n["participant_id"],
+                n["wave_id"],
+                InvitationState.PLANNED.value,
+                n["window"].opens_at,
+                n["window"].closes_at,
+                now,
+            )
+            for n in new
+        ],
+    )
     wanted = {(n["participant_id"], n["wave_id"]) for n in new}
     ids = {}
     for wave_id in {n["wave_id"] for n in new}:
@@ -198,35 +194,53 @@ def _invite_all(session: Session, new: list[dict[str, Any]], now: datetime) -> N
     )
 
 
+_OUTBOX_COLUMNS = (
+    "idempotency_key",
+    "kind",
+    "invitation_id",
+    "participant_id",
+    "user_id",
+    "language",
+    "status",
+    "attempts",
+    "not_before",
+    "last_error",
+    "message_id",
+    "claimed_by",
+    "claimed_at",
+    "created_at",
+    "sent_at",
+    "held_for_wave_id",
+)
+
+
 def _outbox_row(
     *, key: str, kind: str, invitation_id: int, participant_id: int, language: str, not_before: datetime, now: datetime
-) -> dict[str, Any]:
-    """One planned message as a row for a bulk insert into the outbox."""
-    return {
-        "idempotency_key": key,
-        "kind": kind,
-        "invitation_id": invitation_id,
-        "participant_id": participant_id,
-        "user_id": None,
-        "language": language,
-        "status": "pending",
-        "attempts": 0,
-        "not_before": not_before,
-        "last_error": "",
-        "message_id": None,
-        "claimed_by": "",
-        "claimed_at": None,
-        "created_at": now,
-        "sent_at": None,
-        "held_for_wave_id": None,
-    }
+) -> tuple[Any, ...]:
+    """One planned message as a row (in the order of ``_OUTBOX_COLUMNS``) for a bulk insert into the outbox."""
+    return (
+        key,
+        kind,
+        invitation_id,
+        participant_id,
+        None,
+        language,
+        "pending",
+        0,
+        not_before,
+        "",
+        None,
+        "",
+        None,
+        now,
+        None,
+        None,
+    )
 
 
-def _queue(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert outbox rows in bulk, a chunk per statement."""
-    outbox = table_of(OutboxMessage)
-    for chunk in _chunks(rows):
-        session.execute(insert(outbox), chunk)
+def _queue(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    """Insert outbox rows in bulk (COPY on PostgreSQL)."""
+    add_rows(session, table_of(OutboxMessage), _OUTBOX_COLUMNS, rows)
 
 
 def _reminder(
@@ -238,7 +252,7 @@ def _reminder(
     tz: str,
     now: datetime,
     existing: set[str],
-) -> dict[str, Any] | None:
+) -> tuple[Any, ...] | None:
     """The reminder due now for one invitation as an outbox row, or ``None``."""
     times = reminder_times(window, wave.reminder_days or [], tz=tz)
     due = [day for day, at in times.items() if at <= now]

@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Table as SqlTable
 from sqlalchemy import insert, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from studyapp.core import audit
+from studyapp.core.bulk import add_rows
 from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.inputs import PERSON_NAME_MAX, line_problem
 from studyapp.core.models import Cohort, ConsentEvent, Identity, Participant, Study, User, key
@@ -371,7 +371,7 @@ def _insert_participants(
         for p in people
     ]
     table = table_of(Participant)
-    if _copies(session):  # ids drawn from the sequence first, so that the rows can be copied in
+    if session.get_bind().dialect.name == "postgresql":  # ids from the sequence first: the rows are copied in
         ids = list(
             session.execute(
                 text("SELECT nextval(pg_get_serial_sequence('participant', 'id')) FROM generate_series(1, :n)"),
@@ -390,7 +390,7 @@ def _insert_participants(
             )
         }
         return [known[pseudonym] for pseudonym in pseudonyms]
-    _store(
+    add_rows(
         session,
         table,
         ("id", "pseudonym", "cohort_id", "status", "enrolled_at"),
@@ -405,7 +405,7 @@ def _insert_identities_and_consent(
     """Each participant's encrypted identity and consent event."""
     if not pairs:
         return
-    _store(
+    add_rows(
         session,
         table_of(Identity),
         (
@@ -430,7 +430,7 @@ def _insert_identities_and_consent(
             for participant_id, person in pairs
         ],
     )
-    _store(
+    add_rows(
         session,
         table_of(ConsentEvent),
         ("participant_id", "kind", "keep_data", "actor", "user_id", "note", "created_at"),
@@ -439,23 +439,6 @@ def _insert_identities_and_consent(
             for participant_id, person in pairs
         ],
     )
-
-
-def _copies(session: Session) -> bool:
-    """Whether rows go in by COPY (PostgreSQL) rather than by multi-row INSERTs."""
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def _store(session: Session, table: SqlTable, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """Add ``rows`` to ``table`` in the session's transaction: by COPY on PostgreSQL, else executemany."""
-    if not _copies(session):
-        session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
-        return
-    connection = session.connection().connection.dbapi_connection
-    assert connection is not None
-    with connection.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-        for row in rows:
-            copy.write_row(row)
 
 
 def self_register(
