@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from studyapp.core.wave_status import wave_status
 from studyapp.formatting import decimal
 
 
@@ -22,6 +23,8 @@ def init_app(app: Flask) -> None:
         return value.astimezone(ZoneInfo(tz or default_tz)).strftime(fmt)
 
     app.add_template_filter(decimal, "decimal")
+    # every page that shows where a wave stands asks the same rule (and the same clock)
+    app.add_template_global(wave_status, "wave_status")
 
     @app.template_filter("mask_email")
     def mask_email(value: str) -> str:

@@ -14,12 +14,18 @@ from studyapp.core.lifecycle import InvitationEvent, InvitationState, move
 from studyapp.core.models import Identity, Invitation, MessageTemplate, OutboxMessage, Participant, Study, User, Wave
 from studyapp.core.models._common import key
 from studyapp.core.types import utcnow
+from studyapp.core.wave_status import WaveStatus, wave_status
 from waves.messages import RenderedMessage, TemplateError, check_template, local_date, render, template_for
 from waves.planner import invitation_key
 
 
 def set_paused(*, session: Session, wave: Wave, paused: bool, user: User | None = None) -> None:
-    """Pause a wave (nothing of it is planned or sent) or resume it (what is due goes out)."""
+    """Pause a wave (nothing of it is planned or sent) or resume it (what is due goes out).
+
+    Raises :class:`NotAllowed` for a closed wave: it sends nothing either way.
+    """
+    if wave_status(wave) is WaveStatus.CLOSED:
+        raise NotAllowed(f"Wave {wave.label} is closed; there is nothing to pause or resume.")
     wave.paused = paused
     session.add(wave)
     audit.record(

@@ -59,7 +59,11 @@ def pause(wave_id: int, action: str) -> ResponseReturnValue:
     wave = session.get(Wave, wave_id)
     if wave is None or not _Confirm().validate_on_submit():
         abort(404 if wave is None else 400)
-    operations.set_paused(session=session, wave=wave, paused=action == "pause", user=current_user)
+    try:
+        operations.set_paused(session=session, wave=wave, paused=action == "pause", user=current_user)
+    except NotAllowed as error:
+        flash(str(error), "error")
+        return redirect(request.referrer or url_for("studies.dashboard"))
     session.commit()
     flash(f"Wave {wave.label} {'paused' if action == 'pause' else 'resumed'}.", "success")
     return redirect(request.referrer or url_for("studies.dashboard"))
