@@ -121,20 +121,48 @@ def test_form_refuses_impossible_settings(client, session, simulated) -> None:
     assert session.exec(select(AnalysisRun)).all() == []
 
 
-def test_too_few_responses_is_said_plainly_and_a_broken_cohort_fails_visibly(session, engine, runner) -> None:
+def test_too_few_responses_is_refused_when_queued_with_the_numbers(session, engine, runner) -> None:
     instrument = load_carriere_kompas(session)
     study = make_study(session)
     small = make_cohort(session, study, "Small")
-    make_wave(session, small, instrument)
+    wave = make_wave(session, small, instrument)
+    for n in range(3):
+        participant = enrol(session, small, f"small{n}@example.org")
+        invitation, _ = invite_with_token(session, participant, wave)
+        submit_response(session, invitation, {})
     empty = Cohort(study_id=study.id, name="No waves")
     session.add(empty)
     session.commit()
-    ok = runner.invoke(args=["analyze", "run", "--study", "bridge-the-gap", "--cohort", "Small"])
-    assert ok.exit_code == 0 and "Too few submitted responses" in ok.output
-    failed = runner.invoke(args=["analyze", "run", "--study", "bridge-the-gap", "--cohort", "No waves"])
-    assert failed.exit_code != 0 and "has no waves" in failed.output
-    statuses = sorted(run.status for run in session.exec(select(AnalysisRun)).all())
-    assert statuses == ["done", "failed"]
+    refused = runner.invoke(args=["analyze", "run", "--study", "bridge-the-gap", "--cohort", "Small"])
+    assert refused.exit_code != 0
+    assert "Small has 3 submitted responses; this analysis (up to 7 profiles, EEI, VVI) needs at least 30" in (
+        refused.output
+    )
+    # a full covariance per profile needs indicators + 1 responses in each of the largest K's profiles
+    vvv = runner.invoke(
+        args=["analyze", "run", "--study", "bridge-the-gap", "--cohort", "Small", "--profiles", "2-7", "--models", "VVV"]
+    )
+    assert vvv.exit_code != 0 and "needs at least 217" in vvv.output  # 7 x (30 facets + 1)
+    no_waves = runner.invoke(args=["analyze", "run", "--study", "bridge-the-gap", "--cohort", "No waves"])
+    assert no_waves.exit_code != 0 and "has no waves" in no_waves.output
+    assert session.exec(select(AnalysisRun)).all() == []
+
+
+def test_form_refuses_a_cohort_without_enough_responses(client, session) -> None:
+    instrument = load_carriere_kompas(session)
+    study = make_study(session)
+    cohort = make_cohort(session, study, "Nobody yet")
+    make_wave(session, cohort, instrument)
+    make_user(session)
+    login(client)
+    form = {"cohort_id": cohort.id, "k_min": 1, "k_max": 4, "parameterisations": ["EEI"], "n_starts": 8,
+            "blrt_draws": 0, "transition_bootstrap": 0}  # fmt: skip
+    page = client.post(f"/studies/{study.id}/analysis", data=form)
+    assert page.status_code == 200
+    assert "Nobody yet has 0 submitted responses; this analysis (up to 4 profiles, EEI) needs at least 30." in (
+        page.get_data(as_text=True)
+    )
+    assert session.exec(select(AnalysisRun)).all() == []
 
 
 def test_wave_report_holds_response_regressions_and_transitions(client, session, simulated, runner) -> None:

@@ -49,6 +49,9 @@ from studyapp.analyses.result import (
 
 RowT = TypeVar("RowT", bound=BaseModel)
 
+#: usable responses (participant x wave) below which no profiles are fitted
+MIN_OBSERVATIONS = 30
+
 
 @dataclass(frozen=True)
 class AnalysisParameters:
@@ -142,8 +145,10 @@ def run_analysis(data: CohortData, parameters: AnalysisParameters) -> AnalysisRe
             **fitted,
         )
 
-    if len(usable) < 30 or len(indicators) < 3:
-        return described(message="Too few submitted responses (at least 30 needed) for profile analyses.")
+    if len(usable) < MIN_OBSERVATIONS or len(indicators) < 3:
+        return described(
+            message=f"Too few submitted responses (at least {MIN_OBSERVATIONS} needed) for profile analyses."
+        )
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LPAWarning)

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from studyapp.analyses.compute import AnalysisParameters, run_analysis
 from studyapp.analyses.data import cohort_data
+from studyapp.analyses.readiness import shortfall
 from studyapp.analyses.result import to_stored
 from studyapp.core import audit
 from studyapp.core.db import claim_queued
@@ -26,7 +27,8 @@ def queue_analysis(
 ) -> AnalysisRun:
     """Ask for an analysis of ``cohort``; the scheduler (or :func:`run_pending`) runs it.
 
-    Raises :class:`ValidationFailed` when the parameters cannot be fitted.
+    Raises :class:`ValidationFailed` when the parameters cannot be fitted or the cohort has too few
+    submitted responses for them (:func:`studyapp.analyses.readiness.responses_needed`).
     """
     if cohort.study_id != study.id:
         raise ValidationFailed({"cohort": "That cohort belongs to another study."})
@@ -34,6 +36,8 @@ def queue_analysis(
         checked = AnalysisParameters.from_dict(parameters)
     except (TypeError, ValueError) as error:
         raise ValidationFailed({"parameters": str(error)}) from None
+    if (problem := shortfall(session=session, cohort=cohort, parameters=checked)) is not None:
+        raise ValidationFailed({"cohort": problem})
     run = AnalysisRun(
         study_id=key(study),
         cohort_id=key(cohort),

@@ -1,0 +1,65 @@
+"""Whether a cohort has enough submitted responses for the analysis asked, checked when it is queued."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from analysis.lpa.guard import min_profile_size
+from studyapp.analyses.compute import MIN_OBSERVATIONS, AnalysisParameters
+from studyapp.core.models import Cohort, Instrument, Invitation, Response, Wave
+
+
+def responses_needed(parameters: AnalysisParameters, n_indicators: int) -> int:
+    """The fewest submitted responses (participant x wave) an analysis with ``parameters`` can be fitted on.
+
+    The largest of three rules, each from the code that fits the profiles:
+
+    * :data:`studyapp.analyses.compute.MIN_OBSERVATIONS` (30): below it ``run_analysis`` fits nothing and
+      only describes the cohort;
+    * more responses than profiles: ``analysis.validation.check_n_profiles`` refuses K >= the rows;
+    * every one of the ``k_max`` profiles must be able to hold the observations it needs for its own
+      covariance (``analysis.lpa.guard.min_profile_size``: 1 for shared covariances (EEI, EEE), 2 for
+      per-profile variances (VVI), indicators + 1 for a full per-profile covariance (VVV)); a solution
+      with a smaller profile is set aside as spurious, so with fewer responses the largest K asked can
+      never be recommended.
+    """
+    per_profile = max(min_profile_size(p, n_indicators) for p in parameters.parameterisations)
+    return max(MIN_OBSERVATIONS, parameters.k_max + 1, parameters.k_max * per_profile)
+
+
+def profile_indicators(*, session: Session, cohort: Cohort) -> int:
+    """How many profile indicators (facets of kind 'facet') the cohort's first wave's instrument scores."""
+    instrument_id = session.exec(
+        select(Wave.instrument_id).where(Wave.cohort_id == cohort.id).order_by(col(Wave.position)).limit(1)
+    ).first()
+    if instrument_id is None:
+        return 0
+    instrument = session.get_one(Instrument, instrument_id)
+    return sum(1 for facet in instrument.definition.get("facets", []) if facet.get("kind") == "facet")
+
+
+def submitted_responses(*, session: Session, cohort: Cohort) -> int:
+    """Submitted responses to the cohort's waves (one per participant and wave), counted in the database."""
+    return session.exec(
+        select(func.count())
+        .select_from(Response)
+        .join(Invitation, col(Invitation.id) == Response.invitation_id)
+        .join(Wave, col(Wave.id) == Invitation.wave_id)
+        .where(Wave.cohort_id == cohort.id, col(Response.submitted_at).is_not(None))
+    ).one()
+
+
+def shortfall(*, session: Session, cohort: Cohort, parameters: AnalysisParameters) -> str | None:
+    """Why ``cohort`` cannot be analysed with ``parameters`` yet (responses needed and there), or None."""
+    if session.exec(select(Wave.id).where(Wave.cohort_id == cohort.id).limit(1)).first() is None:
+        return f"{cohort.name} has no waves yet, so no responses to analyse."
+    needed = responses_needed(parameters, profile_indicators(session=session, cohort=cohort))
+    there = submitted_responses(session=session, cohort=cohort)
+    if there >= needed:
+        return None
+    return (
+        f"{cohort.name} has {there} submitted response{'' if there == 1 else 's'}; "
+        f"this analysis (up to {parameters.k_max} profiles, {', '.join(parameters.parameterisations)}) "
+        f"needs at least {needed}."
+    )
