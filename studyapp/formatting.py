@@ -14,3 +14,15 @@ def decimal(value: float | None, digits: int = 1, language: str = "en", sign: bo
 def shorten(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` characters, with an ellipsis when cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def duration(seconds: float) -> str:
+    """A length of time as people say it: '45 s', '3 min 12 s', '2 h 05 min'."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"

@@ -228,3 +228,41 @@ def test_wave_report_holds_response_regressions_and_transitions(client, session,
     )
     fieldwork = load_result(run).fieldwork
     assert [row.completed for row in fieldwork] == completed and fieldwork[1].retained == retained
+
+
+def test_the_job_records_each_stage_and_the_page_shows_it_with_the_elapsed_time(
+    client, session, simulated, engine, monkeypatch
+) -> None:
+    from datetime import timedelta
+
+    from studyapp.analyses import runs
+    from studyapp.core.types import utcnow
+
+    make_user(session)
+    login(client)
+    form = {"cohort_id": simulated["cohort"].id, "k_min": 2, "k_max": 3, "parameterisations": ["EEI"], "n_starts": 4,
+            "blrt_draws": 0, "transition_bootstrap": 0}  # fmt: skip
+    queued = client.post(f"/studies/{simulated['study'].id}/analysis", data=form)
+    run = session.exec(select(AnalysisRun)).one()
+    seen: list[tuple[str, str]] = []
+    set_stage = runs.set_stage
+
+    def record(engine_, run_id, stage):
+        set_stage(engine_, run_id, stage)
+        with Session(engine) as other:  # committed at once: another connection sees it
+            seen.append((stage, other.get_one(AnalysisRun, run_id).stage))
+
+    monkeypatch.setattr(runs, "set_stage", record)
+    assert run_analyses(engine) == 1
+    stages = [stage for stage, _ in seen]
+    assert stages[0] == "loading responses" and stages[-1] == "writing the result"
+    assert {"fitting K=2 (EEI)", "fitting K=3 (EEI)", "transition model"} <= set(stages)
+    assert all(stage == stored for stage, stored in seen)
+    session.refresh(run)
+    assert run.status == "done" and run.stage == ""
+    # while it runs, the page says what it is doing and for how long
+    run.status, run.stage, run.started_at = "running", "fitting K=3 (EEI)", utcnow() - timedelta(minutes=3, seconds=12)
+    session.add(run)
+    session.commit()
+    page = client.get(queued.headers["Location"]).get_data(as_text=True)
+    assert "fitting K=3 (EEI)" in page and "3 min 12 s" in page

@@ -81,3 +81,38 @@ def test_upgrade_keeps_existing_rows(database: Database) -> None:
         row = connection.execute(text("SELECT linkage, signup_open, signup_code FROM cohort")).one()
     assert (row[0], bool(row[1]), row[2]) == ("contact", False, None)
     assert _differences(database) == []
+
+
+def test_0009_adds_the_analysis_stage_and_takes_it_away(database: Database) -> None:
+    """Revision 0009 adds analysis_run.stage: runs made under 0008 get '' and survive a downgrade."""
+    from sqlalchemy import text
+
+    migrate.upgrade(database.engine, "0008")
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO study (slug, name, description, timezone, created_at) "
+                "VALUES ('s', 'S', '', 'UTC', '2026-01-01 00:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO cohort (study_id, name, description, linkage, signup_open, created_at) "
+                "VALUES ((SELECT id FROM study), 'C', '', 'contact', false, '2026-01-01 00:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO analysis_run (study_id, cohort_id, status, parameters, result, error, requested_by,"
+                " created_at) VALUES ((SELECT id FROM study), (SELECT id FROM cohort), 'running', '{}', '{}', '',"
+                " 'r', '2026-01-01 00:00:00')"
+            )
+        )
+    assert "stage" not in {c["name"] for c in inspect(database.engine).get_columns("analysis_run")}
+    migrate.upgrade(database.engine, "0009")
+    with database.engine.connect() as connection:
+        assert connection.execute(text("SELECT stage FROM analysis_run")).scalar_one() == ""
+    migrate.downgrade(database.engine, "0008")
+    assert "stage" not in {c["name"] for c in inspect(database.engine).get_columns("analysis_run")}
+    with database.engine.connect() as connection:
+        assert connection.execute(text("SELECT status FROM analysis_run")).scalar_one() == "running"

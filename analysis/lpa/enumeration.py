@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -460,6 +460,7 @@ def enumerate_profiles(
     alpha: float = 0.05,
     incremental: bool = True,
     random_state: int | np.random.Generator | None = None,
+    on_fit: Callable[[str, int], None] | None = None,
     **model_params: Any,
 ) -> EnumerationResult:
     """Fit latent profile models for each K and parameterisation and tabulate the fit.
@@ -486,6 +487,8 @@ def enumerate_profiles(
         when that reaches a higher maximum, its starts counted with the others for the replication). Over-extracted
         solutions have many local maxima with small profiles that random starts seldom reach.
     random_state : int, Generator or None
+    on_fit : callable, optional
+        Called with the parameterisation and K before each model is fitted (to show progress).
     **model_params
         Further :class:`LatentProfileModel` parameters (``n_final_starts``, ``tol``, ``missing`` ...).
 
@@ -512,6 +515,8 @@ def enumerate_profiles(
     seeds: dict[tuple[str, int], int] = {}
 
     def fit(parameterisation: str, k: int, init: list[dict[str, np.ndarray]] | None) -> None:
+        if on_fit is not None:
+            on_fit(parameterisation, k)
         model = LatentProfileModel(
             k,
             parameterisation,

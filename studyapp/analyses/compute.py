@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -124,8 +124,15 @@ def _rows(model: type[RowT], records: Iterable[Mapping[Any, Any]]) -> list[RowT]
     return [model.model_validate(_clean(record)) for record in records]
 
 
-def run_analysis(data: CohortData, parameters: AnalysisParameters) -> AnalysisResult:
-    """Fit everything and return the typed result (stored as JSON with its schema version)."""
+def run_analysis(
+    data: CohortData, parameters: AnalysisParameters, *, on_stage: Callable[[str], None] | None = None
+) -> AnalysisResult:
+    """Fit everything and return the typed result (stored as JSON with its schema version).
+
+    ``on_stage`` is told what is being done as the fit moves on ("fitting K=3 (EEI)", "transition
+    model", ...), for the analysis page to show while it runs.
+    """
+    stage = on_stage or (lambda _: None)
     indicators = data.identity_facets
     scores = data.scores
     usable = scores[scores[indicators].notna().sum(axis=1) >= max(3, len(indicators) // 2)]
@@ -159,21 +166,25 @@ def run_analysis(data: CohortData, parameters: AnalysisParameters) -> AnalysisRe
             n_starts=parameters.n_starts,
             bootstrap=parameters.blrt_draws,
             random_state=parameters.random_state,
+            on_fit=lambda parameterisation, k: stage(f"fitting K={k} ({parameterisation})"),
         )
     table = enumeration.to_frame().reset_index()
     recommendation = enumeration.recommended
     fit = table.drop(columns=["warnings"]).assign(warnings=table["warnings"].astype(str)).to_dict("records")
     k = max(2, recommendation.n_profiles)
+    stage("transition model")
     transitions, posterior = _transitions(
         usable, indicators, data.waves, k, recommendation.parameterisation, parameters
     )
+    stage("regressions and distal outcomes")
+    regressions = _regressions(data, transitions)
     return described(
         fit=_rows(FitRow, fit),
         recommended=Recommendation(
             k=recommendation.n_profiles, parameterisation=recommendation.parameterisation, reason=recommendation.reason
         ),
         transitions=transitions,
-        regressions=_regressions(data, transitions),
+        regressions=regressions,
         distal=_distal(data, transitions, posterior),
     )
 

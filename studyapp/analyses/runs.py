@@ -6,6 +6,7 @@ import logging
 import traceback
 from typing import Any
 
+from sqlalchemy import update as sa_update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -61,24 +62,41 @@ def execute(engine: Engine, run_id: int, *, reader: Engine | None = None) -> Ana
     """Run one claimed analysis and store its result or its error.
 
     The cohort's data are read through ``reader`` (the read replica, when there is one); the run and
-    its result are written through ``engine``.
+    its result are written through ``engine``. Each stage is committed as it starts
+    (:func:`set_stage`), for the analysis page to show while the run goes on.
     """
-    with Session(engine, expire_on_commit=False) as session, Session(reader or engine) as source:
+    with Session(engine, expire_on_commit=False) as session:
         run = session.get_one(AnalysisRun, run_id)
-        try:
+    try:
+        set_stage(engine, run_id, "loading responses")
+        with Session(reader or engine) as source:
             cohort = source.get_one(Cohort, run.cohort_id)
             data = cohort_data(session=source, cohort=cohort)
-            result = run_analysis(data, AnalysisParameters.from_dict(run.parameters))
-        except Exception as error:  # stored for the researcher; the scheduler goes on
-            log.exception("Analysis %s failed", run_id)
-            run.status, run.error = "failed", f"{type(error).__name__}: {error}"[:2000]
-            run.result = {"traceback": traceback.format_exc()[-4000:]}
-        else:
-            run.status, run.result = "done", to_stored(result)
-        run.finished_at = utcnow()
-        session.add(run)
+        result = run_analysis(
+            data, AnalysisParameters.from_dict(run.parameters), on_stage=lambda stage: set_stage(engine, run_id, stage)
+        )
+        set_stage(engine, run_id, "writing the result")
+        stored = to_stored(result)
+    except Exception as error:  # stored for the researcher; the scheduler goes on
+        log.exception("Analysis %s failed", run_id)
+        run.status, run.error = "failed", f"{type(error).__name__}: {error}"[:2000]
+        run.result = {"traceback": traceback.format_exc()[-4000:]}
+    else:
+        run.status, run.result = "done", stored
+    run.finished_at = utcnow()
+    with Session(engine, expire_on_commit=False) as session:
+        run = session.merge(run)
+        run.stage = ""
         session.commit()
         return run
+
+
+def set_stage(engine: Engine, run_id: int, stage: str) -> None:
+    """Record (and commit at once) what analysis ``run_id`` is doing now."""
+    with engine.begin() as connection:
+        connection.execute(
+            sa_update(AnalysisRun).where(col(AnalysisRun.id) == run_id).values(stage=stage[:80])
+        )
 
 
 def run_pending(engine: Engine, *, limit: int = 1, reader: Engine | None = None) -> list[AnalysisRun]:

@@ -14,7 +14,9 @@ from studyapp.analyses.runs import queue_analysis, runs_of
 from studyapp.auth import staff_required
 from studyapp.core.errors import ValidationFailed
 from studyapp.core.models import AnalysisRun, Cohort
+from studyapp.core.types import utcnow
 from studyapp.database import get_session, study_or_404
+from studyapp.formatting import duration
 from studyapp.inputs import SelectChoice, attach_as
 from studyapp.reports import render_report_pdf
 
@@ -71,7 +73,10 @@ def show(study_id: int, run_id: int) -> ResponseReturnValue:
             view = result_view(load_result(run))
         except UnreadableResult as error:
             unreadable = str(error)
-    return render_template("analyses/show.html", study=study, run=run, cohort=cohort, view=view, unreadable=unreadable)
+    elapsed = duration((utcnow() - run.started_at).total_seconds()) if run.started_at else None
+    return render_template(
+        "analyses/show.html", study=study, run=run, cohort=cohort, view=view, unreadable=unreadable, elapsed=elapsed
+    )
 
 
 @bp.route("/studies/<int:study_id>/analysis/<int:run_id>/report.pdf")

@@ -27,6 +27,8 @@ class AnalysisRun(SQLModel, table=True):
     study_id: int = Field(foreign_key="study.id", ondelete="CASCADE", index=True)
     cohort_id: int = Field(foreign_key="cohort.id", ondelete="CASCADE", index=True)
     status: str = Field(default="queued", max_length=10)
+    # what a running analysis is doing ("loading responses", "fitting K=3 (EEI)", ...), written by the job
+    stage: str = Field(default="", max_length=80)
     parameters: dict[str, Any] = json_field()
     result: dict[str, Any] = json_field()
     error: str = Field(default="", max_length=2000)
