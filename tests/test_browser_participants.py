@@ -147,3 +147,43 @@ def test_fieldwork_pages(page, site: dict) -> None:
     page.get_by_role("button", name="Preview").click()
     expect(page.get_by_text("Reminder about T2")).to_be_visible()
     shot(page, "admin-message-template")
+
+
+def test_answers_page_gives_the_answer_column_room_and_keeps_names_as_typed(page, site: dict) -> None:
+    """The answer column was squeezed to 1-2 characters by long questions; badges and row headers
+    changed the case of organisation names."""
+    from studyapp.core.models import Answer, Invitation, Organisation, Participant, Response
+
+    with Session(site["engine"]) as session:
+        participant_id, invitation_id = session.exec(
+            select(Invitation.participant_id, Invitation.id)
+            .join(Response, Response.invitation_id == Invitation.id)
+            .join(Answer, Answer.response_id == Response.id)
+            .where(Response.submitted_at.is_not(None))  # type: ignore[union-attr]
+            .order_by(Invitation.id)
+        ).first()
+        organisation = session.exec(select(Organisation)).first()
+        organisation.name = "de Vries engineering bv"  # lower-case words a capitalising style would change
+        session.add(organisation)
+        session.commit()
+        assert session.get(Participant, participant_id) is not None
+    base = site["base"]
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(DEMO_RESEARCHER_EMAIL)
+    page.get_by_label("Password").fill(DEMO_RESEARCHER_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{base}/participants/{participant_id}/invitations/{invitation_id}/answers")
+    shot(page, "admin-participant-answers")
+    widths = page.eval_on_selector_all(".kv--answers dd", "els => els.map(e => e.getBoundingClientRect().width)")
+    assert widths and min(widths) >= 120, widths  # room for an answer, not 1-2 characters
+    # nothing that shows names is restyled: no text-transform on badges, row headers or eyebrows
+    transforms = page.evaluate(
+        """() => ['badge', 'eyebrow'].map(c => { const e = document.createElement('span'); e.className = c;
+             document.body.append(e); const t = getComputedStyle(e).textTransform; e.remove(); return t; })"""
+    )
+    assert transforms == ["none", "none"]
+    page.goto(f"{base}/studies/{site['study_id']}/briefings")
+    shown = page.get_by_text("de Vries engineering bv")
+    if shown.count():
+        assert shown.first.evaluate("e => getComputedStyle(e).textTransform") == "none"
+        assert shown.first.inner_text() == "de Vries engineering bv"
