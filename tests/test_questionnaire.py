@@ -61,7 +61,7 @@ def test_welcome_page_says_how_long_and_marks_the_link_opened(client, session, l
     page = client.get(f"/p/{link['token']}")
     text = text_of(page.get_data(as_text=True))
     assert page.status_code == 200
-    assert "Welcome to wave T1" in text and "takes about 4 minutes" in text and "4 short pages" in text
+    assert "Welcome to wave T1" in text and "takes about 4 minutes" in text and "5–6 short pages" in text
     assert "Start the questionnaire" in text
     assert session.get(Invitation, link["invitation_id"]).state == "opened"
 
@@ -323,3 +323,35 @@ def test_researchers_see_answers_with_free_text_escaped(client, session, link) -
     assert "I am proud to be &lt;img src=x onerror=alert(1)&gt; maker." in html and "<img src=x" not in html
     assert "not submitted" in html
     assert client.get(path).status_code in (302, 401)  # a participant's session is not a researcher's
+
+
+def test_welcome_page_and_progress_bar_count_the_same_pages_of_the_demo_instrument(client, session) -> None:
+    """The welcome page said 11 pages while the bar said 12, and 13 once the work page appeared."""
+    from tests.factories import load_carriere_kompas
+
+    instrument = load_carriere_kompas(session)
+    study = make_study(session)
+    cohort = make_cohort(session, study)
+    wave = make_wave(session, cohort, instrument)
+    participant = enrol(session, cohort, "grace@example.org", language="en")
+    invitation, token = invite_with_token(session, participant, wave)
+    invitation.closes_at = utcnow() + timedelta(days=30)
+    session.add(invitation)
+    session.commit()
+
+    def welcome_pages() -> str:
+        found = re.search(r"has ([\d–]+) short pages", text_of(client.get(f"/p/{token}").get_data(as_text=True)))
+        assert found is not None
+        return found.group(1)
+
+    def bar_total() -> int:
+        found = re.search(r"Page \d+ of (\d+)", text_of(client.get(f"/p/{token}/s/situation").get_data(as_text=True)))
+        assert found is not None
+        return int(found.group(1))
+
+    before = bar_total()
+    assert welcome_pages() == f"{before}–{before + 1}"  # the work page may still come
+    client.post(f"/p/{token}/s/situation/autosave", data={"work_status": "1"})
+    assert bar_total() == before + 1 and welcome_pages() == str(before + 1)  # it came
+    client.post(f"/p/{token}/s/situation/autosave", data={"work_status": "3"})
+    assert bar_total() == before and welcome_pages() == str(before)  # it cannot come any more

@@ -75,7 +75,13 @@ class Summary:
     total: int
     resume_section: str
     started: bool
-    pages: int
+    pages: int  # what the progress bar counts now (:func:`page_total`)
+    pages_at_most: int  # with the conditional pages the answers so far still leave open
+
+    @property
+    def pages_text(self) -> str:
+        """'12', or '12–13' while conditional pages may still be added."""
+        return str(self.pages) if self.pages_at_most == self.pages else f"{self.pages}–{self.pages_at_most}"
 
 
 @dataclass(frozen=True)
@@ -90,10 +96,30 @@ class ReviewPage:
     rows: list[tuple[str, str]]
 
 
+def page_total(questionnaire: Questionnaire, answers: Answers) -> int:
+    """The pages a participant sees with ``answers``: the visible sections plus the review.
+
+    The one count of pages: the welcome page says it and the progress bar counts to it.
+    """
+    return len(questionnaire.visible_sections(answers)) + 1
+
+
+def page_total_at_most(questionnaire: Questionnaire, answers: Answers) -> int:
+    """:func:`page_total` plus the hidden sections whose condition is not answered yet (they may appear)."""
+    undecided = sum(
+        1
+        for section in questionnaire.sections
+        if section.show_if is not None
+        and not questionnaire.is_shown(section.show_if, answers)
+        and answers.get(section.show_if.item) in (None, "")
+    )
+    return page_total(questionnaire, answers) + undecided
+
+
 def progress_of(questionnaire: Questionnaire, answers: Answers, section_code: str | None) -> Progress:
     """Page number of ``section_code`` (None: the review) among the visible pages plus the review."""
     codes = [s.code for s in questionnaire.visible_sections(answers)]
-    total = len(codes) + 1
+    total = page_total(questionnaire, answers)
     number = codes.index(section_code) + 1 if section_code in codes else total
     return Progress(number, total)
 
@@ -201,7 +227,14 @@ def progress_summary(questionnaire: Questionnaire, answers: Answers, response: R
     resume = response.current_section if response is not None and response.current_section in codes else ""
     if response is not None and not resume:
         resume = next((s.code for s in sections if missing_required(questionnaire, s, answers)), "")
-    return Summary(answered, len(shown), resume or (codes[0] if codes else ""), response is not None, len(codes))
+    return Summary(
+        answered,
+        len(shown),
+        resume or (codes[0] if codes else ""),
+        response is not None,
+        page_total(questionnaire, answers),
+        page_total_at_most(questionnaire, answers),
+    )
 
 
 def review_pages(questionnaire: Questionnaire, answers: Answers, language: str) -> list[ReviewPage]:
