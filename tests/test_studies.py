@@ -210,3 +210,30 @@ def test_unknown_objects_give_404(researcher: FlaskClient) -> None:
     assert researcher.get("/studies/999").status_code == 404
     assert researcher.get("/waves/999/edit").status_code == 404
     assert b"There is no page at this address." in researcher.get("/cohorts/999/edit").data
+
+
+def test_short_name_is_made_from_the_name_when_left_empty_and_stays_editable(
+    researcher: FlaskClient, session: Session
+) -> None:
+    def create(name: str, slug: str = "") -> str:
+        response = researcher.post("/studies/new", data={"name": name, "slug": slug, "timezone": "UTC"})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return session.exec(select(Study).where(Study.name == name).order_by(Study.id.desc())).first().slug
+
+    assert create("Bridge the Gap") == "bridge-the-gap"
+    assert create("Bridge the Gap") == "bridge-the-gap-2"  # unique
+    assert create("Carrière & Kompas: 2027!") == "carriere-kompas-2027"
+    assert create("Pilot", "my-own") == "my-own"
+    study = session.exec(select(Study).where(Study.slug == "bridge-the-gap-2")).one()
+    edited = researcher.post(f"/studies/{study.id}/edit", data={"name": "Second", "slug": "second-go", "timezone": "UTC"})
+    assert edited.status_code == 302
+    session.refresh(study)
+    assert study.slug == "second-go"
+    cleared = researcher.post(f"/studies/{study.id}/edit", data={"name": "Bridge the Gap", "slug": "", "timezone": "UTC"})
+    assert cleared.status_code == 302
+    session.refresh(study)
+    assert study.slug == "bridge-the-gap-2"  # made again, still unique
+    nothing = researcher.post("/studies/new", data={"name": "!!!", "slug": "", "timezone": "UTC"})
+    assert nothing.status_code == 200 and "Use lowercase letters, digits and single dashes" in nothing.get_data(
+        as_text=True
+    )

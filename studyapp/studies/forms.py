@@ -32,8 +32,9 @@ class StudyForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), OneLine(column_length(Study.name))])
     slug = StringField(
         "Short name",
-        validators=[DataRequired(), OneLine(column_length(Study.slug))],
-        description="Lowercase letters, digits and dashes; used in addresses and exports.",
+        validators=[Optional(), OneLine(column_length(Study.slug))],
+        description="Lowercase letters, digits and dashes; used in addresses and exports. "
+        "Leave it empty to make it from the name.",
     )
     description = TextAreaField("Description", validators=[MultiLine(DESCRIPTION_MAX)])
     timezone = StringField(

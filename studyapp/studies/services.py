@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -56,6 +57,39 @@ class CohortOverview:
     participants: int = 0
 
 
+def slug_from_name(*, session: Session, name: str, study_id: int | None = None) -> str:
+    """A short name made from a study's name ("Bridge the Gap – 2027" -> "bridge-the-gap-2027").
+
+    Accents are dropped, everything but letters and digits becomes a single dash, and a number is added
+    ("-2", "-3", ...) when another study (not ``study_id``) already uses it. Empty when the name has no
+    letters or digits at all.
+    """
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
+    base = "-".join(re.findall(r"[a-z0-9]+", plain))
+    limit = column_length(Study.slug)
+    base = base[:limit].strip("-")
+    if not base:
+        return ""
+    taken = set(
+        session.exec(
+            select(Study.slug).where(col(Study.slug).startswith(base[: limit - 4]), col(Study.id) != (study_id or -1))
+        ).all()
+    )
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        suffix = f"-{number}"
+        candidate = base[: limit - len(suffix)].rstrip("-") + suffix
+    return candidate
+
+
+def _with_slug(session: Session, data: StudyData, study_id: int | None) -> StudyData:
+    """``data`` with a short name made from the name when none was typed."""
+    if data.slug.strip():
+        return data
+    return replace(data, slug=slug_from_name(session=session, name=data.name, study_id=study_id))
+
+
 def _study_problems(session: Session, data: StudyData, *, study_id: int | None) -> dict[str, str]:
     problems: dict[str, str] = {}
     if not SLUG_PATTERN.fullmatch(data.slug):  # fullmatch: "$" would let a final newline through
@@ -80,7 +114,11 @@ def _study_problems(session: Session, data: StudyData, *, study_id: int | None) 
 
 
 def create_study(*, session: Session, data: StudyData, user: User | None = None) -> Study:
-    """Create a study; raises :class:`ValidationFailed` naming each bad field."""
+    """Create a study; raises :class:`ValidationFailed` naming each bad field.
+
+    Without a short name, one is made from the name (:func:`slug_from_name`).
+    """
+    data = _with_slug(session, data, None)
     problems = _study_problems(session, data, study_id=None)
     if problems:
         raise ValidationFailed(problems)
@@ -104,7 +142,11 @@ def create_study(*, session: Session, data: StudyData, user: User | None = None)
 
 
 def update_study(*, session: Session, study: Study, data: StudyData, user: User | None = None) -> Study:
-    """Change a study's details; raises :class:`ValidationFailed` naming each bad field."""
+    """Change a study's details; raises :class:`ValidationFailed` naming each bad field.
+
+    A short name left empty is made from the name again (:func:`slug_from_name`).
+    """
+    data = _with_slug(session, data, study.id)
     problems = _study_problems(session, data, study_id=study.id)
     if problems:
         raise ValidationFailed(problems)
