@@ -140,7 +140,18 @@ def test_too_few_responses_is_refused_when_queued_with_the_numbers(session, engi
     )
     # a full covariance per profile needs indicators + 1 responses in each of the largest K's profiles
     vvv = runner.invoke(
-        args=["analyze", "run", "--study", "bridge-the-gap", "--cohort", "Small", "--profiles", "2-7", "--models", "VVV"]
+        args=[
+            "analyze",
+            "run",
+            "--study",
+            "bridge-the-gap",
+            "--cohort",
+            "Small",
+            "--profiles",
+            "2-7",
+            "--models",
+            "VVV",
+        ]
     )
     assert vvv.exit_code != 0 and "needs at least 217" in vvv.output  # 7 x (30 facets + 1)
     no_waves = runner.invoke(args=["analyze", "run", "--study", "bridge-the-gap", "--cohort", "No waves"])

@@ -225,15 +225,50 @@ def test_short_name_is_made_from_the_name_when_left_empty_and_stays_editable(
     assert create("Carrière & Kompas: 2027!") == "carriere-kompas-2027"
     assert create("Pilot", "my-own") == "my-own"
     study = session.exec(select(Study).where(Study.slug == "bridge-the-gap-2")).one()
-    edited = researcher.post(f"/studies/{study.id}/edit", data={"name": "Second", "slug": "second-go", "timezone": "UTC"})
+    edited = researcher.post(
+        f"/studies/{study.id}/edit", data={"name": "Second", "slug": "second-go", "timezone": "UTC"}
+    )
     assert edited.status_code == 302
     session.refresh(study)
     assert study.slug == "second-go"
-    cleared = researcher.post(f"/studies/{study.id}/edit", data={"name": "Bridge the Gap", "slug": "", "timezone": "UTC"})
+    cleared = researcher.post(
+        f"/studies/{study.id}/edit", data={"name": "Bridge the Gap", "slug": "", "timezone": "UTC"}
+    )
     assert cleared.status_code == 302
     session.refresh(study)
     assert study.slug == "bridge-the-gap-2"  # made again, still unique
     nothing = researcher.post("/studies/new", data={"name": "!!!", "slug": "", "timezone": "UTC"})
     assert nothing.status_code == 200 and "Use lowercase letters, digits and single dashes" in nothing.get_data(
         as_text=True
+    )
+
+
+def test_the_wave_form_shows_every_error_at_once(
+    researcher: FlaskClient, session: Session, instrument: Instrument
+) -> None:
+    """It stopped at the first: the empty label, then the reminder days, then the dates, one submission each."""
+    study = make_study(session)
+    cohort = make_cohort(session, study)
+    make_wave(session, cohort, instrument, label="T1")
+    form = _wave_form(
+        instrument, label="", reminder_days="7, soon", opens_at="2027-03-29T09:00", closes_at="2027-03-01T09:00"
+    )
+    page = researcher.post(f"/cohorts/{cohort.id}/waves/new", data=form).get_data(as_text=True)
+    assert "This field is required." in page  # the label
+    assert "is not a whole number of days." in page  # the reminder days
+    assert "The wave must close after it opens." in page  # the dates
+    # a clash found by the service shows together with a form error
+    page = researcher.post(
+        f"/cohorts/{cohort.id}/waves/new", data=_wave_form(instrument, label="T1", reminder_days="x")
+    ).get_data(as_text=True)
+    assert "already has a wave labelled &#39;T1&#39;" in page and "is not a whole number of days." in page
+    assert len(session.exec(select(Wave)).all()) == 1
+
+
+def test_the_study_form_shows_every_error_at_once(researcher: FlaskClient, session: Session) -> None:
+    make_study(session, slug="taken")
+    page = researcher.post("/studies/new", data={"name": "", "slug": "taken", "timezone": "Mars/Olympus"})
+    text = page.get_data(as_text=True)
+    assert (
+        "This field is required." in text and "Another study already uses" in text and "not a known time zone" in text
     )

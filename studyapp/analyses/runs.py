@@ -94,9 +94,7 @@ def execute(engine: Engine, run_id: int, *, reader: Engine | None = None) -> Ana
 def set_stage(engine: Engine, run_id: int, stage: str) -> None:
     """Record (and commit at once) what analysis ``run_id`` is doing now."""
     with engine.begin() as connection:
-        connection.execute(
-            sa_update(AnalysisRun).where(col(AnalysisRun.id) == run_id).values(stage=stage[:80])
-        )
+        connection.execute(sa_update(AnalysisRun).where(col(AnalysisRun.id) == run_id).values(stage=stage[:80]))
 
 
 def run_pending(engine: Engine, *, limit: int = 1, reader: Engine | None = None) -> list[AnalysisRun]:

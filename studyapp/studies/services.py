@@ -282,6 +282,20 @@ def _wave_problems(
     return problems
 
 
+def wave_problems(*, session: Session, cohort: Cohort, data: WaveData, wave: Wave | None = None) -> dict[str, str]:
+    """Every rule ``data`` breaks for a new wave of ``cohort`` (or for ``wave``), by form field."""
+    if wave is not None:
+        return _wave_problems(session, cohort, data, position=wave.position, wave_id=wave.id)
+    last = session.exec(select(func.max(Wave.position)).where(Wave.cohort_id == cohort.id)).one()
+    return _wave_problems(session, cohort, data, position=(last or 0) + 1, wave_id=None)
+
+
+def study_problems(*, session: Session, data: StudyData, study: Study | None = None) -> dict[str, str]:
+    """Every rule ``data`` breaks for a new study (or for ``study``), by form field."""
+    study_id = study.id if study is not None else None
+    return _study_problems(session, _with_slug(session, data, study_id), study_id=study_id)
+
+
 def _apply(wave: Wave, data: WaveData) -> None:
     spec = data.schedule
     on_date = spec.schedule == "on_date"

@@ -45,6 +45,18 @@ def _show_errors(form: FlaskForm, error: ValidationFailed) -> None:
             flash(message, "error")
 
 
+def _all_problems(form: FlaskForm, problems: dict[str, str]) -> bool:
+    """Put the service's ``problems`` beside their fields (where the form found none of its own) and say
+    whether the form is free of errors: every problem shows at once, not one per submission."""
+    for name, message in problems.items():
+        field = getattr(form, name, None)
+        if field is None:
+            flash(message, "error")
+        elif not field.errors:
+            field.errors = [*field.errors, message]
+    return not problems and not any(field.errors for field in form)
+
+
 def _commit(message: str) -> None:
     get_session().commit()
     flash(message, "success")
@@ -71,7 +83,7 @@ def dashboard():
 def study_new():
     """Create a study."""
     form = StudyForm()
-    if form.validate_on_submit():
+    if form.is_submitted() and _checked_study(form, None):
         try:
             study = services.create_study(session=get_session(), data=_study_data(form), user=current_user)
         except ValidationFailed as error:
@@ -111,7 +123,7 @@ def study_edit(study_id: int) -> ResponseReturnValue:
     """Edit a study's details."""
     study = _get_or_404(Study, study_id)
     form = StudyForm(obj=study)
-    if form.validate_on_submit():
+    if form.is_submitted() and _checked_study(form, study):
         try:
             services.update_study(session=get_session(), study=study, data=_study_data(form), user=current_user)
         except ValidationFailed as error:
@@ -212,8 +224,8 @@ def wave_new(cohort_id: int) -> ResponseReturnValue:
     cohort = _get_or_404(Cohort, cohort_id)
     study = _get_or_404(Study, cohort.study_id)
     form = _wave_form()
-    if form.validate_on_submit():
-        data = _wave_data(form, study.timezone)
+    if form.is_submitted():
+        data = _checked_wave(form, study.timezone, cohort, None)
         if data is not None:
             try:
                 wave = services.create_wave(session=get_session(), cohort=cohort, data=data, user=current_user)
@@ -233,8 +245,8 @@ def wave_edit(wave_id: int) -> ResponseReturnValue:
     cohort = _get_or_404(Cohort, wave.cohort_id)
     study = _get_or_404(Study, cohort.study_id)
     form = _wave_form(wave, study.timezone)
-    if form.validate_on_submit():
-        data = _wave_data(form, study.timezone)
+    if form.is_submitted():
+        data = _checked_wave(form, study.timezone, cohort, wave)
         if data is not None:
             try:
                 services.update_wave(session=get_session(), wave=wave, data=data, user=current_user)
@@ -298,16 +310,32 @@ def _local_to_utc(field: Field, tz: str) -> datetime | None:
         return None
 
 
-def _wave_data(form: WaveForm, tz: str) -> services.WaveData | None:
-    """The form as service input; ``None`` (with the error on the field) if days or times do not parse."""
+def _checked_wave(form: WaveForm, tz: str, cohort: Cohort, wave: Wave | None) -> services.WaveData | None:
+    """The submitted wave form as service input, or None with every problem beside its field at once."""
+    form.validate()
+    data = _wave_data(form, tz)
+    return (
+        data
+        if _all_problems(form, services.wave_problems(session=get_session(), cohort=cohort, data=data, wave=wave))
+        else None
+    )
+
+
+def _checked_study(form: StudyForm, study: Study | None) -> bool:
+    """Whether the submitted study form is sound; every problem goes beside its field at once."""
+    form.validate()
+    return _all_problems(form, services.study_problems(session=get_session(), data=_study_data(form), study=study))
+
+
+def _wave_data(form: WaveForm, tz: str) -> services.WaveData:
+    """The form as service input; days or times that do not parse get their error on the field (and
+    are left out) so that the other fields are still checked."""
     try:
         reminder_days = parse_day_list(form.reminder_days.data or "")
     except ValueError as error:
-        form.reminder_days.errors = [str(error)]
-        return None
+        form.reminder_days.errors = [*form.reminder_days.errors, str(error)]
+        reminder_days = []
     opens_at, closes_at = _local_to_utc(form.opens_at, tz), _local_to_utc(form.closes_at, tz)
-    if form.opens_at.errors or form.closes_at.errors:
-        return None
     schedule = WaveSchedule(
         schedule=form.schedule.data or "",
         opens_at=opens_at,
