@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+PORT ?= 5000
 
 .PHONY: run test lint audit bench install lock system-deps clean
 
@@ -38,7 +39,7 @@ system-deps:
 	else echo "Note: install Debian's chromium, poppler-utils and libharfbuzz-subset0, r-base-core and r-cran-mclust for the browser, PDF and mclust tests."; fi
 
 run: install
-	$(BIN)/studyapp serve
+	$(BIN)/studyapp serve --port $(PORT)
 
 test: install system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -369,7 +371,7 @@ def demo_seed() -> None:
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), envvar="PORT")
 @with_appcontext
 def serve(host: str, port: int) -> None:
     """Run the app with the scheduler in this process (for `make run`, not for production)."""
@@ -379,14 +381,19 @@ def serve(host: str, port: int) -> None:
     settings = current_app.config["STUDYAPP_SETTINGS"]
     if settings.is_production:
         raise click.ClickException("`serve` is for local use; run gunicorn and `studyapp scheduler` in production.")
+    if port != 5000 and not os.environ.get("BASE_URL"):  # links in the mails point where this server listens
+        settings = dataclasses.replace(settings, base_url=f"http://{host}:{port}")
+        current_app.config["STUDYAPP_SETTINGS"] = settings
     report = prepare_local_instance(current_app)
     click.echo(report.summary())
-    click.echo(f"\n  Open {settings.base_url if port == 5000 else f'http://{host}:{port}'}/login")
+    click.echo(f"\n  Open {settings.base_url}/login")
     click.echo(f"  Log in as {report.researcher_email} with password {report.researcher_password}")
     click.echo(f"  (a company contact of the demo: {DEMO_CONTACT_EMAIL}, same password)\n")
     scheduler = start_in_process(current_app)
     if scheduler is not None:
         click.echo(f"Scheduler started (tick every {settings.scheduler_interval_seconds} s).")
+    elif settings.scheduler_enabled:
+        click.echo("Scheduler not started: another process runs it for this database (it holds the scheduler lock).")
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types current_app as Flask, not as a proxy
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
@@ -395,12 +402,17 @@ def serve(host: str, port: int) -> None:
 @with_appcontext
 def scheduler_command() -> None:
     """Run the scheduler as its own process (production: exactly one of these)."""
-    from studyapp.scheduler import build_scheduler
+    from studyapp.scheduler import build_scheduler, claim_scheduler_lock
 
     settings = current_app.config["STUDYAPP_SETTINGS"]
     engine = engine_of(current_app)
     if not migrate.is_up_to_date(engine):
         raise click.ClickException("The database schema is not up to date: run `studyapp db upgrade` first.")
+    lock = claim_scheduler_lock(engine)  # held until this process ends
+    if lock is None:
+        raise click.ClickException(
+            "Another scheduler already runs for this database (it holds the scheduler lock); not starting a second."
+        )
     click.echo(f"Scheduler running, tick every {settings.scheduler_interval_seconds} s. Ctrl-C stops it.")
     scheduler = build_scheduler(
         engine, interval_seconds=settings.scheduler_interval_seconds, settings=settings, blocking=True

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from studyapp.core.db import session_scope
 from studyapp.core.models import SchedulerHeartbeat
+from studyapp.core.scheduler_lock import SchedulerLock
 from studyapp.core.types import utcnow
 from studyapp.settings import Settings
 from studyapp.wiring import register_message_kinds
@@ -155,14 +156,33 @@ def run_analyses(engine: Engine, settings: Settings | None = None) -> int:
     return done
 
 
+def claim_scheduler_lock(engine: Engine) -> SchedulerLock | None:
+    """The scheduler lock of ``engine``'s database, held from now on; ``None`` (and a log line saying
+    so) when another scheduler holds it."""
+    lock = SchedulerLock(engine)
+    if lock.acquire():
+        return lock
+    log.warning(
+        "Scheduler not started: %s already runs the scheduler for this database (it holds the scheduler lock)",
+        lock.holder(),
+    )
+    return None
+
+
 def start_in_process(app: Flask) -> BaseScheduler | None:
-    """Start the background scheduler in this process, once; ``None`` if disabled or running."""
+    """Start the background scheduler in this process, once; ``None`` if disabled, running here, or
+    running in another process (which holds the scheduler lock)."""
     settings = app.config["STUDYAPP_SETTINGS"]
     if not settings.scheduler_enabled or _EXTENSION_KEY in app.extensions:
         return None
     from studyapp.database import engine_of
 
-    scheduler = build_scheduler(engine_of(app), interval_seconds=settings.scheduler_interval_seconds, settings=settings)
+    engine = engine_of(app)
+    lock = claim_scheduler_lock(engine)
+    if lock is None:
+        return None
+    scheduler = build_scheduler(engine, interval_seconds=settings.scheduler_interval_seconds, settings=settings)
     scheduler.start()
     app.extensions[_EXTENSION_KEY] = scheduler
+    app.extensions[_EXTENSION_KEY + ".lock"] = lock
     return scheduler

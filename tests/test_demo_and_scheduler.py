@@ -122,8 +122,9 @@ def test_serve_command_runs_the_app_with_demo_and_scheduler(tmp_path: Path) -> N
     port = free_port()
     env = {**os.environ, "STUDYAPP_INSTANCE": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/run.db"}
     env.pop("STUDYAPP_ENV", None)
+    env["PORT"] = str(port)  # what `make run PORT=...` passes on
     process = subprocess.Popen(
-        [sys.executable, "-m", "studyapp.main", "serve", "--port", str(port)],
+        [sys.executable, "-m", "studyapp.main", "serve"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -159,7 +160,8 @@ def test_serve_command_runs_the_app_with_demo_and_scheduler(tmp_path: Path) -> N
         assert "Uitnodiging: Bridge the Gap" in mailbox and "Invitation: Bridge the Gap" in mailbox
         message_path = re.search(r'href="(/mailbox/\d+)"', mailbox).group(1)
         message = opener.open(f"{base}{message_path}", timeout=10).read().decode()
-        link = re.search(r"http://127\.0\.0\.1:5000(/p/[A-Za-z0-9_-]+)\n", message).group(1)
+        # the links in the mails point where this server listens (no BASE_URL set)
+        link = re.search(rf"http://127\.0\.0\.1:{port}(/p/[A-Za-z0-9_-]+)\n", message).group(1)
         landing = opener.open(f"{base}{link}", timeout=10).read().decode()
         assert "meting T1" in landing or "wave T1" in landing
         # the scheduler's analyses job fits the simulated cohort's queued analysis on its own
@@ -174,3 +176,9 @@ def test_serve_command_runs_the_app_with_demo_and_scheduler(tmp_path: Path) -> N
         output, _ = process.communicate(timeout=20)
     assert f"Log in as {DEMO_RESEARCHER_EMAIL} with password {DEMO_RESEARCHER_PASSWORD}" in output
     assert "Scheduler started" in output
+    assert f"Open http://127.0.0.1:{port}/login" in output
+
+
+def test_make_run_takes_another_port() -> None:
+    dry = subprocess.run(["make", "-n", "run", "PORT=8080"], capture_output=True, text=True, check=True)
+    assert "studyapp serve --port 8080" in dry.stdout
