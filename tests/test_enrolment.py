@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 import re
 from pathlib import Path
 
@@ -248,3 +249,29 @@ def test_opening_and_closing_self_registration_is_audit_logged_and_keeps_the_cod
         ("signup.closed", str(cohort.id)),
         ("signup.opened", str(cohort.id)),
     ]
+
+
+def test_the_file_type_is_read_from_the_content_not_the_name(
+    researcher: FlaskClient, session: Session, study: Study
+) -> None:
+    """An .xlsx renamed .csv got 'not UTF-8'; it is read as the Excel file it is (and the reverse)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in GOOD_CSV.strip().split("\n"):
+        sheet.append(row.split(","))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    page = _upload(researcher, study, buffer.getvalue(), "list.csv").get_data(as_text=True)
+    assert "Import 3 participants" in page and "not UTF-8" not in page
+    page = _upload(researcher, study, GOOD_CSV.encode(), "list.xlsx").get_data(as_text=True)
+    assert "Import 3 participants" in page
+    old_excel = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
+    page = _upload(researcher, study, old_excel, "list.csv").get_data(as_text=True)
+    assert "this is an old Excel (.xls) file: save it as .xlsx" in page and "not UTF-8" not in page
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as ods:
+        ods.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        ods.writestr("content.xml", "<office:document-content/>")
+    page = _upload(researcher, study, archive.getvalue(), "list.csv").get_data(as_text=True)
+    assert "this is an OpenDocument spreadsheet (.ods)" in page
+    assert session.exec(select(Participant)).all() == []

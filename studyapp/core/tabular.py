@@ -91,16 +91,48 @@ def read_table(
     limit = MAX_ROWS if max_rows == MODULE_LIMIT else max_rows
     refusal = _Refusal(limit, advice)
     suffix = PurePath(filename).suffix.lower()
-    if suffix == ".xlsx":
-        raw_rows = _xlsx_rows(content, refusal)
-    elif suffix in (".csv", ".txt", ""):
-        raw_rows = _csv_rows(content)
-    else:
+    if suffix not in (".xlsx", ".csv", ".txt", ""):
         raise TableError(f"unsupported file type {suffix!r}: upload a .csv or .xlsx file")
+    # what the bytes are, not the name, decides how to read them (an .xlsx renamed .csv is still Excel)
+    if sniff_file_type(content) == "xlsx":
+        raw_rows = _xlsx_rows(content, refusal)
+    else:
+        raw_rows = _csv_rows(content)
     try:
         return _table(raw_rows, refusal)
     finally:
         raw_rows.close()  # an XLSX stream closes its archive
+
+
+#: the first bytes of file types people upload by mistake, and what to tell them
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def sniff_file_type(content: bytes) -> str:
+    """What an upload is by its content: ``"xlsx"`` (an Excel workbook) or ``"csv"`` (anything else,
+    read as text).
+
+    Raises :class:`TableError` naming the file type for what is neither: an old Excel ``.xls`` file,
+    an OpenDocument or other zip archive, a PDF.
+    """
+    if content.startswith(_OLE2):
+        raise TableError("this is an old Excel (.xls) file: save it as .xlsx or as 'CSV UTF-8'")
+    if content.startswith(b"%PDF"):
+        raise TableError("this is a PDF file: upload the list as .csv or .xlsx")
+    if content.startswith(_ZIP):
+        try:
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                names = set(archive.namelist())
+                mimetype = archive.read("mimetype").decode("ascii", "replace") if "mimetype" in names else ""
+        except (zipfile.BadZipFile, OSError, ValueError):
+            raise TableError("this is a damaged zip archive (an .xlsx file is one): save the file again") from None
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        if "opendocument" in mimetype:
+            raise TableError("this is an OpenDocument spreadsheet (.ods): save it as .xlsx or as 'CSV UTF-8'")
+        raise TableError("this is a zip archive, not a spreadsheet: upload a .csv or .xlsx file")
+    return "csv"
 
 
 @dataclass(frozen=True)
