@@ -511,6 +511,11 @@ def responses_import(
     help="Write CSV text exactly as given, for R and Python: no apostrophe before text that begins with "
     "=, +, -, @, a tab or CR (such text may run as a formula in Excel). Audit-logged.",
 )
+@click.option(
+    "--submitted-only",
+    is_flag=True,
+    help="Leave out responses that were started but not submitted (the 'submitted' column says which are).",
+)
 @with_appcontext
 def export_command(
     study_slug: str,
@@ -520,6 +525,7 @@ def export_command(
     language: str,
     out_dir: Path,
     raw_text: bool,
+    submitted_only: bool,
 ) -> None:
     """Write a pseudonymised export (audit-logged).
 
@@ -545,7 +551,13 @@ def export_command(
         wave_ids = [key(w) for w in waves if w.label in wave_labels] if wave_labels else []
         if wave_labels and not wave_ids:
             raise click.ClickException(f"No wave labelled {', '.join(wave_labels)} in these cohorts.")
-        scope = ExportScope(study=study, cohort_ids=[key(c) for c in chosen], wave_ids=wave_ids, language=language)
+        scope = ExportScope(
+            study=study,
+            cohort_ids=[key(c) for c in chosen],
+            wave_ids=wave_ids,
+            language=language,
+            submitted_only=submitted_only,
+        )
         try:
             paths = export_to_folder(
                 session=session,

@@ -16,6 +16,7 @@ import pytest
 
 from studyapp.exports.writers import (
     FORMATS,
+    FIXED_COLUMNS,
     LONG_COLUMNS,
     RESPONSE_COLUMNS,
     ExportData,
@@ -170,7 +171,7 @@ def test_long_frame_is_sorted_by_pseudonym_wave_and_questionnaire_order(data: Ex
 
 def test_wide_frame_has_one_row_per_response_and_typed_item_columns(data: ExportData) -> None:
     wide = wide_frame(data)
-    assert list(wide.columns) == [*RESPONSE_COLUMNS, *ITEMS]
+    assert list(wide.columns) == [*FIXED_COLUMNS, *ITEMS]
     assert list(zip(wide["pseudonym"], wide["wave"], strict=True)) == [
         ("P001", "T1"),
         ("P001", "T2"),
@@ -211,7 +212,9 @@ def test_wide_by_person_frame_has_wave_suffixed_columns(data: ExportData) -> Non
     assert person["pseudonym"].tolist() == ["P001", "P002", "P003"]
     expected = ["pseudonym", "cohort"]
     for suffix in ("Wave_1_2025", "Wave_2_2025"):
-        expected += [f"{name}_{suffix}" for name in ("started_at", "submitted_at", "source", "language", *ITEMS)]
+        expected += [
+            f"{name}_{suffix}" for name in ("started_at", "submitted_at", "source", "language", "submitted", *ITEMS)
+        ]
     assert list(person.columns) == expected
     assert person["int_sports_Wave_1_2025"].tolist() == [5, 1, 3]
     assert person["int_sports_Wave_2_2025"].tolist()[:2] == [6, 7]
@@ -226,7 +229,7 @@ def test_wide_by_person_frame_has_wave_suffixed_columns(data: ExportData) -> Non
 def test_long_csv_round_trips(data: ExportData, tmp_path: Path) -> None:
     path = write_long_csv(data, tmp_path / "long.csv")
     raw = path.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbfpseudonym,cohort,wave,wave_position,item,value\n")
+    assert raw.startswith(b"\xef\xbb\xbfpseudonym,cohort,wave,wave_position,submitted,item,value\n")
     back = pd.read_csv(path, dtype={"value": "str"}, keep_default_na=False)
     assert list(back.columns) == list(LONG_COLUMNS)
     expected = long_frame(data)
@@ -337,7 +340,7 @@ def test_csv_text_a_spreadsheet_would_run_gets_a_leading_apostrophe(
     person = {r["pseudonym"]: r for r in _csv_rows(written["person_csv"])}
     assert person["P001"]["comment.free-text_T1"] == safe and person["P003"]["hours_T1"] == "-3"
     assert pd.read_csv(written["wide_csv"])["hours"].tolist()[-1] == -3  # still a number for pandas
-    assert all(len(r) == len(RESPONSE_COLUMNS) + len(ITEMS) for r in _csv_rows(written["wide_csv"]))
+    assert all(len(r) == len(FIXED_COLUMNS) + len(ITEMS) for r in _csv_rows(written["wide_csv"]))
 
     # SPSS and Parquet are not opened by spreadsheets: their text stays exactly as given
     sav, _ = pyreadstat.read_sav(written["sav"])
@@ -380,7 +383,7 @@ def test_codebook_says_how_csv_text_is_written(data: ExportData, tmp_path: Path)
 def test_sav_round_trips_labels_measures_missing_and_text(data: ExportData, tmp_path: Path) -> None:
     path = write_sav(data, tmp_path / "export.sav")
     frame, meta = pyreadstat.read_sav(path)
-    assert list(frame.columns) == [*RESPONSE_COLUMNS, "int_sports", "job_group", "hours", "comment_free_text"]
+    assert list(frame.columns) == [*FIXED_COLUMNS, "int_sports", "job_group", "hours", "comment_free_text"]
     labels = meta.column_names_to_labels
     assert labels["int_sports"] == "Ik sport graag"
     assert labels["comment_free_text"] == SCRIPT_LABEL
@@ -489,7 +492,7 @@ def by_name(codebook: dict) -> dict[str, dict]:
 def test_codebook_lists_every_variable_with_hand_computed_descriptives(data: ExportData) -> None:
     codebook = codebook_dict(data)
     assert codebook["meta"] == data.meta
-    assert [v["name"] for v in codebook["variables"]] == [*RESPONSE_COLUMNS, *ITEMS]
+    assert [v["name"] for v in codebook["variables"]] == [*FIXED_COLUMNS, *ITEMS]
     assert codebook["summary"]["n_responses"] == 5
     assert codebook["summary"]["n_pseudonyms"] == 3
     assert codebook["summary"]["n_answers"] == 17
@@ -595,7 +598,7 @@ def test_write_all_writes_every_format_with_stable_names(data: ExportData, tmp_p
         "btg_c1_codebook.html",
     }
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in written.values())
-    assert pd.read_csv(written["wide_csv"]).shape == (5, len(RESPONSE_COLUMNS) + len(ITEMS))
+    assert pd.read_csv(written["wide_csv"]).shape == (5, len(FIXED_COLUMNS) + len(ITEMS))
 
     only = write_all(data, tmp_path / "some", formats=("long_csv", "person_csv"))
     assert sorted(p.name for p in (tmp_path / "some").iterdir()) == [

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from studyapp.core.models import AuditEvent
 from studyapp.core.types import utcnow
+from studyapp.exports.service import FORMATS as FORMATS_ALL
 from tests.factories import (
     enrol,
     invite_with_token,
@@ -264,3 +265,66 @@ def test_cli_export_neutralises_formulas_unless_raw_text(
     assert safe["prof_title_other"].tolist() == ["'" + FORMULA] and raw["prof_title_other"].tolist() == [FORMULA]
     events = session.exec(select(AuditEvent).where(AuditEvent.action == "data.exported").order_by(AuditEvent.id))
     assert [e.detail["raw_text"] for e in events] == [False, True]
+
+
+def _started_not_submitted(session: Session, fieldwork: dict) -> None:
+    """Carla starts T2 and leaves it unsubmitted."""
+    invitation, _ = invite_with_token(session, fieldwork["people"][2], fieldwork["t2"])
+    response = submit_response(session, invitation, {"cc_1": 2})
+    response.submitted_at = None
+    session.add(response)
+    session.commit()
+
+
+def test_every_format_says_which_responses_were_submitted_and_can_leave_the_others_out(
+    client: FlaskClient, session: Session, fieldwork: dict, tmp_path: Path
+) -> None:
+    _started_not_submitted(session, fieldwork)
+    make_user(session)
+    login(client)
+    study = fieldwork["study"]
+    carla = fieldwork["people"][2].pseudonym
+    everything = _download(client, study.id, formats=list(FORMATS_ALL))
+    wide = _wide(everything)
+    assert len(wide) == 6
+    assert wide.set_index(["pseudonym", "wave"])["submitted"].to_dict()[(carla, "T2")] == 0
+    assert sorted(wide["submitted"]) == [0, 1, 1, 1, 1, 1]
+    long = pd.read_csv(io.BytesIO(everything["bridge-the-gap_long.csv"]), encoding="utf-8-sig")
+    assert set(long.loc[(long["pseudonym"] == carla) & (long["wave"] == "T2"), "submitted"]) == {0}
+    sav = tmp_path / "all.sav"
+    sav.write_bytes(everything["bridge-the-gap.sav"])
+    frame, meta = pyreadstat.read_sav(str(sav))
+    assert sorted(frame["submitted"]) == [0, 1, 1, 1, 1, 1] and "Submitted" in meta.column_names_to_labels["submitted"]
+    parquet = tmp_path / "all.parquet"
+    parquet.write_bytes(everything["bridge-the-gap.parquet"])
+    assert sorted(pq.read_table(parquet).column("submitted").to_pylist()) == [0, 1, 1, 1, 1, 1]
+    codebook = json.loads(everything["bridge-the-gap_codebook.json"])
+    entry = next(v for v in codebook["variables"] if v["name"] == "submitted")
+    assert entry["label"].startswith("Submitted (1 = submitted, 0 = started but not submitted)")
+    assert "submitted" in everything["bridge-the-gap_codebook.html"].decode()
+
+    only = _download(client, study.id, formats=list(FORMATS_ALL), submitted_only="y")
+    wide = _wide(only)
+    assert len(wide) == 5 and set(wide["submitted"]) == {1}
+    long = pd.read_csv(io.BytesIO(only["bridge-the-gap_long.csv"]), encoding="utf-8-sig")
+    assert set(long["submitted"]) == {1} and not ((long["pseudonym"] == carla) & (long["wave"] == "T2")).any()
+    sav.write_bytes(only["bridge-the-gap.sav"])
+    assert len(pyreadstat.read_sav(str(sav))[0]) == 5
+    parquet.write_bytes(only["bridge-the-gap.parquet"])
+    assert pq.read_table(parquet).num_rows == 5
+    assert json.loads(only["bridge-the-gap_codebook.json"])["summary"]["n_responses"] == 5
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "data.exported")).all()
+    assert [e.detail["submitted_only"] for e in events] == [False, True]
+
+
+def test_cli_export_can_leave_out_unsubmitted_responses(
+    runner, session: Session, fieldwork: dict, tmp_path: Path
+) -> None:
+    _started_not_submitted(session, fieldwork)
+    args = ["export", "--study", "bridge-the-gap", "--format", "wide_csv"]
+    assert runner.invoke(args=[*args, "--out", str(tmp_path / "all")]).exit_code == 0
+    result = runner.invoke(args=[*args, "--submitted-only", "--out", str(tmp_path / "only")])
+    assert result.exit_code == 0, result.output
+    every = pd.read_csv(tmp_path / "all" / "bridge-the-gap_wide.csv", encoding="utf-8-sig")
+    only = pd.read_csv(tmp_path / "only" / "bridge-the-gap_wide.csv", encoding="utf-8-sig")
+    assert (len(every), len(only)) == (6, 5) and set(only["submitted"]) == {1}

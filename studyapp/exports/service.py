@@ -48,12 +48,14 @@ CHUNK_PARTICIPANTS = 500
 
 @dataclass(frozen=True)
 class ExportScope:
-    """Which data an export holds: a study, optionally some cohorts and waves, labels in a language."""
+    """Which data an export holds: a study, optionally some cohorts and waves, labels in a language,
+    and whether responses that were started but not submitted are left out (``submitted_only``)."""
 
     study: Study
     cohort_ids: Sequence[int] = ()
     wave_ids: Sequence[int] = ()
     language: str = "en"
+    submitted_only: bool = False
 
     def describe(self, cohorts: list[Cohort], waves: list[Wave]) -> str:
         return (
@@ -202,6 +204,8 @@ def _in_range(session: Session, scope: ExportScope, lower: str | None, upper: st
     """Conditions for responses in the scope's waves by participants whose pseudonym is in ``(lower, upper]``."""
     pseudonym = _code_point_order(session, col(Participant.pseudonym))
     conditions: list[Any] = [col(Invitation.wave_id).in_(_scope_wave_ids(scope))]
+    if scope.submitted_only:
+        conditions.append(col(Response.submitted_at).is_not(None))
     if lower is not None:
         conditions.append(pseudonym > lower)
     if upper is not None:
@@ -324,6 +328,7 @@ def export_to_folder(
             "responses": written.n_responses,
             "answers": written.n_answers,
             "raw_text": raw_text,
+            "submitted_only": scope.submitted_only,
         },
     )
     return written.paths

@@ -48,6 +48,7 @@ class ExportForm(FlaskForm):
     language = RadioField(
         "Labels in", choices=[SelectChoice("en", "English"), SelectChoice("nl", "Nederlands")], default="en"
     )
+    submitted_only = BooleanField("Only submitted responses (leave out those started but not submitted)")
     raw_text = BooleanField("Raw text for R and Python (not for Excel)")
 
 
@@ -76,6 +77,7 @@ def index(study_id: int) -> ResponseReturnValue:
             cohort_ids=form.cohorts.data or [],
             wave_ids=form.waves.data or [],
             language=form.language.data or "en",
+            submitted_only=bool(form.submitted_only.data),
         )
         archive = export_zip(
             session=session,

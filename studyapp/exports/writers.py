@@ -69,11 +69,14 @@ RESPONSE_COLUMNS = (
     "source",
     "language",
 )
-LONG_COLUMNS = ("pseudonym", "cohort", "wave", "wave_position", "item", "value")
+#: the fixed columns of every export: the responses' columns and whether each response was submitted
+#: (1) or only started (0), made from ``submitted_at``
+FIXED_COLUMNS = (*RESPONSE_COLUMNS, "submitted")
+LONG_COLUMNS = ("pseudonym", "cohort", "wave", "wave_position", "submitted", "item", "value")
 TIME_COLUMNS = ("started_at", "submitted_at")
 STRING_COLUMNS = ("pseudonym", "cohort", "wave", "source", "language")
 # Per-wave response fields repeated in the person-level file.
-PERSON_WAVE_FIELDS = ("started_at", "submitted_at", "source", "language")
+PERSON_WAVE_FIELDS = ("started_at", "submitted_at", "source", "language", "submitted")
 
 FORMATS = ("long_csv", "wide_csv", "sav", "parquet", "codebook_json", "codebook_html")
 EXTRA_FORMATS = ("person_csv",)
@@ -176,6 +179,7 @@ _FIXED_LABELS = {
         "submitted_at": "Submission of the questionnaire (UTC; empty if not submitted)",
         "source": "Source of the response (web = questionnaire, import = imported data)",
         "language": "Language in which the questionnaire was answered",
+        "submitted": "Submitted (1 = submitted, 0 = started but not submitted)",
     },
     "nl": {
         "pseudonym": "Pseudoniem (deelnemerscode, gelijk in elke meting)",
@@ -186,6 +190,7 @@ _FIXED_LABELS = {
         "submitted_at": "Verzending van de vragenlijst (UTC; leeg als niet verzonden)",
         "source": "Bron van de respons (web = vragenlijst, import = geïmporteerde gegevens)",
         "language": "Taal waarin de vragenlijst is ingevuld",
+        "submitted": "Verzonden (1 = verzonden, 0 = begonnen maar niet verzonden)",
     },
 }
 _FIXED_MEASURES: dict[str, Measure] = {
@@ -194,7 +199,7 @@ _FIXED_MEASURES: dict[str, Measure] = {
     "submitted_at": "scale",
 }
 # Fixed columns whose distinct values the codebook counts.
-_COUNTED_FIXED = frozenset({"cohort", "wave", "wave_position", "source", "language"})
+_COUNTED_FIXED = frozenset({"cohort", "wave", "wave_position", "source", "language", "submitted"})
 
 
 def fixed_variables(language: str = "en") -> list[Variable]:
@@ -207,7 +212,7 @@ def fixed_variables(language: str = "en") -> list[Variable]:
             kind="id" if name == "pseudonym" else "meta",
             measure=_FIXED_MEASURES.get(name, "nominal"),
         )
-        for name in RESPONSE_COLUMNS
+        for name in FIXED_COLUMNS
     ]
 
 
@@ -276,11 +281,11 @@ def _prepare(data: ExportData) -> _Prepared:
     if repeated:
         raise ExportDataError(f"variables are listed more than once: {repeated}")
     fixed_given = {v.name: v for v in data.variables if not v.is_item}
-    unknown_fixed = sorted(set(fixed_given) - set(RESPONSE_COLUMNS))
+    unknown_fixed = sorted(set(fixed_given) - set(FIXED_COLUMNS))
     if unknown_fixed:
-        raise ExportDataError(f"fixed variables must be among {list(RESPONSE_COLUMNS)}, got {unknown_fixed}")
+        raise ExportDataError(f"fixed variables must be among {list(FIXED_COLUMNS)}, got {unknown_fixed}")
     items = [v for v in data.variables if v.is_item]
-    clashing = sorted({v.name for v in items} & set(RESPONSE_COLUMNS))
+    clashing = sorted({v.name for v in items} & set(FIXED_COLUMNS))
     if clashing:
         raise ExportDataError(f"item names clash with fixed columns: {clashing}")
     defaults = fixed_variables(meta.get("language", "en"))
@@ -294,6 +299,7 @@ def _prepare(data: ExportData) -> _Prepared:
     responses["wave_position"] = _as_position(responses["wave_position"], "responses")
     for name in TIME_COLUMNS:
         responses[name] = _as_utc(responses[name], name)
+    responses["submitted"] = pd.array(responses["submitted_at"].notna().astype("int64"), dtype="Int64")
     dup = _duplicates(responses, ["pseudonym", "wave"])
     if dup:
         raise ExportDataError(f"more than one response per pseudonym and wave, e.g. {dup}")
@@ -365,6 +371,8 @@ def _long(prep: _Prepared) -> pd.DataFrame:
     answers = prep.answers.assign(_order=prep.answers["item"].map(order))
     answers = answers.sort_values(["pseudonym", "wave_position", "wave", "_order"], kind="stable")
     out = answers.loc[:, ["pseudonym", "cohort", "wave", "wave_position", "item"]].reset_index(drop=True)
+    submitted = prep.responses.set_index(["pseudonym", "wave"])["submitted"]
+    out.insert(4, "submitted", submitted.reindex(pd.MultiIndex.from_frame(out[["pseudonym", "wave"]])).array)
     out["value"] = _long_values(answers["value_number"], answers["value_text"])
     return out
 
@@ -394,7 +402,7 @@ def _wide(prep: _Prepared) -> pd.DataFrame:
     numbers = numbers.reindex(keys)
     texts = texts.reindex(keys)
 
-    columns: dict[str, Any] = {name: base[name].array for name in RESPONSE_COLUMNS}
+    columns: dict[str, Any] = {name: base[name].array for name in FIXED_COLUMNS}
     for variable in prep.items:
         if variable.kind == "text":
             if variable.name in texts.columns:
