@@ -15,10 +15,9 @@ import pyreadstat
 import pytest
 
 from studyapp.exports.writers import (
-    FORMATS,
     FIXED_COLUMNS,
+    FORMATS,
     LONG_COLUMNS,
-    RESPONSE_COLUMNS,
     ExportData,
     ExportDataError,
     SpssNameError,

@@ -94,10 +94,7 @@ def read_table(
     if suffix not in (".xlsx", ".csv", ".txt", ""):
         raise TableError(f"unsupported file type {suffix!r}: upload a .csv or .xlsx file")
     # what the bytes are, not the name, decides how to read them (an .xlsx renamed .csv is still Excel)
-    if sniff_file_type(content) == "xlsx":
-        raw_rows = _xlsx_rows(content, refusal)
-    else:
-        raw_rows = _csv_rows(content)
+    raw_rows = _xlsx_rows(content, refusal) if sniff_file_type(content) == "xlsx" else _csv_rows(content)
     try:
         return _table(raw_rows, refusal)
     finally:
