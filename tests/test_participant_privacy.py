@@ -12,10 +12,12 @@ from studyapp.core.models import (
     Cohort,
     ConsentEvent,
     Identity,
+    Instrument,
     Invitation,
     OutboxMessage,
     Participant,
     Response,
+    Study,
     Wave,
 )
 from tests.factories import (
@@ -197,3 +199,24 @@ def test_cli_withdraw_and_erase(app, runner, session: Session, ana: Participant,
     assert session.exec(select(Identity)).all() == []
     result = runner.invoke(args=["participants", "leave", "PNOSUCH", "--how", "erase"])
     assert result.exit_code != 0 and "No participant with pseudonym" in result.output
+
+
+def test_simulated_participants_offer_no_contact_details(client: FlaskClient, session: Session, wave: Wave) -> None:
+    """A simulated participant has no identity: 'Show contact details' led nowhere (and was audit-logged)."""
+    from studyapp.synthetic_cohort import store_synthetic_cohort
+
+    study_id = session.get(Cohort, wave.cohort_id).study_id
+    simulated = make_cohort(session, session.get(Study, study_id), "Alumni (simulated data)")
+    simulated_wave = make_wave(session, simulated, session.get(Instrument, wave.instrument_id), label="S1")
+    store_synthetic_cohort(session=session, cohort=simulated, waves=[simulated_wave], n=5, random_state=1)
+    session.commit()
+    person = session.exec(select(Participant).where(Participant.cohort_id == simulated.id)).first()
+    make_user(session, email="trusted@example.org", can_view_identities=True)
+    login(client, email="trusted@example.org")
+    page = client.get(f"/participants/{person.id}").get_data(as_text=True)
+    assert "Show contact details" not in page and "No contact details are stored for this participant" in page
+    asked = client.get(f"/participants/{person.id}?identity=1").get_data(as_text=True)
+    assert "No contact details are stored for this participant" in asked
+    listing = client.get(f"/studies/{study_id}/participants?cohort={simulated.id}").get_data(as_text=True)
+    assert person.pseudonym in listing and "Show e-mail addresses" not in listing
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "identity.viewed")).all() == []

@@ -86,6 +86,10 @@ def index(study_id: int) -> ResponseReturnValue:
         cohorts=cohorts,
         statuses=PARTICIPANT_STATUSES,
         may_view=identities.may_view_identities(current_user),
+        # simulated participants (and those linked by code) have none: nothing to offer
+        any_contact=bool(
+            identities.with_contact_details(session=session, participants=[row.participant for row in page.rows])
+        ),
         filters={"cohort": cohort_id, "status": status, "q": pseudonym},
     )
 
@@ -167,6 +171,11 @@ def import_confirm(study_id: int, token: str) -> ResponseReturnValue:
     return redirect(url_for(".index", study_id=study.id))
 
 
+NO_CONTACT_DETAILS = (
+    "No contact details are stored for this participant (a simulated participant, or one linked anonymously by code)."
+)
+
+
 @bp.route("/participants/<int:participant_id>")
 @staff_required
 def detail(participant_id: int) -> ResponseReturnValue:
@@ -174,7 +183,10 @@ def detail(participant_id: int) -> ResponseReturnValue:
     participant, cohort, study = participant_or_404(participant_id)
     session = get_session()
     contact = None
-    if request.args.get("identity") == "1":
+    has_contact = identities.has_contact_details(session=session, participant=participant)
+    if request.args.get("identity") == "1" and not has_contact:
+        flash(NO_CONTACT_DETAILS, "info")
+    elif request.args.get("identity") == "1":
         try:
             contact = identities.reveal_identities(
                 session=session,
@@ -193,6 +205,8 @@ def detail(participant_id: int) -> ResponseReturnValue:
         cohort=cohort,
         study=study,
         contact=contact,
+        has_contact=has_contact,
+        no_contact_details=NO_CONTACT_DETAILS,
         history=participant_history(session=session, participant=participant),
         keeps_data=consent.keeps_data(session=session, participant=participant),
         may_view=identities.may_view_identities(current_user),

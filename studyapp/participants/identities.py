@@ -28,6 +28,20 @@ def identity_of(*, session: Session, participant: Participant) -> Identity | Non
     return session.exec(select(Identity).where(Identity.participant_id == participant.id)).first()
 
 
+def has_contact_details(*, session: Session, participant: Participant) -> bool:
+    """Whether contact details are stored for ``participant`` (none for simulated participants, for
+    those linked anonymously by code, and after erasure): only then is there anything to show."""
+    return identity_of(session=session, participant=participant) is not None
+
+
+def with_contact_details(*, session: Session, participants: list[Participant]) -> set[int]:
+    """The ids of those of ``participants`` that have contact details stored (one query)."""
+    ids = [p.id for p in participants]
+    if not ids:
+        return set()
+    return set(session.exec(select(Identity.participant_id).where(col(Identity.participant_id).in_(ids))).all())
+
+
 def may_view_identities(user: User | None) -> bool:
     """Whether ``user`` holds the identity permission."""
     return bool(user is not None and user.active and user.can_view_identities)
