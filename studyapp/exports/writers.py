@@ -299,7 +299,7 @@ def _prepare(data: ExportData) -> _Prepared:
     responses["wave_position"] = _as_position(responses["wave_position"], "responses")
     for name in TIME_COLUMNS:
         responses[name] = _as_utc(responses[name], name)
-    responses["submitted"] = pd.array(responses["submitted_at"].notna().astype("int64"), dtype="Int64")
+    responses["submitted"] = responses["submitted_at"].notna().astype("Int64")
     dup = _duplicates(responses, ["pseudonym", "wave"])
     if dup:
         raise ExportDataError(f"more than one response per pseudonym and wave, e.g. {dup}")
