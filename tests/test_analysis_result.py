@@ -178,6 +178,13 @@ def test_briefings_skip_a_run_they_cannot_read_and_say_why(session: Session, eng
     with caplog.at_level(logging.WARNING):
         assert make_due_briefings(engine, min_cell=5, now=utcnow()) == 0
     assert f"skip analysis {run.id}" in caplog.text
+    # one response is too few for an analysis: nothing is queued, and the log says why
+    assert "The briefings of wave T1 wait for an analysis: " in caplog.text and "needs at least 30" in caplog.text
+    assert session.exec(select(AnalysisRun).where(AnalysisRun.status == "queued")).first() is None
+    for n in range(29):
+        person = enrol(session, cohort, f"p{n}@example.org")  # type: ignore[arg-type]
+        submit_response(session, invite_with_token(session, person, wave)[0], {"cc_1": 3, "cc_2": 1})
+    assert make_due_briefings(engine, min_cell=5, now=utcnow()) == 0
     queued = session.exec(select(AnalysisRun).where(AnalysisRun.status == "queued")).one()
     assert queued.requested_by == "scheduler" and queued.cohort_id == run.cohort_id
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from studyapp.analyses.runs import queue_analysis
 from studyapp.briefings.content import NoAnalysis
 from studyapp.briefings.service import generate_briefings
+from studyapp.core.errors import ValidationFailed
 from studyapp.core.models import AnalysisRun, Briefing, BriefingRun, Cohort, Invitation, Response, Study, Wave, key
 
 log = logging.getLogger(__name__)
@@ -78,5 +79,9 @@ def _queue_analysis_once(session: Session, wave: Wave, now: datetime) -> None:
     if pending is not None or cohort is None:
         return
     study = session.get_one(Study, cohort.study_id)
-    queue_analysis(session=session, study=study, cohort=cohort, parameters={}, requested_by="scheduler")
+    try:
+        queue_analysis(session=session, study=study, cohort=cohort, parameters={}, requested_by="scheduler")
+    except ValidationFailed as error:  # too few responses yet: the next pass looks again
+        log.warning("The briefings of wave %s wait for an analysis: %s", wave.label, " ".join(error.errors.values()))
+        return
     log.info("Queued the analysis of %s for the briefings of wave %s (closed %s)", cohort.name, wave.label, now)
