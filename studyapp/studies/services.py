@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from studyapp.core import audit
 from studyapp.core.errors import NotAllowed, ValidationFailed
-from studyapp.core.inputs import column_length, line_problem, text_problem
+from studyapp.core.inputs import INT32_MAX, column_length, line_problem, text_problem
 from studyapp.core.models import (
     LINKAGE_MODES,
     Cohort,
@@ -277,7 +277,11 @@ def _wave_problems(
         clash = session.exec(select(Wave).where(Wave.cohort_id == cohort.id, Wave.label == label)).first()
         if clash is not None and clash.id != wave_id:
             problems["label"] = f"This cohort already has a wave labelled {label!r}."
-    if data.instrument_id is None or session.get(Instrument, data.instrument_id) is None:
+    if (
+        data.instrument_id is None
+        or not 0 < data.instrument_id <= INT32_MAX  # beyond any id: not looked up
+        or session.get(Instrument, data.instrument_id) is None
+    ):
         problems["instrument_id"] = "Choose a loaded instrument."
     return problems
 

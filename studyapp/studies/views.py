@@ -340,13 +340,14 @@ def _wave_data(form: WaveForm, tz: str) -> services.WaveData:
         schedule=form.schedule.data or "",
         opens_at=opens_at,
         closes_at=closes_at,
-        offset_days=form.offset_days.data,
-        window_days=form.window_days.data,
+        offset_days=None if form.offset_days.errors else form.offset_days.data,
+        window_days=None if form.window_days.errors else form.window_days.data,
         reminder_days=reminder_days,
     )
     return services.WaveData(
         label=form.label.data or "",
-        instrument_id=form.instrument_id.data,
+        # a value the form refused (e.g. not one of the choices, or beyond any id) is not looked up
+        instrument_id=None if form.instrument_id.errors else form.instrument_id.data,
         schedule=schedule,
         paused=bool(form.paused.data),
     )
