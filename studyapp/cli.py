@@ -71,6 +71,14 @@ def fieldwork_tick(at: str | None) -> None:
     if report is not None:
         click.echo(f"planned {report.plan.invitations} invitations and {report.plan.reminders} reminders")
         _echo_dispatch(engine_of(current_app), report.dispatch)
+        helpers = report.helpers
+        if helpers.processes:
+            click.echo(
+                f"{helpers.processes} helper dispatcher processes: sent {helpers.sent}, retried {helpers.retried}, "
+                f"failed {helpers.failed}, cancelled {helpers.cancelled}."
+            )
+        for problem in helpers.problems:
+            click.echo(f"helper: {problem}", err=True)
     click.echo("Tick done.")
 
 

@@ -66,9 +66,12 @@ def outbox_with(session: Session, n: int, *, now: datetime = NOW, emails: list[s
     return study
 
 
-def dispatcher_process(database: Database, smtp_port: int, *extra: str) -> subprocess.Popen:
-    """``studyapp fieldwork dispatch`` in its own process, sending to the SMTP server on ``smtp_port``."""
-    env = {
+def dispatcher_process(
+    database: Database, smtp_port: int, *extra: str, command: str = "dispatch", env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """``studyapp fieldwork dispatch`` (or another ``fieldwork`` command) in its own process, sending to the
+    SMTP server on ``smtp_port``; ``env`` adds settings."""
+    environment = {
         **os.environ,
         "DATABASE_URL": database.url_for_subprocess(),
         "SMTP_HOST": "127.0.0.1",
@@ -76,12 +79,13 @@ def dispatcher_process(database: Database, smtp_port: int, *extra: str) -> subpr
         "SCHEDULER_ENABLED": "false",
         "BASE_URL": CONFIG.base_url,
         "MAIL_FROM": CONFIG.sender,
+        **(env or {}),
     }
-    env.pop("STUDYAPP_ENV", None)
+    environment.pop("STUDYAPP_ENV", None)
     return subprocess.Popen(
-        [sys.executable, "-m", "studyapp.main", "fieldwork", "dispatch", *extra],
+        [sys.executable, "-m", "studyapp.main", "fieldwork", command, *extra],
         cwd=ROOT,
-        env=env,
+        env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
