@@ -308,3 +308,21 @@ def test_the_set_password_page_is_rate_limited_and_never_cached(client, session)
     statuses = [client.post(f"/account/password/{token}", data=differ).status_code for _ in range(11)]
     assert statuses[:10] == [200] * 10 and statuses[10] == 429
     assert client.get(f"/account/password/{token}").status_code == 200  # the page itself stays reachable
+
+
+def test_a_link_used_meanwhile_by_another_request_is_refused(engine, session) -> None:
+    """Two requests with one link: the second had read the account before the first set the password."""
+    from studyapp.accounts.management import check_link, set_password_with_link
+    from studyapp.accounts.tokens import LinkInvalid
+
+    user = make_user(session, email="bo@example.org")
+    token = make_link_token(user, purpose="reset", secret_key=DEV_SECRET_KEY)
+    with Session(engine) as first, Session(engine) as second:
+        shown, _ = check_link(session=second, token=token, secret_key=DEV_SECRET_KEY)  # the page, to both
+        set_password_with_link(session=first, token=token, password=NEW_PASSWORD, secret_key=DEV_SECRET_KEY)
+        first.commit()
+        with pytest.raises(LinkInvalid):
+            set_password_with_link(
+                session=second, token=token, password="another-password-1", secret_key=DEV_SECRET_KEY
+            )
+        assert shown.id == user.id  # (held, as the view holds it, while the second request goes on)

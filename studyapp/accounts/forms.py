@@ -2,10 +2,10 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from studyapp.accounts.services import MIN_PASSWORD_LENGTH
-from studyapp.core.inputs import column_length
+from studyapp.core.inputs import InputError, column_length, parse_id
 from studyapp.core.models import User
 from studyapp.inputs import OneLine, SelectChoice
 
@@ -49,10 +49,17 @@ class AccessForm(FlaskForm):
     )
     can_view_identities = BooleanField("May see participants' e-mail addresses and names")
 
+    def validate_organisation_id(self, field: SelectField) -> None:
+        """An id or nothing (whether it exists is the service's to say)."""
+        if field.data:
+            try:
+                parse_id(field.data, field="The organisation")
+            except InputError as error:
+                raise ValidationError(str(error)) from None
+
     def organisation(self) -> int | None:
-        """The chosen organisation's id, or ``None``."""
-        value = self.organisation_id.data or ""
-        return int(value) if value.isdigit() else None
+        """The chosen organisation's id, or ``None`` (call after validation)."""
+        return parse_id(self.organisation_id.data, field="The organisation") if self.organisation_id.data else None
 
 
 class InviteForm(AccessForm):

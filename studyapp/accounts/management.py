@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from studyapp.accounts.services import AccountError, create_user, hash_password
 from studyapp.accounts.tokens import LinkClaim, LinkInvalid, fingerprint, read_link_token
 from studyapp.core import audit
+from studyapp.core.inputs import INT32_MAX
 from studyapp.core.models import ROLES, Organisation, OutboxMessage, User
 from studyapp.core.types import utcnow
 
@@ -94,6 +95,8 @@ def invite_user(
 
     Raises :class:`AccountError` on the same bad input as :func:`create_user`.
     """
+    if role in ROLES:
+        organisation_id = _checked_organisation(session=session, role=role, organisation_id=organisation_id)
     user = create_user(
         session=session,
         email=email,
@@ -166,11 +169,7 @@ def change_access(
     """
     if role not in ROLES:
         raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
-    if role == "company_contact":
-        if organisation_id is None or session.get(Organisation, organisation_id) is None:
-            raise AccountError("A company contact needs an organisation: pick one from the list.")
-    else:
-        organisation_id = None
+    organisation_id = _checked_organisation(session=session, role=role, organisation_id=organisation_id)
     changed: list[str] = []
     if role != user.role or organisation_id != user.organisation_id:
         if user.role == "admin" and role != "admin":
@@ -243,7 +242,9 @@ def set_password_with_link(
     """
     # The row is locked (PostgreSQL) so two uses of one link at once cannot both pass the check.
     claim, _ = read_link_token(token, secret_key=secret_key)
-    session.exec(select(User).where(User.id == claim.user_id).with_for_update()).first()
+    session.exec(
+        select(User).where(User.id == claim.user_id).with_for_update().execution_options(populate_existing=True)
+    ).first()
     user, purpose = check_link(session=session, token=token, secret_key=secret_key)
     user.password_hash = hash_password(password)
     user.failed_logins = 0
@@ -260,6 +261,19 @@ def set_password_with_link(
     )
     session.flush()
     return user
+
+
+def _checked_organisation(*, session: Session, role: str, organisation_id: int | None) -> int | None:
+    """The organisation a company contact belongs to (which must exist); ``None`` for other roles."""
+    if role != "company_contact":
+        return None
+    if (
+        organisation_id is None
+        or not 1 <= organisation_id <= INT32_MAX
+        or session.get(Organisation, organisation_id) is None
+    ):
+        raise AccountError("A company contact needs an organisation: pick one from the list.")
+    return organisation_id
 
 
 def _claimed_user(session: Session, claim: LinkClaim) -> User:
