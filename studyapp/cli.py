@@ -605,6 +605,7 @@ def restore_command(backup_path: Path, yes: bool, no_verify: bool) -> None:
         click.echo(f"Restored {len(tables)} tables from {backup_path}; row counts and checksums match the manifest.")
 
 
+from studyapp.accounts.cli import organisations_group  # noqa: E402
 from studyapp.analyses.cli import analyze_group  # noqa: E402
 from studyapp.briefings.cli import briefings_group  # noqa: E402
 
@@ -613,6 +614,7 @@ COMMAND_GROUPS = (
     briefings_group,
     db_group,
     users_group,
+    organisations_group,
     instruments_group,
     demo_group,
     participants_group,

@@ -46,7 +46,7 @@ def tick(
     Returns what was planned and sent (``None`` without settings, or when the fieldwork step failed).
     """
     now = now or utcnow()
-    register_message_kinds()
+    register_message_kinds(secret_key=settings.secret_key if settings is not None else None)
     error, report = "", None
     if settings is not None:
         error, report = _fieldwork(engine, name, now, settings)
