@@ -114,7 +114,7 @@ def main() -> int:
 
     settings = load_settings()
     engine = make_engine(settings.database_url)
-    register_message_kinds()
+    register_message_kinds(secret_key=settings.secret_key)
     transport = transport_from_settings(settings, engine)
     extra = extra_transports_from_settings(settings, engine)
     try:

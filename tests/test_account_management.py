@@ -16,7 +16,7 @@ from studyapp.core.models import AuditEvent, OutboxMessage, User
 from studyapp.settings import DEV_SECRET_KEY
 from tests.conftest import Database
 from tests.factories import PASSWORD, login, make_organisation, make_user, privacy_for_tests
-from tests.fieldwork_helpers import dispatcher_process
+from tests.fieldwork_helpers import dispatcher_process, helper_dispatcher_process
 from waves.dispatcher import DispatchConfig, dispatch
 from waves.transport import SmtpTransport
 
@@ -326,3 +326,21 @@ def test_a_link_used_meanwhile_by_another_request_is_refused(engine, session) ->
                 session=second, token=token, password="another-password-1", secret_key=DEV_SECRET_KEY
             )
         assert shown.id == user.id  # (held, as the view holds it, while the second request goes on)
+
+
+def test_a_helper_dispatcher_process_sends_account_emails_too(
+    admin_client, session, database: Database, smtp_server
+) -> None:
+    """The helper processes a large tick starts (DISPATCH_PROCESSES) sign account links with the same key."""
+    response = admin_client.post(
+        "/admin/accounts",
+        data={"email": "helper.sent@example.org", "name": "Helper Sent", "role": "researcher", "language": "en"},
+    )
+    assert response.status_code == 302
+    process = helper_dispatcher_process(database, smtp_server.port)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, output
+    assert json.loads(output.strip().splitlines()[-1])["sent"] == 1, output
+    received = [message for _, message in smtp_server.handler_obj.messages]
+    assert len(received) == 1 and received[0]["To"] == "Helper Sent <helper.sent@example.org>"
+    assert admin_client.application.test_client().get(link_in(received[0])).status_code == 200
