@@ -37,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     inputs.init_app(app)  # before the blueprints: their <int:...> routes use its bounded converter
 
     from studyapp import cli, errors, health, security, templating
+    from studyapp.accounts import admin_views as account_admin_views
     from studyapp.accounts import views as account_views
     from studyapp.analyses import views as analysis_views
     from studyapp.auditlog import views as audit_views
@@ -51,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
 
     for blueprint in (
         account_views.bp,
+        account_admin_views.bp,
         study_views.bp,
         participant_admin_views.bp,
         participant_public_views.bp,
@@ -64,7 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         health.bp,
     ):
         app.register_blueprint(blueprint)
-    register_message_kinds()
+    register_message_kinds(secret_key=app.config["SECRET_KEY"])
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)

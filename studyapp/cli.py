@@ -73,6 +73,14 @@ def fieldwork_tick(at: str | None) -> None:
     if report is not None:
         click.echo(f"planned {report.plan.invitations} invitations and {report.plan.reminders} reminders")
         _echo_dispatch(engine_of(current_app), report.dispatch)
+        helpers = report.helpers
+        if helpers.processes:
+            click.echo(
+                f"{helpers.processes} helper dispatcher processes: sent {helpers.sent}, retried {helpers.retried}, "
+                f"failed {helpers.failed}, cancelled {helpers.cancelled}."
+            )
+        for problem in helpers.problems:
+            click.echo(f"helper: {problem}", err=True)
     click.echo("Tick done.")
 
 
@@ -621,6 +629,7 @@ def restore_command(backup_path: Path, yes: bool, no_verify: bool) -> None:
         click.echo(f"Restored {len(tables)} tables from {backup_path}; row counts and checksums match the manifest.")
 
 
+from studyapp.accounts.cli import organisations_group  # noqa: E402
 from studyapp.analyses.cli import analyze_group  # noqa: E402
 from studyapp.briefings.cli import briefings_group  # noqa: E402
 
@@ -629,6 +638,7 @@ COMMAND_GROUPS = (
     briefings_group,
     db_group,
     users_group,
+    organisations_group,
     instruments_group,
     demo_group,
     participants_group,

@@ -7,8 +7,9 @@ scheduler simply ticks again and finds what is due.
 from __future__ import annotations
 
 import logging
-import os
-import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -20,7 +21,9 @@ from sqlalchemy.engine import Engine
 from studyapp.core.db import session_scope
 from studyapp.core.models import SchedulerHeartbeat
 from studyapp.core.scheduler_lock import SchedulerLock
+from studyapp.core.scheduler_status import process_name
 from studyapp.core.types import utcnow
+from studyapp.dispatch_helper import HelperReport, dispatch_helpers
 from studyapp.settings import Settings
 from studyapp.wiring import register_message_kinds
 from waves.tick import TickReport
@@ -29,20 +32,22 @@ log = logging.getLogger(__name__)
 _EXTENSION_KEY = "studyapp.scheduler"
 
 
-def process_name() -> str:
-    """A name for this scheduler process: host and pid."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+@dataclass(frozen=True)
+class FieldworkReport(TickReport):
+    """What a tick planned and sent, and what its helper dispatcher processes sent (DISPATCH_PROCESSES)."""
+
+    helpers: HelperReport = field(default_factory=HelperReport)
 
 
 def tick(
     engine: Engine, *, name: str, now: datetime | None = None, settings: Settings | None = None
-) -> TickReport | None:
+) -> FieldworkReport | None:
     """One scheduler tick: plan and send due invitations and reminders, and record a heartbeat.
 
     Returns what was planned and sent (``None`` without settings, or when the fieldwork step failed).
     """
     now = now or utcnow()
-    register_message_kinds()
+    register_message_kinds(secret_key=settings.secret_key if settings is not None else None)
     error, report = "", None
     if settings is not None:
         error, report = _fieldwork(engine, name, now, settings)
@@ -58,7 +63,7 @@ def tick(
     return report
 
 
-def _fieldwork(engine: Engine, name: str, now: datetime, settings: Settings) -> tuple[str, TickReport | None]:
+def _fieldwork(engine: Engine, name: str, now: datetime, settings: Settings) -> tuple[str, FieldworkReport | None]:
     from studyapp.core.privacy import Privacy
     from waves.dispatcher import DispatchConfig
     from waves.tick import run_tick
@@ -68,8 +73,16 @@ def _fieldwork(engine: Engine, name: str, now: datetime, settings: Settings) -> 
     transport = transport_from_settings(settings, engine)
     extra = extra_transports_from_settings(settings, engine)
     config = DispatchConfig(base_url=settings.base_url, sender=settings.mail_from)
+    helpers = HelperReport()
+
+    @contextmanager
+    def helper_processes() -> Iterator[None]:
+        nonlocal helpers
+        with dispatch_helpers(engine, settings, now) as helpers:
+            yield
+
     try:
-        report = run_tick(
+        tick_report = run_tick(
             engine=engine,
             privacy=privacy,
             transport=transport,
@@ -77,6 +90,7 @@ def _fieldwork(engine: Engine, name: str, now: datetime, settings: Settings) -> 
             now=now,
             worker=name,
             extra_transports=extra,
+            beside_dispatch=helper_processes,
         )
     except Exception as exc:  # recorded on the heartbeat and logged; the next tick tries again
         log.exception("Fieldwork tick failed")
@@ -84,15 +98,20 @@ def _fieldwork(engine: Engine, name: str, now: datetime, settings: Settings) -> 
     finally:
         for connection in (transport, *extra):
             connection.close()
-    if report.plan.invitations or report.plan.reminders or report.dispatch.sent:
+    report = FieldworkReport(plan=tick_report.plan, dispatch=tick_report.dispatch, helpers=helpers)
+    if report.plan.invitations or report.plan.reminders or report.dispatch.sent or helpers.sent:
         log.info(
-            "Planned %d invitations and %d reminders; sent %d",
+            "Planned %d invitations and %d reminders; sent %d (and %d by %d helper processes)",
             report.plan.invitations,
             report.plan.reminders,
             report.dispatch.sent,
+            helpers.sent,
+            helpers.processes,
         )
-    if report.dispatch.failed:
-        log.warning("%d messages failed this tick (reasons on the fieldwork dashboard)", report.dispatch.failed)
+    if report.dispatch.failed or helpers.failed:
+        log.warning(
+            "%d messages failed this tick (reasons on the fieldwork dashboard)", report.dispatch.failed + helpers.failed
+        )
     return report.dispatch.stopped_early, report
 
 

@@ -45,6 +45,7 @@ class Settings:
     smtp_security: str = "none"
     smtp_rate_per_second: int = 0
     smtp_connections: int = 1
+    dispatch_processes: int = 1
     mail_from: str = "Bridge the Gap <bridge-the-gap@localhost>"
     base_url: str = "http://127.0.0.1:5000"
     min_cell_size: int = 10
@@ -70,6 +71,8 @@ class Settings:
             problems.append(f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY_MODES)}")
         if not 1 <= self.smtp_connections <= 16:
             problems.append("SMTP_CONNECTIONS must be between 1 and 16")
+        if not 1 <= self.dispatch_processes <= 16:
+            problems.append("DISPATCH_PROCESSES must be between 1 and 16")
         if self.smtp_rate_per_second < 0:
             problems.append("SMTP_RATE_PER_SECOND cannot be negative (0 means no limit)")
         if self.min_cell_size < 1:
@@ -142,6 +145,7 @@ _ENV_NAMES = {
     "smtp_security": "SMTP_SECURITY",
     "smtp_rate_per_second": "SMTP_RATE_PER_SECOND",
     "smtp_connections": "SMTP_CONNECTIONS",
+    "dispatch_processes": "DISPATCH_PROCESSES",
     "mail_from": "MAIL_FROM",
     "base_url": "BASE_URL",
     "min_cell_size": "MIN_CELL_SIZE",

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from studyapp.accounts import notices as account_notices
 from studyapp.briefings import notify
 
 
-def register_message_kinds() -> None:
-    """Register every feature's notification composer with the fieldwork engine (idempotent)."""
+def register_message_kinds(*, secret_key: str | None = None) -> None:
+    """Register every feature's notification composer with the fieldwork engine (idempotent).
+
+    Account e-mails carry links signed with ``secret_key``; without it they are not registered.
+    """
     notify.register()
+    if secret_key is not None:
+        account_notices.register(secret_key)

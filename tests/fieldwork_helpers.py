@@ -66,9 +66,9 @@ def outbox_with(session: Session, n: int, *, now: datetime = NOW, emails: list[s
     return study
 
 
-def dispatcher_process(database: Database, smtp_port: int, *extra: str) -> subprocess.Popen:
-    """``studyapp fieldwork dispatch`` in its own process, sending to the SMTP server on ``smtp_port``."""
-    env = {
+def _environment(database: Database, smtp_port: int, env: dict[str, str] | None) -> dict[str, str]:
+    """The settings of a dispatcher process sending to the SMTP server on ``smtp_port``, with ``env`` added."""
+    environment = {
         **os.environ,
         "DATABASE_URL": database.url_for_subprocess(),
         "SMTP_HOST": "127.0.0.1",
@@ -76,12 +76,33 @@ def dispatcher_process(database: Database, smtp_port: int, *extra: str) -> subpr
         "SCHEDULER_ENABLED": "false",
         "BASE_URL": CONFIG.base_url,
         "MAIL_FROM": CONFIG.sender,
+        **(env or {}),
     }
-    env.pop("STUDYAPP_ENV", None)
+    environment.pop("STUDYAPP_ENV", None)
+    return environment
+
+
+def dispatcher_process(
+    database: Database, smtp_port: int, *extra: str, command: str = "dispatch", env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """``studyapp fieldwork dispatch`` (or another ``fieldwork`` command) in its own process, sending to the
+    SMTP server on ``smtp_port``; ``env`` adds settings."""
     return subprocess.Popen(
-        [sys.executable, "-m", "studyapp.main", "fieldwork", "dispatch", *extra],
+        [sys.executable, "-m", "studyapp.main", "fieldwork", command, *extra],
         cwd=ROOT,
-        env=env,
+        env=_environment(database, smtp_port, env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def helper_dispatcher_process(database: Database, smtp_port: int) -> subprocess.Popen:
+    """A helper dispatcher process (``python -m studyapp.dispatch_helper``, as DISPATCH_PROCESSES starts them)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "studyapp.dispatch_helper"],
+        cwd=ROOT,
+        env=_environment(database, smtp_port, None),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

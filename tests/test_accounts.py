@@ -164,7 +164,7 @@ def test_cli_creates_users(app: Flask, runner, session: Session) -> None:
             PASSWORD,
         ]
     )
-    assert result.exit_code != 0 and "needs an existing organisation" in result.output
+    assert result.exit_code != 0 and "needs an organisation" in result.output and "organisations list" in result.output
     # the language of the account's e-mails (a company contact's briefing notices); Dutch by default
     assert user.language == "nl"
     result = runner.invoke(

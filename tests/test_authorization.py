@@ -23,9 +23,15 @@ from tests.factories import (
     submit_response,
 )
 
-PUBLIC = {"accounts.login", "health.healthz", "static", "participant.signup"}
+PUBLIC = {"accounts.login", "accounts_admin.set_password", "health.healthz", "static", "participant.signup"}
 COMPANY = {"briefings.portal", "briefings.company_download"}
-ADMIN = {"auditlog.index", "auditlog.export_csv"}
+ADMIN = {
+    "auditlog.index",
+    "auditlog.export_csv",
+    "accounts_admin.index",
+    "accounts_admin.detail",
+    "accounts_admin.account_action",
+}
 ANY_LOGGED_IN = {"accounts.logout", "studies.dashboard"}
 LINK_PREFIXES = ("questionnaire.", "participant.")
 EMAILS = ("ana@example.org", "bram@example.org")
@@ -70,7 +76,7 @@ def world(session: Session) -> dict:
     session.add_all([run, message])
     session.commit()
     make_user(session, email="admin@example.org", role="admin")
-    make_user(session, email="researcher@example.org")
+    researcher = make_user(session, email="researcher@example.org")
     make_user(session, email="hr@acme.example", role="company_contact", organisation_id=own.id)
     values = {
         "study_id": study.id,
@@ -88,6 +94,7 @@ def world(session: Session) -> dict:
         "action": None,
         "section_code": "career",
         "filename": "css/app.css",
+        "user_id": researcher.id,
     }
     return {
         "values": values,

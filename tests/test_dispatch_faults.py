@@ -4,6 +4,7 @@ and two dispatchers at once. A real SMTP server (aiosmtpd) receives everything."
 from __future__ import annotations
 
 import random
+import re
 import signal
 import time
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from studyapp.core.models import Invitation, OutboxMessage
+from studyapp.dispatch_helper import HELPER_BACKLOG, HelperReport, _add_up
 from tests.conftest import Database, running_smtp_server
 from tests.factories import login, make_user, privacy_for_tests
 from tests.fieldwork_helpers import CONFIG, NOW, dispatcher_process, outbox_with
@@ -294,3 +296,40 @@ def test_a_limited_run_claims_no_more_than_it_may_send(engine, session: Session,
     assert report.sent == 70 and len(smtp_server.handler_obj.by_message_id()) == 70
     statuses = [row.status for row in session.exec(select(OutboxMessage))]
     assert (statuses.count("sent"), statuses.count("pending"), statuses.count("sending")) == (70, 50, 0)
+
+
+def test_a_tick_with_a_large_backlog_sends_from_helper_processes_each_message_once(
+    database: Database, session: Session, smtp_server
+) -> None:
+    """DISPATCH_PROCESSES=2: the tick starts a helper dispatcher process beside its own once planning finds at
+    least HELPER_BACKLOG messages due; both send, every message arrives once, and the tick reports both."""
+    n = HELPER_BACKLOG + 1000
+    outbox_with(session, n, now=datetime.now(UTC))
+    tick = dispatcher_process(database, smtp_server.port, command="tick", env={"DISPATCH_PROCESSES": "2"})
+    output, _ = tick.communicate(timeout=600)
+    assert tick.returncode == 0, output
+    own = int(re.search(r"^sent (\d+),", output, re.MULTILINE).group(1))
+    helped = re.search(r"^1 helper dispatcher processes: sent (\d+),", output, re.MULTILINE)
+    assert helped is not None, output
+    assert int(helped.group(1)) > 0 and own > 0, output
+    assert own + int(helped.group(1)) == n
+    counts = smtp_server.handler_obj.by_message_id()
+    assert len(counts) == n and max(counts.values()) == 1
+    session.expire_all()
+    assert {row.status for row in session.exec(select(OutboxMessage))} == {"sent"}
+
+
+def test_a_tick_with_a_small_backlog_sends_alone(database: Database, session: Session, smtp_server) -> None:
+    outbox_with(session, 40, now=datetime.now(UTC))
+    tick = dispatcher_process(database, smtp_server.port, command="tick", env={"DISPATCH_PROCESSES": "4"})
+    output, _ = tick.communicate(timeout=300)
+    assert tick.returncode == 0, output
+    assert "sent 40," in output and "helper" not in output
+
+
+def test_a_helper_that_fails_is_reported_and_the_rest_of_its_work_goes_on() -> None:
+    report = HelperReport()
+    _add_up(report, 0, 'starting\n{"sent": 5, "retried": 1, "failed": 0, "cancelled": 0, "stopped_early": ""}\n')
+    _add_up(report, 1, "Traceback (most recent call last):\n  ...\nOperationalError: the database is away\n")
+    assert (report.sent, report.retried) == (5, 1)
+    assert len(report.problems) == 1 and "code 1" in report.problems[0] and "database is away" in report.problems[0]

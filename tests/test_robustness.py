@@ -25,8 +25,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
+from studyapp.accounts.tokens import make_link_token
 from studyapp.app import create_app
 from studyapp.core.models import AnalysisRun, Briefing, MailboxMessage
+from studyapp.settings import DEV_SECRET_KEY
 from tests.factories import (
     enrol,
     invite_with_token,
@@ -120,6 +122,24 @@ RESPONSES_CSV = b"student,v1,v2\n12345,30,fine\n"
 PAGE_FORM: dict[str, str | list[str]] = {"bg_age": "30", "bg_remarks": "All fine", "action": "next"}
 
 INPUTS: dict[str, Inputs] = {
+    "accounts_admin.account_action": Inputs(),
+    "accounts_admin.detail": Inputs(
+        form={"role": "company_contact", "organisation_id": "{organisation_id}", "can_view_identities": "y"}
+    ),
+    "accounts_admin.index": Inputs(
+        form={
+            "email": "new.person@example.org",
+            "name": "New Person",
+            "role": "company_contact",
+            "organisation_id": "{organisation_id}",
+            "can_view_identities": "y",
+            "language": "en",
+        }
+    ),
+    # a live link; the passwords differ, so the link outlives the sweep
+    "accounts_admin.set_password": Inputs(
+        form={"password": "a-new-password-1", "confirm": "another-password-2"}, token="account_link"
+    ),
     "accounts.login": Inputs(args={"next": "/studies/new"}, form={"email": "nobody@example.org", "password": "x"}),
     "accounts.logout": Inputs(),
     "analyses.index": Inputs(
@@ -324,7 +344,7 @@ def build_world(session: Session) -> dict:
     session.add_all([briefing, run, message])
     session.commit()
     make_user(session, email="admin@example.org", role="admin", can_view_identities=True)
-    make_user(session, email="researcher@example.org", can_view_identities=True)
+    researcher = make_user(session, email="researcher@example.org", can_view_identities=True)
     make_user(session, email="hr@acme.example", role="company_contact", organisation_id=own.id)
     assert session.get(Study, study.id) and session.get(Cohort, anon.id)
     return {
@@ -347,6 +367,8 @@ def build_world(session: Session) -> dict:
         "code": "open-code",
         "section_code": "background",
         "filename": "css/app.css",
+        "user_id": researcher.id,
+        "account_link": make_link_token(researcher, purpose="reset", secret_key=DEV_SECRET_KEY),
     }
 
 

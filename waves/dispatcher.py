@@ -130,7 +130,7 @@ def _taken_over(lease_now: datetime, config: DispatchConfig, dead: list[str]) ->
     return and_(_CLAIMED, or_(expired, OUTBOX.c.claimed_by.in_(dead)) if dead else expired)
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
+def due_condition(now: datetime) -> ColumnElement[bool]:
     """Pending rows due at ``now`` and not set aside for a paused wave."""
     return and_(_CLAIMABLE, OUTBOX.c.not_before <= now)
 
@@ -260,7 +260,7 @@ def _claim(session: Session, worker: str, now: datetime, config: DispatchConfig,
     taken_over = _taken_over(lease_now, config, dead)
     while True:
         expired = _candidates(connection, taken_over, limit, ordered=False)
-        due = _candidates(connection, _due(now), limit - len(expired), ordered=True)
+        due = _candidates(connection, due_condition(now), limit - len(expired), ordered=True)
         if not expired and not due:
             return []
         paused = _paused_waves(connection, expired + due)
@@ -278,7 +278,7 @@ def _claim(session: Session, worker: str, now: datetime, config: DispatchConfig,
         # was read in full).
         connection.execute(claim.where(OUTBOX.c.id == bindparam("row_id")), [{"row_id": row.id} for row in candidates])
         return sorted(candidates)
-    _claim_rechecked(connection, claim, expired, due, held, _taken_over(lease_now, config, dead), _due(now))
+    _claim_rechecked(connection, claim, expired, due, held, _taken_over(lease_now, config, dead), due_condition(now))
     mine = select_columns(*_CLAIMED_COLUMNS).where(
         OUTBOX.c.id.in_([row.id for row in candidates]), OUTBOX.c.claimed_by == worker, _CLAIMED
     )

@@ -159,14 +159,24 @@ _BUTTON_STYLE = (
 )
 
 
+@functools.lru_cache(maxsize=256)
+def _html_paragraphs(body: str) -> tuple[tuple[str, bool], ...]:
+    """A template's paragraphs, HTML-escaped, each with whether it holds the personal link (read once per
+    template, not once per message)."""
+    return tuple(
+        (paragraph, any(name == "link" for _, name, _, _ in string.Formatter().parse(paragraph)))
+        for paragraph in html.escape(body, quote=False).split("\n\n")
+    )
+
+
 def render(subject: str, body: str, context: dict[str, str], *, language: str) -> RenderedMessage:
     """Fill the placeholders; the HTML part escapes every value and shows the personal link as a button."""
     plain_subject = one_line(subject.format_map(context))
     text_body = body.format_map(context)
     escaped = {key: html.escape(value) for key, value in context.items()}
     paragraphs = []
-    for paragraph in html.escape(body, quote=False).split("\n\n"):
-        if any(name == "link" for _, name, _, _ in string.Formatter().parse(paragraph)):
+    for paragraph, holds_link in _html_paragraphs(body):
+        if holds_link:
             filled = paragraph.format_map({**escaped, "link": ""}).replace("\n", "<br>")
             filled += f'<br><a href="{escaped["link"]}" style="{_BUTTON_STYLE}">{BUTTON[language]}</a>'
         else:

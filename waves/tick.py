@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,17 +34,20 @@ def run_tick(
     now: datetime,
     worker: str,
     extra_transports: list[Transport] | None = None,
+    beside_dispatch: Callable[[], AbstractContextManager[object]] | None = None,
 ) -> TickReport:
-    """Plan due invitations and reminders at ``now``, then dispatch the outbox."""
+    """Plan due invitations and reminders at ``now``, then dispatch the outbox (inside ``beside_dispatch``,
+    e.g. further dispatcher processes started once planning is done)."""
     with Session(engine, expire_on_commit=False) as session:
         plan = plan_due(session=session, now=now)
-    sent = dispatch(
-        engine=engine,
-        privacy=privacy,
-        transport=transport,
-        config=config,
-        worker=f"{worker}/{secrets.token_hex(3)}",
-        now=now,
-        extra_transports=extra_transports or [],
-    )
+    with beside_dispatch() if beside_dispatch is not None else nullcontext():
+        sent = dispatch(
+            engine=engine,
+            privacy=privacy,
+            transport=transport,
+            config=config,
+            worker=f"{worker}/{secrets.token_hex(3)}",
+            now=now,
+            extra_transports=extra_transports or [],
+        )
     return TickReport(plan=plan, dispatch=sent)

@@ -66,10 +66,13 @@ def create_user(
     organisation_id: int | None = None,
     created_by: User | None = None,
     language: str = "nl",
+    password_hash: str | None = None,
 ) -> User:
     """Create an account; raises :class:`AccountError` on a bad role, e-mail, password or language.
 
     ``language`` is the one the account's e-mails are written in (a company contact's briefing notices).
+    ``password_hash``, when given, is stored instead of a hash of ``password`` (an invited account's
+    unusable one).
     """
     if role not in ROLES:
         raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
@@ -80,16 +83,23 @@ def create_user(
         raise AccountError("A name is required.")
     if problem := line_problem(name.strip(), field="The name", max_length=column_length(User.name)):
         raise AccountError(problem)
-    if organisation_id is not None and not 1 <= organisation_id <= INT32_MAX:
-        raise AccountError("A company contact needs an existing organisation.")
     if session.exec(select(User).where(User.email == email)).first():
         raise AccountError(f"An account for {email} already exists.")
-    if role == "company_contact" and (organisation_id is None or session.get(Organisation, organisation_id) is None):
-        raise AccountError("A company contact needs an existing organisation.")
+    if organisation_id is not None and (
+        not 1 <= organisation_id <= INT32_MAX or session.get(Organisation, organisation_id) is None
+    ):
+        raise AccountError(
+            f"There is no organisation {organisation_id}; `studyapp organisations list` shows their ids."
+        )
+    if role == "company_contact" and organisation_id is None:
+        raise AccountError(
+            "A company contact needs an organisation: give --organisation-id (`studyapp organisations list` "
+            "shows their ids)."
+        )
     user = User(
         email=email,
         name=name.strip(),
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         role=role,
         can_view_identities=can_view_identities,
         organisation_id=organisation_id,

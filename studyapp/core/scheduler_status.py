@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,6 +11,11 @@ from sqlmodel import Session, col, select
 
 from studyapp.core.models import SchedulerHeartbeat
 from studyapp.core.types import utcnow
+
+
+def process_name() -> str:
+    """A name for this process (a scheduler's or a dispatcher's): host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)

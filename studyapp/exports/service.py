@@ -43,7 +43,7 @@ from studyapp.exports.writers import (
 
 FORMATS = ("long_csv", "wide_csv", "sav", "parquet", "codebook_json", "codebook_html")
 #: Participants whose responses are read and written at a time (memory stays flat as a panel grows).
-CHUNK_PARTICIPANTS = 500
+CHUNK_PARTICIPANTS = 2000
 
 
 @dataclass(frozen=True)

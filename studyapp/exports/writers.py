@@ -403,6 +403,11 @@ def _wide(prep: _Prepared) -> pd.DataFrame:
     texts = texts.reindex(keys)
 
     columns: dict[str, Any] = {name: base[name].array for name in FIXED_COLUMNS}
+    # every number column at once as one float matrix (NaN where missing), then each column as a masked
+    # array built from its slice: per-column pandas conversions cost more than the data at export sizes
+    matrix = numbers.to_numpy(dtype="float64", na_value=np.nan)
+    position = {name: i for i, name in enumerate(numbers.columns)}
+    absent = np.full(len(base), np.nan)
     for variable in prep.items:
         if variable.kind == "text":
             if variable.name in texts.columns:
@@ -410,12 +415,13 @@ def _wide(prep: _Prepared) -> pd.DataFrame:
             else:
                 columns[variable.name] = pd.array([pd.NA] * len(base), dtype="str")
         else:
-            if variable.name in numbers.columns:
-                column = numbers[variable.name].astype("Float64")
+            values = matrix[:, position[variable.name]] if variable.name in position else absent
+            missing = np.isnan(values)
+            integral = variable.kind in LABELLED_KINDS or bool((values[~missing] % 1 == 0).all())
+            if integral:
+                columns[variable.name] = pd.arrays.IntegerArray(np.where(missing, 0, values).astype("int64"), missing)
             else:
-                column = pd.Series(pd.NA, index=keys, dtype="Float64")
-            integral = variable.kind in LABELLED_KINDS or bool((column.dropna() % 1 == 0).all())
-            columns[variable.name] = column.astype("Int64" if integral else "Float64").array
+                columns[variable.name] = pd.arrays.FloatingArray(np.where(missing, 0.0, values), missing)
     return pd.DataFrame(columns)
 
 
