@@ -141,3 +141,16 @@ def test_any_uploaded_bytes_are_a_table_or_a_clear_error(content) -> None:
             read_table(name, content)
         except TableError as error:
             assert str(error)
+
+
+@pytest.mark.parametrize("value", ["{!nl: Neutraal, en: Neutral}", "!!int zero", "!custom x"])
+def test_a_yaml_tag_plain_yaml_does_not_know_is_refused_with_file_and_line(value: str) -> None:
+    """Found by the property test above: a tag such as ``!nl:`` raised yaml's ConstructorError (a 500 on
+    the instrument upload) instead of a problem naming the file and line."""
+    lines = FLOW_INSTRUMENT.splitlines()
+    target = next(i for i, line in enumerate(lines) if line.strip().startswith("code:"))
+    indent = lines[target][: len(lines[target]) - len(lines[target].lstrip())]
+    lines.insert(target + 1, f"{indent}note: {value}")
+    with pytest.raises(InstrumentDefinitionError) as caught:
+        parse_definition("\n".join(lines), "flow.yaml")
+    assert f"flow.yaml:{target + 2}" in str(caught.value) and "cannot read this value" in str(caught.value)

@@ -63,7 +63,9 @@ def _to_python(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], proble
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            key = _scalar(key_node, problems) if isinstance(key_node, yaml.ScalarNode) else None
+            if key is _REFUSED:
+                continue
             if key is None or isinstance(key, (dict, list)):
                 problems.append(Problem(path, key_node.start_mark.line + 1, "keys must be plain text or numbers"))
                 continue
@@ -74,12 +76,22 @@ def _to_python(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], proble
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(child, (*path, i), lines, problems) for i, child in enumerate(node.value)]
-    return _scalar(node)
+    value = _scalar(node, problems, path)
+    return None if value is _REFUSED else value
 
 
-def _scalar(node: yaml.Node) -> Any:
-    """The value of a scalar node, typed by the tag the composer resolved (int, bool, str ...)."""
-    return yaml.SafeLoader("").construct_object(node, deep=True)
+_REFUSED = object()  # a scalar that could not be read (its problem is noted)
+
+
+def _scalar(node: yaml.Node, problems: list[Problem], path: PathKey = ()) -> Any:
+    """The value of a scalar node, typed by the tag the composer resolved (int, bool, str ...); a tag plain
+    YAML does not know (``!nl:``) or a value its tag refuses (``!!int x``) is noted as a problem."""
+    try:
+        return yaml.SafeLoader("").construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, TypeError) as error:
+        reason = getattr(error, "problem", None) or str(error).splitlines()[0]
+        problems.append(Problem(path, node.start_mark.line + 1, f"cannot read this value: {reason}"))
+        return _REFUSED
 
 
 def _line_of(path: PathKey, lines: dict[PathKey, int]) -> int:
