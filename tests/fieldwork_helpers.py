@@ -16,8 +16,9 @@ from studyapp.studies import services
 from studyapp.studies.schedule import WaveSchedule
 from tests.conftest import Database
 from tests.factories import make_instrument, make_study, privacy_for_tests
-from waves.dispatcher import DispatchConfig
+from waves.dispatcher import DispatchConfig, dispatch
 from waves.planner import plan_due
+from waves.transport import SmtpTransport
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2027, 2, 1, 9, tzinfo=UTC)
@@ -107,3 +108,20 @@ def helper_dispatcher_process(database: Database, smtp_port: int) -> subprocess.
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def send_outbox(engine, smtp_server) -> list:
+    """Send what is in the outbox through the dispatcher to the real SMTP server; what arrived."""
+    transport = SmtpTransport(host="127.0.0.1", port=smtp_server.port)
+    try:
+        dispatch(
+            engine=engine,
+            privacy=privacy_for_tests(),
+            transport=transport,
+            config=DispatchConfig(base_url="https://study.example.org", sender="Bridge the Gap <btg@example.org>"),
+            worker="t",
+            now=datetime.now(UTC) + timedelta(seconds=1),
+        )
+    finally:
+        transport.close()
+    return [message for _, message in smtp_server.handler_obj.messages]

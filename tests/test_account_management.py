@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -15,10 +14,8 @@ from studyapp.accounts.tokens import make_link_token
 from studyapp.core.models import AuditEvent, OutboxMessage, User
 from studyapp.settings import DEV_SECRET_KEY
 from tests.conftest import Database
-from tests.factories import PASSWORD, login, make_organisation, make_user, privacy_for_tests
-from tests.fieldwork_helpers import dispatcher_process, helper_dispatcher_process
-from waves.dispatcher import DispatchConfig, dispatch
-from waves.transport import SmtpTransport
+from tests.factories import PASSWORD, login, make_organisation, make_user
+from tests.fieldwork_helpers import dispatcher_process, helper_dispatcher_process, send_outbox
 
 NEW_PASSWORD = "a-new-password-for-btg"
 LINK = re.compile(r"https://study\.example\.org(/account/password/[A-Za-z0-9_.\-]+)")
@@ -33,23 +30,6 @@ def actions(session: Session, target: User) -> list[str]:
         .order_by(AuditEvent.id)  # type: ignore[arg-type]
     ).all()
     return [event.action for event in events]
-
-
-def send_outbox(engine, smtp_server) -> list:
-    """Send what is in the outbox through the dispatcher to the real SMTP server; what arrived."""
-    transport = SmtpTransport(host="127.0.0.1", port=smtp_server.port)
-    try:
-        dispatch(
-            engine=engine,
-            privacy=privacy_for_tests(),
-            transport=transport,
-            config=DispatchConfig(base_url="https://study.example.org", sender="Bridge the Gap <btg@example.org>"),
-            worker="t",
-            now=datetime.now(UTC) + timedelta(seconds=1),
-        )
-    finally:
-        transport.close()
-    return [message for _, message in smtp_server.handler_obj.messages]
 
 
 def link_in(message) -> str:

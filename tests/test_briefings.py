@@ -34,10 +34,8 @@ from tests.factories import (
     make_study,
     make_user,
     make_wave,
-    privacy_for_tests,
 )
-from waves.dispatcher import DispatchConfig, dispatch
-from waves.transport import SmtpTransport
+from tests.fieldwork_helpers import send_outbox
 
 #: Who typed which employer: 60 at Acme (three spellings), 6 at Tiny Tech (below the threshold).
 EMPLOYERS = [("Acme Engineering B.V.", 30), ("acme engineering", 20), ("ACME Engineering", 10), ("Tiny Tech", 6)]
@@ -225,19 +223,7 @@ def test_company_contacts_see_only_their_own_briefings_and_get_a_notice(
     make_briefings(client, setting)
     notices = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "notification")).all()
     assert len(notices) == 1  # one per contact and version, in the contact's language (was one per briefing)
-    transport = SmtpTransport(host="127.0.0.1", port=smtp_server.port)
-    try:
-        dispatch(
-            engine=engine,
-            privacy=privacy_for_tests(),
-            transport=transport,
-            config=DispatchConfig(base_url="https://study.example.org", sender="Bridge the Gap <btg@example.org>"),
-            worker="t",
-            now=datetime.now(UTC) + timedelta(seconds=1),
-        )
-    finally:
-        transport.close()
-    received = [message for _, message in smtp_server.handler_obj.messages]
+    received = send_outbox(engine, smtp_server)
     assert len(received) == 1 and {m["To"] for m in received} == {"Hr <hr@acme.example>"}
     assert received[0]["Subject"].startswith("Nieuwe briefing")  # the contact's language (Dutch, the default)
     assert "https://study.example.org/company" in received[0].get_body(("plain",)).get_content()
