@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PORT ?= 5000
+# The suite on every core (pytest-xdist; at most 4 workers), a test module's tests on one worker so its
+# module-scoped fixtures (a live server, a fitted analysis) are made once. `make test PYTEST_ARGS=...` overrides.
+PYTEST_ARGS ?= -n auto --maxprocesses 4 --dist loadscope
 
 .PHONY: run test lint audit bench install lock system-deps clean
 

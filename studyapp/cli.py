@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -384,7 +385,7 @@ def demo_seed() -> None:
 def serve(host: str, port: int) -> None:
     """Run the app with the scheduler in this process (for `make run`, not for production)."""
     from studyapp.demo import DEMO_CONTACT_EMAIL, prepare_local_instance
-    from studyapp.scheduler import start_in_process
+    from studyapp.scheduler import is_standing_by, start_in_process
 
     settings = current_app.config["STUDYAPP_SETTINGS"]
     if settings.is_production:
@@ -400,26 +401,43 @@ def serve(host: str, port: int) -> None:
     scheduler = start_in_process(current_app)
     if scheduler is not None:
         click.echo(f"Scheduler started (tick every {settings.scheduler_interval_seconds} s).")
-    elif settings.scheduler_enabled:
-        click.echo("Scheduler not started: another process runs it for this database (it holds the scheduler lock).")
+    elif is_standing_by(current_app):
+        click.echo(
+            "Scheduler on standby: another process runs it for this database (it holds the scheduler lock); "
+            "this one starts it when that process ends."
+        )
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types current_app as Flask, not as a proxy
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
 
 @click.command("scheduler")
+@click.option(
+    "--standby",
+    is_flag=True,
+    help="When another scheduler runs for this database, wait and take over when it ends (a hot standby).",
+)
 @with_appcontext
-def scheduler_command() -> None:
-    """Run the scheduler as its own process (production: exactly one of these)."""
-    from studyapp.scheduler import build_scheduler, claim_scheduler_lock
+def scheduler_command(standby: bool) -> None:
+    """Run the scheduler as its own process (production: exactly one of these, or one and standbys)."""
+    from studyapp.scheduler import build_scheduler, claim_scheduler_lock, wait_for_scheduler_lock
 
     settings = current_app.config["STUDYAPP_SETTINGS"]
     engine = engine_of(current_app)
     if not migrate.is_up_to_date(engine):
         raise click.ClickException("The database schema is not up to date: run `studyapp db upgrade` first.")
     lock = claim_scheduler_lock(engine)  # held until this process ends
+    if lock is None and standby:
+        click.echo("Scheduler on standby: another process runs it for this database; waiting for it to end.")
+        with contextlib.suppress(KeyboardInterrupt):
+            lock = wait_for_scheduler_lock(
+                engine, retry_seconds=settings.scheduler_interval_seconds, stop=threading.Event()
+            )
+        if lock is None:
+            return
     if lock is None:
         raise click.ClickException(
-            "Another scheduler already runs for this database (it holds the scheduler lock); not starting a second."
+            "Another scheduler already runs for this database (it holds the scheduler lock); not starting a second "
+            "(--standby waits and takes over when it ends)."
         )
     click.echo(f"Scheduler running, tick every {settings.scheduler_interval_seconds} s. Ctrl-C stops it.")
     scheduler = build_scheduler(

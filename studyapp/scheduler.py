@@ -7,6 +7,7 @@ scheduler simply ticks again and finds what is due.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from waves.tick import TickReport
 
 log = logging.getLogger(__name__)
 _EXTENSION_KEY = "studyapp.scheduler"
+_STANDBY_KEY = _EXTENSION_KEY + ".standby"
 
 
 @dataclass(frozen=True)
@@ -188,18 +190,56 @@ def claim_scheduler_lock(engine: Engine) -> SchedulerLock | None:
     return None
 
 
+def wait_for_scheduler_lock(engine: Engine, *, retry_seconds: float, stop: threading.Event) -> SchedulerLock | None:
+    """The scheduler lock once the scheduler holding it has ended (a standby): tried at once, then every
+    ``retry_seconds``; ``None`` when ``stop`` is set first."""
+    lock = SchedulerLock(engine)
+    while not lock.acquire():
+        if stop.wait(retry_seconds):
+            return None
+    return lock
+
+
 def start_in_process(app: Flask) -> BaseScheduler | None:
     """Start the background scheduler in this process, once; ``None`` if disabled, running here, or
-    running in another process (which holds the scheduler lock)."""
+    running in another process (which holds the scheduler lock).
+
+    In the last case this process stands by: a thread tries the lock every interval and starts the
+    scheduler here as soon as the other one has ended (a restart of `serve` while the old process is
+    still letting go, or the production scheduler stopping), so the study never stays without one.
+    """
     settings = app.config["STUDYAPP_SETTINGS"]
-    if not settings.scheduler_enabled or _EXTENSION_KEY in app.extensions:
+    if not settings.scheduler_enabled or _EXTENSION_KEY in app.extensions or _STANDBY_KEY in app.extensions:
         return None
     from studyapp.database import engine_of
 
     engine = engine_of(app)
     lock = claim_scheduler_lock(engine)
     if lock is None:
+        stop = threading.Event()
+        standby = threading.Thread(
+            target=_stand_by, args=(app, engine, settings, stop), name="scheduler-standby", daemon=True
+        )
+        app.extensions[_STANDBY_KEY] = stop
+        standby.start()
         return None
+    return _start(app, engine, lock, settings)
+
+
+def is_standing_by(app: Flask) -> bool:
+    """Whether this process waits for another process's scheduler to end before starting its own."""
+    stop = app.extensions.get(_STANDBY_KEY)
+    return stop is not None and not stop.is_set() and _EXTENSION_KEY not in app.extensions
+
+
+def _stand_by(app: Flask, engine: Engine, settings: Settings, stop: threading.Event) -> None:
+    lock = wait_for_scheduler_lock(engine, retry_seconds=settings.scheduler_interval_seconds, stop=stop)
+    if lock is not None:
+        log.warning("Scheduler starting here: the process that held the scheduler lock has ended")
+        _start(app, engine, lock, settings)
+
+
+def _start(app: Flask, engine: Engine, lock: SchedulerLock, settings: Settings) -> BaseScheduler:
     scheduler = build_scheduler(engine, interval_seconds=settings.scheduler_interval_seconds, settings=settings)
     scheduler.start()
     app.extensions[_EXTENSION_KEY] = scheduler
