@@ -302,18 +302,19 @@ def _fieldwork(session: Session, n: int, *, seed: int = 7) -> Study:
     for wave in waves:
         for number, person in enumerate(people):
             state = "failed" if number == 0 else rng.choice(states)  # every wave has a failed address
+            # submissions around local midnight (22:00-01:59 UTC) test the day boundary in Amsterdam
+            submitted = opens + timedelta(days=rng.randint(0, 12), hours=rng.choice([14, 22, 23, 24, 25]))
             invitation = Invitation(
                 participant_id=person.id,
                 wave_id=wave.id,
                 state=state,
                 opens_at=opens + timedelta(hours=rng.randint(0, 30)) if rng.random() < 0.9 else None,
                 opened_at=opens + timedelta(days=1) if state in ("opened", "started", "completed") else None,
+                completed_at=submitted if state == "completed" else None,  # as core.lifecycle stamps it
             )
             session.add(invitation)
             session.flush()
             if state in ("started", "completed"):
-                # submissions around local midnight (22:00-01:59 UTC) test the day boundary in Amsterdam
-                submitted = opens + timedelta(days=rng.randint(0, 12), hours=rng.choice([14, 22, 23, 24, 25]))
                 session.add(
                     Response(
                         invitation_id=invitation.id,

@@ -2,8 +2,10 @@
 
 Every figure is counted by the database (``GROUP BY``) for all of a study's waves at once, so a page
 view sends the same few statements and reads a few rows per wave whether a wave has a thousand or a
-hundred thousand invitations. The response-rate curve comes from the number of responses submitted
-per day since the wave opened, days counted in the study's time zone.
+hundred thousand invitations. Invitation figures and the response-rate curve come from one pass over
+the wave's invitations, without a join: an invitation's state (moved by ``studyapp.core.lifecycle``)
+says whether its response was started or submitted, and ``completed_at`` when, days counted in the
+study's time zone.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
-from studyapp.core.models import Cohort, Invitation, OutboxMessage, Participant, Response, Study, Wave, key
+from studyapp.core.models import Cohort, Invitation, OutboxMessage, Participant, Study, Wave, key
 
 #: Failed addresses listed per wave (all of them are counted).
 FAILURES_SHOWN = 100
@@ -98,47 +100,58 @@ def wave_stats(*, session: Session, study: Study, now: datetime) -> list[WaveSta
         connection.create_function("study_local_date", 2, _sqlite_local_date, deterministic=True)
     stats = {key(wave): WaveStats(wave=wave, cohort=cohort) for wave, cohort in rows}
     wave_ids = list(stats)
-    first_opening = _count_invitations(session, wave_ids, stats)
+    first_opening, completed_per_day = _count_invitations(session, study, wave_ids, stats)
     _count_leavers(session, wave_ids, stats)
     _count_mail(session, wave_ids, stats)
     for wave_id, figures in stats.items():
         if figures.failures_total:  # one query per wave with failed mail
             figures.failures = _failures(session, wave_id)
-    _curves(session, study, wave_ids, stats, first_opening, now)
+    _curves(study, stats, first_opening, completed_per_day, now)
     return list(stats.values())
 
 
-def _count_invitations(session: Session, wave_ids: list[int], stats: dict[int, WaveStats]) -> dict[int, datetime]:
-    """Invitations by state and responses per wave, in one pass over the invitations.
+def _count_invitations(
+    session: Session, study: Study, wave_ids: list[int], stats: dict[int, WaveStats]
+) -> tuple[dict[int, datetime], dict[int, dict[date, int]]]:
+    """Invitations by state per wave, and those completed per day in the study's zone, in one pass over
+    the invitations alone (no join: their state says whether a response was started or submitted, as
+    :mod:`studyapp.core.lifecycle` moves it, and ``completed_at`` when).
 
-    Returns when each wave first opened (where known).
+    Returns when each wave first opened (where known) and each wave's completions per local day.
     """
 
     def share(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
+    state = col(Invitation.state)
+    day = local_date(col(Invitation.completed_at), study.timezone)
     first_opening: dict[int, datetime] = {}
-    for wave_id, planned, failed, opened, started, completed, opens_at in session.execute(
+    per_day: dict[int, dict[date, int]] = defaultdict(dict)
+    for wave_id, completed_on, planned, failed, opened, started, completed, opens_at in session.execute(
         sa_select(
             col(Invitation.wave_id),
+            day,
             func.count(),
-            share(col(Invitation.state) == "failed"),
+            share(state == "failed"),
             func.count(col(Invitation.opened_at)),
-            func.count(col(Response.id)),
-            func.count(col(Response.submitted_at)),
+            share(state.in_(("started", "completed"))),
+            share(state == "completed"),
             func.min(col(Invitation.opens_at)),
         )
-        .select_from(Invitation)
-        .outerjoin(Response, col(Response.invitation_id) == Invitation.id)
         .where(col(Invitation.wave_id).in_(wave_ids))
-        .group_by(col(Invitation.wave_id))
+        .group_by(col(Invitation.wave_id), day)
     ).all():
         figures = stats[wave_id]
-        figures.planned, figures.failed, figures.opened = int(planned), int(failed), int(opened)
-        figures.started, figures.completed = int(started), int(completed)
-        if opens_at is not None:
+        figures.planned += int(planned)
+        figures.failed += int(failed)
+        figures.opened += int(opened)
+        figures.started += int(started)
+        figures.completed += int(completed)
+        if opens_at is not None and (wave_id not in first_opening or opens_at < first_opening[wave_id]):
             first_opening[wave_id] = opens_at
-    return first_opening
+        if completed_on is not None and completed:
+            per_day[wave_id][_as_date(completed_on)] = int(completed)
+    return first_opening, per_day
 
 
 def _count_mail(session: Session, wave_ids: list[int], stats: dict[int, WaveStats]) -> None:
@@ -200,24 +213,14 @@ def _failures(session: Session, wave_id: int) -> list[tuple[str, str]]:
 
 
 def _curves(
-    session: Session,
     study: Study,
-    wave_ids: list[int],
     stats: dict[int, WaveStats],
     first_opening: dict[int, datetime],
+    per_day: dict[int, dict[date, int]],
     now: datetime,
 ) -> None:
     """Each wave's cumulative response rate, from the responses submitted per day in the study's zone."""
     zone = ZoneInfo(study.timezone)
-    day = local_date(col(Response.submitted_at), study.timezone)
-    per_day: dict[int, dict[date, int]] = defaultdict(dict)
-    for wave_id, submitted_on, count in session.exec(
-        select(col(Invitation.wave_id), day, func.count())
-        .join(Invitation, col(Invitation.id) == Response.invitation_id)
-        .where(col(Invitation.wave_id).in_(wave_ids), col(Response.submitted_at).is_not(None))
-        .group_by(col(Invitation.wave_id), day)
-    ).all():
-        per_day[wave_id][_as_date(submitted_on)] = int(count)
     for wave_id, opens_at in first_opening.items():
         if stats[wave_id].planned:
             stats[wave_id].curve = _curve(
