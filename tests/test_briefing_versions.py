@@ -49,7 +49,7 @@ def test_briefings_are_versions_with_their_own_ids_audit_and_one_notice_each(cli
     study_id = setting["study"].id
     code_all(client, study_id)
     acme = session.exec(select(Organisation).where(Organisation.name == "Acme Engineering")).one()
-    dutch = make_user(session, email="hr@acme.example", role="company_contact", organisation_id=acme.id)
+    dutch = make_user(session, email="hr@acme.example", role="company_contact", organisation_id=acme.id, language="nl")
     english = make_user(session, email="cto@acme.example", role="company_contact", organisation_id=acme.id)
     english.language = "en"
     session.add(english)
