@@ -49,7 +49,8 @@ class AccessForm(FlaskForm):
         description=_l("Only for company contacts: whose briefings they see."),
     )
     can_view_identities = BooleanField(_l("May see participants' e-mail addresses and names"))
-    language = SelectField(_l("Language of the app and e-mails"), choices=LANGUAGE_CHOICES)
+    # not sent: unchanged; an unknown one is refused by the service, next to the form
+    language = SelectField(_l("Language of the app and e-mails"), choices=LANGUAGE_CHOICES, validate_choice=False)
 
     def validate_organisation_id(self, field: SelectField) -> None:
         """An id or nothing (whether it exists is the service's to say)."""

@@ -164,20 +164,13 @@ def import_confirm(study_id: int, token: str) -> ResponseReturnValue:
         return redirect(url_for(".import_upload", study_id=study.id))
     session.delete(upload)
     session.commit()
-    flash(
-        " ".join(
-            [
-                ngettext("Imported %(num)d new participant.", "Imported %(num)d new participants.", summary.enrolled),
-                ngettext("%(num)d was already enrolled.", "%(num)d were already enrolled.", summary.unchanged),
-            ]
-            + (
-                [_("%(count)d linked to data imported earlier.", count=summary.identities_added)]
-                if summary.identities_added
-                else []
-            )
-        ),
-        "success",
-    )
+    parts = [
+        ngettext("Imported %(num)d new participant", "Imported %(num)d new participants", summary.enrolled),
+        ngettext("%(num)d was already enrolled", "%(num)d were already enrolled", summary.unchanged),
+    ]
+    if summary.identities_added:
+        parts.append(_("%(count)d linked to data imported earlier", count=summary.identities_added))
+    flash("; ".join(parts) + ".", "success")
     return redirect(url_for(".index", study_id=study.id))
 
 
@@ -414,13 +407,14 @@ def responses_confirm(study_id: int, token: str) -> ResponseReturnValue:
     session.commit()
     flash(
         ngettext(
-            "Imported %(num)d response into %(wave)s.",
-            "Imported %(num)d responses into %(wave)s.",
+            "Imported %(num)d response into %(wave)s",
+            "Imported %(num)d responses into %(wave)s",
             stored,
             wave=wave.label,
         )
-        + " "
-        + ngettext("%(num)d was imported before.", "%(num)d were imported before.", plan.unchanged),
+        + "; "
+        + ngettext("%(num)d was imported before", "%(num)d were imported before", plan.unchanged)
+        + ".",
         "success",
     )
     return redirect(url_for("studies.study_detail", study_id=study.id))
@@ -479,7 +473,7 @@ def linkage(cohort_id: int) -> ResponseReturnValue:
                     session.commit()
                     flash(
                         _(
-                            "The %(wave)s response of %(merge)s now belongs to %(keep)s.",
+                            "%(merge)s's %(wave)s response now belongs to %(keep)s.",
                             wave=later.label,
                             merge=merge,
                             keep=keep,
