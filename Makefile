@@ -9,7 +9,7 @@ PORT ?= 5000
 # module-scoped fixtures (a live server, a fitted analysis) are made once. `make test PYTEST_ARGS=...` overrides.
 PYTEST_ARGS ?= -n auto --maxprocesses 4 --dist loadscope
 
-.PHONY: run test lint audit bench install lock system-deps clean
+.PHONY: run test lint audit bench install lock system-deps clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,18 @@ lint: install
 audit: install
 	@$(BIN)/pip freeze --exclude-editable > $(VENV)/requirements-audit.txt
 	$(BIN)/pip-audit --progress-spinner off -r $(VENV)/requirements-audit.txt
+
+# The gettext catalogues: extract every text people see (babel.cfg: Python and templates) into
+# studyapp/translations/messages.pot, merge it into each language's messages.po (new texts come in
+# untranslated; obsolete ones go), and compile the .mo files the app reads. Commit all three: a fresh
+# clone, `make run` and the Docker image then need no build step. tests/test_translations.py fails on
+# an untranslated, fuzzy or stale message.
+CATALOGUES := studyapp/translations
+EXTRACT_OPTIONS := -F babel.cfg -k _l -k lazy_gettext -k translated:2 -k ptranslated:2c,3 -k ntranslated:2,3 -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 --add-location file --sort-by-file --project "Bridge the Gap"
+translations: install
+	$(BIN)/pybabel extract $(EXTRACT_OPTIONS) -o $(CATALOGUES)/messages.pot .
+	$(BIN)/pybabel update -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) --ignore-obsolete
+	$(BIN)/pybabel compile -d $(CATALOGUES) --statistics
 
 # Every benchmark in bench/ (files starting with _ are their helpers); BENCH_ARGS=--quick for the short runs.
 bench: install

@@ -181,7 +181,7 @@ def run_crash(database_url: str, n: int, folder: Path) -> dict:
 
 def sample_message_bytes(database_url: str) -> bytes:
     """One of the framework's messages as sent, to size the bare client's messages alike."""
-    from waves.messages import DEFAULTS, build_email, render
+    from waves.messages import build_email, default_template, render
 
     context = {
         "name": "Participant 1",
@@ -193,7 +193,7 @@ def sample_message_bytes(database_url: str) -> bytes:
         "stop_link": "https://study.example.org/p/" + "x" * 32 + "/privacy",
     }
     message = build_email(
-        rendered=render(*DEFAULTS[("invitation", "nl")], context, language="nl"),
+        rendered=render(*default_template("invitation", "nl"), context, language="nl"),
         sender=SENDER,
         recipient="participant00001@example.org",
         recipient_name="Participant 1",

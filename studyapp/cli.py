@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from werkzeug.serving import run_simple
 
 from studyapp.accounts.services import AccountError, create_user
@@ -72,7 +73,13 @@ def fieldwork_tick(at: str | None) -> None:
         settings=current_app.config["STUDYAPP_SETTINGS"],
     )
     if report is not None:
-        click.echo(f"planned {report.plan.invitations} invitations and {report.plan.reminders} reminders")
+        click.echo(
+            _(
+                "planned %(invitations)d invitations and %(reminders)d reminders",
+                invitations=report.plan.invitations,
+                reminders=report.plan.reminders,
+            )
+        )
         _echo_dispatch(engine_of(current_app), report.dispatch)
         helpers = report.helpers
         if helpers.processes:
@@ -82,7 +89,7 @@ def fieldwork_tick(at: str | None) -> None:
             )
         for problem in helpers.problems:
             click.echo(f"helper: {problem}", err=True)
-    click.echo("Tick done.")
+    click.echo(_("Tick done."))
 
 
 @fieldwork_group.command("dispatch")
@@ -348,7 +355,7 @@ def users_create(
             )
     except AccountError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Created {user.role} {user.email}.")
+    click.echo(_("Created %(role)s %(email)s.", role=user.role, email=user.email))
 
 
 @instruments_group.command("load")
@@ -389,22 +396,29 @@ def serve(host: str, port: int) -> None:
 
     settings = current_app.config["STUDYAPP_SETTINGS"]
     if settings.is_production:
-        raise click.ClickException("`serve` is for local use; run gunicorn and `studyapp scheduler` in production.")
+        raise click.ClickException(_("`serve` is for local use; run gunicorn and `studyapp scheduler` in production."))
     if port != 5000 and not os.environ.get("BASE_URL"):  # links in the mails point where this server listens
         settings = dataclasses.replace(settings, base_url=f"http://{host}:{port}")
         current_app.config["STUDYAPP_SETTINGS"] = settings
     report = prepare_local_instance(current_app)
     click.echo(report.summary())
-    click.echo(f"\n  Open {settings.base_url}/login")
-    click.echo(f"  Log in as {report.researcher_email} with password {report.researcher_password}")
-    click.echo(f"  (a company contact of the demo: {DEMO_CONTACT_EMAIL}, same password)\n")
+    click.echo("\n  " + _("Open %(address)s", address=f"{settings.base_url}/login"))
+    login_as = _(
+        "Log in as %(email)s with password %(password)s",
+        email=report.researcher_email,
+        password=report.researcher_password,
+    )
+    click.echo("  " + login_as)
+    click.echo("  " + _("(a company contact of the demo: %(email)s, same password)", email=DEMO_CONTACT_EMAIL) + "\n")
     scheduler = start_in_process(current_app)
     if scheduler is not None:
-        click.echo(f"Scheduler started (tick every {settings.scheduler_interval_seconds} s).")
+        click.echo(_("Scheduler started (tick every %(seconds)s s).", seconds=settings.scheduler_interval_seconds))
     elif is_standing_by(current_app):
         click.echo(
-            "Scheduler on standby: another process runs it for this database (it holds the scheduler lock); "
-            "this one starts it when that process ends."
+            _(
+                "Scheduler on standby: another process runs it for this database (it holds the scheduler lock); "
+                "this one starts it when that process ends."
+            )
         )
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types current_app as Flask, not as a proxy
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
@@ -424,10 +438,10 @@ def scheduler_command(standby: bool) -> None:
     settings = current_app.config["STUDYAPP_SETTINGS"]
     engine = engine_of(current_app)
     if not migrate.is_up_to_date(engine):
-        raise click.ClickException("The database schema is not up to date: run `studyapp db upgrade` first.")
+        raise click.ClickException(_("The database schema is not up to date: run `studyapp db upgrade` first."))
     lock = claim_scheduler_lock(engine)  # held until this process ends
     if lock is None and standby:
-        click.echo("Scheduler on standby: another process runs it for this database; waiting for it to end.")
+        click.echo(_("Scheduler on standby: another process runs it for this database; waiting for it to end."))
         with contextlib.suppress(KeyboardInterrupt):
             lock = wait_for_scheduler_lock(
                 engine, retry_seconds=settings.scheduler_interval_seconds, stop=threading.Event()
@@ -436,10 +450,14 @@ def scheduler_command(standby: bool) -> None:
             return
     if lock is None:
         raise click.ClickException(
-            "Another scheduler already runs for this database (it holds the scheduler lock); not starting a second "
-            "(--standby waits and takes over when it ends)."
+            _(
+                "Another scheduler already runs for this database (it holds the scheduler lock); not starting a "
+                "second (--standby waits and takes over when it ends)."
+            )
         )
-    click.echo(f"Scheduler running, tick every {settings.scheduler_interval_seconds} s. Ctrl-C stops it.")
+    click.echo(
+        _("Scheduler running, tick every %(seconds)s s. Ctrl-C stops it.", seconds=settings.scheduler_interval_seconds)
+    )
     scheduler = build_scheduler(
         engine, interval_seconds=settings.scheduler_interval_seconds, settings=settings, blocking=True
     )

@@ -65,6 +65,7 @@ def seed_demo(*, session: Session, today: date | None = None) -> DemoReport:
             password=DEMO_RESEARCHER_PASSWORD,
             role="researcher",
             can_view_identities=True,
+            language="en",  # as the README's demo logins; the account menu switches to Dutch
         )
         report.created.append(f"researcher {DEMO_RESEARCHER_EMAIL}")
     if session.exec(select(Study).where(Study.slug == DEMO_STUDY_SLUG)).first() is not None:

@@ -1,14 +1,24 @@
-"""Text for readers: numbers as Dutch and English readers write them, long labels shortened."""
+"""Text for readers: numbers as Dutch and English readers write them (Babel), long labels shortened."""
 
 from __future__ import annotations
+
+import functools
+
+from babel.numbers import format_decimal
 
 
 def decimal(value: float | None, digits: int = 1, language: str = "en", sign: bool = False) -> str:
     """``value`` with ``digits`` decimals, a decimal comma in Dutch, a leading + when ``sign``; '–' for None."""
     if value is None:
         return "–"
-    text = f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
-    return text.replace(".", ",") if language == "nl" else text
+    return format_decimal(value, format=_pattern(digits, sign), locale=language if language in ("nl", "en") else "en")
+
+
+@functools.cache
+def _pattern(digits: int, sign: bool) -> str:
+    """A CLDR number pattern: ``digits`` decimals, no grouping (a score, not an amount), an explicit +."""
+    plain = "0." + "0" * digits if digits > 0 else "0"
+    return f"+{plain};-{plain}" if sign else plain
 
 
 def shorten(text: str, limit: int) -> str:

@@ -18,6 +18,7 @@ from datetime import date
 from urllib.parse import quote
 
 from flask import Flask, Response, abort, flash, request
+from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter, Map
 from wtforms import Field
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; types-WTForms is of 3.2
@@ -82,7 +83,7 @@ def _label(field: Field) -> str:
 def _ignored(name: str, error: InputError, strict: bool) -> None:
     if strict:
         abort(400, description=f"‘{name[:40]}’ in the address: {error}")
-    flash(f"Ignored ‘{name[:40]}’ in the address: {error}", "error")
+    flash(_("Ignored ‘%(name)s’ in the address: %(error)s", name=name[:40], error=error), "error")
 
 
 def query_int(

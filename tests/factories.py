@@ -139,7 +139,10 @@ def make_user(
     role: str = "researcher",
     organisation_id: int | None = None,
     can_view_identities: bool = False,
+    language: str = "en",
 ) -> User:
+    # English unless a test asks for Dutch: the admin tests assert English texts, and the account's
+    # language is the language of the whole admin since issue 18
     user = create_user(
         session=session,
         email=email,
@@ -148,6 +151,7 @@ def make_user(
         role=role,
         organisation_id=organisation_id,
         can_view_identities=can_view_identities,
+        language=language,
     )
     session.commit()
     return user

@@ -129,7 +129,7 @@ def test_a_link_that_expired_or_was_tampered_with_gets_a_clear_page(admin_client
 
 
 def test_an_admin_resets_a_password_by_email(admin_client, session, engine, smtp_server) -> None:
-    user = make_user(session, email="bo@example.org")
+    user = make_user(session, email="bo@example.org", language="nl")
     assert admin_client.post(f"/admin/accounts/{user.id}/reset-password").status_code == 302
     received = send_outbox(engine, smtp_server)
     assert len(received) == 1 and received[0]["Subject"] == "Kies een nieuw wachtwoord voor Bridge the Gap"  # nl

@@ -32,7 +32,7 @@ ADMIN = {
     "accounts_admin.detail",
     "accounts_admin.account_action",
 }
-ANY_LOGGED_IN = {"accounts.logout", "studies.dashboard"}
+ANY_LOGGED_IN = {"accounts.logout", "accounts.change_language", "studies.dashboard"}
 LINK_PREFIXES = ("questionnaire.", "participant.")
 EMAILS = ("ana@example.org", "bram@example.org")
 

@@ -219,13 +219,13 @@ def test_company_contacts_see_only_their_own_briefings_and_get_a_notice(
     code_all(client, study_id)
     acme = session.exec(select(Organisation).where(Organisation.name == "Acme Engineering")).one()
     tiny = session.exec(select(Organisation).where(Organisation.name == "Tiny Tech")).one()
-    make_user(session, email="hr@acme.example", role="company_contact", organisation_id=acme.id)
+    make_user(session, email="hr@acme.example", role="company_contact", organisation_id=acme.id, language="nl")
     make_briefings(client, setting)
     notices = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "notification")).all()
     assert len(notices) == 1  # one per contact and version, in the contact's language (was one per briefing)
     received = send_outbox(engine, smtp_server)
     assert len(received) == 1 and {m["To"] for m in received} == {"Hr <hr@acme.example>"}
-    assert received[0]["Subject"].startswith("Nieuwe briefing")  # the contact's language (Dutch, the default)
+    assert received[0]["Subject"].startswith("Nieuwe briefing")  # the contact's language (Dutch)
     assert "https://study.example.org/company" in received[0].get_body(("plain",)).get_content()
 
     company = client.application.test_client()

@@ -27,7 +27,9 @@ def accounts_server(tmp_path) -> Iterator[tuple[str, object]]:
     SQLModel.metadata.create_all(engine)
     with Session(engine) as session:
         session.add(Organisation(name="Acme Engineering"))
-        create_user(session=session, email="admin@example.org", name="Ada Admin", password=PASSWORD, role="admin")
+        create_user(
+            session=session, email="admin@example.org", name="Ada Admin", password=PASSWORD, role="admin", language="en"
+        )
         session.commit()
     app = create_app({"ENGINE": engine}, settings=load_settings({}, scheduler_enabled=False))
     server = make_server("127.0.0.1", 0, app, threaded=True)

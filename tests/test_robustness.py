@@ -142,6 +142,7 @@ INPUTS: dict[str, Inputs] = {
     ),
     "accounts.login": Inputs(args={"next": "/studies/new"}, form={"email": "nobody@example.org", "password": "x"}),
     "accounts.logout": Inputs(),
+    "accounts.change_language": Inputs(form={"language": "en", "next": "/studies/new"}),
     "analyses.index": Inputs(
         form={
             "cohort_id": "{cohort_id}",

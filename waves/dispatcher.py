@@ -54,10 +54,11 @@ from studyapp.core.models._common import key, table_of
 from studyapp.core.privacy import Privacy
 from studyapp.core.types import utcnow
 from waves.claims import LEASE, Heartbeat, holder_name, is_dead
+from waves.i18n import translated
 from waves.messages import (
-    GREETING,
     OutgoingMessage,
     build_email,
+    greeting,
     local_date,
     message_id_for,
     render,
@@ -415,7 +416,7 @@ class _Composer:
         base = self.config.base_url.rstrip("/")
         name = self.privacy.decrypt(recipient.name_encrypted)
         context = {
-            "name": name or GREETING[language],
+            "name": name or greeting(language),
             "title": participant_title(self.session, recipient.participant_id, language)
             if "{title}" in subject + body
             else "",
@@ -454,7 +455,7 @@ class _Composer:
         base = self.config.base_url.rstrip("/")
         context = {
             "name": user.name,
-            "title": "engineer" if language == "nl" else "an engineer",
+            "title": translated(language, "an engineer"),
             "study": study.name,
             "wave": "T1",
             "closes_on": local_date(self.now + timedelta(days=28), study.timezone, language),
@@ -516,7 +517,7 @@ def participant_title(session: Session, participant_id: int, language: str) -> s
             return str(option["title"].get(language, ""))
         if option and option.get("free_text_item") and "prof_title_other" in chosen:
             return str(chosen["prof_title_other"][1].value_text or "")
-    return "professional" if language == "nl" else "a professional"
+    return translated(language, "a professional")
 
 
 def dispatch(

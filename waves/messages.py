@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from studyapp.core.inputs import forbidden_character
 from studyapp.core.models import MessageTemplate
+from waves.i18n import N_, long_date, translated
 
 PLACEHOLDERS = {
     "name": "the participant's name, or a greeting word when unknown",
@@ -32,67 +33,38 @@ PLACEHOLDERS = {
     "stop_link": "the link to stop e-mails, withdraw or erase data",
 }
 
-DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
-    ("invitation", "nl"): (
-        "Uitnodiging: {study} – meting {wave}",
-        "Beste {name},\n\nDe nieuwe meting van {study} staat voor je klaar. Het invullen duurt ongeveer "
-        "20 minuten en kan op je telefoon, tablet of computer. Je kunt tussendoor stoppen en later verder "
-        "gaan; je antwoorden blijven bewaard.\n\nJe persoonlijke link: {link}\n\nDe meting sluit op "
-        "{closes_on}.\n\nAlvast bedankt!\nHet onderzoeksteam van {study}\n\nGeen e-mails meer ontvangen of "
-        "stoppen met het onderzoek? {stop_link}",
+# The built-in texts, in English; each language's comes from the catalogues (waves.i18n).
+_DEFAULTS: dict[str, tuple[str, str]] = {
+    "invitation": (
+        N_("Invitation: {study} – wave {wave}"),
+        N_(
+            "Dear {name},\n\nThe new wave of {study} is ready for you. It takes about 20 minutes on your phone, "
+            "tablet or computer. You can stop at any time and continue later; your answers are kept.\n\nYour "
+            "personal link: {link}\n\nThe wave closes on {closes_on}.\n\nThank you!\nThe {study} research "
+            "team\n\nNo more e-mails, or leave the study? {stop_link}"
+        ),
     ),
-    ("invitation", "en"): (
-        "Invitation: {study} – wave {wave}",
-        "Dear {name},\n\nThe new wave of {study} is ready for you. It takes about 20 minutes on your phone, "
-        "tablet or computer. You can stop at any time and continue later; your answers are kept.\n\nYour "
-        "personal link: {link}\n\nThe wave closes on {closes_on}.\n\nThank you!\nThe {study} research "
-        "team\n\nNo more e-mails, or leave the study? {stop_link}",
-    ),
-    ("reminder", "nl"): (
-        "Herinnering: {study} – meting {wave} sluit op {closes_on}",
-        "Beste {name},\n\nJe hebt de meting {wave} van {study} nog niet afgerond. Je antwoorden tot nu toe "
-        "zijn bewaard: je gaat verder waar je gebleven was.\n\nJe persoonlijke link: {link}\n\nDe meting "
-        "sluit op {closes_on}.\n\nHet onderzoeksteam van {study}\n\nGeen e-mails meer ontvangen of stoppen "
-        "met het onderzoek? {stop_link}",
-    ),
-    ("reminder", "en"): (
-        "Reminder: {study} – wave {wave} closes on {closes_on}",
-        "Dear {name},\n\nYou have not finished wave {wave} of {study} yet. Your answers so far are kept: you "
-        "continue where you left off.\n\nYour personal link: {link}\n\nThe wave closes on {closes_on}.\n\nThe "
-        "{study} research team\n\nNo more e-mails, or leave the study? {stop_link}",
+    "reminder": (
+        N_("Reminder: {study} – wave {wave} closes on {closes_on}"),
+        N_(
+            "Dear {name},\n\nYou have not finished wave {wave} of {study} yet. Your answers so far are kept: you "
+            "continue where you left off.\n\nYour personal link: {link}\n\nThe wave closes on {closes_on}.\n\nThe "
+            "{study} research team\n\nNo more e-mails, or leave the study? {stop_link}"
+        ),
     ),
 }
-GREETING = {"nl": "deelnemer", "en": "participant"}
-MONTHS = {
-    "nl": [
-        "januari",
-        "februari",
-        "maart",
-        "april",
-        "mei",
-        "juni",
-        "juli",
-        "augustus",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ],
-    "en": [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-}
+
+
+@functools.cache
+def default_template(kind: str, language: str) -> tuple[str, str]:
+    """The built-in subject and body of ``kind`` ("invitation", "reminder") in ``language``."""
+    subject, body = _DEFAULTS[kind]
+    return translated(language, subject), translated(language, body)
+
+
+def greeting(language: str) -> str:
+    """What stands for ``{name}`` when the participant's name is unknown ("Dear participant")."""
+    return translated(language, "participant")
 
 
 class TemplateError(ValueError):
@@ -131,13 +103,12 @@ def template_for(*, session: Session, study_id: int, kind: str, language: str) -
     ).first()
     if own is not None:
         return own.subject, own.body
-    return DEFAULTS[(kind, language)]
+    return default_template(kind, language)
 
 
 def local_date(moment: datetime, tz: str, language: str) -> str:
     """A date written out, e.g. '28 december 2026'."""
-    local = moment.astimezone(ZoneInfo(tz))
-    return f"{local.day} {MONTHS[language][local.month - 1]} {local.year}"
+    return long_date(moment.astimezone(ZoneInfo(tz)).date(), language)
 
 
 @dataclass(frozen=True)
@@ -152,7 +123,6 @@ class RenderedMessage:
 _URL = re.compile(r"(https?://[^\s<]+)")
 
 
-BUTTON = {"nl": "Open de vragenlijst", "en": "Open the questionnaire"}
 _BUTTON_STYLE = (
     "display:inline-block;margin-top:8px;padding:12px 20px;background:#0b5d7a;color:#ffffff;"
     "border-radius:8px;text-decoration:none;font-weight:bold"
@@ -175,10 +145,11 @@ def render(subject: str, body: str, context: dict[str, str], *, language: str) -
     text_body = body.format_map(context)
     escaped = {key: html.escape(value) for key, value in context.items()}
     paragraphs = []
+    button = translated(language, "Open the questionnaire")
     for paragraph, holds_link in _html_paragraphs(body):
         if holds_link:
             filled = paragraph.format_map({**escaped, "link": ""}).replace("\n", "<br>")
-            filled += f'<br><a href="{escaped["link"]}" style="{_BUTTON_STYLE}">{BUTTON[language]}</a>'
+            filled += f'<br><a href="{escaped["link"]}" style="{_BUTTON_STYLE}">{button}</a>'
         else:
             filled = _URL.sub(
                 r'<a href="\1" style="color:#0b5d7a">\1</a>', paragraph.format_map(escaped).replace("\n", "<br>")

@@ -15,6 +15,7 @@ from studyapp.core.models import Identity, Invitation, MessageTemplate, OutboxMe
 from studyapp.core.models._common import key
 from studyapp.core.types import utcnow
 from studyapp.core.wave_status import WaveStatus, wave_status
+from waves.i18n import translated
 from waves.messages import RenderedMessage, TemplateError, check_template, local_date, render, template_for
 from waves.planner import invitation_key
 
@@ -145,7 +146,7 @@ def preview(
 
     context = {
         "name": "Ana",
-        "title": "engineer" if language == "nl" else "an engineer",
+        "title": translated(language, "an engineer"),
         "study": study.name,
         "wave": "T2",
         "closes_on": local_date(utcnow() + timedelta(days=28), study.timezone, language),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
 
@@ -14,7 +15,7 @@ from studyapp.accounts.tokens import LIFETIMES, LinkInvalid
 from studyapp.accounts.views import LOGIN_ATTEMPTS
 from studyapp.auth import admin_required
 from studyapp.database import get_session
-from studyapp.extensions import limiter
+from studyapp.extensions import N_, limiter, use_language
 from studyapp.inputs import SelectChoice
 
 bp = Blueprint("accounts_admin", __name__)
@@ -26,7 +27,7 @@ def _secret_key() -> str:
 
 def _organisation_choices(form: AccessForm) -> None:
     organisations = management.list_organisations(session=get_session())
-    form.organisation_id.choices = [SelectChoice("", "— none —")] + [
+    form.organisation_id.choices = [SelectChoice("", _("— none —"))] + [
         SelectChoice(str(o.id), o.name) for o in organisations
     ]
 
@@ -52,13 +53,16 @@ def index() -> ResponseReturnValue:
                 secret_key=_secret_key(),
             )
             session.commit()
-            flash(f"{user.email} is invited: the e-mail with a link to set a password is on its way.", "success")
+            flash(
+                _("%(email)s is invited: the e-mail with a link to set a password is on its way.", email=user.email),
+                "success",
+            )
             return redirect(url_for("accounts_admin.index"))
         except AccountError as error:
             session.rollback()
             flash(str(error), "error")
     elif request.method == "POST":
-        flash("The invitation was not sent: see the fields marked below.", "error")
+        flash(_("The invitation was not sent: see the fields marked below."), "error")
     return render_template(
         "accounts/admin_index.html",
         accounts=management.list_accounts(session=session),
@@ -91,8 +95,17 @@ def detail(user_id: int) -> ResponseReturnValue:
                 can_view_identities=bool(form.can_view_identities.data),
                 organisation_id=form.organisation(),
             )
+            if management.set_language(
+                session=session, actor=current_user, user=user, language=form.language.data or user.language
+            ):
+                changed.append(N_("language"))
             session.commit()
-            flash(f"Changed: {', '.join(changed)}." if changed else "Nothing changed.", "success")
+            flash(
+                _("Changed: %(what)s.", what=", ".join(_(item) for item in changed))
+                if changed
+                else _("Nothing changed."),
+                "success",
+            )
             return redirect(url_for("accounts_admin.detail", user_id=user_id))
         except AccountError as error:
             session.rollback()
@@ -109,12 +122,15 @@ def detail(user_id: int) -> ResponseReturnValue:
 
 
 _ACTIONS = {
-    "deactivate": (management.deactivate, "{email} is deactivated: it can no longer log in."),
-    "reactivate": (management.reactivate, "{email} is active again."),
+    "deactivate": (management.deactivate, N_("%(email)s is deactivated: it can no longer log in.")),
+    "reactivate": (management.reactivate, N_("%(email)s is active again.")),
 }
 _MAIL_ACTIONS = {
-    "reset-password": (management.request_password_reset, "A link to set a new password is on its way to {email}."),
-    "resend-invitation": (management.resend_invitation, "A new invitation is on its way to {email}."),
+    "reset-password": (
+        management.request_password_reset,
+        N_("A link to set a new password is on its way to %(email)s."),
+    ),
+    "resend-invitation": (management.resend_invitation, N_("A new invitation is on its way to %(email)s.")),
 }
 
 
@@ -140,7 +156,7 @@ def account_action(user_id: int, action: str) -> ResponseReturnValue:
             mail_operation, done = _MAIL_ACTIONS[action]
             mail_operation(session=session, admin=current_user, user=user, secret_key=_secret_key())
         session.commit()
-        flash(done.format(email=user.email), "success")
+        flash(_(done, email=user.email), "success")
     except AccountError as error:
         session.rollback()
         flash(str(error), "error")
@@ -162,6 +178,7 @@ def _set_password(token: str) -> ResponseReturnValue:
         user, purpose = management.check_link(session=session, token=token, secret_key=_secret_key())
     except LinkInvalid as problem:
         return render_template("accounts/link_invalid.html", reason=str(problem)), 400
+    use_language(user.language)  # the page in the language the invitation e-mail was written in
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
@@ -182,6 +199,6 @@ def _set_password(token: str) -> ResponseReturnValue:
         else:
             if current_user.is_authenticated:
                 logout_user()
-            flash("Your password is set. Log in with it.", "success")
+            flash(_("Your password is set. Log in with it."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/set_password.html", form=form, user=user, purpose=purpose)

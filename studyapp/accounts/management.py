@@ -18,8 +18,9 @@ from studyapp.accounts.services import AccountError, create_user, hash_password
 from studyapp.accounts.tokens import LinkClaim, LinkInvalid, fingerprint, read_link_token
 from studyapp.core import audit
 from studyapp.core.inputs import INT32_MAX
-from studyapp.core.models import ROLES, Organisation, OutboxMessage, User
+from studyapp.core.models import LANGUAGES, ROLES, Organisation, OutboxMessage, User
 from studyapp.core.types import utcnow
+from studyapp.extensions import N_
 
 #: The first character of a password hash no password matches: an invited account until it sets one.
 UNUSABLE_PREFIX = "!"
@@ -180,7 +181,7 @@ def change_access(
             detail["organisation_to"] = organisation_id
         user.role, user.organisation_id = role, organisation_id
         _record(session, admin, user, "user.role_changed", detail)
-        changed.append("role")
+        changed.append(N_("role"))
     if can_view_identities != user.can_view_identities:
         user.can_view_identities = can_view_identities
         _record(
@@ -190,10 +191,26 @@ def change_access(
             "user.identity_permission_changed",
             {"email": user.email, "can_view_identities": can_view_identities},
         )
-        changed.append("identity permission")
+        changed.append(N_("identity permission"))
     session.add(user)
     session.flush()
     return changed
+
+
+def set_language(*, session: Session, actor: User, user: User, language: str) -> bool:
+    """Set the language ``user`` sees the app and gets e-mails in (``actor``: the user or an admin).
+
+    Returns whether it changed (audit-logged when it did); raises :class:`AccountError` on an unknown one.
+    """
+    if language not in LANGUAGES:
+        raise AccountError(f"Unknown language {language!r}; choose one of {', '.join(LANGUAGES)}.")
+    if language == user.language:
+        return False
+    _record(session, actor, user, "user.language_changed", {"email": user.email, "from": user.language, "to": language})
+    user.language = language
+    session.add(user)
+    session.flush()
+    return True
 
 
 def deactivate(*, session: Session, admin: User, user: User) -> None:

@@ -15,39 +15,39 @@ from sqlmodel import Session
 from studyapp.accounts.management import NOTICE_KIND
 from studyapp.accounts.tokens import LIFETIMES, PURPOSES, fingerprint, make_link_token
 from studyapp.core.models import User
+from waves.i18n import N_, ntranslated, translated
 from waves.messages import RenderedMessage
 from waves.notifications import register_notification
 
 #: The path of the set-password page; ``{token}`` is the signed link token.
 LINK_PATH = "/account/password/{token}"
 
-_TEXT = {
-    ("invite", "en"): (
-        "Your account for Bridge the Gap",
-        "Dear {name},\n\nAn account for Bridge the Gap has been made for you ({email}). Choose your password "
-        "with this link within {hours} hours; it works once:\n\n{link}\n\nWhen it has expired, ask the study's "
-        "administrator for a new one.\n\nBridge the Gap research team",
-    ),
-    ("invite", "nl"): (
-        "Uw account voor Bridge the Gap",
-        "Beste {name},\n\nEr is een account voor Bridge the Gap voor u aangemaakt ({email}). Kies uw wachtwoord "
-        "met deze link, binnen {hours} uur; hij werkt één keer:\n\n{link}\n\nIs hij verlopen, vraag dan de "
-        "beheerder van het onderzoek om een nieuwe.\n\nOnderzoeksteam Bridge the Gap",
-    ),
-    ("reset", "en"): (
-        "Set a new password for Bridge the Gap",
+_SUBJECTS = {"invite": N_("Your account for Bridge the Gap"), "reset": N_("Set a new password for Bridge the Gap")}
+
+
+def _body(purpose: str, language: str, hours: int) -> str:
+    """The e-mail's text in ``language``, placeholders still open; the link works for ``hours`` hours."""
+    if purpose == "invite":
+        return ntranslated(
+            language,
+            "Dear {name},\n\nAn account for Bridge the Gap has been made for you ({email}). Choose your password "
+            "with this link within {hours} hour; it works once:\n\n{link}\n\nWhen it has expired, ask the "
+            "study's administrator for a new one.\n\nBridge the Gap research team",
+            "Dear {name},\n\nAn account for Bridge the Gap has been made for you ({email}). Choose your password "
+            "with this link within {hours} hours; it works once:\n\n{link}\n\nWhen it has expired, ask the "
+            "study's administrator for a new one.\n\nBridge the Gap research team",
+            hours,
+        )
+    return ntranslated(
+        language,
         "Dear {name},\n\nAn administrator asked for a new password for your account ({email}). Choose one with "
-        "this link within {hours} hour(s); it works once:\n\n{link}\n\nUntil then your current password keeps "
+        "this link within {hours} hour; it works once:\n\n{link}\n\nUntil then your current password keeps "
         "working. If you did not expect this, tell the study's administrator.\n\nBridge the Gap research team",
-    ),
-    ("reset", "nl"): (
-        "Kies een nieuw wachtwoord voor Bridge the Gap",
-        "Beste {name},\n\nEen beheerder heeft een nieuw wachtwoord voor uw account ({email}) aangevraagd. Kies "
-        "het met deze link, binnen {hours} uur; hij werkt één keer:\n\n{link}\n\nTot dan blijft uw huidige "
-        "wachtwoord werken. Verwachtte u dit niet, meld het dan de beheerder van het onderzoek.\n\n"
-        "Onderzoeksteam Bridge the Gap",
-    ),
-}
+        "Dear {name},\n\nAn administrator asked for a new password for your account ({email}). Choose one with "
+        "this link within {hours} hours; it works once:\n\n{link}\n\nUntil then your current password keeps "
+        "working. If you did not expect this, tell the study's administrator.\n\nBridge the Gap research team",
+        hours,
+    )
 
 
 def account_message(
@@ -63,8 +63,8 @@ def account_message(
     if fingerprint(user, secret_key=secret_key) != print_:
         return None  # the password was set (or the account logged in) since: the link would be dead
     token = make_link_token(user, purpose=purpose, secret_key=secret_key)
-    subject, text = _TEXT.get((purpose, language), _TEXT[(purpose, "en")])
     hours = int(LIFETIMES[purpose].total_seconds() // 3600)
+    subject, text = translated(language, _SUBJECTS[purpose]), _body(purpose, language, hours)
     body = text.format(name=user.name, email=user.email, hours=hours, link=base_url + LINK_PATH.format(token=token))
     html = "".join(f"<p>{part.replace(chr(10), '<br>')}</p>" for part in escape(body).split("\n\n"))
     return RenderedMessage(subject=subject, text=body, html=html)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from studyapp.accounts.forms import LoginForm
-from studyapp.accounts.services import authenticate, load_active_user
+from studyapp.accounts import management
+from studyapp.accounts.forms import LanguageForm, LoginForm
+from studyapp.accounts.services import AccountError, authenticate, load_active_user
 from studyapp.core.inputs import forbidden_character
 from studyapp.core.models import User
 from studyapp.database import get_session
@@ -56,8 +59,28 @@ def login():
 def logout():
     """End the login session."""
     logout_user()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account/language", methods=["POST"])
+@login_required
+def change_language():
+    """The signed-in user chooses the language of the app and of their e-mails; back to the same page."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = get_session()
+    user = current_user._get_current_object()  # the account itself, not Flask-Login's proxy
+    try:
+        changed = management.set_language(session=session, actor=user, user=user, language=form.language.data or "")
+    except AccountError:
+        abort(400)
+    session.commit()
+    refresh()  # the message below in the new language
+    if changed:
+        flash(_("The app now speaks English to you."), "success")
+    return redirect(_safe_next(form.next.data))
 
 
 def _safe_next(target: str | None) -> str:

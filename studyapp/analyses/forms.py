@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, SelectMultipleField
 from wtforms.validators import InputRequired, NumberRange
@@ -16,31 +17,33 @@ from studyapp.inputs import SelectChoice
 class AnalysisForm(FlaskForm):
     """Cohort, profile range, models, starts and bootstrap draws."""
 
-    cohort_id = SelectField("Cohort", coerce=int)
-    k_min = IntegerField("Profiles from", default=1, validators=[InputRequired(), NumberRange(1, 10)])
-    k_max = IntegerField("to", default=7, validators=[InputRequired(), NumberRange(1, 10)])
+    cohort_id = SelectField(_l("Cohort"), coerce=int)
+    k_min = IntegerField(_l("Profiles from"), default=1, validators=[InputRequired(), NumberRange(1, 10)])
+    k_max = IntegerField(_l("to"), default=7, validators=[InputRequired(), NumberRange(1, 10)])
     parameterisations = SelectMultipleField(
-        "Models",
+        _l("Models"),
         choices=[
-            SelectChoice("EEI", "EEI: equal diagonal variances (Mplus default)"),
-            SelectChoice("VVI", "VVI: profile-specific diagonal variances"),
-            SelectChoice("EEE", "EEE: equal full covariances"),
-            SelectChoice("VVV", "VVV: profile-specific full covariances"),
+            SelectChoice("EEI", _l("EEI: equal diagonal variances (Mplus default)")),
+            SelectChoice("VVI", _l("VVI: profile-specific diagonal variances")),
+            SelectChoice("EEE", _l("EEE: equal full covariances")),
+            SelectChoice("VVV", _l("VVV: profile-specific full covariances")),
         ],
         default=["EEI", "VVI"],
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
-        validators=[InputRequired(message="Choose at least one model.")],
+        validators=[InputRequired(message=_l("Choose at least one model."))],
     )
-    n_starts = IntegerField("Random starts per model", default=20, validators=[InputRequired(), NumberRange(1, 500)])
+    n_starts = IntegerField(
+        _l("Random starts per model"), default=20, validators=[InputRequired(), NumberRange(1, 500)]
+    )
     blrt_draws = IntegerField(
-        "Bootstrapped LRT draws per K",
+        _l("Bootstrapped LRT draws per K"),
         default=0,
         validators=[InputRequired(), NumberRange(0, 500)],
-        description="0 skips the BLRT (BIC alone decides); 100 is the usual choice but takes a while.",
+        description=_l("0 skips the BLRT (BIC alone decides); 100 is the usual choice but takes a while."),
     )
     transition_bootstrap = IntegerField(
-        "Bootstrap draws for transition intervals",
+        _l("Bootstrap draws for transition intervals"),
         default=50,
         validators=[InputRequired(), NumberRange(0, 1000)],
     )
@@ -53,6 +56,6 @@ class AnalysisForm(FlaskForm):
         ok: bool = super().validate(extra_validators)
         low, high = self.k_min.data, self.k_max.data
         if ok and low is not None and high is not None and low > high:
-            self.k_max.errors = ["Must be at least the first number."]
+            self.k_max.errors = [_l("Must be at least the first number.")]
             return False
         return ok

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import select
 
@@ -50,7 +51,7 @@ def index(study_id: int) -> ResponseReturnValue:
                 flash(message, "error")
         else:
             session.commit()
-            flash("Analysis queued: the scheduler runs it within a minute.", "success")
+            flash(_("Analysis queued: the scheduler runs it within a minute."), "success")
             return redirect(url_for(".show", study_id=study.id, run_id=run.id))
     runs = runs_of(session=session, study=study)
     summaries = {run.id: result_summary(run) for run, _ in runs}

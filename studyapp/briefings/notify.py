@@ -8,23 +8,16 @@ from html import escape
 from sqlmodel import Session, select
 
 from studyapp.core.models import Briefing, Organisation, OutboxMessage, Study, User, Wave
+from waves.i18n import N_, translated
 from waves.messages import RenderedMessage
 from waves.notifications import register_notification
 
-_TEXT = {
-    "en": (
-        "New briefing: {study}, wave {wave}",
-        "Dear {name},\n\nA new briefing on {organisation} is ready: {study}, wave {wave}. It shows your people "
-        "in aggregate beside all participants; no individual answers are shared.\n\nLog in to download it: "
-        "{base_url}/company\n\nBridge the Gap research team",
-    ),
-    "nl": (
-        "Nieuwe briefing: {study}, meting {wave}",
-        "Beste {name},\n\nEr staat een nieuwe briefing over {organisation} klaar: {study}, meting {wave}. Die "
-        "toont uw medewerkers samen, naast alle deelnemers; individuele antwoorden worden nooit gedeeld.\n\n"
-        "Log in om hem te downloaden: {base_url}/company\n\nOnderzoeksteam Bridge the Gap",
-    ),
-}
+_SUBJECT = N_("New briefing: {study}, wave {wave}")
+_BODY = N_(
+    "Dear {name},\n\nA new briefing on {organisation} is ready: {study}, wave {wave}. It shows your people "
+    "in aggregate beside all participants; no individual answers are shared.\n\nLog in to download it: "
+    "{base_url}/company\n\nBridge the Gap research team"
+)
 
 
 NOTICE_KIND = "briefing"
@@ -44,7 +37,7 @@ def briefing_message(
     organisation = session.get(Organisation, briefing.organisation_id)
     study = session.get(Study, briefing.study_id)
     wave = session.get(Wave, briefing.wave_id) if briefing.wave_id else None
-    subject, text = _TEXT.get(language, _TEXT["en"])
+    subject, text = translated(language, _SUBJECT), translated(language, _BODY)
     values = {
         "name": user.name,
         "organisation": organisation.name if organisation else "",

@@ -14,10 +14,11 @@ from markupsafe import Markup
 
 from analysis.suppression import SuppressedTable
 from studyapp.briefings.content import FUTURE, JOB_TYPES, SCALES, Figures, worth_printing
-from studyapp.briefings.texts import PROFILE_TEXT, TEXTS
+from studyapp.briefings.texts import briefing_texts, profile_text
 from studyapp.core.models import Study
 from studyapp.formatting import decimal
 from studyapp.reports import render_report_pdf
+from waves.i18n import long_date
 
 # A Jinja environment of its own: briefings are also made by the scheduler, outside any request.
 _TEMPLATES = Environment(
@@ -111,7 +112,7 @@ def context(figures: Figures, *, study: Study, language: str, analysis_id: int) 
     Every section shows the whole sample's chart and tables; an organisation's own figures stand beside them
     where :meth:`Figures.own_shown` allows, and a sentence says why where they do not.
     """
-    t = TEXTS[language]
+    t = briefing_texts(language)
     hidden = t["hidden"]
     org_name = figures.organisation.name if figures.organisation is not None else t["for_sample"]
     own = figures.own_shown()
@@ -238,10 +239,10 @@ def context(figures: Figures, *, study: Study, language: str, analysis_id: int) 
         "shown_org": is_org and not figures.too_small,
         "below_threshold": figures.too_small,
         "all_left_out": figures.nothing_own and not figures.too_small,
-        "today": date.today().isoformat(),
+        "today": long_date(date.today(), language),
         "analysis_id": analysis_id,
         "profiles": figures.profiles,
-        "profile_texts": [(name, *PROFILE_TEXT.get(name, {}).get(language, ("", ""))) for name in figures.profiles],
+        "profile_texts": [(name, *profile_text(name, language)) for name in figures.profiles],
         "sections": {
             "profiles": profiles,
             "jobs": jobs,

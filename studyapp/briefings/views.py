@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
@@ -78,7 +79,7 @@ def code(study_id: int) -> ResponseReturnValue:
     chosen = form_id("organisation_id")
     organisation = session.get(Organisation, chosen) if chosen is not None else None
     if request.form.get("organisation_id") and organisation is None:
-        flash("Choose an organisation from the list.", "error")
+        flash(_("Choose an organisation from the list."), "error")
         return redirect(url_for(".index", study_id=study.id))
     try:
         coded = code_name(
@@ -95,7 +96,7 @@ def code(study_id: int) -> ResponseReturnValue:
             flash(message, "error")
     else:
         session.commit()
-        flash(f"Coded to {coded.name}.", "success")
+        flash(_("Coded to %(name)s.", name=coded.name), "success")
     return redirect(url_for(".index", study_id=study.id))
 
 
@@ -122,16 +123,26 @@ def generate(study_id: int) -> ResponseReturnValue:
         )
     except NoAnalysis as error:
         session.rollback()
-        flash(f"{error} Run the analysis first (Analysis page).", "error")
+        flash(f"{error} " + _("Run the analysis first (Analysis page)."), "error")
         return redirect(url_for(".index", study_id=study.id))
     session.commit()
     if new:
         flash(
-            f"The briefings of wave {wave.label} are being made in the background; this page shows how far it is.",
+            _(
+                "The briefings of wave %(wave)s are being made in the background; this page shows how far it is.",
+                wave=wave.label,
+            ),
             "success",
         )
     else:
-        flash(f"The briefings of wave {wave.label} are already being made (job {run.id}); nothing was added.", "info")
+        flash(
+            _(
+                "The briefings of wave %(wave)s are already being made (job %(job)s); nothing was added.",
+                wave=wave.label,
+                job=run.id,
+            ),
+            "info",
+        )
     return redirect(url_for(".index", study_id=study.id))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request, send_file
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
@@ -20,12 +21,12 @@ from studyapp.inputs import SelectChoice
 bp = Blueprint("exports", __name__)
 
 FORMAT_LABELS = {
-    "long_csv": "CSV, long (one row per answer)",
-    "wide_csv": "CSV, wide (one row per participant and wave)",
-    "sav": "SPSS .sav with variable and value labels",
-    "parquet": "Parquet (for R arrow, pandas, DuckDB)",
-    "codebook_json": "Codebook (JSON)",
-    "codebook_html": "Codebook (HTML)",
+    "long_csv": _l("CSV, long (one row per answer)"),
+    "wide_csv": _l("CSV, wide (one row per participant and wave)"),
+    "sav": _l("SPSS .sav with variable and value labels"),
+    "parquet": _l("Parquet (for R arrow, pandas, DuckDB)"),
+    "codebook_json": _l("Codebook (JSON)"),
+    "codebook_html": _l("Codebook (HTML)"),
 }
 
 
@@ -37,19 +38,19 @@ class _Checkboxes(SelectMultipleField):
 class ExportForm(FlaskForm):
     """What to export."""
 
-    cohorts = _Checkboxes("Cohorts", coerce=int)
-    waves = _Checkboxes("Waves", coerce=int)
+    cohorts = _Checkboxes(_l("Cohorts"), coerce=int)
+    waves = _Checkboxes(_l("Waves"), coerce=int)
     formats = _Checkboxes(
-        "Formats",
+        _l("Formats"),
         choices=[SelectChoice(f, FORMAT_LABELS[f]) for f in FORMATS],
         default=list(FORMATS),
-        validators=[DataRequired("Choose at least one format.")],
+        validators=[DataRequired(_l("Choose at least one format."))],
     )
     language = RadioField(
-        "Labels in", choices=[SelectChoice("en", "English"), SelectChoice("nl", "Nederlands")], default="en"
+        _l("Labels in"), choices=[SelectChoice("en", _l("English")), SelectChoice("nl", _l("Dutch"))], default="en"
     )
-    submitted_only = BooleanField("Only submitted responses (leave out those started but not submitted)")
-    raw_text = BooleanField("Raw text for R and Python (not for Excel)")
+    submitted_only = BooleanField(_l("Only submitted responses (leave out those started but not submitted)"))
+    raw_text = BooleanField(_l("Raw text for R and Python (not for Excel)"))
 
 
 @bp.route("/studies/<int:study_id>/export", methods=["GET", "POST"])

@@ -49,6 +49,7 @@ import pyarrow.parquet as pq
 import pyreadstat
 
 from studyapp.core.spreadsheet_safety import append_csv_rows, frame_to_csv, text_note
+from waves.i18n import N_, translated
 
 Kind = Literal["scale", "choice", "text", "number", "id", "meta"]
 Measure = Literal["nominal", "ordinal", "scale"]
@@ -169,29 +170,17 @@ class ExportData:
     meta: dict[str, str] = field(default_factory=dict)
 
 
+# In English; a codebook in Dutch reads them from the catalogues (waves.i18n)
 _FIXED_LABELS = {
-    "en": {
-        "pseudonym": "Pseudonym (participant code, the same in every wave)",
-        "cohort": "Cohort",
-        "wave": "Wave",
-        "wave_position": "Number of the wave within the cohort",
-        "started_at": "Start of the questionnaire (UTC)",
-        "submitted_at": "Submission of the questionnaire (UTC; empty if not submitted)",
-        "source": "Source of the response (web = questionnaire, import = imported data)",
-        "language": "Language in which the questionnaire was answered",
-        "submitted": "Submitted (1 = submitted, 0 = started but not submitted)",
-    },
-    "nl": {
-        "pseudonym": "Pseudoniem (deelnemerscode, gelijk in elke meting)",
-        "cohort": "Cohort",
-        "wave": "Meting",
-        "wave_position": "Volgnummer van de meting binnen het cohort",
-        "started_at": "Begin van de vragenlijst (UTC)",
-        "submitted_at": "Verzending van de vragenlijst (UTC; leeg als niet verzonden)",
-        "source": "Bron van de respons (web = vragenlijst, import = geïmporteerde gegevens)",
-        "language": "Taal waarin de vragenlijst is ingevuld",
-        "submitted": "Verzonden (1 = verzonden, 0 = begonnen maar niet verzonden)",
-    },
+    "pseudonym": N_("Pseudonym (participant code, the same in every wave)"),
+    "cohort": N_("Cohort"),
+    "wave": N_("Wave"),
+    "wave_position": N_("Number of the wave within the cohort"),
+    "started_at": N_("Start of the questionnaire (UTC)"),
+    "submitted_at": N_("Submission of the questionnaire (UTC; empty if not submitted)"),
+    "source": N_("Source of the response (web = questionnaire, import = imported data)"),
+    "language": N_("Language in which the questionnaire was answered"),
+    "submitted": N_("Submitted (1 = submitted, 0 = started but not submitted)"),
 }
 _FIXED_MEASURES: dict[str, Measure] = {
     "wave_position": "ordinal",
@@ -204,7 +193,8 @@ _COUNTED_FIXED = frozenset({"cohort", "wave", "wave_position", "source", "langua
 
 def fixed_variables(language: str = "en") -> list[Variable]:
     """The default descriptions of the fixed columns, in English or Dutch (``"nl"``)."""
-    labels = _FIXED_LABELS.get(language[:2].lower(), _FIXED_LABELS["en"])
+    chosen = language[:2].lower()
+    labels = {name: translated(chosen, label) for name, label in _FIXED_LABELS.items()}
     return [
         Variable(
             name=name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, StringField, TextAreaField
 from wtforms.form import BaseForm
@@ -36,7 +37,7 @@ class TemplateForm(FlaskForm):
     """The subject and text of a message."""
 
     subject = StringField(
-        "Subject",
+        _l("Subject"),
         validators=[DataRequired(), OneLine(column_length(MessageTemplate.subject)), Placeholders()],
     )
-    body = TextAreaField("Text", validators=[DataRequired(), MultiLine(BODY_MAX), Placeholders()])
+    body = TextAreaField(_l("Text"), validators=[DataRequired(), MultiLine(BODY_MAX), Placeholders()])

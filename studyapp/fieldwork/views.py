@@ -7,6 +7,7 @@ from email import policy
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
@@ -65,7 +66,10 @@ def pause(wave_id: int, action: str) -> ResponseReturnValue:
         flash(str(error), "error")
         return redirect(request.referrer or url_for("studies.dashboard"))
     session.commit()
-    flash(f"Wave {wave.label} {'paused' if action == 'pause' else 'resumed'}.", "success")
+    if action == "pause":
+        flash(_("Wave %(wave)s paused.", wave=wave.label), "success")
+    else:
+        flash(_("Wave %(wave)s resumed.", wave=wave.label), "success")
     return redirect(request.referrer or url_for("studies.dashboard"))
 
 
@@ -88,7 +92,9 @@ def test_message(study_id: int) -> ResponseReturnValue:
         flash(" ".join(error.errors.values()), "error")
     else:
         get_session().commit()
-        flash(f"A test message to {current_user.email} goes out with the next scheduler tick.", "success")
+        flash(
+            _("A test message to %(email)s goes out with the next scheduler tick.", email=current_user.email), "success"
+        )
     return redirect(url_for(".dashboard", study_id=study.id))
 
 
@@ -107,7 +113,7 @@ def resend(invitation_id: int) -> ResponseReturnValue:
         flash(str(error), "error")
     else:
         session.commit()
-        flash("The invitation goes out again with the next scheduler tick.", "success")
+        flash(_("The invitation goes out again with the next scheduler tick."), "success")
     return redirect(url_for("participants.detail", participant_id=invitation.participant_id))
 
 
@@ -156,7 +162,7 @@ def edit_template(study_id: int, kind: str, language: str) -> ResponseReturnValu
                 getattr(form, name).errors = [message]
         else:
             session.commit()
-            flash("Saved. Messages not sent yet use the new text.", "success")
+            flash(_("Saved. Messages not sent yet use the new text."), "success")
             return redirect(url_for(".edit_template", study_id=study.id, kind=kind, language=language))
     allow_mail_preview_styles()
     return render_template(

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlmodel import col, select
 
@@ -16,6 +18,7 @@ from studyapp.core.models import PARTICIPANT_STATUSES, Cohort, Participant, Pend
 from studyapp.core.tabular import ImportRejected, RowProblem, Table, TableError, read_table
 from studyapp.core.uploads import find_upload, keep_upload, upload_content
 from studyapp.database import get_session, participant_or_404, privacy_of, study_or_404
+from studyapp.extensions import N_
 from studyapp.inputs import SelectChoice, form_line, query_int, query_text
 from studyapp.participants import code_linkage, consent, enrolment, identities, response_import
 from studyapp.participants.forms import (
@@ -143,7 +146,7 @@ def import_confirm(study_id: int, token: str) -> ResponseReturnValue:
     session = get_session()
     upload = find_upload(session=session, token=token, kind="enrolment", study=study, user=current_user)
     if upload is None:
-        flash("That preview has expired. Upload the file again.", "error")
+        flash(_("That preview has expired. Upload the file again."), "error")
         return redirect(url_for(".import_upload", study_id=study.id))
     table = _read_upload(upload.filename, upload_content(privacy_of(), upload))
     plan = enrolment.plan_enrolment(session=session, privacy=privacy_of(), study=study, table=table)
@@ -157,21 +160,21 @@ def import_confirm(study_id: int, token: str) -> ResponseReturnValue:
             source=upload.filename,
         )
     except ImportRejected:
-        flash("The file no longer passes the checks; nothing was imported. Upload it again to see why.", "error")
+        flash(_("The file no longer passes the checks; nothing was imported. Upload it again to see why."), "error")
         return redirect(url_for(".import_upload", study_id=study.id))
     session.delete(upload)
     session.commit()
-    flash(
-        f"Imported {summary.enrolled} new participant{'' if summary.enrolled == 1 else 's'}; "
-        f"{summary.unchanged} {'was' if summary.unchanged == 1 else 'were'} already enrolled"
-        + (f"; {summary.identities_added} linked to data imported earlier" if summary.identities_added else "")
-        + ".",
-        "success",
-    )
+    parts = [
+        ngettext("Imported %(num)d new participant", "Imported %(num)d new participants", summary.enrolled),
+        ngettext("%(num)d was already enrolled", "%(num)d were already enrolled", summary.unchanged),
+    ]
+    if summary.identities_added:
+        parts.append(_("%(count)d linked to data imported earlier", count=summary.identities_added))
+    flash("; ".join(parts) + ".", "success")
     return redirect(url_for(".index", study_id=study.id))
 
 
-NO_CONTACT_DETAILS = (
+NO_CONTACT_DETAILS = N_(
     "No contact details are stored for this participant (a simulated participant, or one linked anonymously by code)."
 )
 
@@ -185,7 +188,7 @@ def detail(participant_id: int) -> ResponseReturnValue:
     contact = None
     has_contact = identities.has_contact_details(session=session, participant=participant)
     if request.args.get("identity") == "1" and not has_contact:
-        flash(NO_CONTACT_DETAILS, "info")
+        flash(_(NO_CONTACT_DETAILS), "info")
     elif request.args.get("identity") == "1":
         try:
             contact = identities.reveal_identities(
@@ -206,7 +209,7 @@ def detail(participant_id: int) -> ResponseReturnValue:
         study=study,
         contact=contact,
         has_contact=has_contact,
-        no_contact_details=NO_CONTACT_DETAILS,
+        no_contact_details=_(NO_CONTACT_DETAILS),
         history=participant_history(session=session, participant=participant),
         keeps_data=consent.keeps_data(session=session, participant=participant),
         may_view=identities.may_view_identities(current_user),
@@ -219,10 +222,10 @@ def detail(participant_id: int) -> ResponseReturnValue:
 @staff_required
 def change_email(participant_id: int) -> ResponseReturnValue:
     """Change the contact address (identity permission needed)."""
-    participant, *_ = participant_or_404(participant_id)
+    participant, *_others = participant_or_404(participant_id)
     form = EmailForm()
     if not form.validate_on_submit():
-        flash("Enter a valid e-mail address.", "error")
+        flash(_("Enter a valid e-mail address."), "error")
     else:
         try:
             identities.change_email(
@@ -241,15 +244,15 @@ def change_email(participant_id: int) -> ResponseReturnValue:
             )
         else:
             get_session().commit()
-            flash("E-mail address changed. The pseudonym and earlier waves are unchanged.", "success")
+            flash(_("E-mail address changed. The pseudonym and earlier waves are unchanged."), "success")
     return redirect(url_for(".detail", participant_id=participant_id))
 
 
 _ACTIONS: dict[str, tuple[Callable[..., object], str]] = {
-    "stop-mail": (consent.stop_mail, "Mail stopped: no more invitations or reminders."),
-    "resume-mail": (consent.resume_mail, "Mail resumed."),
-    "withdraw": (consent.withdraw, "The participant has withdrawn from the study."),
-    "erase": (consent.erase, "Identity erased."),
+    "stop-mail": (consent.stop_mail, N_("Mail stopped: no more invitations or reminders.")),
+    "resume-mail": (consent.resume_mail, N_("Mail resumed.")),
+    "withdraw": (consent.withdraw, N_("The participant has withdrawn from the study.")),
+    "erase": (consent.erase, N_("Identity erased.")),
 }
 
 
@@ -260,7 +263,7 @@ _ACTIONS: dict[str, tuple[Callable[..., object], str]] = {
 @staff_required
 def consent_action(participant_id: int, action: str) -> ResponseReturnValue:
     """Stop mail, resume it, withdraw or erase on the participant's behalf."""
-    participant, *_ = participant_or_404(participant_id)
+    participant, *_others = participant_or_404(participant_id)
     form = NoteForm()
     if not form.validate_on_submit():
         abort(400)
@@ -273,7 +276,7 @@ def consent_action(participant_id: int, action: str) -> ResponseReturnValue:
         flash(str(error), "error")
     else:
         get_session().commit()
-        flash(message, "success")
+        flash(_(message), "success")
     return redirect(url_for(".detail", participant_id=participant_id))
 
 
@@ -289,7 +292,10 @@ def signup_toggle(cohort_id: int) -> ResponseReturnValue:
         abort(400)
     is_open = enrolment.toggle_signup(session=session, cohort=cohort, user=current_user)
     session.commit()
-    flash(f"Self-registration for {cohort.name} is {'open' if is_open else 'closed'}.", "success")
+    message = (
+        _("Self-registration for %(cohort)s is open.") if is_open else _("Self-registration for %(cohort)s is closed.")
+    )
+    flash(message % {"cohort": cohort.name}, "success")
     return redirect(url_for("studies.study_detail", study_id=cohort.study_id))
 
 
@@ -369,7 +375,7 @@ def responses_confirm(study_id: int, token: str) -> ResponseReturnValue:
     session = get_session()
     upload = find_upload(session=session, token=token, kind="responses", study=study, user=current_user)
     if upload is None:
-        flash("That preview has expired. Upload the file again.", "error")
+        flash(_("That preview has expired. Upload the file again."), "error")
         return redirect(url_for(".responses_upload", study_id=study.id))
     options = upload.options
     wave = session.get(Wave, options["wave_id"])
@@ -395,11 +401,22 @@ def responses_confirm(study_id: int, token: str) -> ResponseReturnValue:
             source=upload.filename,
         )
     except ImportRejected:
-        flash("The file no longer passes the checks; nothing was imported. Upload it again to see why.", "error")
+        flash(_("The file no longer passes the checks; nothing was imported. Upload it again to see why."), "error")
         return redirect(url_for(".responses_upload", study_id=study.id))
     session.delete(upload)
     session.commit()
-    flash(f"Imported {stored} responses into {wave.label}; {plan.unchanged} were imported before.", "success")
+    flash(
+        ngettext(
+            "Imported %(num)d response into %(wave)s",
+            "Imported %(num)d responses into %(wave)s",
+            stored,
+            wave=wave.label,
+        )
+        + "; "
+        + ngettext("%(num)d was imported before", "%(num)d were imported before", plan.unchanged)
+        + ".",
+        "success",
+    )
     return redirect(url_for("studies.study_detail", study_id=study.id))
 
 
@@ -454,13 +471,21 @@ def linkage(cohort_id: int) -> ResponseReturnValue:
                         user=current_user,
                     )
                     session.commit()
-                    flash(f"{merge}'s {later.label} response now belongs to {keep}.", "success")
+                    flash(
+                        _(
+                            "%(merge)s's %(wave)s response now belongs to %(keep)s.",
+                            wave=later.label,
+                            merge=merge,
+                            keep=keep,
+                        ),
+                        "success",
+                    )
                 else:
                     applied = code_linkage.link_cohort_waves(
                         session=session, earlier=earlier, later=later, apply=True, user=current_user
                     ).applied
                     session.commit()
-                    flash(f"Linked {applied} responses.", "success")
+                    flash(ngettext("Linked %(num)d response.", "Linked %(num)d responses.", applied), "success")
                 return redirect(url_for(".linkage", cohort_id=cohort.id, earlier=earlier.id, later=later.id))
             outcome = code_linkage.link_cohort_waves(session=session, earlier=earlier, later=later)
         except NotAllowed as error:

@@ -1,5 +1,6 @@
 """Forms for enrolment, identities, consent and self-registration."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
@@ -16,12 +17,12 @@ class EnrolmentUploadForm(FlaskForm):
     """A CSV or XLSX list of participants."""
 
     file = FileField(
-        "Participant list",
+        _l("Participant list"),
         validators=[
-            FileRequired("Choose a file."),
-            FileAllowed(["csv", "xlsx"], "Upload a .csv or .xlsx file."),
+            FileRequired(_l("Choose a file.")),
+            FileAllowed(["csv", "xlsx"], _l("Upload a .csv or .xlsx file.")),
         ],
-        description="Columns: email, cohort (required); name, language (nl/en), external_id, keep_data (yes/no).",
+        description=_l("Columns: email, cohort (required); name, language (nl/en), external_id, keep_data (yes/no)."),
     )
 
 
@@ -32,13 +33,13 @@ class ConfirmForm(FlaskForm):
 class EmailForm(FlaskForm):
     """A new contact address."""
 
-    email = EmailField("New e-mail address", validators=[DataRequired(), OneLine(EMAIL_MAX), Email()])
+    email = EmailField(_l("New e-mail address"), validators=[DataRequired(), OneLine(EMAIL_MAX), Email()])
 
 
 class NoteForm(FlaskForm):
     """A confirmation with an optional note for the record."""
 
-    note = TextAreaField("Note for the record (optional)", validators=[MultiLine(1000)])
+    note = TextAreaField(_l("Note for the record (optional)"), validators=[MultiLine(1000)])
 
 
 class SignupForm(FlaskForm):
@@ -64,22 +65,22 @@ class SignupForm(FlaskForm):
 class ResponseImportForm(FlaskForm):
     """Answers collected elsewhere, with the columns mapped to items."""
 
-    wave_id = SelectField("Into wave", coerce=int, validators=[DataRequired()])
+    wave_id = SelectField(_l("Into wave"), coerce=int, validators=[DataRequired()])
     file = FileField(
-        "Data file",
+        _l("Data file"),
         validators=[
-            FileRequired("Choose a file."),
-            FileAllowed(["csv", "xlsx", "sav"], "Upload a .csv, .xlsx or SPSS .sav file."),
+            FileRequired(_l("Choose a file.")),
+            FileAllowed(["csv", "xlsx", "sav"], _l("Upload a .csv, .xlsx or SPSS .sav file.")),
         ],
     )
     id_column = StringField(
-        "Identifier column",
+        _l("Identifier column"),
         validators=[DataRequired(), OneLine(100)],
-        description="The column with e.g. the student number; it is stored only as a keyed hash.",
+        description=_l("The column with e.g. the student number; it is stored only as a keyed hash."),
     )
     mapping = TextAreaField(
-        "Column to item mapping",
+        _l("Column to item mapping"),
         validators=[DataRequired(), MultiLine(20000)],
-        description="One per line: column = item_code, e.g. 'v12 = cc_know_work'.",
+        description=_l("One per line: column = item_code, e.g. 'v12 = cc_know_work'."),
     )
-    create_missing = BooleanField("Create participants for identifiers not enrolled yet", default=True)
+    create_missing = BooleanField(_l("Create participants for identifiers not enrolled yet"), default=True)

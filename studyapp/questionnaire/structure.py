@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from studyapp.core.models import Instrument, Item
 from studyapp.instruments.schema import TITLE_PLACEHOLDER, InstrumentDef, ItemDef, SectionDef, ShowIf
+from waves.i18n import LANGUAGES, translated
 
 AnswerValue = int | str
 Answers = Mapping[str, AnswerValue]
@@ -99,7 +100,7 @@ class Questionnaire:
         """An item's text with the professional title filled in (plain text: templates escape it)."""
         text = text_in(item.text, language)
         if TITLE_PLACEHOLDER.search(text):
-            title = self.professional_title(answers, language) or _FALLBACK_TITLE.get(language, "…")
+            title = self.professional_title(answers, language) or _fallback_title(language)
             text = TITLE_PLACEHOLDER.sub(lambda _: title, text)
         return text
 
@@ -108,7 +109,9 @@ class Questionnaire:
         return language if language in self.definition.languages else self.definition.languages[0]
 
 
-_FALLBACK_TITLE = {"nl": "professional in je vakgebied", "en": "a professional in your field"}
+def _fallback_title(language: str) -> str:
+    """What stands for the professional title before the participant has chosen one."""
+    return translated(language, "a professional in your field") if language in LANGUAGES else "…"
 
 
 def text_in(text: Mapping[str, str] | None, language: str) -> str:

@@ -1,186 +1,120 @@
-"""Dutch and English texts of the questionnaire and feedback pages."""
+"""Texts of the questionnaire and feedback pages, from the gettext catalogues."""
 
 from __future__ import annotations
 
-from studyapp.participants.texts import texts_for
+from flask_babel import force_locale, pgettext
+from flask_babel import gettext as _
 
-_TEXTS: dict[str, dict[str, str]] = {
-    "nl": {
-        "welcome_title": "Welkom bij meting {wave}",
-        "welcome_intro": "Fijn dat je meedoet aan {study}. De vragenlijst {instrument} heeft {pages} korte pagina's "
-        "en duurt ongeveer {minutes} minuten.",
-        "welcome_saving": "Je antwoorden worden steeds bewaard. Stop je halverwege, dan ga je later met dezelfde "
-        "link verder waar je was, ook op een ander apparaat.",
-        "welcome_start": "Begin met de vragenlijst",
-        "welcome_continue": "Ga verder waar je was",
-        "welcome_progress": "Je hebt {answered} van de {total} vragen beantwoord.",
-        "manage": "Je deelname en gegevens beheren",
-        "manage_help": "Geen e-mails meer, stoppen met het onderzoek of je gegevens laten wissen.",
-        "page_of": "Pagina {number} van {total}",
-        "progress_label": "Voortgang",
-        "back": "Vorige",
-        "next": "Volgende",
-        "to_review": "Naar het overzicht",
-        "optional_mark": "niet verplicht",
-        "error_summary": "Nog niet alles is goed ingevuld",
-        "missing": "Beantwoord deze vraag.",
-        "number_invalid": "Vul een heel getal in, zonder letters of tekens.",
-        "number_range": "Vul een getal in van {min} tot en met {max}.",
-        "number_hint": "Een getal van {min} tot en met {max}",
-        "saved": "Opgeslagen",
-        "saving": "Bezig met opslaan…",
-        "save_failed": "Niet opgeslagen: geen verbinding. We proberen het opnieuw; je antwoorden blijven op deze "
-        "pagina staan.",
-        "shown_if": "Alleen invullen als je hierboven '{answers}' hebt gekozen.",
-        "review_title": "Controleer je antwoorden",
-        "review_intro": "Hieronder staan je antwoorden per pagina. Klopt alles? Verstuur dan je antwoorden. "
-        "Daarna kun je ze niet meer wijzigen.",
-        "review_missing": "Op deze pagina ontbreken nog {count} verplichte antwoorden.",
-        "review_complete": "Compleet",
-        "review_answered": "{answered} van {total} beantwoord",
-        "review_change": "Wijzig",
-        "review_show": "Toon antwoorden",
-        "not_answered": "niet beantwoord",
-        "submit": "Verstuur mijn antwoorden",
-        "submit_missing": "Er ontbreken nog verplichte antwoorden. Vul die eerst in.",
-        "completed_title": "Bedankt!",
-        "completed": "Je hebt de vragenlijst van meting {wave} ingevuld op {date}. Je antwoorden zijn bewaard.",
-        "see_feedback": "Bekijk je persoonlijke terugkoppeling",
-        "tampered_title": "Deze gegevens kunnen we niet verwerken",
-        "tampered": "Het formulier bevatte antwoorden die niet bij deze vragenlijst horen. Er is niets opgeslagen "
-        "van deze pagina. Ga terug en probeer het opnieuw.",
-        "feedback_title": "Jouw persoonlijke terugkoppeling",
-        "feedback_intro": "Op basis van je antwoorden in meting {wave}. Je scores staan naast die van alle "
-        "{n} deelnemers die de vragenlijst tot nu toe hebben ingevuld.",
-        "feedback_intro_scale": "Op basis van je antwoorden in meting {wave}. Er hebben nog te weinig mensen "
-        "meegedaan om je met de groep te vergelijken; je scores staan daarom naast het midden van de schaal.",
-        "feedback_profile": "Het profiel dat het meest op jou lijkt",
-        "feedback_profile_none": "Je antwoorden lijken niet duidelijk op één van de zes profielen. Dat is niet "
-        "erg: veel mensen combineren kenmerken van meerdere profielen.",
-        "feedback_similarity": "Overeenkomst {similarity}",
-        "feedback_you_high": "Net als dit profiel scoor je hoog op",
-        "feedback_you_low": "Net als dit profiel scoor je laag op",
-        "feedback_runner_up": "Daarna lijk je het meest op: {names}.",
-        "feedback_career": "Je loopbaan",
-        "feedback_facets": "Je scores per onderdeel",
-        "feedback_facets_help": "Een score van 1 tot 7. De balk is jouw score, het streepje het gemiddelde van "
-        "de groep.",
-        "feedback_facets_help_scale": "Een score van 1 tot 7; de balk is jouw score.",
-        "feedback_you": "Jij",
-        "feedback_sample": "Gemiddelde",
-        "feedback_percentile": "Hoger dan {p}% van de deelnemers",
-        "feedback_movement": "Wat er veranderde sinds meting {wave}",
-        "feedback_profile_moved": "Vorige keer leek je het meest op {previous}; nu op {current}.",
-        "feedback_profile_same": "Je lijkt nog steeds het meest op {current}.",
-        "feedback_no_changes": "Je scores zijn nauwelijks veranderd (minder dan een halve punt per onderdeel).",
-        "feedback_up": "hoger",
-        "feedback_down": "lager",
-        "feedback_pdf": "Download als pdf",
-        "feedback_note": "Deze terugkoppeling is een hulpmiddel om over je loopbaan na te denken, geen oordeel. "
-        "De profielen komen uit het onderzoek Mind the Gap! (2016) onder bèta- en techniekalumni.",
-        "unmatched": "geen duidelijk profiel",
-        "score": "Score",
-        "change": "Verandering",
-        "previous": "Vorige keer",
-        "now": "Nu",
-        "domain_interests": "Interesses",
-        "domain_values": "Waarden",
-        "domain_competences": "Competenties",
-        "domain_goals": "Doelen",
-        "domain_personality": "Persoonlijkheid",
-        "domain_identification": "Verbondenheid met je beroep",
-        "domain_career": "Loopbaan",
-        "domain_stigma": "Gender op het werk",
-    },
-    "en": {
-        "welcome_title": "Welcome to wave {wave}",
-        "welcome_intro": "Thank you for taking part in {study}. The questionnaire {instrument} has {pages} short "
-        "pages and takes about {minutes} minutes.",
-        "welcome_saving": "Your answers are saved as you go. If you stop half-way, the same link takes you back to "
-        "where you were, on any device.",
-        "welcome_start": "Start the questionnaire",
-        "welcome_continue": "Continue where you were",
-        "welcome_progress": "You have answered {answered} of {total} questions.",
-        "manage": "Manage your participation and data",
-        "manage_help": "Stop the e-mails, leave the study or have your data erased.",
-        "page_of": "Page {number} of {total}",
-        "progress_label": "Progress",
-        "back": "Back",
-        "next": "Next",
-        "to_review": "Review your answers",
-        "optional_mark": "optional",
-        "error_summary": "Some answers need your attention",
-        "missing": "Please answer this question.",
-        "number_invalid": "Enter a whole number, without letters or symbols.",
-        "number_range": "Enter a number from {min} to {max}.",
-        "number_hint": "A number from {min} to {max}",
-        "saved": "Saved",
-        "saving": "Saving…",
-        "save_failed": "Not saved: no connection. We will try again; your answers stay on this page.",
-        "shown_if": "Only if you chose '{answers}' above.",
-        "review_title": "Check your answers",
-        "review_intro": "Below are your answers, page by page. Is everything right? Then submit your answers. "
-        "After that you can no longer change them.",
-        "review_missing": "{count} required answers are still missing on this page.",
-        "review_complete": "Complete",
-        "review_answered": "{answered} of {total} answered",
-        "review_change": "Change",
-        "review_show": "Show answers",
-        "not_answered": "not answered",
-        "submit": "Submit my answers",
-        "submit_missing": "Some required answers are still missing. Please fill them in first.",
-        "completed_title": "Thank you!",
-        "completed": "You completed the questionnaire of wave {wave} on {date}. Your answers have been saved.",
-        "see_feedback": "See your personal feedback",
-        "tampered_title": "We cannot process these data",
-        "tampered": "The form held answers that do not belong to this questionnaire. Nothing from this page was "
-        "saved. Please go back and try again.",
-        "feedback_title": "Your personal feedback",
-        "feedback_intro": "Based on your answers in wave {wave}. Your scores are shown beside those of all {n} "
-        "participants who have completed the questionnaire so far.",
-        "feedback_intro_scale": "Based on your answers in wave {wave}. Too few people have taken part yet to "
-        "compare you with the group, so your scores are shown beside the middle of the scale.",
-        "feedback_profile": "The profile that resembles you most",
-        "feedback_profile_none": "Your answers do not clearly resemble one of the six profiles. That is fine: many "
-        "people combine features of several profiles.",
-        "feedback_similarity": "Similarity {similarity}",
-        "feedback_you_high": "Like this profile, you score high on",
-        "feedback_you_low": "Like this profile, you score low on",
-        "feedback_runner_up": "Next, you most resemble: {names}.",
-        "feedback_career": "Your career",
-        "feedback_facets": "Your scores by topic",
-        "feedback_facets_help": "A score from 1 to 7. The bar is your score, the line the group's average.",
-        "feedback_facets_help_scale": "A score from 1 to 7; the bar is your score.",
-        "feedback_you": "You",
-        "feedback_sample": "Average",
-        "feedback_percentile": "Higher than {p}% of participants",
-        "feedback_movement": "What changed since wave {wave}",
-        "feedback_profile_moved": "Last time you most resembled {previous}; now {current}.",
-        "feedback_profile_same": "You still most resemble {current}.",
-        "feedback_no_changes": "Your scores hardly changed (less than half a point on every topic).",
-        "feedback_up": "higher",
-        "feedback_down": "lower",
-        "feedback_pdf": "Download as PDF",
-        "feedback_note": "This feedback is a tool for thinking about your career, not a judgement. The profiles "
-        "come from the Mind the Gap! study (2016) among science and engineering alumni.",
-        "unmatched": "no clear profile",
-        "score": "Score",
-        "change": "Change",
-        "previous": "Last time",
-        "now": "Now",
-        "domain_interests": "Interests",
-        "domain_values": "Values",
-        "domain_competences": "Competences",
-        "domain_goals": "Goals",
-        "domain_personality": "Personality",
-        "domain_identification": "Identification with your profession",
-        "domain_career": "Career",
-        "domain_stigma": "Gender at work",
-    },
-}
+from studyapp.participants.texts import LANGUAGES, texts_for
 
 
 def questionnaire_texts(language: str | None) -> dict[str, str]:
     """The participant pages' texts plus the questionnaire's, in ``language`` (Dutch when unknown)."""
-    chosen = language if language in _TEXTS else "nl"
-    return {**texts_for(chosen), **_TEXTS[chosen]}
+    chosen = language if language in LANGUAGES else "nl"
+    with force_locale(chosen):
+        texts = _texts()
+    return {**texts_for(chosen), **texts}
+
+
+def _texts() -> dict[str, str]:
+    return {
+        "welcome_title": _("Welcome to wave {wave}"),
+        "welcome_intro": _(
+            "Thank you for taking part in {study}. The questionnaire {instrument} has {pages} short "
+            "pages and takes about {minutes} minutes."
+        ),
+        "welcome_saving": _(
+            "Your answers are saved as you go. If you stop half-way, the same link takes you back to "
+            "where you were, on any device."
+        ),
+        "welcome_start": _("Start the questionnaire"),
+        "welcome_continue": _("Continue where you were"),
+        "welcome_progress": _("You have answered {answered} of {total} questions."),
+        "manage": _("Manage your participation and data"),
+        "manage_help": _("Stop the e-mails, leave the study or have your data erased."),
+        "page_of": _("Page {number} of {total}"),
+        "progress_label": _("Progress"),
+        "back": pgettext("previous page", "Back"),
+        "next": _("Next"),
+        "to_review": _("Review your answers"),
+        "optional_mark": _("optional"),
+        "error_summary": _("Some answers need your attention"),
+        "missing": _("Please answer this question."),
+        "number_invalid": _("Enter a whole number, without letters or symbols."),
+        "number_range": _("Enter a number from {min} to {max}."),
+        "number_hint": _("A number from {min} to {max}"),
+        "saved": _("Saved"),
+        "saving": _("Saving…"),
+        "save_failed": _("Not saved: no connection. We will try again; your answers stay on this page."),
+        "shown_if": _("Only if you chose '{answers}' above."),
+        "review_title": _("Check your answers"),
+        "review_intro": _(
+            "Below are your answers, page by page. Is everything right? Then submit your answers. "
+            "After that you can no longer change them."
+        ),
+        "review_missing": _("{count} required answers are still missing on this page."),
+        "review_complete": _("Complete"),
+        "review_answered": _("{answered} of {total} answered"),
+        "review_change": _("Change"),
+        "review_show": _("Show answers"),
+        "not_answered": _("not answered"),
+        "submit": _("Submit my answers"),
+        "submit_missing": _("Some required answers are still missing. Please fill them in first."),
+        "completed_title": _("Thank you!"),
+        "completed": _("You completed the questionnaire of wave {wave} on {date}. Your answers have been saved."),
+        "see_feedback": _("See your personal feedback"),
+        "tampered_title": _("We cannot process these data"),
+        "tampered": _(
+            "The form held answers that do not belong to this questionnaire. Nothing from this page "
+            "was saved. Please go back and try again."
+        ),
+        "feedback_title": _("Your personal feedback"),
+        "feedback_intro": _(
+            "Based on your answers in wave {wave}. Your scores are shown beside those of all {n} "
+            "participants who have completed the questionnaire so far."
+        ),
+        "feedback_intro_scale": _(
+            "Based on your answers in wave {wave}. Too few people have taken part yet to compare you "
+            "with the group, so your scores are shown beside the middle of the scale."
+        ),
+        "feedback_profile": _("The profile that resembles you most"),
+        "feedback_profile_none": _(
+            "Your answers do not clearly resemble one of the six profiles. That is fine: many people "
+            "combine features of several profiles."
+        ),
+        "feedback_similarity": _("Similarity {similarity}"),
+        "feedback_you_high": _("Like this profile, you score high on"),
+        "feedback_you_low": _("Like this profile, you score low on"),
+        "feedback_runner_up": _("Next, you most resemble: {names}."),
+        "feedback_career": _("Your career"),
+        "feedback_facets": _("Your scores by topic"),
+        "feedback_facets_help": _("A score from 1 to 7. The bar is your score, the line the group's average."),
+        "feedback_facets_help_scale": _("A score from 1 to 7; the bar is your score."),
+        "feedback_you": _("You"),
+        "feedback_sample": _("Average"),
+        "feedback_percentile": _("Higher than {p} of participants"),
+        "feedback_movement": _("What changed since wave {wave}"),
+        "feedback_profile_moved": _("Last time you most resembled {previous}; now {current}."),
+        "feedback_profile_same": _("You still most resemble {current}."),
+        "feedback_no_changes": _("Your scores hardly changed (less than half a point on every topic)."),
+        "feedback_up": _("higher"),
+        "feedback_down": _("lower"),
+        "feedback_pdf": _("Download as PDF"),
+        "feedback_note": _(
+            "This feedback is a tool for thinking about your career, not a judgement. The profiles "
+            "come from the Mind the Gap! study (2016) among science and engineering alumni."
+        ),
+        "unmatched": _("no clear profile"),
+        "score": _("Score"),
+        "change": pgettext("difference", "Change"),
+        "previous": _("Last time"),
+        "now": _("Now"),
+        "domain_interests": _("Interests"),
+        "domain_values": _("Values"),
+        "domain_competences": _("Competences"),
+        "domain_goals": _("Goals"),
+        "domain_personality": _("Personality"),
+        "domain_identification": _("Identification with your profession"),
+        "domain_career": _("Career"),
+        "domain_stigma": _("Gender at work"),
+    }

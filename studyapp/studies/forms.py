@@ -1,5 +1,6 @@
 """Forms for studies, cohorts and waves."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -20,41 +21,43 @@ from studyapp.studies.schedule import MAX_OFFSET_DAYS, MAX_WINDOW_DAYS
 DESCRIPTION_MAX = 5000
 
 SCHEDULE_CHOICES = [
-    SelectChoice("on_date", "On a date"),
-    SelectChoice("after_enrolment", "A number of days after each participant's enrolment"),
-    SelectChoice("after_previous", "A number of days after the previous wave opened"),
+    SelectChoice("on_date", _l("On a date")),
+    SelectChoice("after_enrolment", _l("A number of days after each participant's enrolment")),
+    SelectChoice("after_previous", _l("A number of days after the previous wave opened")),
 ]
 
 
 class StudyForm(FlaskForm):
     """A study's name, address slug, description and time zone."""
 
-    name = StringField("Name", validators=[DataRequired(), OneLine(column_length(Study.name))])
+    name = StringField(_l("Name"), validators=[DataRequired(), OneLine(column_length(Study.name))])
     slug = StringField(
-        "Short name",
+        _l("Short name"),
         validators=[Optional(), OneLine(column_length(Study.slug))],
-        description="Lowercase letters, digits and dashes; used in addresses and exports. "
-        "Leave it empty to make it from the name.",
+        description=_l(
+            "Lowercase letters, digits and dashes; used in addresses and exports. "
+            "Leave it empty to make it from the name."
+        ),
     )
-    description = TextAreaField("Description", validators=[MultiLine(DESCRIPTION_MAX)])
+    description = TextAreaField(_l("Description"), validators=[MultiLine(DESCRIPTION_MAX)])
     timezone = StringField(
-        "Time zone",
+        _l("Time zone"),
         default="Europe/Amsterdam",
         validators=[DataRequired(), OneLine(column_length(Study.timezone))],
-        description="Wave dates are entered and shown in this time zone.",
+        description=_l("Wave dates are entered and shown in this time zone."),
     )
 
 
 class CohortForm(FlaskForm):
     """A cohort's name, description and how its waves are linked."""
 
-    name = StringField("Name", validators=[DataRequired(), OneLine(column_length(Cohort.name))])
-    description = TextAreaField("Description", validators=[MultiLine(DESCRIPTION_MAX)])
+    name = StringField(_l("Name"), validators=[DataRequired(), OneLine(column_length(Cohort.name))])
+    description = TextAreaField(_l("Description"), validators=[MultiLine(DESCRIPTION_MAX)])
     linkage = RadioField(
-        "Linking waves",
+        _l("Linking waves"),
         choices=[
-            SelectChoice("contact", "By personal links (contact details kept, encrypted)"),
-            SelectChoice("code", "Anonymously, by a self-generated code (no contact details)"),
+            SelectChoice("contact", _l("By personal links (contact details kept, encrypted)")),
+            SelectChoice("code", _l("Anonymously, by a self-generated code (no contact details)")),
         ],
         default="contact",
         validators=[DataRequired()],
@@ -69,33 +72,33 @@ class WaveForm(FlaskForm):
     """A wave's label, instrument and schedule."""
 
     label = StringField(
-        "Label",
+        _l("Label"),
         validators=[DataRequired(), OneLine(column_length(Wave.label))],
-        description="Short, e.g. T1 or 'Spring 2027'.",
+        description=_l("Short, e.g. T1 or 'Spring 2027'."),
     )
-    instrument_id = SelectField("Instrument", coerce=int, validators=[DataRequired()])
-    schedule = RadioField("Opens", choices=SCHEDULE_CHOICES, default="on_date", validators=[DataRequired()])
-    opens_at = DateTimeLocalField("Opens at", format="%Y-%m-%dT%H:%M", validators=[Optional(), SaneDate()])
-    closes_at = DateTimeLocalField("Closes at", format="%Y-%m-%dT%H:%M", validators=[Optional(), SaneDate()])
+    instrument_id = SelectField(_l("Instrument"), coerce=int, validators=[DataRequired()])
+    schedule = RadioField(_l("Opens"), choices=SCHEDULE_CHOICES, default="on_date", validators=[DataRequired()])
+    opens_at = DateTimeLocalField(_l("Opens at"), format="%Y-%m-%dT%H:%M", validators=[Optional(), SaneDate()])
+    closes_at = DateTimeLocalField(_l("Closes at"), format="%Y-%m-%dT%H:%M", validators=[Optional(), SaneDate()])
     offset_days = IntegerField(
-        "Days after",
+        _l("Days after"),
         validators=[
             Optional(),
-            NumberRange(min=0, message="Cannot be negative."),
-            NumberRange(max=MAX_OFFSET_DAYS, message=f"At most {MAX_OFFSET_DAYS} days."),
+            NumberRange(min=0, message=_l("Cannot be negative.")),
+            NumberRange(max=MAX_OFFSET_DAYS, message=_l("At most %(days)d days.", days=MAX_OFFSET_DAYS)),
         ],
     )
     window_days = IntegerField(
-        "Open for (days)",
+        _l("Open for (days)"),
         validators=[
             Optional(),
-            NumberRange(min=1, message="At least 1 day."),
-            NumberRange(max=MAX_WINDOW_DAYS, message=f"At most {MAX_WINDOW_DAYS} days."),
+            NumberRange(min=1, message=_l("At least 1 day.")),
+            NumberRange(max=MAX_WINDOW_DAYS, message=_l("At most %(days)d days.", days=MAX_WINDOW_DAYS)),
         ],
     )
     reminder_days = StringField(
-        "Reminder days",
+        _l("Reminder days"),
         validators=[OneLine(200)],
-        description="Days after the wave opens for a participant, e.g. 7, 14. Leave empty for none.",
+        description=_l("Days after the wave opens for a participant, e.g. 7, 14. Leave empty for none."),
     )
-    paused = BooleanField("Paused (no invitations or reminders go out)")
+    paused = BooleanField(_l("Paused (no invitations or reminders go out)"))

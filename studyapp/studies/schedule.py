@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from babel.dates import format_datetime
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+
 from studyapp.core.inputs import InputError, check_moment, parse_int
 from studyapp.core.models import WAVE_SCHEDULES
 
@@ -41,9 +45,9 @@ def schedule_problems(spec: WaveSchedule, *, position: int) -> dict[str, str]:
         return {"schedule": f"Choose one of: {', '.join(WAVE_SCHEDULES)}."}
     if spec.schedule == "on_date":
         if spec.opens_at is None:
-            problems["opens_at"] = "Give the date and time the wave opens."
+            problems["opens_at"] = _("Give the date and time the wave opens.")
         if spec.closes_at is None:
-            problems["closes_at"] = "Give the date and time the wave closes."
+            problems["closes_at"] = _("Give the date and time the wave closes.")
         for name, label in (("opens_at", "The opening time"), ("closes_at", "The closing time")):
             value = getattr(spec, name)
             if value is not None:
@@ -57,22 +61,22 @@ def schedule_problems(spec: WaveSchedule, *, position: int) -> dict[str, str]:
             and spec.closes_at is not None
             and spec.closes_at <= spec.opens_at
         ):
-            problems["closes_at"] = "The wave must close after it opens."
+            problems["closes_at"] = _("The wave must close after it opens.")
     else:
         if spec.schedule == "after_previous" and position <= 1:
-            problems["schedule"] = "The first wave of a cohort has no previous wave to follow."
+            problems["schedule"] = _("The first wave of a cohort has no previous wave to follow.")
         if spec.offset_days is None:
-            problems["offset_days"] = "Give the number of days."
+            problems["offset_days"] = _("Give the number of days.")
         elif spec.offset_days < 0:
-            problems["offset_days"] = "The number of days cannot be negative."
+            problems["offset_days"] = _("The number of days cannot be negative.")
         elif spec.offset_days > MAX_OFFSET_DAYS:
-            problems["offset_days"] = f"At most {MAX_OFFSET_DAYS} days."
+            problems["offset_days"] = _("At most %(days)d days.", days=MAX_OFFSET_DAYS)
         if spec.window_days is None:
-            problems["window_days"] = "Give how many days the wave stays open."
+            problems["window_days"] = _("Give how many days the wave stays open.")
         elif spec.window_days < 1:
-            problems["window_days"] = "A wave stays open at least 1 day."
+            problems["window_days"] = _("A wave stays open at least 1 day.")
         elif spec.window_days > MAX_WINDOW_DAYS:
-            problems["window_days"] = f"At most {MAX_WINDOW_DAYS} days."
+            problems["window_days"] = _("At most %(days)d days.", days=MAX_WINDOW_DAYS)
     reminder_problem = _reminder_problem(spec)
     if reminder_problem:
         problems["reminder_days"] = reminder_problem
@@ -82,12 +86,12 @@ def schedule_problems(spec: WaveSchedule, *, position: int) -> dict[str, str]:
 def _reminder_problem(spec: WaveSchedule) -> str:
     days = spec.reminder_days
     if any(day < 1 for day in days):
-        return "Reminder days count from the day the wave opens: use 1 or more."
+        return _("Reminder days count from the day the wave opens: use 1 or more.")
     if len(set(days)) != len(days):
-        return "Each reminder day may appear only once."
+        return _("Each reminder day may appear only once.")
     length = spec.window_length_days
     if length is not None and any(day >= length for day in days):
-        return "Every reminder must fall before the wave closes."
+        return _("Every reminder must fall before the wave closes.")
     return ""
 
 
@@ -109,21 +113,32 @@ def parse_day_list(text: str) -> list[int]:
 
 
 def describe(spec: WaveSchedule, *, tz: str) -> str:
-    """A schedule in words, with dates in the study's time zone."""
+    """A schedule in words in the reader's language, with dates in the study's time zone (Babel)."""
     if spec.schedule == "on_date" and spec.opens_at and spec.closes_at:
         zone = ZoneInfo(tz)
-        fmt = "%d %b %Y %H:%M"
-        opens = spec.opens_at.astimezone(zone).strftime(fmt)
-        closes = spec.closes_at.astimezone(zone).strftime(fmt)
-        text = f"{opens} to {closes}"
+        locale = str(get_locale() or "en")
+        opens = format_datetime(spec.opens_at, "dd MMM y HH:mm", tzinfo=zone, locale=locale)
+        closes = format_datetime(spec.closes_at, "dd MMM y HH:mm", tzinfo=zone, locale=locale)
+        text = _("%(opens)s to %(closes)s", opens=opens, closes=closes)
     else:
-        anchor = "enrolment" if spec.schedule == "after_enrolment" else "the previous wave opens"
-        when = f"at {anchor}" if spec.offset_days == 0 else f"{spec.offset_days} days after {anchor}"
-        if spec.offset_days == 0 and spec.schedule == "after_previous":
-            when = "when the previous wave opens"
-        text = f"{when[0].upper()}{when[1:]}, open {spec.window_days} days"
+        days = spec.offset_days or 0
+        if spec.schedule == "after_enrolment":
+            when = (
+                _("At enrolment")
+                if days == 0
+                else ngettext("%(num)d day after enrolment", "%(num)d days after enrolment", days)
+            )
+        elif days == 0:
+            when = _("When the previous wave opens")
+        else:
+            when = ngettext(
+                "%(num)d day after the previous wave opens", "%(num)d days after the previous wave opens", days
+            )
+        window = spec.window_days or 0
+        text = when + ", " + ngettext("open %(num)d day", "open %(num)d days", window)
     if spec.reminder_days:
-        text += "; reminders on day " + ", ".join(str(d) for d in spec.reminder_days)
+        days_list = ", ".join(str(d) for d in spec.reminder_days)
+        text += "; " + _("reminders on day %(days)s", days=days_list)
     return text
 
 

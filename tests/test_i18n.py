@@ -1,0 +1,229 @@
+"""The admin in each user's language, the language choice, and texts outside requests (issue 18)."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+
+from studyapp.core.models import AuditEvent, User
+from studyapp.formatting import decimal
+from tests.factories import PASSWORD, enrol, login, make_cohort, make_instrument, make_study, make_user, make_wave
+from waves import i18n as waves_i18n
+from waves.messages import default_template, local_date
+
+CATALOGUE = Path(__file__).resolve().parent.parent / "studyapp" / "translations" / "nl" / "LC_MESSAGES" / "messages.po"
+ADMIN = "chief@example.org"  # its name (Chief) is no text of the catalogue
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+def _dutch_of() -> dict[str, str]:
+    """English msgid → Dutch, for the texts whose Dutch differs (singular, without placeholders)."""
+    with CATALOGUE.open("rb") as handle:
+        catalogue = read_po(handle, locale="nl")
+    pairs = {}
+    for message in catalogue:
+        simple = isinstance(message.id, str) and isinstance(message.string, str) and message.string != message.id
+        if simple and message.id and "%(" not in message.id and "{" not in message.id:
+            pairs[message.id.replace("%%", "%")] = message.string.replace("%%", "%")
+    return pairs
+
+
+class _Texts(HTMLParser):
+    """The text nodes of a page, leaving out scripts and elements that name their own language."""
+
+    def __init__(self, skip: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.skip = skip
+        self.texts: list[str] = []
+        self.html_lang: str | None = None
+        self._stack: list[tuple[str, bool]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        if tag == "html":
+            self.html_lang = named.get("lang")
+            return
+        if tag in VOID:
+            return
+        skip = tag in ("script", "style", *self.skip) or "lang" in named or (bool(self._stack) and self._stack[-1][1])
+        self._stack.append((tag, skip))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self._stack:
+            if self._stack.pop()[0] == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        text = " ".join(data.split())
+        if text and not (self._stack and self._stack[-1][1]):
+            self.texts.append(text)
+
+
+def _read(html: str, skip: tuple[str, ...] = ()) -> _Texts:
+    parser = _Texts(skip)
+    parser.feed(html)
+    return parser
+
+
+@pytest.fixture
+def world(session: Session) -> dict[str, int]:
+    """A study with a cohort, a wave and an enrolled participant; a researcher and an admin in each language."""
+    study = make_study(session)
+    cohort = make_cohort(session, study)
+    make_wave(session, cohort, make_instrument(session))
+    participant = enrol(session, cohort, "ana@example.org")
+    make_user(session, email="nl@example.org", language="nl")
+    make_user(session, email="en@example.org", language="en")
+    admin = make_user(session, email=ADMIN, role="admin", language="nl")
+    return {"study": study.id, "participant": participant.id, "admin": admin.id}  # type: ignore[dict-item]
+
+
+def _pages(world: dict[str, int], *, admin: bool) -> list[str]:
+    study = world["study"]
+    pages = [
+        "/",
+        "/studies/new",
+        f"/studies/{study}",
+        f"/studies/{study}/fieldwork",
+        f"/studies/{study}/participants",
+        f"/participants/{world['participant']}",
+        f"/studies/{study}/participants/import",
+        f"/studies/{study}/responses/import",
+        f"/studies/{study}/analysis",
+        f"/studies/{study}/export",
+        f"/studies/{study}/briefings",
+    ]
+    return pages + (["/admin/accounts", f"/admin/accounts/{world['admin']}", "/audit"] if admin else [])
+
+
+def test_a_dutch_researcher_sees_every_main_admin_page_in_dutch(client: FlaskClient, world: dict[str, int]) -> None:
+    login(client, ADMIN)
+    dutch_of = _dutch_of()
+    for path in _pages(world, admin=True):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        # the audit log's cells are records (actions, the words stored in their details), not texts
+        page = _read(response.get_data(as_text=True), skip=("td",) if path == "/audit" else ())
+        assert page.html_lang == "nl", path
+        english = sorted({text for text in page.texts if text in dutch_of})
+        assert not english, f"{path} shows English: {english}"
+    nav = _read(client.get("/").get_data(as_text=True)).texts
+    assert {"Onderzoeken", "Accounts", "Auditlog", "Uitloggen", "Naar de inhoud"} <= set(nav)
+    study = _read(client.get(f"/studies/{world['study']}").get_data(as_text=True)).texts
+    assert {"Veldwerk", "Deelnemers", "Analyse", "Gegevens exporteren", "Meting", "Schema"} <= set(study)
+
+
+def test_an_english_researcher_sees_the_admin_in_english(client: FlaskClient, world: dict[str, int]) -> None:
+    login(client, "en@example.org")
+    dutch_of = _dutch_of()
+    only_dutch = set(dutch_of.values()) - set(dutch_of)
+    for path in _pages(world, admin=False):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        page = _read(response.get_data(as_text=True))
+        assert page.html_lang == "en", path
+        dutch = sorted({text for text in page.texts if text in only_dutch})
+        assert not dutch, f"{path} shows Dutch: {dutch}"
+    study = _read(client.get(f"/studies/{world['study']}").get_data(as_text=True)).texts
+    assert {"Fieldwork", "Participants", "Analysis", "Export data", "Log out"} <= set(study)
+
+
+def test_the_login_page_follows_the_browser_language(client: FlaskClient) -> None:
+    dutch = client.get("/login", headers={"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.5"}).get_data(as_text=True)
+    assert '<html lang="nl">' in dutch and "Inloggen" in dutch and "Log in" not in dutch
+    english = client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="en">' in english and "Log in" in english
+    neither = client.get("/login", headers={"Accept-Language": "de-DE"}).get_data(as_text=True)
+    assert '<html lang="en">' in neither
+
+
+def test_a_user_switches_their_own_language_audit_logged(
+    client: FlaskClient, session: Session, world: dict[str, int]
+) -> None:
+    login(client, "en@example.org")
+    page = client.get("/").get_data(as_text=True)
+    assert 'name="language" value="nl"' in page  # the switch offers the other language
+    response = client.post("/account/language", data={"language": "nl", "next": "/audit?x"}, follow_redirects=False)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/audit?x")
+    dashboard = client.get("/").get_data(as_text=True)
+    assert '<html lang="nl">' in dashboard and "De app spreekt nu Nederlands met je." in dashboard
+    user = session.exec(select(User).where(User.email == "en@example.org")).one()
+    session.refresh(user)
+    assert user.language == "nl"
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "user.language_changed")).one()
+    assert event.detail == {"email": "en@example.org", "from": "en", "to": "nl"}
+    # an unknown language, or a page elsewhere, is refused
+    assert client.post("/account/language", data={"language": "de", "next": "/"}).status_code == 400
+    away = client.post("/account/language", data={"language": "en", "next": "https://evil.example/"})
+    assert away.status_code == 302 and away.headers["Location"] == "/"
+
+
+def test_an_admin_sets_the_language_of_another_account(
+    client: FlaskClient, session: Session, world: dict[str, int]
+) -> None:
+    login(client, ADMIN)
+    other = session.exec(select(User).where(User.email == "en@example.org")).one()
+    response = client.post(
+        f"/admin/accounts/{other.id}",
+        data={"role": "researcher", "organisation_id": "", "language": "nl"},
+        follow_redirects=True,
+    )
+    assert "Gewijzigd: taal." in response.get_data(as_text=True)
+    session.refresh(other)
+    assert other.language == "nl"
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "user.language_changed")).one()
+
+
+def test_plurals_follow_the_number(client: FlaskClient, session: Session, world: dict[str, int]) -> None:
+    login(client, ADMIN)
+    study = client.get(f"/studies/{world['study']}").get_data(as_text=True)
+    assert "1 deelnemer" in study and "1 deelnemers" not in study
+    client.post("/account/language", data={"language": "en", "next": "/"})
+    study = client.get(f"/studies/{world['study']}").get_data(as_text=True)
+    assert "1 participant" in study and "1 participants" not in study
+    detail = client.get(f"/admin/accounts/{world['admin']}").get_data(as_text=True)  # the reset link: one hour
+    assert "for 1 hour;" in detail and "hour(s)" not in detail
+    accounts = client.get("/admin/accounts").get_data(as_text=True)  # the invitation link: 72 hours
+    assert "for 72 hours." in accounts
+
+
+def test_numbers_and_dates_are_written_by_babel() -> None:
+    from datetime import UTC, datetime
+
+    assert decimal(1234.56, 1, "nl") == "1234,6" and decimal(1234.56, 1, "en") == "1234.6"
+    moment = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    assert local_date(moment, "Europe/Amsterdam", "nl") == "1 maart 2026"
+    assert local_date(moment, "Europe/Amsterdam", "en") == "1 March 2026"
+
+
+def test_the_fieldwork_engine_loads_each_catalogue_once() -> None:
+    """Composing messages must not reload catalogues (the dispatcher composes ~1,000 a second)."""
+    waves_i18n.translations.cache_clear()
+    default_template.cache_clear()
+    for _ in range(200):
+        for language in ("nl", "en"):
+            waves_i18n.translated(language, "Open the questionnaire")
+            default_template("invitation", language)
+    assert waves_i18n.translations.cache_info().misses == 2
+    assert waves_i18n.translated("nl", "Open the questionnaire") == "Open de vragenlijst"
+    assert default_template("reminder", "nl")[0].startswith("Herinnering:")
+    assert default_template("reminder", "en")[0].startswith("Reminder:")
+
+
+def test_cli_messages_follow_the_environment_language(runner, session: Session) -> None:
+    dutch = {"LANGUAGE": "nl_NL:nl", "LC_ALL": None, "LC_MESSAGES": None, "LANG": "en_US.UTF-8"}
+    result = runner.invoke(
+        args=["users", "create", "--email", "ana@example.org", "--name", "Ana", "--password", PASSWORD], env=dutch
+    )
+    assert result.exit_code == 0, result.output
+    assert "researcher ana@example.org aangemaakt." in result.output
+    english = {"LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": "de_DE.UTF-8"}
+    result = runner.invoke(
+        args=["users", "create", "--email", "bo@example.org", "--name", "Bo", "--password", PASSWORD], env=english
+    )
+    assert "Created researcher bo@example.org." in result.output
