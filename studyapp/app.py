@@ -37,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     inputs.init_app(app)  # before the blueprints: their <int:...> routes use its bounded converter
 
     from studyapp import cli, errors, health, security, templating
+    from studyapp.accessibility import views as accessibility_views
     from studyapp.accounts import admin_views as account_admin_views
     from studyapp.accounts import views as account_views
     from studyapp.analyses import views as analysis_views
@@ -64,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         analysis_views.bp,
         briefing_views.bp,
         health.bp,
+        accessibility_views.bp,
     ):
         app.register_blueprint(blueprint)
     register_message_kinds(secret_key=app.config["SECRET_KEY"])

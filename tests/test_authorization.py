@@ -23,7 +23,14 @@ from tests.factories import (
     submit_response,
 )
 
-PUBLIC = {"accounts.login", "accounts_admin.set_password", "health.healthz", "static", "participant.signup"}
+PUBLIC = {
+    "accounts.login",
+    "accounts_admin.set_password",
+    "health.healthz",
+    "static",
+    "participant.signup",
+    "accessibility.statement",
+}
 COMPANY = {"briefings.portal", "briefings.company_download"}
 ADMIN = {
     "auditlog.index",

@@ -111,7 +111,8 @@ def test_a_study_name_with_line_breaks_never_forms_a_header_through_the_subject(
     session.commit()
     assert _send(engine, _smtp(smtp_server)).sent == 1
     ((_, raw),) = smtp_server.handler_obj.raw
-    expected = ["From", "To", "Subject", "Message-ID", "Date", "MIME-Version", "Content-Type", "List-Unsubscribe"]
+    expected = ["From", "To", "Subject", "Message-ID", "Date", "MIME-Version", "Content-Type", "Content-Language"]
+    expected.append("List-Unsubscribe")
     assert sorted(_header_names(raw)) == sorted([*expected, "List-Unsubscribe-Post"])
     message = message_from_bytes(raw, policy=policy.default)
     assert "Bridge the Gap Bcc: attacker@evil.example X-Spam: no" in message["Subject"]

@@ -175,6 +175,7 @@ INPUTS: dict[str, Inputs] = {
     "fieldwork.resend": Inputs(),
     "fieldwork.test_message": Inputs(form={"kind": "invitation", "language": "nl"}),
     "health.healthz": Inputs(),
+    "accessibility.statement": Inputs(),
     "participant.change_email": Inputs(
         args={"lang": "en"}, form={"email": "cara.new@example.org"}, token="leave_token"
     ),

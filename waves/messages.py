@@ -118,6 +118,7 @@ class RenderedMessage:
     subject: str
     text: str
     html: str
+    language: str = ""  # BCP 47 (``nl``, ``en``): the e-mail's Content-Language and its HTML's ``lang``
 
 
 _URL = re.compile(r"(https?://[^\s<]+)")
@@ -139,6 +140,16 @@ def _html_paragraphs(body: str) -> tuple[tuple[str, bool], ...]:
     )
 
 
+def html_document(body: str, *, language: str, title: str, style: str = "") -> str:
+    """A complete HTML e-mail part around ``body`` (already HTML): ``<html lang>`` so a screen reader
+    speaks it in its language, and a ``<title>`` (the subject) that mail programs and readers announce."""
+    attributes = f' style="{style}"' if style else ""
+    return (
+        f'<!doctype html><html lang="{html.escape(language)}"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title></head><body{attributes}>{body}</body></html>"
+    )
+
+
 def render(subject: str, body: str, context: dict[str, str], *, language: str) -> RenderedMessage:
     """Fill the placeholders; the HTML part escapes every value and shows the personal link as a button."""
     plain_subject = one_line(subject.format_map(context))
@@ -155,14 +166,16 @@ def render(subject: str, body: str, context: dict[str, str], *, language: str) -
                 r'<a href="\1" style="color:#0b5d7a">\1</a>', paragraph.format_map(escaped).replace("\n", "<br>")
             )
         paragraphs.append(f'<p style="margin:0 0 16px">{filled}</p>')
-    page = (
-        '<!doctype html><html><body style="margin:0;background:#f4f6f9;font-family:Arial,Helvetica,sans-serif;'
-        'color:#1b2430"><div style="max-width:560px;margin:0 auto;padding:24px">'
+    page = html_document(
+        '<div style="max-width:560px;margin:0 auto;padding:24px">'
         '<div style="background:#0b5d7a;color:#fff;padding:14px 20px;border-radius:10px 10px 0 0;font-weight:bold">'
         f'{escaped.get("study", "")}</div><div style="background:#fff;padding:24px 20px;border-radius:0 0 10px 10px;'
-        f'line-height:1.5">{"".join(paragraphs)}</div></div></body></html>'
+        f'line-height:1.5">{"".join(paragraphs)}</div></div>',
+        language=language,
+        title=plain_subject,
+        style="margin:0;background:#f4f6f9;font-family:Arial,Helvetica,sans-serif;color:#1b2430",
     )
-    return RenderedMessage(subject=plain_subject, text=text_body, html=page)
+    return RenderedMessage(subject=plain_subject, text=text_body, html=page, language=language)
 
 
 def message_id_for(key: str, sender: str) -> str:
@@ -327,6 +340,8 @@ def build_email(
         "MIME-Version: 1.0\r\n",
         f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n',
     ]
+    if rendered.language:
+        lines.append(f"Content-Language: {one_line(rendered.language)}\r\n")
     if unsubscribe_url:
         lines += [
             f"List-Unsubscribe: <{one_line(unsubscribe_url)}>\r\n",

@@ -15,8 +15,8 @@ from sqlmodel import Session
 from studyapp.accounts.management import NOTICE_KIND
 from studyapp.accounts.tokens import LIFETIMES, PURPOSES, fingerprint, make_link_token
 from studyapp.core.models import User
-from waves.i18n import N_, ntranslated, translated
-from waves.messages import RenderedMessage
+from waves.i18n import LANGUAGES, N_, ntranslated, translated
+from waves.messages import RenderedMessage, html_document
 from waves.notifications import register_notification
 
 #: The path of the set-password page; ``{token}`` is the signed link token.
@@ -67,7 +67,9 @@ def account_message(
     subject, text = translated(language, _SUBJECTS[purpose]), _body(purpose, language, hours)
     body = text.format(name=user.name, email=user.email, hours=hours, link=base_url + LINK_PATH.format(token=token))
     html = "".join(f"<p>{part.replace(chr(10), '<br>')}</p>" for part in escape(body).split("\n\n"))
-    return RenderedMessage(subject=subject, text=body, html=html)
+    language = language if language in LANGUAGES else "en"
+    page = html_document(html, language=language, title=subject)
+    return RenderedMessage(subject=subject, text=body, html=page, language=language)
 
 
 def register(secret_key: str) -> None:

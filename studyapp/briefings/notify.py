@@ -8,8 +8,8 @@ from html import escape
 from sqlmodel import Session, select
 
 from studyapp.core.models import Briefing, Organisation, OutboxMessage, Study, User, Wave
-from waves.i18n import N_, translated
-from waves.messages import RenderedMessage
+from waves.i18n import LANGUAGES, N_, translated
+from waves.messages import RenderedMessage, html_document
 from waves.notifications import register_notification
 
 _SUBJECT = N_("New briefing: {study}, wave {wave}")
@@ -47,7 +47,11 @@ def briefing_message(
     }
     body = text.format(**values)
     html = "".join(f"<p>{part.replace(chr(10), '<br>')}</p>" for part in escape(body).split("\n\n"))
-    return RenderedMessage(subject=subject.format(**values), text=body, html=html)
+    language = language if language in LANGUAGES else "en"
+    subject = subject.format(**values)
+    return RenderedMessage(
+        subject=subject, text=body, html=html_document(html, language=language, title=subject), language=language
+    )
 
 
 def queue_notices(*, session: Session, briefings: Mapping[str, Briefing]) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import re
 from email import policy
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -181,6 +182,17 @@ def _identity_permission() -> None:
         abort(403)
 
 
+_CONTENT_LANGUAGE = re.compile(r"^Content-Language: *([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)\r?$", re.MULTILINE)
+
+
+def message_language(raw: str) -> str:
+    """The language a stored message declares (its Content-Language header), or ``""``: the mailbox marks
+    a Dutch message on the English page with ``lang="nl"`` so a screen reader speaks it in Dutch."""
+    head = raw.split("\r\n\r\n", 1)[0].split("\n\n", 1)[0]
+    match = _CONTENT_LANGUAGE.search(head)
+    return match.group(1) if match else ""
+
+
 @bp.route("/mailbox")
 @staff_required
 def mailbox():
@@ -188,7 +200,8 @@ def mailbox():
     only users with the identity permission open it."""
     _identity_permission()
     messages = get_session().exec(select(MailboxMessage).order_by(col(MailboxMessage.id).desc()).limit(500)).all()
-    return render_template("fieldwork/mailbox.html", messages=messages)
+    languages = {m.id: message_language(m.raw) for m in messages}
+    return render_template("fieldwork/mailbox.html", messages=messages, languages=languages)
 
 
 @bp.route("/mailbox/<int:message_id>")
@@ -206,6 +219,7 @@ def mailbox_message(message_id: int) -> ResponseReturnValue:
     return render_template(
         "fieldwork/mailbox_message.html",
         stored=stored,
+        language=message_language(stored.raw),
         headers=list(parsed.items()),
         text=text.get_content() if text else "",
         html=html.get_content() if html else "",
