@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from studyapp.core.models import AuditEvent, User
+from studyapp.core.errors import NotAllowed
+from studyapp.core.models import AuditEvent, Cohort, Instrument, User
 from studyapp.formatting import decimal
+from studyapp.studies import services
 from tests.factories import PASSWORD, enrol, login, make_cohort, make_instrument, make_study, make_user, make_wave
 from waves import i18n as waves_i18n
 from waves.messages import default_template, local_date
@@ -227,3 +231,80 @@ def test_cli_messages_follow_the_environment_language(runner, session: Session) 
         args=["users", "create", "--email", "bo@example.org", "--name", "Bo", "--password", PASSWORD], env=english
     )
     assert "Created researcher bo@example.org." in result.output
+
+
+def _cohort_of(session: Session, study_id: int) -> Cohort:
+    return session.exec(select(Cohort).where(Cohort.study_id == study_id)).one()
+
+
+def test_service_problems_reach_a_dutch_researcher_in_dutch(
+    client: FlaskClient, session: Session, world: dict[str, int]
+) -> None:
+    """The wave form's problems come from the service and the schedule rules; the flashes from the views."""
+    cohort = _cohort_of(session, world["study"])
+    instrument = session.exec(select(Instrument)).one()
+    login(client, "nl@example.org")
+    form = {
+        "label": "T1",  # the world's wave has it already
+        "instrument_id": instrument.id,
+        "schedule": "on_date",
+        "opens_at": "2027-03-29T09:00",
+        "closes_at": "2027-03-01T09:00",
+        "reminder_days": "7, elf",
+    }
+    page = client.post(f"/cohorts/{cohort.id}/waves/new", data=form).get_data(as_text=True)
+    assert "Dit cohort heeft al een meting met het label &#39;T1&#39;." in page
+    assert "&#39;elf&#39; is geen geheel aantal dagen." in page
+    assert "already has a wave" not in page and "whole number of days" not in page
+    form.update(label="T2", opens_at="2027-03-01T09:00", closes_at="2027-03-29T09:00", reminder_days="7")
+    page = client.post(f"/cohorts/{cohort.id}/waves/new", data=form, follow_redirects=True).get_data(as_text=True)
+    assert f"Meting “T2” toegevoegd aan {cohort.name}." in page
+    # a cohort with participants stays, and says why in Dutch
+    page = client.post(f"/cohorts/{cohort.id}/delete", follow_redirects=True).get_data(as_text=True)
+    assert "Dit cohort heeft deelnemers; het kan niet worden verwijderd." in page
+    assert "cannot be deleted" not in page
+    # the same refusal for an English researcher keeps its English wording
+    client.post("/account/language", data={"language": "en", "next": "/"})
+    page = client.post(f"/cohorts/{cohort.id}/delete", follow_redirects=True).get_data(as_text=True)
+    assert "This cohort has participants; it cannot be deleted." in page
+
+
+def test_a_dutch_researcher_reads_the_problems_of_an_enrolment_list_in_dutch(
+    client: FlaskClient, session: Session, world: dict[str, int]
+) -> None:
+    login(client, "nl@example.org")
+    upload = (io.BytesIO(b"email,cohort\nnot-an-address,Nobody\n"), "people.csv")
+    page = client.post(
+        f"/studies/{world['study']}/participants/import", data={"file": upload}, content_type="multipart/form-data"
+    ).get_data(as_text=True)
+    assert "onjuist e-mailadres &#39;not-an-address&#39;" in page
+    assert "onbekend cohort &#39;Nobody&#39; (dit onderzoek heeft:" in page
+    assert "malformed" not in page and "unknown cohort" not in page
+
+
+def test_service_messages_outside_a_request_follow_the_environment_language(
+    app: Flask, session: Session, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The services also run from the CLI and the scheduler: English there, unless the locale asks for Dutch."""
+    cohort = _cohort_of(session, world["study"])
+    with pytest.raises(NotAllowed, match=r"^This cohort has participants; it cannot be deleted\.$"):
+        services.delete_cohort(session=session, cohort=cohort)  # no app context at all
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    with app.app_context(), pytest.raises(NotAllowed, match=r"^This cohort has participants"):
+        services.delete_cohort(session=session, cohort=cohort)
+    monkeypatch.setenv("LANG", "nl_NL.UTF-8")
+    with app.app_context(), pytest.raises(NotAllowed, match=r"^Dit cohort heeft deelnemers"):
+        services.delete_cohort(session=session, cohort=cohort)
+
+
+def test_account_problems_in_the_cli_follow_the_environment_language(runner, session: Session) -> None:
+    dutch = {"LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": "nl_NL.UTF-8"}
+    args = ["users", "create", "--email", "ana@example.org", "--name", "Ana", "--password", PASSWORD]
+    assert runner.invoke(args=args, env=dutch).exit_code == 0
+    result = runner.invoke(args=args, env=dutch)
+    assert result.exit_code != 0
+    assert "Er bestaat al een account voor ana@example.org." in result.output
+    result = runner.invoke(args=args, env={**dutch, "LANG": "C.UTF-8"})
+    assert "An account for ana@example.org already exists." in result.output
