@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from studyapp.core.errors import NotAllowed
-from studyapp.core.models import AuditEvent, Cohort, Instrument, User
+from studyapp.core.models import AuditEvent, Cohort, Instrument, Study, User
 from studyapp.formatting import decimal
 from studyapp.studies import services
 from tests.factories import PASSWORD, enrol, login, make_cohort, make_instrument, make_study, make_user, make_wave
@@ -308,3 +308,25 @@ def test_account_problems_in_the_cli_follow_the_environment_language(runner, ses
     assert "Er bestaat al een account voor ana@example.org." in result.output
     result = runner.invoke(args=args, env={**dutch, "LANG": "C.UTF-8"})
     assert "An account for ana@example.org already exists." in result.output
+
+
+def test_the_cli_speaks_the_environment_language(runner, session: Session, world: dict[str, int], tmp_path) -> None:
+    dutch = {"LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": "nl_NL.UTF-8"}
+    english = {**dutch, "LANG": "C.UTF-8"}
+    assert runner.invoke(args=["organisations", "list"], env=dutch).output.strip() == "Nog geen organisaties."
+    assert runner.invoke(args=["organisations", "list"], env=english).output.strip() == "No organisations yet."
+    study = session.get(Study, world["study"])
+    assert study is not None
+    listing = tmp_path / "people.csv"
+    listing.write_text("email,cohort\nnew@example.org,Final-year students\n", encoding="utf-8")
+    result = runner.invoke(args=["participants", "import", str(listing), "--study", study.slug, "--dry-run"], env=dutch)
+    assert result.exit_code == 0, result.output
+    assert "1 nieuw, 0 al ingeschreven, 0 gekoppeld aan eerdere gegevens." in result.output
+    assert "Proefrun: niets opgeslagen." in result.output
+    result = runner.invoke(args=["participants", "import", str(listing), "--study", "nope"], env=dutch)
+    assert result.exit_code != 0 and "Geen onderzoek met de korte naam 'nope'." in result.output
+    result = runner.invoke(
+        args=["participants", "import", str(listing), "--study", study.slug, "--dry-run"], env=english
+    )
+    assert "1 new, 0 already enrolled, 0 linked to earlier data." in result.output
+    assert "Dry run: nothing stored." in result.output
