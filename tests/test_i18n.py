@@ -330,3 +330,35 @@ def test_the_cli_speaks_the_environment_language(runner, session: Session, world
     )
     assert "1 new, 0 already enrolled, 0 linked to earlier data." in result.output
     assert "Dry run: nothing stored." in result.output
+
+
+def test_durations_and_placeholder_descriptions_in_the_readers_language(
+    client: FlaskClient, session: Session, world: dict[str, int]
+) -> None:
+    """A running analysis says how long it has run; the e-mail editor explains each placeholder."""
+    from datetime import timedelta
+
+    from studyapp.core.models import AnalysisRun
+    from studyapp.core.types import utcnow
+
+    cohort = _cohort_of(session, world["study"])
+    run = AnalysisRun(
+        study_id=world["study"],
+        cohort_id=cohort.id,  # type: ignore[arg-type]
+        status="running",
+        parameters={},
+        started_at=utcnow() - timedelta(hours=2, minutes=5, seconds=10),
+    )
+    session.add(run)
+    session.commit()
+    login(client, "nl@example.org")
+    page = client.get(f"/studies/{world['study']}/analysis/{run.id}").get_data(as_text=True)
+    assert '<span class="analysis-elapsed">2 u 05 min</span>' in page
+    editor = client.get(f"/studies/{world['study']}/messages/invitation/nl").get_data(as_text=True)
+    assert 'title="de naam van het onderzoek"' in editor and 'title="het label van de meting"' in editor
+    assert "the study&#39;s name" not in editor
+    client.post("/account/language", data={"language": "en", "next": "/"})
+    page = client.get(f"/studies/{world['study']}/analysis/{run.id}").get_data(as_text=True)
+    assert '<span class="analysis-elapsed">2 h 05 min</span>' in page
+    editor = client.get(f"/studies/{world['study']}/messages/invitation/nl").get_data(as_text=True)
+    assert 'title="the study&#39;s name"' in editor

@@ -24,13 +24,13 @@ from studyapp.core.models import MessageTemplate
 from waves.i18n import N_, long_date, translated
 
 PLACEHOLDERS = {
-    "name": "the participant's name, or a greeting word when unknown",
-    "title": "the professional title the participant chose last time (e.g. 'engineer')",
-    "study": "the study's name",
-    "wave": "the wave's label",
-    "closes_on": "the date the participant's window closes",
-    "link": "the personal link to the questionnaire",
-    "stop_link": "the link to stop e-mails, withdraw or erase data",
+    "name": N_("the participant's name, or a greeting word when unknown"),
+    "title": N_("the professional title the participant chose last time (e.g. 'engineer')"),
+    "study": N_("the study's name"),
+    "wave": N_("the wave's label"),
+    "closes_on": N_("the date the participant's window closes"),
+    "link": N_("the personal link to the questionnaire"),
+    "stop_link": N_("the link to stop e-mails, withdraw or erase data"),
 }
 
 # The built-in texts, in English; each language's comes from the catalogues (waves.i18n).

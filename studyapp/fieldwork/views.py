@@ -173,7 +173,7 @@ def edit_template(study_id: int, kind: str, language: str) -> ResponseReturnValu
         kind=kind,
         language=language,
         preview=shown,
-        placeholders=PLACEHOLDERS,
+        placeholders={name: _(meaning) for name, meaning in PLACEHOLDERS.items()},
     )
 
 
