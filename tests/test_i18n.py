@@ -362,3 +362,18 @@ def test_durations_and_placeholder_descriptions_in_the_readers_language(
     assert '<span class="analysis-elapsed">2 h 05 min</span>' in page
     editor = client.get(f"/studies/{world['study']}/messages/invitation/nl").get_data(as_text=True)
     assert 'title="the study&#39;s name"' in editor
+
+
+def test_the_fieldwork_engines_refusals_reach_a_dutch_researcher_in_dutch(
+    client: FlaskClient, session: Session, world: dict[str, int]
+) -> None:
+    """The engine writes its refusals in English without knowing the reader; the admin page translates them."""
+    url = f"/studies/{world['study']}/messages/invitation/nl"
+    login(client, "nl@example.org")
+    bad = client.post(url, data={"subject": "Hoi {nam}", "body": "Ga: {link}", "action": "save"}).get_data(as_text=True)
+    assert "Onbekend invulveld {nam}; gebruik {name}, " in bad and "Unknown placeholder" not in bad
+    missing = client.post(url, data={"subject": "Hoi", "body": "Geen link", "action": "save"}).get_data(as_text=True)
+    assert "De tekst moet {link} bevatten, de persoonlijke link van de deelnemer." in missing
+    client.post("/account/language", data={"language": "en", "next": "/"})
+    bad = client.post(url, data={"subject": "Hoi {nam}", "body": "Ga: {link}", "action": "save"}).get_data(as_text=True)
+    assert "Unknown placeholder {nam}; use {name}, " in bad
