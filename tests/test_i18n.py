@@ -346,7 +346,14 @@ def test_durations_and_placeholder_descriptions_in_the_readers_language(
         study_id=world["study"],
         cohort_id=cohort.id,  # type: ignore[arg-type]
         status="running",
-        parameters={},
+        parameters={
+            "k_min": 1,
+            "k_max": 4,
+            "parameterisations": ["EEI"],
+            "n_starts": 10,
+            "blrt_draws": 0,
+            "transition_bootstrap": 0,
+        },
         started_at=utcnow() - timedelta(hours=2, minutes=5, seconds=10),
     )
     session.add(run)
