@@ -84,11 +84,18 @@ def fieldwork_tick(at: str | None) -> None:
         helpers = report.helpers
         if helpers.processes:
             click.echo(
-                f"{helpers.processes} helper dispatcher processes: sent {helpers.sent}, retried {helpers.retried}, "
-                f"failed {helpers.failed}, cancelled {helpers.cancelled}."
+                _(
+                    "%(processes)d helper dispatcher processes: sent %(sent)d, retried %(retried)d, "
+                    "failed %(failed)d, cancelled %(cancelled)d.",
+                    processes=helpers.processes,
+                    sent=helpers.sent,
+                    retried=helpers.retried,
+                    failed=helpers.failed,
+                    cancelled=helpers.cancelled,
+                )
             )
         for problem in helpers.problems:
-            click.echo(f"helper: {problem}", err=True)
+            click.echo(_("helper: %(problem)s", problem=problem), err=True)
     click.echo(_("Tick done."))
 
 
@@ -144,12 +151,20 @@ def _echo_dispatch(engine: Engine, report: DispatchReport) -> None:
     from waves.dispatcher import failure_lines
 
     click.echo(
-        f"sent {report.sent}, retried {report.retried}, failed {report.failed}, "
-        f"cancelled {report.cancelled}. {report.stopped_early}".strip()
+        (
+            _(
+                "sent %(sent)d, retried %(retried)d, failed %(failed)d, cancelled %(cancelled)d.",
+                sent=report.sent,
+                retried=report.retried,
+                failed=report.failed,
+                cancelled=report.cancelled,
+            )
+            + f" {report.stopped_early}"
+        ).strip()
     )
     with Session(engine) as session:
         for line in failure_lines(session, report):
-            click.echo(f"  failed: {line}")
+            click.echo("  " + _("failed: %(line)s", line=line))
 
 
 @linkage_group.command("run")
@@ -176,10 +191,14 @@ def linkage_run(
         study = study_by_slug(session, study_slug)
         cohort = session.exec(select(Cohort).where(Cohort.study_id == study.id, Cohort.name == cohort_name)).first()
         if cohort is None:
-            raise click.ClickException(f"No cohort {cohort_name!r} in {study_slug}.")
+            raise click.ClickException(
+                _("No cohort %(cohort)s in %(study)s.", cohort=repr(cohort_name), study=study_slug)
+            )
         waves = {w.label: w for w in session.exec(select(Wave).where(Wave.cohort_id == cohort.id))}
         if earlier_label not in waves or later_label not in waves:
-            raise click.ClickException(f"Waves of {cohort_name}: {', '.join(sorted(waves))}.")
+            raise click.ClickException(
+                _("Waves of %(cohort)s: %(waves)s.", cohort=cohort_name, waves=", ".join(sorted(waves)))
+            )
         try:
             outcome = link_cohort_waves(
                 session=session, earlier=waves[earlier_label], later=waves[later_label], apply=apply
@@ -188,12 +207,27 @@ def linkage_run(
             raise click.ClickException(str(error)) from None
         result = outcome.result
         click.echo(
-            f"identical codes: {result.exact_count}; one element differs: {result.fuzzy_count}; "
-            f"ambiguous: {len(result.ambiguous)}; unmatched: {len(result.unmatched_earlier)} in "
-            f"{earlier_label}, {len(result.unmatched_later)} in {later_label}"
+            _(
+                "identical codes: %(exact)d; one element differs: %(fuzzy)d; ambiguous: %(ambiguous)d; "
+                "unmatched: %(unmatched_earlier)d in %(earlier)s, %(unmatched_later)d in %(later)s",
+                exact=result.exact_count,
+                fuzzy=result.fuzzy_count,
+                ambiguous=len(result.ambiguous),
+                unmatched_earlier=len(result.unmatched_earlier),
+                earlier=earlier_label,
+                unmatched_later=len(result.unmatched_later),
+                later=later_label,
+            )
         )
         for later_pseudonym, candidates in outcome.ambiguous_groups():
-            click.echo(f"  ambiguous: {later_pseudonym} could be {', '.join(candidates)}")
+            click.echo(
+                "  "
+                + _(
+                    "ambiguous: %(pseudonym)s could be %(candidates)s",
+                    pseudonym=later_pseudonym,
+                    candidates=", ".join(candidates),
+                )
+            )
         if report is not None:
             with report.open("w", newline="", encoding="utf-8") as handle:
                 writer = SafeDictWriter(handle, fieldnames=list(ROW_COLUMNS))  # opened in Excel for review
@@ -205,7 +239,11 @@ def linkage_run(
                         outcome.pseudonym_of.get(int(c), c) for c in str(row["candidate_ids"]).split("; ") if c
                     )
                     writer.writerow(row)
-        click.echo(f"Linked {outcome.applied} responses." if apply else "Report only: run with --apply to link.")
+        click.echo(
+            _("Linked %(count)d responses.", count=outcome.applied)
+            if apply
+            else _("Report only: run with --apply to link.")
+        )
 
 
 @participants_group.command("import")
@@ -228,17 +266,21 @@ def participants_import(file: Path, study_slug: str, dry_run: bool) -> None:
         plan = plan_enrolment(session=session, privacy=privacy_of(), study=study, table=table)
         if plan.problems:
             lines = "\n".join(f"{file}:{p.line}: {p.message}" for p in plan.problems)
-            raise click.ClickException(f"The file was rejected; nothing was imported.\n{lines}")
+            raise click.ClickException(_("The file was rejected; nothing was imported.") + f"\n{lines}")
         click.echo(
-            f"{len(plan.new)} new, {len(plan.existing)} already enrolled, "
-            f"{len(plan.completed_identities)} linked to earlier data."
+            _(
+                "%(new)d new, %(existing)d already enrolled, %(linked)d linked to earlier data.",
+                new=len(plan.new),
+                existing=len(plan.existing),
+                linked=len(plan.completed_identities),
+            )
         )
         if dry_run:
             session.rollback()
-            click.echo("Dry run: nothing stored.")
+            click.echo(_("Dry run: nothing stored."))
             return
         summary = apply_enrolment(session=session, privacy=privacy_of(), study=study, plan=plan, source=str(file))
-    click.echo(f"Enrolled {summary.enrolled}.")
+    click.echo(_("Enrolled %(count)d.", count=summary.enrolled))
 
 
 @participants_group.command("rotate-key")
@@ -250,7 +292,7 @@ def participants_rotate_key() -> None:
 
     with session_scope(engine_of(current_app)) as session:
         count = rotate_identity_key(session=session, privacy=privacy_of())
-    click.echo(f"Re-encrypted {count} identities; the old key can be removed from IDENTITY_KEY now.")
+    click.echo(_("Re-encrypted %(count)d identities; the old key can be removed from IDENTITY_KEY now.", count=count))
 
 
 @participants_group.command("leave")
@@ -273,23 +315,22 @@ def participants_leave(pseudonym: str, how: str, note: str) -> None:
     with session_scope(engine_of(current_app)) as session:
         participant = session.exec(select(Participant).where(Participant.pseudonym == pseudonym.strip())).first()
         if participant is None:
-            raise click.ClickException(f"No participant with pseudonym {pseudonym!r}.")
+            raise click.ClickException(_("No participant with pseudonym %(pseudonym)s.", pseudonym=repr(pseudonym)))
         if how == "stop-mail":
             consent.stop_mail(session=session, participant=participant, actor="researcher")
         elif how == "withdraw":
             deleted = consent.withdraw(session=session, participant=participant, actor="researcher", note=note)
-            click.echo(f"{deleted} responses deleted." if deleted else "Answers kept under the pseudonym.")
+            click.echo(
+                _("%(count)d responses deleted.", count=deleted) if deleted else _("Answers kept under the pseudonym.")
+            )
         else:
             result = consent.erase(session=session, participant=participant, actor="researcher", note=note)
             click.echo(
-                "Identity erased; "
-                + (
-                    "answers kept under the pseudonym."
-                    if result.data_kept
-                    else f"{result.responses_deleted} responses deleted."
-                )
+                _("Identity erased; answers kept under the pseudonym.")
+                if result.data_kept
+                else _("Identity erased; %(count)d responses deleted.", count=result.responses_deleted)
             )
-    click.echo(f"{pseudonym}: done.")
+    click.echo(_("%(pseudonym)s: done.", pseudonym=pseudonym))
 
 
 @db_group.command("upgrade")
@@ -298,7 +339,7 @@ def participants_leave(pseudonym: str, how: str, note: str) -> None:
 def db_upgrade(revision: str) -> None:
     """Upgrade the schema to REVISION (default: the newest)."""
     migrate.upgrade(engine_of(current_app), revision)
-    click.echo(f"Database at revision {migrate.current_revision(engine_of(current_app))}.")
+    click.echo(_("Database at revision %(revision)s.", revision=migrate.current_revision(engine_of(current_app))))
 
 
 @db_group.command("downgrade")
@@ -307,7 +348,9 @@ def db_upgrade(revision: str) -> None:
 def db_downgrade(revision: str) -> None:
     """Downgrade the schema to REVISION (`base` removes every table)."""
     migrate.downgrade(engine_of(current_app), revision)
-    click.echo(f"Database at revision {migrate.current_revision(engine_of(current_app)) or 'base'}.")
+    click.echo(
+        _("Database at revision %(revision)s.", revision=migrate.current_revision(engine_of(current_app)) or "base")
+    )
 
 
 @db_group.command("current")
@@ -370,7 +413,7 @@ def instruments_load(files: tuple[Path, ...]) -> None:
                 result = load_file(session=session, path=path)
         except InstrumentDefinitionError as error:
             raise click.ClickException(str(error)) from None
-        state = "loaded" if result.created else "already loaded, unchanged"
+        state = _("loaded") if result.created else _("already loaded, unchanged")
         click.echo(f"{result.instrument.code} {result.instrument.version}: {state}")
 
 
@@ -512,7 +555,9 @@ def responses_import(
             .where(Cohort.study_id == study.id, Cohort.name == cohort_name, Wave.label == wave_label)
         ).first()
         if wave is None:
-            raise click.ClickException(f"No wave {wave_label!r} in cohort {cohort_name!r}.")
+            raise click.ClickException(
+                _("No wave %(wave)s in cohort %(cohort)s.", wave=repr(wave_label), cohort=repr(cohort_name))
+            )
         plan = ri.plan_response_import(
             session=session,
             privacy=privacy_of(),
@@ -524,17 +569,21 @@ def responses_import(
         )
         if plan.problems:
             lines = "\n".join(f"{file}:{p.line}: {p.message}" for p in plan.problems)
-            raise click.ClickException(f"The file was rejected; nothing was imported.\n{lines}")
+            raise click.ClickException(_("The file was rejected; nothing was imported.") + f"\n{lines}")
         click.echo(
-            f"{len(plan.rows) - plan.unchanged} responses, {plan.new_participants} new participants, "
-            f"{plan.unchanged} imported before."
+            _(
+                "%(responses)d responses, %(new)d new participants, %(unchanged)d imported before.",
+                responses=len(plan.rows) - plan.unchanged,
+                new=plan.new_participants,
+                unchanged=plan.unchanged,
+            )
         )
         if dry_run:
             session.rollback()
-            click.echo("Dry run: nothing stored.")
+            click.echo(_("Dry run: nothing stored."))
             return
         stored = ri.apply_response_import(session=session, privacy=privacy_of(), wave=wave, plan=plan, source=str(file))
-    click.echo(f"Imported {stored} responses.")
+    click.echo(_("Imported %(count)d responses.", count=stored))
 
 
 @click.command("export")
@@ -588,13 +637,15 @@ def export_command(
         chosen = [c for c in cohorts if not cohort_names or c.name in cohort_names]
         missing = set(cohort_names) - {c.name for c in cohorts}
         if missing:
-            raise click.ClickException(f"Unknown cohort(s): {', '.join(sorted(missing))}")
+            raise click.ClickException(_("Unknown cohort(s): %(cohorts)s", cohorts=", ".join(sorted(missing))))
         chosen_ids = {key(c) for c in chosen}
         study_waves = session.exec(select(Wave).join(Cohort).where(Cohort.study_id == study.id)).all()
         waves = [w for w in study_waves if w.cohort_id in chosen_ids]
         wave_ids = [key(w) for w in waves if w.label in wave_labels] if wave_labels else []
         if wave_labels and not wave_ids:
-            raise click.ClickException(f"No wave labelled {', '.join(wave_labels)} in these cohorts.")
+            raise click.ClickException(
+                _("No wave labelled %(labels)s in these cohorts.", labels=", ".join(wave_labels))
+            )
         scope = ExportScope(
             study=study,
             cohort_ids=[key(c) for c in chosen],
@@ -630,7 +681,13 @@ def backup_command(out_path: Path) -> None:
         raise click.ClickException(str(error)) from None
     rows = sum(int(t["rows"]) for t in report.tables.values())
     click.echo(
-        f"Backup written to {report.path} ({len(report.tables)} tables, {rows} rows); manifest {report.manifest}"
+        _(
+            "Backup written to %(path)s (%(tables)d tables, %(rows)d rows); manifest %(manifest)s",
+            path=report.path,
+            tables=len(report.tables),
+            rows=rows,
+            manifest=report.manifest,
+        )
     )
 
 
@@ -651,18 +708,28 @@ def restore_command(backup_path: Path, yes: bool, no_verify: bool) -> None:
     from studyapp.backup import BackupError, restore
 
     if not yes:
-        click.confirm("This replaces everything in the database with the backup. Go on?", abort=True)
+        click.confirm(_("This replaces everything in the database with the backup. Go on?"), abort=True)
     try:
         tables = restore(engine_of(current_app), backup_path, verify=not no_verify)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
     if no_verify:
         click.echo(
-            f"Restored {len(tables)} tables from {backup_path}. NOT checked (--no-verify): no manifest was "
-            "read, so nothing shows that the restored rows are the ones that were backed up."
+            _(
+                "Restored %(tables)d tables from %(path)s. NOT checked (--no-verify): no manifest was "
+                "read, so nothing shows that the restored rows are the ones that were backed up.",
+                tables=len(tables),
+                path=backup_path,
+            )
         )
     else:
-        click.echo(f"Restored {len(tables)} tables from {backup_path}; row counts and checksums match the manifest.")
+        click.echo(
+            _(
+                "Restored %(tables)d tables from %(path)s; row counts and checksums match the manifest.",
+                tables=len(tables),
+                path=backup_path,
+            )
+        )
 
 
 from studyapp.accounts.cli import organisations_group  # noqa: E402

@@ -13,6 +13,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from studyapp.core.models import LANGUAGES
+from waves.i18n import Text
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -31,6 +32,19 @@ def use_language(language: str) -> None:
     """Show the rest of this request in ``language`` (a participant page: the participant's language)."""
     g.language = language
     refresh()
+
+
+def localized(text: object) -> str:
+    """``text`` in this request's language: a fieldwork-engine :class:`~waves.i18n.Text` is translated
+    again from its msgid (the engine made it in English); any other text is shown as it is."""
+    if isinstance(text, Text):
+        return gettext(text.msgid, **text.values)
+    return str(text)
+
+
+def localized_error(error: BaseException) -> str:
+    """The message of ``error`` in this request's language (see :func:`localized`)."""
+    return localized(error.args[0]) if len(error.args) == 1 else str(error)
 
 
 def environment_language() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from babel.numbers import format_decimal
+from flask_babel import gettext as _
 
 
 def decimal(value: float | None, digits: int = 1, language: str = "en", sign: bool = False) -> str:
@@ -27,12 +28,12 @@ def shorten(text: str, limit: int) -> str:
 
 
 def duration(seconds: float) -> str:
-    """A length of time as people say it: '45 s', '3 min 12 s', '2 h 05 min'."""
+    """A length of time as people say it in the reader's language: '45 s', '3 min 12 s', '2 h 05 min' ('2 u 05 min')."""
     total = max(0, int(seconds))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
-        return f"{hours} h {minutes:02d} min"
+        return _("%(hours)s h %(minutes)s min", hours=hours, minutes=f"{minutes:02d}")
     if minutes:
-        return f"{minutes} min {secs:02d} s"
-    return f"{secs} s"
+        return _("%(minutes)s min %(seconds)s s", minutes=minutes, seconds=f"{secs:02d}")
+    return _("%(seconds)s s", seconds=secs)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from studyapp.core.models import AuditEvent, User
+from studyapp.core.errors import NotAllowed
+from studyapp.core.models import AuditEvent, Cohort, Instrument, Study, User
 from studyapp.formatting import decimal
+from studyapp.studies import services
 from tests.factories import PASSWORD, enrol, login, make_cohort, make_instrument, make_study, make_user, make_wave
 from waves import i18n as waves_i18n
 from waves.messages import default_template, local_date
@@ -227,3 +231,156 @@ def test_cli_messages_follow_the_environment_language(runner, session: Session) 
         args=["users", "create", "--email", "bo@example.org", "--name", "Bo", "--password", PASSWORD], env=english
     )
     assert "Created researcher bo@example.org." in result.output
+
+
+def _cohort_of(session: Session, study_id: int) -> Cohort:
+    return session.exec(select(Cohort).where(Cohort.study_id == study_id)).one()
+
+
+def test_service_problems_reach_a_dutch_researcher_in_dutch(
+    client: FlaskClient, session: Session, world: dict[str, int]
+) -> None:
+    """The wave form's problems come from the service and the schedule rules; the flashes from the views."""
+    cohort = _cohort_of(session, world["study"])
+    instrument = session.exec(select(Instrument)).one()
+    login(client, "nl@example.org")
+    form = {
+        "label": "T1",  # the world's wave has it already
+        "instrument_id": instrument.id,
+        "schedule": "on_date",
+        "opens_at": "2027-03-29T09:00",
+        "closes_at": "2027-03-01T09:00",
+        "reminder_days": "7, elf",
+    }
+    page = client.post(f"/cohorts/{cohort.id}/waves/new", data=form).get_data(as_text=True)
+    assert "Dit cohort heeft al een meting met het label &#39;T1&#39;." in page
+    assert "&#39;elf&#39; is geen geheel aantal dagen." in page
+    assert "already has a wave" not in page and "whole number of days" not in page
+    form.update(label="T2", opens_at="2027-03-01T09:00", closes_at="2027-03-29T09:00", reminder_days="7")
+    page = client.post(f"/cohorts/{cohort.id}/waves/new", data=form, follow_redirects=True).get_data(as_text=True)
+    assert f"Meting “T2” toegevoegd aan {cohort.name}." in page
+    # a cohort with participants stays, and says why in Dutch
+    page = client.post(f"/cohorts/{cohort.id}/delete", follow_redirects=True).get_data(as_text=True)
+    assert "Dit cohort heeft deelnemers; het kan niet worden verwijderd." in page
+    assert "cannot be deleted" not in page
+    # the same refusal for an English researcher keeps its English wording
+    client.post("/account/language", data={"language": "en", "next": "/"})
+    page = client.post(f"/cohorts/{cohort.id}/delete", follow_redirects=True).get_data(as_text=True)
+    assert "This cohort has participants; it cannot be deleted." in page
+
+
+def test_a_dutch_researcher_reads_the_problems_of_an_enrolment_list_in_dutch(
+    client: FlaskClient, session: Session, world: dict[str, int]
+) -> None:
+    login(client, "nl@example.org")
+    upload = (io.BytesIO(b"email,cohort\nnot-an-address,Nobody\n"), "people.csv")
+    page = client.post(
+        f"/studies/{world['study']}/participants/import", data={"file": upload}, content_type="multipart/form-data"
+    ).get_data(as_text=True)
+    assert "onjuist e-mailadres &#39;not-an-address&#39;" in page
+    assert "onbekend cohort &#39;Nobody&#39; (dit onderzoek heeft:" in page
+    assert "malformed" not in page and "unknown cohort" not in page
+
+
+def test_service_messages_outside_a_request_follow_the_environment_language(
+    app: Flask, session: Session, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The services also run from the CLI and the scheduler: English there, unless the locale asks for Dutch."""
+    cohort = _cohort_of(session, world["study"])
+    with pytest.raises(NotAllowed, match=r"^This cohort has participants; it cannot be deleted\.$"):
+        services.delete_cohort(session=session, cohort=cohort)  # no app context at all
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    with app.app_context(), pytest.raises(NotAllowed, match=r"^This cohort has participants"):
+        services.delete_cohort(session=session, cohort=cohort)
+    monkeypatch.setenv("LANG", "nl_NL.UTF-8")
+    with app.app_context(), pytest.raises(NotAllowed, match=r"^Dit cohort heeft deelnemers"):
+        services.delete_cohort(session=session, cohort=cohort)
+
+
+def test_account_problems_in_the_cli_follow_the_environment_language(runner, session: Session) -> None:
+    dutch = {"LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": "nl_NL.UTF-8"}
+    args = ["users", "create", "--email", "ana@example.org", "--name", "Ana", "--password", PASSWORD]
+    assert runner.invoke(args=args, env=dutch).exit_code == 0
+    result = runner.invoke(args=args, env=dutch)
+    assert result.exit_code != 0
+    assert "Er bestaat al een account voor ana@example.org." in result.output
+    result = runner.invoke(args=args, env={**dutch, "LANG": "C.UTF-8"})
+    assert "An account for ana@example.org already exists." in result.output
+
+
+def test_the_cli_speaks_the_environment_language(runner, session: Session, world: dict[str, int], tmp_path) -> None:
+    dutch = {"LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": "nl_NL.UTF-8"}
+    english = {**dutch, "LANG": "C.UTF-8"}
+    assert runner.invoke(args=["organisations", "list"], env=dutch).output.strip() == "Nog geen organisaties."
+    assert runner.invoke(args=["organisations", "list"], env=english).output.strip() == "No organisations yet."
+    study = session.get(Study, world["study"])
+    assert study is not None
+    listing = tmp_path / "people.csv"
+    listing.write_text("email,cohort\nnew@example.org,Final-year students\n", encoding="utf-8")
+    result = runner.invoke(args=["participants", "import", str(listing), "--study", study.slug, "--dry-run"], env=dutch)
+    assert result.exit_code == 0, result.output
+    assert "1 nieuw, 0 al ingeschreven, 0 gekoppeld aan eerdere gegevens." in result.output
+    assert "Proefrun: niets opgeslagen." in result.output
+    result = runner.invoke(args=["participants", "import", str(listing), "--study", "nope"], env=dutch)
+    assert result.exit_code != 0 and "Geen onderzoek met de korte naam 'nope'." in result.output
+    result = runner.invoke(
+        args=["participants", "import", str(listing), "--study", study.slug, "--dry-run"], env=english
+    )
+    assert "1 new, 0 already enrolled, 0 linked to earlier data." in result.output
+    assert "Dry run: nothing stored." in result.output
+
+
+def test_durations_and_placeholder_descriptions_in_the_readers_language(
+    client: FlaskClient, session: Session, world: dict[str, int]
+) -> None:
+    """A running analysis says how long it has run; the e-mail editor explains each placeholder."""
+    from datetime import timedelta
+
+    from studyapp.core.models import AnalysisRun
+    from studyapp.core.types import utcnow
+
+    cohort = _cohort_of(session, world["study"])
+    run = AnalysisRun(
+        study_id=world["study"],
+        cohort_id=cohort.id,  # type: ignore[arg-type]
+        status="running",
+        parameters={
+            "k_min": 1,
+            "k_max": 4,
+            "parameterisations": ["EEI"],
+            "n_starts": 10,
+            "blrt_draws": 0,
+            "transition_bootstrap": 0,
+        },
+        started_at=utcnow() - timedelta(hours=2, minutes=5, seconds=10),
+    )
+    session.add(run)
+    session.commit()
+    login(client, "nl@example.org")
+    page = client.get(f"/studies/{world['study']}/analysis/{run.id}").get_data(as_text=True)
+    assert '<span class="analysis-elapsed">2 u 05 min</span>' in page
+    editor = client.get(f"/studies/{world['study']}/messages/invitation/nl").get_data(as_text=True)
+    assert 'title="de naam van het onderzoek"' in editor and 'title="het label van de meting"' in editor
+    assert "the study&#39;s name" not in editor
+    client.post("/account/language", data={"language": "en", "next": "/"})
+    page = client.get(f"/studies/{world['study']}/analysis/{run.id}").get_data(as_text=True)
+    assert '<span class="analysis-elapsed">2 h 05 min</span>' in page
+    editor = client.get(f"/studies/{world['study']}/messages/invitation/nl").get_data(as_text=True)
+    assert 'title="the study&#39;s name"' in editor
+
+
+def test_the_fieldwork_engines_refusals_reach_a_dutch_researcher_in_dutch(
+    client: FlaskClient, session: Session, world: dict[str, int]
+) -> None:
+    """The engine writes its refusals in English without knowing the reader; the admin page translates them."""
+    url = f"/studies/{world['study']}/messages/invitation/nl"
+    login(client, "nl@example.org")
+    bad = client.post(url, data={"subject": "Hoi {nam}", "body": "Ga: {link}", "action": "save"}).get_data(as_text=True)
+    assert "Onbekend invulveld {nam}; gebruik {name}, " in bad and "Unknown placeholder" not in bad
+    missing = client.post(url, data={"subject": "Hoi", "body": "Geen link", "action": "save"}).get_data(as_text=True)
+    assert "De tekst moet {link} bevatten, de persoonlijke link van de deelnemer." in missing
+    client.post("/account/language", data={"language": "en", "next": "/"})
+    bad = client.post(url, data={"subject": "Hoi {nam}", "body": "Ga: {link}", "action": "save"}).get_data(as_text=True)
+    assert "Unknown placeholder {nam}; use {name}, " in bad

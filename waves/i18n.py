@@ -18,6 +18,24 @@ CATALOGUES = Path(__file__).resolve().parent.parent / "studyapp" / "translations
 LANGUAGES = ("nl", "en")
 
 
+class Text(str):
+    """An English text made from a catalogue msgid and its values (``str`` of it is the English).
+
+    The engine does not know who reads its refusals; a layer that does (an admin page) translates the
+    text again from :attr:`msgid` and :attr:`values` (``studyapp.extensions.localized``).
+    """
+
+    msgid: str
+    values: dict[str, object]
+
+    def __new__(cls, msgid: str, **values: object) -> Text:
+        """The English of ``msgid`` with ``values`` filled in, remembering both."""
+        text = super().__new__(cls, msgid % values if values else msgid)
+        text.msgid = msgid
+        text.values = values
+        return text
+
+
 def N_(message: str) -> str:  # noqa: N802 (gettext's name for "extract this, translate it later")
     """``message`` unchanged: marks a text for the catalogues that is translated where it is used."""
     return message

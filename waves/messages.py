@@ -21,16 +21,16 @@ from sqlmodel import Session, select
 
 from studyapp.core.inputs import forbidden_character
 from studyapp.core.models import MessageTemplate
-from waves.i18n import N_, long_date, translated
+from waves.i18n import N_, Text, long_date, translated
 
 PLACEHOLDERS = {
-    "name": "the participant's name, or a greeting word when unknown",
-    "title": "the professional title the participant chose last time (e.g. 'engineer')",
-    "study": "the study's name",
-    "wave": "the wave's label",
-    "closes_on": "the date the participant's window closes",
-    "link": "the personal link to the questionnaire",
-    "stop_link": "the link to stop e-mails, withdraw or erase data",
+    "name": N_("the participant's name, or a greeting word when unknown"),
+    "title": N_("the professional title the participant chose last time (e.g. 'engineer')"),
+    "study": N_("the study's name"),
+    "wave": N_("the wave's label"),
+    "closes_on": N_("the date the participant's window closes"),
+    "link": N_("the personal link to the questionnaire"),
+    "stop_link": N_("the link to stop e-mails, withdraw or erase data"),
 }
 
 # The built-in texts, in English; each language's comes from the catalogues (waves.i18n).
@@ -83,15 +83,21 @@ def check_template(text: str) -> None:
         parts = list(string.Formatter().parse(text))
     except ValueError:
         raise TemplateError(
-            "A brace is not closed or not doubled. Write placeholders as {name}, a literal brace as {{."
+            Text(N_("A brace is not closed or not doubled. Write placeholders as {name}, a literal brace as {{."))
         ) from None
     for _, name, spec, conversion in parts:
         if name is None:
             continue
         if name not in PLACEHOLDERS:
-            raise TemplateError(f"Unknown placeholder {{{name[:40]}}}; use {known} (a literal brace is written {{{{).")
+            raise TemplateError(
+                Text(
+                    N_("Unknown placeholder {%(name)s}; use %(known)s (a literal brace is written {{)."),
+                    name=name[:40],
+                    known=known,
+                )
+            )
         if spec or conversion:
-            raise TemplateError(f"Write the placeholder as {{{name}}}, without ':' or '!'.")
+            raise TemplateError(Text(N_("Write the placeholder as {%(name)s}, without ':' or '!'."), name=name))
 
 
 def template_for(*, session: Session, study_id: int, kind: str, language: str) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from studyapp.core.models import Identity, Invitation, MessageTemplate, OutboxMe
 from studyapp.core.models._common import key
 from studyapp.core.types import utcnow
 from studyapp.core.wave_status import WaveStatus, wave_status
-from waves.i18n import translated
+from waves.i18n import N_, Text, translated
 from waves.messages import RenderedMessage, TemplateError, check_template, local_date, render, template_for
 from waves.planner import invitation_key
 
@@ -26,7 +26,7 @@ def set_paused(*, session: Session, wave: Wave, paused: bool, user: User | None 
     Raises :class:`NotAllowed` for a closed wave: it sends nothing either way.
     """
     if wave_status(wave) is WaveStatus.CLOSED:
-        raise NotAllowed(f"Wave {wave.label} is closed; there is nothing to pause or resume.")
+        raise NotAllowed(Text(N_("Wave %(wave)s is closed; there is nothing to pause or resume."), wave=wave.label))
     wave.paused = paused
     session.add(wave)
     audit.record(
@@ -41,7 +41,7 @@ def set_paused(*, session: Session, wave: Wave, paused: bool, user: User | None 
 def send_test_message(*, session: Session, study: Study, user: User, kind: str, language: str) -> OutboxMessage:
     """Queue the study's invitation or reminder, with example values, to the researcher's own address."""
     if kind not in ("invitation", "reminder") or language not in ("nl", "en"):
-        raise ValidationFailed({"kind": "Choose invitation or reminder, in nl or en."})
+        raise ValidationFailed({"kind": Text(N_("Choose invitation or reminder, in nl or en."))})
     row = OutboxMessage(
         idempotency_key=f"test:{study.id}:{kind}:{secrets.token_hex(8)}",
         kind="test",
@@ -65,14 +65,16 @@ def resend_invitation(*, session: Session, invitation: Invitation, user: User | 
     participant = session.get(Participant, invitation.participant_id)
     assert participant is not None
     if participant.status != "active":
-        raise NotAllowed(f"This participant is {participant.status}: no mail is sent to them.")
+        raise NotAllowed(
+            Text(N_("This participant is %(status)s: no mail is sent to them."), status=participant.status)
+        )
     if invitation.state == InvitationState.COMPLETED:
-        raise NotAllowed("This participant has completed the wave.")
+        raise NotAllowed(Text(N_("This participant has completed the wave.")))
     if invitation.closes_at is not None and invitation.closes_at <= utcnow():
-        raise NotAllowed("This participant's window of the wave has closed.")
+        raise NotAllowed(Text(N_("This participant's window of the wave has closed.")))
     language = session.exec(select(Identity.language).where(Identity.participant_id == participant.id)).first()
     if language is None:
-        raise NotAllowed("This participant has no contact details.")
+        raise NotAllowed(Text(N_("This participant has no contact details.")))
     count = session.exec(
         select(func.count(col(OutboxMessage.id))).where(OutboxMessage.invitation_id == invitation.id)
     ).one()
@@ -106,11 +108,11 @@ def save_template(
         try:
             check_template(value)
         except TemplateError as error:
-            problems[name] = str(error)
+            problems[name] = error.args[0]  # a Text: the page translates it
     if not subject.strip():
-        problems["subject"] = "A subject is required."
+        problems["subject"] = Text(N_("A subject is required."))
     if "{link}" not in body:
-        problems["body"] = "The text must contain {link}, the participant's personal link."
+        problems["body"] = Text(N_("The text must contain {link}, the participant's personal link."))
     if problems:
         raise ValidationFailed(problems)
     row = session.exec(

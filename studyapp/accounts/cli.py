@@ -8,6 +8,7 @@ from dataclasses import asdict
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from studyapp.accounts.management import list_organisations
 from studyapp.core.db import session_scope
@@ -30,7 +31,7 @@ def organisations_list(as_json: bool) -> None:
         click.echo(json.dumps([asdict(o) for o in organisations], ensure_ascii=False))
         return
     if not organisations:
-        click.echo("No organisations yet.")
+        click.echo(_("No organisations yet."))
         return
     width = max(len(str(o.id)) for o in organisations)
     click.echo(f"{'id':>{width}}  contacts  name")

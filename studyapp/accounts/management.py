@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -76,7 +77,7 @@ def get_account(*, session: Session, user_id: int) -> User:
     """The account with this id, or :class:`AccountError`."""
     user = session.get(User, user_id)
     if user is None:
-        raise AccountError(f"There is no account {user_id}.")
+        raise AccountError(_("There is no account %(id)s.", id=user_id))
     return user
 
 
@@ -126,7 +127,7 @@ def resend_invitation(*, session: Session, admin: User, user: User, secret_key: 
     """Queue a new invitation e-mail for an account that has not set its password yet."""
     _require_active(user)
     if has_password(user):
-        raise AccountError(f"{user.email} has set a password already: send a password reset instead.")
+        raise AccountError(_("%(email)s has set a password already: send a password reset instead.", email=user.email))
     _queue_link(session=session, user=user, purpose="invite", secret_key=secret_key)
     audit.record(
         session=session,
@@ -142,7 +143,9 @@ def request_password_reset(*, session: Session, admin: User, user: User, secret_
     """Queue an e-mail with a link to set a new password (1 hour); the old one works until then."""
     _require_active(user)
     if not has_password(user):
-        raise AccountError(f"{user.email} has not accepted the invitation yet: send the invitation again.")
+        raise AccountError(
+            _("%(email)s has not accepted the invitation yet: send the invitation again.", email=user.email)
+        )
     _queue_link(session=session, user=user, purpose="reset", secret_key=secret_key)
     audit.record(
         session=session,
@@ -169,7 +172,9 @@ def change_access(
     admin, and a company contact without an existing organisation.
     """
     if role not in ROLES:
-        raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+        raise AccountError(
+            _("Unknown role %(role)s; choose one of %(choices)s.", role=repr(role), choices=", ".join(ROLES))
+        )
     organisation_id = _checked_organisation(session=session, role=role, organisation_id=organisation_id)
     changed: list[str] = []
     if role != user.role or organisation_id != user.organisation_id:
@@ -203,7 +208,13 @@ def set_language(*, session: Session, actor: User, user: User, language: str) ->
     Returns whether it changed (audit-logged when it did); raises :class:`AccountError` on an unknown one.
     """
     if language not in LANGUAGES:
-        raise AccountError(f"Unknown language {language!r}; choose one of {', '.join(LANGUAGES)}.")
+        raise AccountError(
+            _(
+                "Unknown language %(language)s; choose one of %(choices)s.",
+                language=repr(language),
+                choices=", ".join(LANGUAGES),
+            )
+        )
     if language == user.language:
         return False
     _record(session, actor, user, "user.language_changed", {"email": user.email, "from": user.language, "to": language})
@@ -216,7 +227,7 @@ def set_language(*, session: Session, actor: User, user: User, language: str) ->
 def deactivate(*, session: Session, admin: User, user: User) -> None:
     """Stop an account: it can no longer log in, and its open sessions end at their next request."""
     if not user.active:
-        raise AccountError(f"{user.email} is deactivated already.")
+        raise AccountError(_("%(email)s is deactivated already.", email=user.email))
     if user.role == "admin":
         _keep_an_admin(session=session, leaving=user)
     user.active = False
@@ -228,7 +239,7 @@ def deactivate(*, session: Session, admin: User, user: User) -> None:
 def reactivate(*, session: Session, admin: User, user: User) -> None:
     """Let a deactivated account log in again (with the password it had)."""
     if user.active:
-        raise AccountError(f"{user.email} is active already.")
+        raise AccountError(_("%(email)s is active already.", email=user.email))
     user.active = True
     user.failed_logins = 0
     user.locked_until = None
@@ -258,7 +269,7 @@ def set_password_with_link(
     Raises :class:`LinkInvalid` for a bad link and :class:`AccountError` for a password too short.
     """
     # The row is locked (PostgreSQL) so two uses of one link at once cannot both pass the check.
-    claim, _ = read_link_token(token, secret_key=secret_key)
+    claim, _purpose = read_link_token(token, secret_key=secret_key)
     session.exec(
         select(User).where(User.id == claim.user_id).with_for_update().execution_options(populate_existing=True)
     ).first()
@@ -289,7 +300,7 @@ def _checked_organisation(*, session: Session, role: str, organisation_id: int |
         or not 1 <= organisation_id <= INT32_MAX
         or session.get(Organisation, organisation_id) is None
     ):
-        raise AccountError("A company contact needs an organisation: pick one from the list.")
+        raise AccountError(_("A company contact needs an organisation: pick one from the list."))
     return organisation_id
 
 
@@ -313,14 +324,17 @@ def _keep_an_admin(*, session: Session, leaving: User) -> None:
     ).all()
     if not [i for i in admins if i != leaving.id]:
         raise AccountError(
-            f"{leaving.email} is the only active admin: make another account admin first, "
-            "so that someone can still manage accounts."
+            _(
+                "%(email)s is the only active admin: make another account admin first, "
+                "so that someone can still manage accounts.",
+                email=leaving.email,
+            )
         )
 
 
 def _require_active(user: User) -> None:
     if not user.active:
-        raise AccountError(f"{user.email} is deactivated: reactivate the account first.")
+        raise AccountError(_("%(email)s is deactivated: reactivate the account first.", email=user.email))
 
 
 def _record(session: Session, admin: User, user: User, action: str, detail: dict[str, object]) -> None:

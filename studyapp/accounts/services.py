@@ -8,6 +8,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from studyapp.core import audit
@@ -40,18 +41,22 @@ def normalise_email(email: str) -> str:
     """Validate an e-mail address (email-validator) and return it lower-cased, or raise :class:`AccountError`."""
     shown = repr(email.strip()[:100])
     if len(email.strip()) > column_length(User.email):
-        raise AccountError(f"The e-mail address is longer than {column_length(User.email)} characters.")
+        raise AccountError(
+            _("The e-mail address is longer than %(length)d characters.", length=column_length(User.email))
+        )
     try:
         checked = validate_email(email.strip(), check_deliverability=False)
     except EmailNotValidError as error:
-        raise AccountError(f"{shown} is not a valid e-mail address: {error}") from None
+        raise AccountError(
+            _("%(address)s is not a valid e-mail address: %(error)s", address=shown, error=error)
+        ) from None
     return checked.normalized.lower()
 
 
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password``, after checking its length."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise AccountError(_("The password must have at least %(length)d characters.", length=MIN_PASSWORD_LENGTH))
     return _hasher.hash(password)
 
 
@@ -75,26 +80,39 @@ def create_user(
     unusable one).
     """
     if role not in ROLES:
-        raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+        raise AccountError(
+            _("Unknown role %(role)s; choose one of %(choices)s.", role=repr(role), choices=", ".join(ROLES))
+        )
     if language not in LANGUAGES:
-        raise AccountError(f"Unknown language {language!r}; choose one of {', '.join(LANGUAGES)}.")
+        raise AccountError(
+            _(
+                "Unknown language %(language)s; choose one of %(choices)s.",
+                language=repr(language),
+                choices=", ".join(LANGUAGES),
+            )
+        )
     email = normalise_email(email)
     if not name.strip():
-        raise AccountError("A name is required.")
-    if problem := line_problem(name.strip(), field="The name", max_length=column_length(User.name)):
+        raise AccountError(_("A name is required."))
+    if problem := line_problem(name.strip(), field=_("The name"), max_length=column_length(User.name)):
         raise AccountError(problem)
     if session.exec(select(User).where(User.email == email)).first():
-        raise AccountError(f"An account for {email} already exists.")
+        raise AccountError(_("An account for %(email)s already exists.", email=email))
     if organisation_id is not None and (
         not 1 <= organisation_id <= INT32_MAX or session.get(Organisation, organisation_id) is None
     ):
         raise AccountError(
-            f"There is no organisation {organisation_id}; `studyapp organisations list` shows their ids."
+            _(
+                "There is no organisation %(id)s; `studyapp organisations list` shows their ids.",
+                id=organisation_id,
+            )
         )
     if role == "company_contact" and organisation_id is None:
         raise AccountError(
-            "A company contact needs an organisation: give --organisation-id (`studyapp organisations list` "
-            "shows their ids)."
+            _(
+                "A company contact needs an organisation: give --organisation-id (`studyapp organisations list` "
+                "shows their ids)."
+            )
         )
     user = User(
         email=email,
@@ -124,7 +142,7 @@ def authenticate(*, session: Session, email: str, password: str, ip_address: str
 
     Flushes the count (or the login) and its audit entry; the caller commits, also when the login fails.
     """
-    generic = "Unknown e-mail address or wrong password."
+    generic = _("Unknown e-mail address or wrong password.")
     try:
         email = normalise_email(email)
     except AccountError:
@@ -136,7 +154,7 @@ def authenticate(*, session: Session, email: str, password: str, ip_address: str
     now = utcnow()
     if user.locked_until and user.locked_until > now:
         minutes = int((user.locked_until - now).total_seconds() // 60) + 1
-        return LoginResult(None, f"Too many failed attempts. Try again in {minutes} minutes.")
+        return LoginResult(None, _("Too many failed attempts. Try again in %(minutes)d minutes.", minutes=minutes))
     if not _verify(user.password_hash, password) or not user.active:
         user.failed_logins += 1
         if user.failed_logins >= MAX_FAILED_LOGINS:

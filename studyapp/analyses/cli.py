@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from sqlmodel import select
 
 from studyapp.cli_support import study_by_slug
@@ -73,7 +74,9 @@ def run_command(
         study = study_by_slug(session, study_slug)
         cohort = session.exec(select(Cohort).where(Cohort.study_id == study.id, Cohort.name == cohort_name)).first()
         if cohort is None:
-            raise click.ClickException(f"No cohort {cohort_name!r} in {study_slug}.")
+            raise click.ClickException(
+                _("No cohort %(cohort)s in %(study)s.", cohort=repr(cohort_name), study=study_slug)
+            )
         try:
             run = queue_analysis(
                 session=session, study=study, cohort=cohort, parameters=parameters, requested_by="command line"
@@ -85,17 +88,17 @@ def run_command(
             run.status = "running"
             session.add(run)
     if queue:
-        click.echo(f"Queued analysis {run_id}; the scheduler runs it.")
+        click.echo(_("Queued analysis %(run)s; the scheduler runs it.", run=run_id))
         return
     run = execute(engine, run_id, reader=reading_engine_of(current_app))
     if run.status != "done":
-        raise click.ClickException(f"Analysis {run_id} failed: {run.error}")
-    click.echo(f"Analysis {run_id} of {cohort_name}\n")
+        raise click.ClickException(_("Analysis %(run)s failed: %(error)s", run=run_id, error=run.error))
+    click.echo(_("Analysis %(run)s of %(cohort)s", run=run_id, cohort=cohort_name) + "\n")
     result = load_result(run)
     click.echo(text_summary(result))
     if json_path:
         json_path.write_text(result.model_dump_json(indent=1), encoding="utf-8")
-        click.echo(f"\nResult written to {json_path}")
+        click.echo("\n" + _("Result written to %(path)s", path=json_path))
 
 
 @analyze_group.command("list")
@@ -130,11 +133,13 @@ def show_command(run_id: int, as_json: bool) -> None:
     with session_scope(engine_of(current_app)) as session:
         run = session.get(AnalysisRun, run_id)
         if run is None:
-            raise click.ClickException(f"No analysis {run_id}.")
+            raise click.ClickException(_("No analysis %(run)s.", run=run_id))
         if run.status != "done":
-            raise click.ClickException(f"Analysis {run_id} is {run.status}. {run.error}")
+            raise click.ClickException(
+                _("Analysis %(run)s is %(status)s.", run=run_id, status=run.status) + f" {run.error}"
+            )
         try:
             result = load_result(run)
         except UnreadableResult as error:
-            raise click.ClickException(f"Analysis {run_id}: {error}") from None
+            raise click.ClickException(_("Analysis %(run)s: %(error)s", run=run_id, error=error)) from None
         click.echo(result.model_dump_json(indent=1) if as_json else text_summary(result))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -53,13 +55,19 @@ def submitted_responses(*, session: Session, cohort: Cohort) -> int:
 def shortfall(*, session: Session, cohort: Cohort, parameters: AnalysisParameters) -> str | None:
     """Why ``cohort`` cannot be analysed with ``parameters`` yet (responses needed and there), or None."""
     if session.exec(select(Wave.id).where(Wave.cohort_id == cohort.id).limit(1)).first() is None:
-        return f"{cohort.name} has no waves yet, so no responses to analyse."
+        return _("%(cohort)s has no waves yet, so no responses to analyse.", cohort=cohort.name)
     needed = responses_needed(parameters, profile_indicators(session=session, cohort=cohort))
     there = submitted_responses(session=session, cohort=cohort)
     if there >= needed:
         return None
-    return (
-        f"{cohort.name} has {there} submitted response{'' if there == 1 else 's'}; "
-        f"this analysis (up to {parameters.k_max} profiles, {', '.join(parameters.parameterisations)}) "
-        f"needs at least {needed}."
+    return ngettext(
+        "%(cohort)s has %(num)d submitted response; "
+        "this analysis (up to %(k_max)d profiles, %(parameterisations)s) needs at least %(needed)d.",
+        "%(cohort)s has %(num)d submitted responses; "
+        "this analysis (up to %(k_max)d profiles, %(parameterisations)s) needs at least %(needed)d.",
+        there,
+        cohort=cohort.name,
+        k_max=parameters.k_max,
+        parameterisations=", ".join(parameters.parameterisations),
+        needed=needed,
     )

@@ -6,6 +6,7 @@ import logging
 import traceback
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import update as sa_update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -32,7 +33,7 @@ def queue_analysis(
     submitted responses for them (:func:`studyapp.analyses.readiness.responses_needed`).
     """
     if cohort.study_id != study.id:
-        raise ValidationFailed({"cohort": "That cohort belongs to another study."})
+        raise ValidationFailed({"cohort": _("That cohort belongs to another study.")})
     try:
         checked = AnalysisParameters.from_dict(parameters)
     except (TypeError, ValueError) as error:

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlmodel import col, select
 
 from studyapp.cli_support import study_by_slug
@@ -45,22 +47,51 @@ def make_command(
             .where(Cohort.study_id == study.id, Cohort.name == cohort_name, Wave.label == wave_label)
         ).first()
         if wave is None:
-            raise click.ClickException(f"No wave {wave_label!r} in cohort {cohort_name!r} of {study_slug}.")
+            raise click.ClickException(
+                _(
+                    "No wave %(wave)s in cohort %(cohort)s of %(study)s.",
+                    wave=repr(wave_label),
+                    cohort=repr(cohort_name),
+                    study=study_slug,
+                )
+            )
         try:
             report = generate_briefings(
                 session=session, wave=wave, min_cell=settings.min_cell_size, withdraw_earlier=withdraw_earlier
             )
         except NoAnalysis as error:
-            raise click.ClickException(f"{error} Run `studyapp analyze run` first.") from None
+            raise click.ClickException(f"{error} " + _("Run `studyapp analyze run` first.")) from None
         click.echo(
-            f"Version {report.version}: {report.organisation_briefings} organisation briefings, "
-            f"{report.sample_briefings} sample-wide; {report.notices} contacts notified."
+            _(
+                "Version %(version)d: %(organisation)d organisation briefings, %(sample)d sample-wide; "
+                "%(notices)d contacts notified.",
+                version=report.version,
+                organisation=report.organisation_briefings,
+                sample=report.sample_briefings,
+                notices=report.notices,
+            )
         )
         if report.superseded:
-            state = "withdrawn" if report.withdrawn else "superseded"
-            click.echo(f"Version {report.version - 1} ({report.superseded} briefings) is {state}.")
+            state = (
+                pgettext("briefing version", "withdrawn")
+                if report.withdrawn
+                else pgettext("briefing version", "superseded")
+            )
+            click.echo(
+                _(
+                    "Version %(version)d (%(count)d briefings) is %(state)s.",
+                    version=report.version - 1,
+                    count=report.superseded,
+                    state=state,
+                )
+            )
         if report.below_threshold:
-            click.echo(f"Too few people for own figures (sample-wide only): {', '.join(report.below_threshold)}")
+            click.echo(
+                _(
+                    "Too few people for own figures (sample-wide only): %(names)s",
+                    names=", ".join(report.below_threshold),
+                )
+            )
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
             for briefing, organisation in session.exec(

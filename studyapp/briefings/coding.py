@@ -8,6 +8,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlmodel import Session, col, select
 
 from studyapp.core import audit
@@ -71,7 +72,7 @@ def latest_typed_names(*, session: Session, study: Study) -> dict[int, str]:
         .order_by(col(Response.submitted_at))
     ).all()
     latest: dict[int, str] = {}
-    for participant_id, text, _ in rows:
+    for participant_id, text, _submitted in rows:
         if participant_id is not None and text and text.strip():
             latest[participant_id] = text.strip()  # later rows overwrite earlier ones
     return latest
@@ -121,18 +122,22 @@ def code_name(
     """
     if not _KEY_SHAPE.fullmatch(key) or len(key) > column_length(OrganisationAlias.name_key):
         # keys come from name_key(): lowercase ASCII words; anything else is not a name the page offered
-        raise ValidationFailed({"key": "That is not one of the typed names; reload the page and try again."})
+        raise ValidationFailed({"key": _("That is not one of the typed names; reload the page and try again.")})
     if organisation is None:
-        if problem := line_problem(new_name, field="The new organisation's name"):
+        if problem := line_problem(new_name, field=_("The new organisation's name")):
             raise ValidationFailed({"organisation": problem})
         new_name = " ".join(new_name.split())
         if not new_name:
-            raise ValidationFailed({"organisation": "Choose an organisation or give the name of a new one."})
+            raise ValidationFailed({"organisation": _("Choose an organisation or give the name of a new one.")})
         if len(new_name) > column_length(Organisation.name):
             longest = column_length(Organisation.name)
-            raise ValidationFailed({"organisation": f"An organisation's name has at most {longest} characters."})
+            raise ValidationFailed(
+                {"organisation": _("An organisation's name has at most %(length)d characters.", length=longest)}
+            )
         if session.exec(select(Organisation).where(Organisation.name == new_name)).first() is not None:
-            raise ValidationFailed({"organisation": f"There is already an organisation called {new_name!r}."})
+            raise ValidationFailed(
+                {"organisation": _("There is already an organisation called %(name)s.", name=repr(new_name))}
+            )
         organisation = Organisation(name=new_name, sector=sector or None)
         session.add(organisation)
         session.flush()

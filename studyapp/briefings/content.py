@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from flask_babel import gettext as _
 from sqlmodel import Session, col, select
 
 from analysis.suppression import SuppressedTable, suppress_consistently, suppress_means, suppress_table
@@ -62,7 +63,9 @@ def covering_analysis(*, session: Session, wave: Wave) -> tuple[AnalysisRun, Tra
     ).all()
     found = _latest_covering(runs, wave)
     if found is None:
-        raise NoAnalysis(f"No finished profile analysis of {cohort.name} includes wave {wave.label}.")
+        raise NoAnalysis(
+            _("No finished profile analysis of %(cohort)s includes wave %(wave)s.", cohort=cohort.name, wave=wave.label)
+        )
     return found
 
 

@@ -43,6 +43,8 @@ from datetime import UTC, date, datetime, tzinfo
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
+from flask_babel import gettext as _
+
 INT32_MAX = 2**31 - 1
 INT32_MIN = -(2**31)
 MAX_DIGITS = 10  # enough for any 32-bit number; longer input is refused before int() reads it
@@ -64,11 +66,16 @@ class InputError(ValueError):
 
 
 def _describe(char: str) -> str:
-    names = {"\x00": "a NUL character", "\r": "a line break (CR)", "\n": "a line break (LF)", "\t": "a tab"}
+    names = {
+        "\x00": _("a NUL character"),
+        "\r": _("a line break (CR)"),
+        "\n": _("a line break (LF)"),
+        "\t": _("a tab"),
+    }
     if char in names:
         return names[char]
     name = unicodedata.name(char, "")
-    return f"the invisible character U+{ord(char):04X}" + (f" ({name.lower()})" if name else "")
+    return _("the invisible character U+%(code)s", code=f"{ord(char):04X}") + (f" ({name.lower()})" if name else "")
 
 
 def forbidden_character(text: str, *, multiline: bool = False) -> str | None:
@@ -90,7 +97,13 @@ def check_line(text: str, *, field: str, max_length: int | None = None) -> str:
     """``text`` if it is a valid one-line value (no control characters, not too long); else InputError."""
     bad = forbidden_character(text)
     if bad is not None:
-        raise InputError(f"{field} holds {_describe(bad)}; it must be one line of visible text.")
+        raise InputError(
+            _(
+                "%(field)s holds %(character)s; it must be one line of visible text.",
+                field=field,
+                character=_describe(bad),
+            )
+        )
     _check_length(text, field=field, max_length=max_length)
     return text
 
@@ -99,7 +112,9 @@ def check_text(text: str, *, field: str, max_length: int | None = None) -> str:
     """``text`` if it is valid multi-line text (TAB, CR and LF allowed; other controls refused)."""
     bad = forbidden_character(text, multiline=True)
     if bad is not None:
-        raise InputError(f"{field} holds {_describe(bad)}, which text here may not contain.")
+        raise InputError(
+            _("%(field)s holds %(character)s, which text here may not contain.", field=field, character=_describe(bad))
+        )
     _check_length(text, field=field, max_length=max_length)
     return text
 
@@ -131,7 +146,7 @@ def without_control_characters(text: str, *, multiline: bool = False) -> str:
 
 def _check_length(text: str, *, field: str, max_length: int | None) -> None:
     if max_length is not None and len(text) > max_length:
-        raise InputError(f"{field} is longer than {max_length} characters.")
+        raise InputError(_("%(field)s is longer than %(length)d characters.", field=field, length=max_length))
 
 
 def parse_int(raw: object, *, field: str, minimum: int | None = INT32_MIN, maximum: int | None = INT32_MAX) -> int:
@@ -140,20 +155,20 @@ def parse_int(raw: object, *, field: str, minimum: int | None = INT32_MIN, maxim
     The default bounds are those of a 32-bit ``Integer`` column; pass ``minimum=1`` for ids.
     """
     if isinstance(raw, bool):
-        raise InputError(f"{field} must be a whole number.")
+        raise InputError(_("%(field)s must be a whole number.", field=field))
     if isinstance(raw, int):
         value = raw
     else:
         text = str(raw).strip()
         if not _WHOLE_NUMBER.fullmatch(text):
-            raise InputError(f"{field} must be a whole number written in digits 0-9.")
+            raise InputError(_("%(field)s must be a whole number written in digits 0-9.", field=field))
         if len(text.lstrip("+-")) > MAX_DIGITS:
-            raise InputError(f"{field} is too large.")
+            raise InputError(_("%(field)s is too large.", field=field))
         value = int(text)
     if minimum is not None and value < minimum:
-        raise InputError(f"{field} must be at least {minimum}.")
+        raise InputError(_("%(field)s must be at least %(minimum)d.", field=field, minimum=minimum))
     if maximum is not None and value > maximum:
-        raise InputError(f"{field} must be at most {maximum}.")
+        raise InputError(_("%(field)s must be at most %(maximum)d.", field=field, maximum=maximum))
     return value
 
 
@@ -166,11 +181,11 @@ def parse_date(raw: str, *, field: str) -> date:
     """An ISO date (``YYYY-MM-DD``) between :data:`EARLIEST_YEAR` and :data:`LATEST_YEAR`."""
     text = raw.strip()
     if len(text) != 10 or forbidden_character(text) is not None:
-        raise InputError(f"{field} must be a date written as YYYY-MM-DD.")
+        raise InputError(_("%(field)s must be a date written as YYYY-MM-DD.", field=field))
     try:
         value = date.fromisoformat(text)
     except ValueError:
-        raise InputError(f"{field} must be a date written as YYYY-MM-DD.") from None
+        raise InputError(_("%(field)s must be a date written as YYYY-MM-DD.", field=field)) from None
     check_year(value, field=field)
     return value
 
@@ -179,11 +194,13 @@ def parse_datetime(raw: str, *, field: str, default_zone: tzinfo = UTC) -> datet
     """An ISO 8601 moment (a naive one is taken in ``default_zone``) within the sane range, in UTC."""
     text = raw.strip()
     if forbidden_character(text) is not None or len(text) > 40:
-        raise InputError(f"{field} must be a date and time in ISO 8601, e.g. 2027-02-01T08:00.")
+        raise InputError(_("%(field)s must be a date and time in ISO 8601, e.g. 2027-02-01T08:00.", field=field))
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise InputError(f"{field} must be a date and time in ISO 8601, e.g. 2027-02-01T08:00.") from None
+        raise InputError(
+            _("%(field)s must be a date and time in ISO 8601, e.g. 2027-02-01T08:00.", field=field)
+        ) from None
     if value.tzinfo is None:
         return local_to_utc(value, default_zone, field=field)
     check_year(value, field=field)
@@ -204,7 +221,7 @@ def check_year(value: date, *, field: str) -> date:
 def check_moment(value: datetime, *, field: str) -> datetime:
     """A time-zone-aware ``value`` if it lies between :data:`EARLIEST` and :data:`LATEST`."""
     if value.tzinfo is None or value.utcoffset() is None:
-        raise InputError(f"{field} needs a time zone.")
+        raise InputError(_("%(field)s needs a time zone.", field=field))
     try:
         inside = EARLIEST <= value <= LATEST
     except OverflowError:
@@ -225,7 +242,12 @@ def local_to_utc(value: datetime, zone: tzinfo, *, field: str) -> datetime:
 
 
 def _out_of_range(field: str) -> str:
-    return f"{field} must lie between the years {EARLIEST_YEAR} and {LATEST_YEAR}."
+    return _(
+        "%(field)s must lie between the years %(earliest)d and %(latest)d.",
+        field=field,
+        earliest=EARLIEST_YEAR,
+        latest=LATEST_YEAR,
+    )
 
 
 def column_length(column: Any) -> int:

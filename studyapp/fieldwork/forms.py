@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, ValidationError
 
 from studyapp.core.inputs import column_length
 from studyapp.core.models import MessageTemplate
+from studyapp.extensions import localized_error
 from studyapp.inputs import MultiLine, OneLine
 from waves.messages import TemplateError, check_template
 
@@ -21,7 +22,7 @@ def placeholder_problem(text: str) -> str:
     try:
         check_template(text)
     except TemplateError as error:
-        return str(error)
+        return localized_error(error)
     return ""
 
 

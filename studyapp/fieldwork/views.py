@@ -18,6 +18,7 @@ from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.models import Invitation, MailboxMessage, Wave, key
 from studyapp.core.types import utcnow
 from studyapp.database import get_session, study_or_404
+from studyapp.extensions import localized, localized_error
 from studyapp.fieldwork.forms import TemplateForm
 from studyapp.participants.identities import may_view_identities
 from studyapp.security import allow_mail_preview_styles
@@ -64,7 +65,7 @@ def pause(wave_id: int, action: str) -> ResponseReturnValue:
     try:
         operations.set_paused(session=session, wave=wave, paused=action == "pause", user=current_user)
     except NotAllowed as error:
-        flash(str(error), "error")
+        flash(localized_error(error), "error")
         return redirect(request.referrer or url_for("studies.dashboard"))
     session.commit()
     if action == "pause":
@@ -90,7 +91,7 @@ def test_message(study_id: int) -> ResponseReturnValue:
             language=request.form.get("language", ""),
         )
     except ValidationFailed as error:
-        flash(" ".join(error.errors.values()), "error")
+        flash(" ".join(localized(message) for message in error.errors.values()), "error")
     else:
         get_session().commit()
         flash(
@@ -111,7 +112,7 @@ def resend(invitation_id: int) -> ResponseReturnValue:
         operations.resend_invitation(session=session, invitation=invitation, user=current_user)
     except NotAllowed as error:
         session.rollback()
-        flash(str(error), "error")
+        flash(localized_error(error), "error")
     else:
         session.commit()
         flash(_("The invitation goes out again with the next scheduler tick."), "success")
@@ -160,7 +161,7 @@ def edit_template(study_id: int, kind: str, language: str) -> ResponseReturnValu
         except ValidationFailed as error:
             session.rollback()
             for name, message in error.errors.items():
-                getattr(form, name).errors = [message]
+                getattr(form, name).errors = [localized(message)]
         else:
             session.commit()
             flash(_("Saved. Messages not sent yet use the new text."), "success")
@@ -173,7 +174,7 @@ def edit_template(study_id: int, kind: str, language: str) -> ResponseReturnValu
         kind=kind,
         language=language,
         preview=shown,
-        placeholders=PLACEHOLDERS,
+        placeholders={name: _(meaning) for name, meaning in PLACEHOLDERS.items()},
     )
 
 

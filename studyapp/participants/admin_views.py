@@ -461,7 +461,7 @@ def linkage(cohort_id: int) -> ResponseReturnValue:
                         keep = form_line("keep", max_length=longest)
                         merge = form_line("merge", max_length=longest)
                     except InputError as error:
-                        raise NotAllowed(f"Not a pseudonym: {error}") from None
+                        raise NotAllowed(_("Not a pseudonym: %(error)s", error=error)) from None
                     code_linkage.merge_by_pseudonyms(
                         session=session,
                         earlier=earlier,

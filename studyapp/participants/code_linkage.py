@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlmodel import Session, col, select
 
 from studyapp.core import audit
@@ -107,7 +108,7 @@ def link_cohort_waves(
 ) -> WaveLinkage:
     """Link two waves of one cohort; with ``apply``, merge every unambiguous link."""
     if earlier.cohort_id != later.cohort_id or earlier.position >= later.position:
-        raise NotAllowed("Choose an earlier and a later wave of the same cohort.")
+        raise NotAllowed(_("Choose an earlier and a later wave of the same cohort."))
     result = link_waves(_records(session, earlier, later), _records(session, later, earlier))
     ids = [*result.ids("earlier"), *result.ids("later")]
     rows = session.exec(
@@ -150,7 +151,7 @@ def merge_responses(
     earlier = session.get(Response, earlier_response_id)
     later = session.get(Response, later_response_id)
     if earlier is None or later is None:
-        raise NotAllowed("Unknown response.")
+        raise NotAllowed(_("Unknown response."))
     keep = session.get_one(Participant, session.get_one(Invitation, earlier.invitation_id).participant_id)
     invitation = session.get_one(Invitation, later.invitation_id)
     old = session.get_one(Participant, invitation.participant_id)
@@ -159,7 +160,7 @@ def merge_responses(
     if session.exec(
         select(Invitation.id).where(Invitation.participant_id == keep.id, Invitation.wave_id == invitation.wave_id)
     ).first():
-        raise NotAllowed(f"{keep.pseudonym} already has a response in that wave.")
+        raise NotAllowed(_("%(pseudonym)s already has a response in that wave.", pseudonym=keep.pseudonym))
     invitation.participant_id = key(keep)
     session.add(invitation)
     session.flush()
@@ -203,7 +204,7 @@ def merge_by_pseudonyms(
             .where(Participant.pseudonym == pseudonym, Invitation.wave_id == wave.id)
         ).first()
         if found is None:
-            raise NotAllowed(f"{pseudonym} has no response in wave {wave.label}.")
+            raise NotAllowed(_("%(pseudonym)s has no response in wave %(wave)s.", pseudonym=pseudonym, wave=wave.label))
         return found
 
     return merge_responses(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlmodel import Session, col, delete, select
 
 from studyapp.core import audit
@@ -91,7 +92,7 @@ def stop_mail(*, session: Session, participant: Participant, actor: str, user: U
 def resume_mail(*, session: Session, participant: Participant, actor: str, user: User | None = None) -> None:
     """Undo :func:`stop_mail`."""
     if participant.status != "unsubscribed":
-        raise NotAllowed("Only a participant who stopped mail can receive it again.")
+        raise NotAllowed(_("Only a participant who stopped mail can receive it again."))
     participant.status = "active"
     session.add(participant)
     _event(session, participant, "mail_resumed", actor, user)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 from sqlalchemy import insert, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -92,7 +93,7 @@ def _check_row(cells: dict[str, str], line: int, cohorts: dict[str, Cohort]) -> 
     problems = [
         problem
         for column in REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-        if (problem := line_problem(cells.get(column, ""), field=f"the {column} cell"))
+        if (problem := line_problem(cells.get(column, ""), field=_("the %(column)s cell", column=column)))
     ]
     if problems:
         return None, problems
@@ -101,23 +102,33 @@ def _check_row(cells: dict[str, str], line: int, cohorts: dict[str, Cohort]) -> 
     try:
         email = validate_email(raw_email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as error:
-        problems.append(f"malformed e-mail address {raw_email[:100]!r}: {error}")
+        problems.append(
+            _("malformed e-mail address %(address)s: %(error)s", address=repr(raw_email[:100]), error=error)
+        )
     cohort = cohorts.get(cells.get("cohort", "").strip().casefold())
     if cohort is None:
-        known = ", ".join(sorted(c.name for c in cohorts.values())) or "none"
-        problems.append(f"unknown cohort {cells.get('cohort', '')[:100]!r} (this study has: {known})")
+        known = ", ".join(sorted(c.name for c in cohorts.values())) or _("none")
+        problems.append(
+            _(
+                "unknown cohort %(cohort)s (this study has: %(known)s)",
+                cohort=repr(cells.get("cohort", "")[:100]),
+                known=known,
+            )
+        )
     language = LANGUAGE_WORDS.get(cells.get("language", "").strip().casefold() or "nl")
     if language is None:
-        problems.append(f"unknown language {cells.get('language', '')[:40]!r} (use nl or en)")
+        problems.append(
+            _("unknown language %(language)s (use nl or en)", language=repr(cells.get("language", "")[:40]))
+        )
     keep = cells.get("keep_data", "").strip().casefold()
     if keep not in YES_WORDS | NO_WORDS:
-        problems.append(f"keep_data must be yes or no, not {cells.get('keep_data', '')[:40]!r}")
+        problems.append(_("keep_data must be yes or no, not %(value)s", value=repr(cells.get("keep_data", "")[:40])))
     name = cells.get("name", "").strip()
     if len(name) > PERSON_NAME_MAX:
-        problems.append(f"name is longer than {PERSON_NAME_MAX} characters")
+        problems.append(_("name is longer than %(length)d characters", length=PERSON_NAME_MAX))
     external_id = cells.get("external_id", "").strip() or None
     if external_id is not None and len(external_id) > EXTERNAL_ID_MAX:
-        problems.append(f"external_id is longer than {EXTERNAL_ID_MAX} characters")
+        problems.append(_("external_id is longer than %(length)d characters", length=EXTERNAL_ID_MAX))
     if problems:
         return None, problems
     assert cohort is not None and language is not None
@@ -139,14 +150,19 @@ def plan_enrolment(*, session: Session, privacy: Privacy, study: Study, table: T
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     unknown = [c for c in table.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if missing:
-        plan.problems.append(RowProblem(1, f"missing column(s): {', '.join(missing)}"))
+        plan.problems.append(RowProblem(1, _("missing column(s): %(columns)s", columns=", ".join(missing))))
     if unknown:
         allowed = ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
-        plan.problems.append(RowProblem(1, f"unknown column(s): {', '.join(unknown)} (allowed: {allowed})"))
+        plan.problems.append(
+            RowProblem(
+                1,
+                _("unknown column(s): %(columns)s (allowed: %(allowed)s)", columns=", ".join(unknown), allowed=allowed),
+            )
+        )
     if plan.problems:
         return plan
     if not table.rows:
-        plan.problems.append(RowProblem(1, "the file has a header but no participants"))
+        plan.problems.append(RowProblem(1, _("the file has a header but no participants")))
         return plan
     cohorts = {c.name.casefold(): c for c in session.exec(select(Cohort).where(Cohort.study_id == study.id))}
     seen_email: dict[str, int] = {}
@@ -159,14 +175,16 @@ def plan_enrolment(*, session: Session, privacy: Privacy, study: Study, table: T
             continue
         email_key = normalise_email(person.email)
         if email_key in seen_email:
-            plan.problems.append(RowProblem(row.line, f"the same e-mail address as line {seen_email[email_key]}"))
+            plan.problems.append(
+                RowProblem(row.line, _("the same e-mail address as line %(line)d", line=seen_email[email_key]))
+            )
             continue
         seen_email[email_key] = row.line
         if person.external_id:
             external_key = normalise_external_id(person.external_id)
             if external_key in seen_external:
                 line = seen_external[external_key]
-                plan.problems.append(RowProblem(row.line, f"the same external_id as line {line}"))
+                plan.problems.append(RowProblem(row.line, _("the same external_id as line %(line)d", line=line)))
                 continue
             seen_external[external_key] = row.line
         people.append(person)
@@ -273,8 +291,10 @@ def _sort_person(
                 )
             )
         else:
-            reason = "erased at their request" if known.status == "erased" else "already enrolled"
-            plan.problems.append(RowProblem(person.line, f"this person cannot be enrolled again ({reason})"))
+            reason = _("erased at their request") if known.status == "erased" else _("already enrolled")
+            plan.problems.append(
+                RowProblem(person.line, _("this person cannot be enrolled again (%(reason)s)", reason=reason))
+            )
     else:
         plan.new.append(person)
 
@@ -457,11 +477,11 @@ def self_register(
     same either way and reveals nobody's membership.
     """
     if not cohort.signup_open:
-        raise NotAllowed("Self-registration for this cohort is closed.")
+        raise NotAllowed(_("Self-registration for this cohort is closed."))
     study = session.get(Study, cohort.study_id)
     assert study is not None
     problems = {}
-    if problem := line_problem(name.strip(), field="The name", max_length=PERSON_NAME_MAX):
+    if problem := line_problem(name.strip(), field=_("The name"), max_length=PERSON_NAME_MAX):
         problems["name"] = problem
     try:
         email = validate_email(email.strip(), check_deliverability=False).normalized

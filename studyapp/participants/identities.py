@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 from sqlmodel import Session, col, select
 
 from studyapp.core import audit
@@ -63,7 +64,7 @@ def reveal_identities(
     Raises :class:`NotAllowed` for a user without the identity permission.
     """
     if not may_view_identities(user):
-        raise NotAllowed("Your account does not have permission to see participants' identities.")
+        raise NotAllowed(_("Your account does not have permission to see participants' identities."))
     ids = [p.id for p in participants]
     identities = session.exec(select(Identity).where(col(Identity.participant_id).in_(ids))).all()
     contacts = {i.participant_id: _decrypt(privacy, i) for i in identities}
@@ -114,14 +115,14 @@ def change_email(
     or one that another participant of the study uses.
     """
     if actor == "researcher" and not may_view_identities(user):
-        raise NotAllowed("Changing an e-mail address needs the identity permission.")
+        raise NotAllowed(_("Changing an e-mail address needs the identity permission."))
     try:
         email = validate_email(new_email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as error:
-        raise ValidationFailed({"email": f"This is not a valid e-mail address: {error}"}) from None
+        raise ValidationFailed({"email": _("This is not a valid e-mail address: %(error)s", error=error)}) from None
     identity = identity_of(session=session, participant=participant)
     if identity is None:
-        raise NotAllowed("This participant has no contact details (erased, or imported without them).")
+        raise NotAllowed(_("This participant has no contact details (erased, or imported without them)."))
     digest = privacy.email_hash(email)
     cohort = session.get(Cohort, participant.cohort_id)
     assert cohort is not None
@@ -136,7 +137,7 @@ def change_email(
         )
     ).first()
     if clash is not None:
-        raise ValidationFailed({"email": "Another participant of this study uses this address."})
+        raise ValidationFailed({"email": _("Another participant of this study uses this address.")})
     identity.email_encrypted = privacy.encrypt(email)
     identity.email_hash = digest
     identity.updated_at = utcnow()
@@ -155,7 +156,7 @@ def change_email(
 def set_language(*, session: Session, participant: Participant, language: str) -> None:
     """The language of a participant's mail and pages."""
     if language not in ("nl", "en"):
-        raise ValidationFailed({"language": "Choose nl or en."})
+        raise ValidationFailed({"language": _("Choose nl or en.")})
     identity = identity_of(session=session, participant=participant)
     if identity is not None:
         identity.language = language

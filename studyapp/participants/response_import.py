@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
+from flask_babel import gettext as _
 from sqlmodel import Session, col, select
 
 from studyapp.core import audit
@@ -55,15 +56,17 @@ def parse_mapping(text: str) -> dict[str, str]:
             continue
         column, sep, item = (part.strip() for part in line.replace(":", "=", 1).partition("="))
         if not sep or not column or not item:
-            raise ValueError(f"mapping line {number}: write it as 'column = item_code'")
-        if problem := line_problem(line, field=f"mapping line {number}", max_length=400):
+            raise ValueError(_("mapping line %(number)d: write it as 'column = item_code'", number=number))
+        if problem := line_problem(line, field=_("mapping line %(number)d", number=number), max_length=400):
             raise ValueError(problem)
         key = normalise_column(column)
         if key in mapping:
-            raise ValueError(f"mapping line {number}: column {column!r} is mapped twice")
+            raise ValueError(
+                _("mapping line %(number)d: column %(column)s is mapped twice", number=number, column=repr(column))
+            )
         mapping[key] = item
     if not mapping:
-        raise ValueError("the mapping is empty")
+        raise ValueError(_("the mapping is empty"))
     return mapping
 
 
@@ -103,25 +106,29 @@ def _check_value(item: Item, raw: str) -> tuple[int | str | None, str]:
         return None, ""
     if item.type == "text":
         limit = item.max_length or 500
-        if problem := text_problem(raw, field="the answer"):
+        if problem := text_problem(raw, field=_("the answer")):
             return None, problem
-        return (raw, "") if len(raw) <= limit else (None, f"longer than {limit} characters")
+        return (raw, "") if len(raw) <= limit else (None, _("longer than %(length)d characters", length=limit))
     shown = repr(raw[:40])
     try:
         number = float(raw.replace(",", "."))
     except ValueError:
-        return None, f"{shown} is not a number"
+        return None, _("%(value)s is not a number", value=shown)
     if not number.is_integer():
-        return None, f"{shown} is not a whole number"
+        return None, _("%(value)s is not a whole number", value=shown)
     if not INT32_MIN <= number <= INT32_MAX:  # the answer column is a 32-bit integer
-        return None, f"{shown} is too large"
+        return None, _("%(value)s is too large", value=shown)
     value = int(number)
     if item.type == "choice":
         allowed = sorted(int(o["value"]) for o in item.options)
-        return (value, "") if value in allowed else (None, f"{value} is not one of the answer codes {allowed}")
+        return (
+            (value, "")
+            if value in allowed
+            else (None, _("%(value)d is not one of the answer codes %(codes)s", value=value, codes=allowed))
+        )
     low, high = item.min_value, item.max_value
     if low is not None and high is not None and not low <= value <= high:
-        return None, f"{value} is outside {low}..{high}"
+        return None, _("%(value)d is outside %(low)d..%(high)d", value=value, low=low, high=high)
     return value, ""
 
 
@@ -140,12 +147,18 @@ def plan_response_import(
     id_column = normalise_column(id_column)
     items = {i.code: i for i in session.exec(select(Item).where(Item.instrument_id == wave.instrument_id))}
     if id_column not in table.columns:
-        plan.problems.append(RowProblem(1, f"the identifier column {id_column!r} is not in the file"))
+        plan.problems.append(
+            RowProblem(1, _("the identifier column %(column)s is not in the file", column=repr(id_column)))
+        )
     for column, code in mapping.items():
         if column not in table.columns:
-            plan.problems.append(RowProblem(1, f"mapped column {column!r} is not in the file"))
+            plan.problems.append(RowProblem(1, _("mapped column %(column)s is not in the file", column=repr(column))))
         if code not in items:
-            plan.problems.append(RowProblem(1, f"column {column!r} is mapped to unknown item {code!r}"))
+            plan.problems.append(
+                RowProblem(
+                    1, _("column %(column)s is mapped to unknown item %(code)s", column=repr(column), code=repr(code))
+                )
+            )
     if plan.problems:
         return plan
     cohort = session.get(Cohort, wave.cohort_id)
@@ -154,14 +167,14 @@ def plan_response_import(
     for row in table.rows:
         identifier = row.cells.get(id_column, "").strip()
         if not identifier:
-            plan.problems.append(RowProblem(row.line, f"no identifier in column {id_column!r}"))
+            plan.problems.append(RowProblem(row.line, _("no identifier in column %(column)s", column=repr(id_column))))
             continue
-        if problem := line_problem(identifier, field=f"the identifier in column {id_column!r}"):
+        if problem := line_problem(identifier, field=_("the identifier in column %(column)s", column=repr(id_column))):
             plan.problems.append(RowProblem(row.line, problem))
             continue
         key = normalise_external_id(identifier)
         if key in seen:
-            plan.problems.append(RowProblem(row.line, f"the same identifier as line {seen[key]}"))
+            plan.problems.append(RowProblem(row.line, _("the same identifier as line %(line)d", line=seen[key])))
             continue
         seen[key] = row.line
         answers: dict[int, int | str] = {}
@@ -173,7 +186,7 @@ def plan_response_import(
                 answers[row_key(items[code])] = value
         plan.rows.append((row.line, identifier, answers))
     if not table.rows:
-        plan.problems.append(RowProblem(1, "the file has no rows"))
+        plan.problems.append(RowProblem(1, _("the file has no rows")))
     if not plan.problems:
         _link(session, privacy, wave, cohort, plan, create_missing)
     return plan
@@ -202,15 +215,15 @@ def _link(
         participant = _find_participant(session, privacy, cohort, identifier)
         if participant is None:
             if not create_missing:
-                plan.problems.append(RowProblem(line, "no participant of this study has this identifier"))
+                plan.problems.append(RowProblem(line, _("no participant of this study has this identifier")))
             else:
                 plan.new_participants += 1
             continue
         if participant.cohort_id != cohort.id:
-            plan.problems.append(RowProblem(line, "this participant belongs to another cohort than the wave"))
+            plan.problems.append(RowProblem(line, _("this participant belongs to another cohort than the wave")))
             continue
         if participant.status == "erased":
-            plan.problems.append(RowProblem(line, "this participant's data were erased at their request"))
+            plan.problems.append(RowProblem(line, _("this participant's data were erased at their request")))
             continue
         existing = session.exec(
             select(Response)
@@ -226,7 +239,7 @@ def _link(
         if stored == answers:
             plan.unchanged += 1
         else:
-            plan.problems.append(RowProblem(line, "this participant already has other answers for this wave"))
+            plan.problems.append(RowProblem(line, _("this participant already has other answers for this wave")))
 
 
 def apply_response_import(

@@ -42,13 +42,13 @@ def schedule_problems(spec: WaveSchedule, *, position: int) -> dict[str, str]:
     """Every rule a wave schedule breaks, by form field; empty when it is sound."""
     problems: dict[str, str] = {}
     if spec.schedule not in WAVE_SCHEDULES:
-        return {"schedule": f"Choose one of: {', '.join(WAVE_SCHEDULES)}."}
+        return {"schedule": _("Choose one of: %(choices)s.", choices=", ".join(WAVE_SCHEDULES))}
     if spec.schedule == "on_date":
         if spec.opens_at is None:
             problems["opens_at"] = _("Give the date and time the wave opens.")
         if spec.closes_at is None:
             problems["closes_at"] = _("Give the date and time the wave closes.")
-        for name, label in (("opens_at", "The opening time"), ("closes_at", "The closing time")):
+        for name, label in (("opens_at", _("The opening time")), ("closes_at", _("The closing time"))):
             value = getattr(spec, name)
             if value is not None:
                 try:
@@ -105,9 +105,9 @@ def parse_day_list(text: str) -> list[int]:
         try:
             day = parse_int(part, field="", minimum=None, maximum=None)
         except InputError:
-            raise ValueError(f"{part[:20]!r} is not a whole number of days.") from None
+            raise ValueError(_("%(part)s is not a whole number of days.", part=repr(part[:20]))) from None
         if abs(day) > MAX_OFFSET_DAYS:
-            raise ValueError(f"{part[:20]!r}: at most {MAX_OFFSET_DAYS} days.")
+            raise ValueError(_("%(part)s: at most %(days)d days.", part=repr(part[:20]), days=MAX_OFFSET_DAYS))
         days.append(day)
     return sorted(days)
 

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 
+from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -93,23 +94,25 @@ def _with_slug(session: Session, data: StudyData, study_id: int | None) -> Study
 def _study_problems(session: Session, data: StudyData, *, study_id: int | None) -> dict[str, str]:
     problems: dict[str, str] = {}
     if not SLUG_PATTERN.fullmatch(data.slug):  # fullmatch: "$" would let a final newline through
-        problems["slug"] = "Use lowercase letters, digits and single dashes (e.g. bridge-the-gap)."
+        problems["slug"] = _("Use lowercase letters, digits and single dashes (e.g. bridge-the-gap).")
     elif len(data.slug) > column_length(Study.slug):
-        problems["slug"] = f"At most {column_length(Study.slug)} characters."
+        problems["slug"] = _("At most %(length)d characters.", length=column_length(Study.slug))
     else:
         clash = session.exec(select(Study).where(Study.slug == data.slug)).first()
         if clash is not None and clash.id != study_id:
-            problems["slug"] = f"Another study already uses {data.slug!r}."
+            problems["slug"] = _("Another study already uses %(slug)s.", slug=repr(data.slug))
     if not data.name.strip():
-        problems["name"] = "A study needs a name."
-    elif problem := line_problem(data.name.strip(), field="The name", max_length=column_length(Study.name)):
+        problems["name"] = _("A study needs a name.")
+    elif problem := line_problem(data.name.strip(), field=_("The name"), max_length=column_length(Study.name)):
         problems["name"] = problem
-    if problem := text_problem(data.description, field="The description"):
+    if problem := text_problem(data.description, field=_("The description")):
         problems["description"] = problem
     if line_problem(data.timezone, field="", max_length=column_length(Study.timezone)) or not is_known_timezone(
         data.timezone
     ):
-        problems["timezone"] = f"{data.timezone[:70]!r} is not a known time zone (e.g. Europe/Amsterdam)."
+        problems["timezone"] = _(
+            "%(zone)s is not a known time zone (e.g. Europe/Amsterdam).", zone=repr(data.timezone[:70])
+        )
     return problems
 
 
@@ -162,7 +165,7 @@ def update_study(*, session: Session, study: Study, data: StudyData, user: User 
 def delete_study(*, session: Session, study: Study, user: User | None = None) -> None:
     """Delete a study that has no cohorts; raises :class:`NotAllowed` otherwise."""
     if session.exec(select(Cohort.id).where(Cohort.study_id == study.id)).first() is not None:
-        raise NotAllowed("This study has cohorts. Delete its cohorts first.")
+        raise NotAllowed(_("This study has cohorts. Delete its cohorts first."))
     audit.record(
         session=session,
         action="study.deleted",
@@ -177,15 +180,15 @@ def delete_study(*, session: Session, study: Study, user: User | None = None) ->
 def _cohort_problems(
     session: Session, study: Study, name: str, description: str, *, cohort_id: int | None
 ) -> dict[str, str]:
-    if problem := text_problem(description, field="The description"):
+    if problem := text_problem(description, field=_("The description")):
         return {"description": problem}
     if not name.strip():
-        return {"name": "A cohort needs a name."}
-    if problem := line_problem(name.strip(), field="The name", max_length=column_length(Cohort.name)):
+        return {"name": _("A cohort needs a name.")}
+    if problem := line_problem(name.strip(), field=_("The name"), max_length=column_length(Cohort.name)):
         return {"name": problem}
     clash = session.exec(select(Cohort).where(Cohort.study_id == study.id, Cohort.name == name.strip())).first()
     if clash is not None and clash.id != cohort_id:
-        return {"name": f"This study already has a cohort called {name.strip()!r}."}
+        return {"name": _("This study already has a cohort called %(name)s.", name=repr(name.strip()))}
     return {}
 
 
@@ -201,7 +204,7 @@ def create_cohort(
     """Add a cohort to a study; raises :class:`ValidationFailed` on a missing or taken name."""
     problems = _cohort_problems(session, study, name, description, cohort_id=None)
     if linkage not in LINKAGE_MODES:
-        problems["linkage"] = "Choose how waves are linked."
+        problems["linkage"] = _("Choose how waves are linked.")
     if problems:
         raise ValidationFailed(problems)
     cohort = Cohort(study_id=key(study), name=name.strip(), description=description.strip(), linkage=linkage)
@@ -233,9 +236,9 @@ def update_cohort(
     problems = _cohort_problems(session, study, name, description, cohort_id=cohort.id)
     if linkage is not None and linkage != cohort.linkage:
         if linkage not in LINKAGE_MODES:
-            problems["linkage"] = "Choose how waves are linked."
+            problems["linkage"] = _("Choose how waves are linked.")
         elif session.exec(select(Participant.id).where(Participant.cohort_id == cohort.id)).first():
-            problems["linkage"] = "This cohort has participants: how its waves are linked can no longer change."
+            problems["linkage"] = _("This cohort has participants: how its waves are linked can no longer change.")
     if problems:
         raise ValidationFailed(problems)
     cohort.name = name.strip()
@@ -250,7 +253,7 @@ def update_cohort(
 def delete_cohort(*, session: Session, cohort: Cohort, user: User | None = None) -> None:
     """Delete a cohort without participants, with its waves; raises :class:`NotAllowed` otherwise."""
     if session.exec(select(Participant.id).where(Participant.cohort_id == cohort.id)).first():
-        raise NotAllowed("This cohort has participants; it cannot be deleted.")
+        raise NotAllowed(_("This cohort has participants; it cannot be deleted."))
     for wave in session.exec(select(Wave).where(Wave.cohort_id == cohort.id)):
         session.delete(wave)
     audit.record(
@@ -270,19 +273,19 @@ def _wave_problems(
     problems = schedule_problems(data.schedule, position=position)
     label = data.label.strip()
     if not label:
-        problems["label"] = "A wave needs a label (e.g. T1)."
-    elif problem := line_problem(label, field="The label", max_length=column_length(Wave.label)):
+        problems["label"] = _("A wave needs a label (e.g. T1).")
+    elif problem := line_problem(label, field=_("The label"), max_length=column_length(Wave.label)):
         problems["label"] = problem
     else:
         clash = session.exec(select(Wave).where(Wave.cohort_id == cohort.id, Wave.label == label)).first()
         if clash is not None and clash.id != wave_id:
-            problems["label"] = f"This cohort already has a wave labelled {label!r}."
+            problems["label"] = _("This cohort already has a wave labelled %(label)s.", label=repr(label))
     if (
         data.instrument_id is None
         or not 0 < data.instrument_id <= INT32_MAX  # beyond any id: not looked up
         or session.get(Instrument, data.instrument_id) is None
     ):
-        problems["instrument_id"] = "Choose a loaded instrument."
+        problems["instrument_id"] = _("Choose a loaded instrument.")
     return problems
 
 
@@ -354,10 +357,10 @@ def update_wave(*, session: Session, wave: Wave, data: WaveData, user: User | No
 def delete_wave(*, session: Session, wave: Wave, user: User | None = None) -> None:
     """Delete the last wave of a cohort if nobody was invited; raises :class:`NotAllowed` otherwise."""
     if session.exec(select(Invitation.id).where(Invitation.wave_id == wave.id)).first():
-        raise NotAllowed("Participants were invited to this wave; it cannot be deleted.")
+        raise NotAllowed(_("Participants were invited to this wave; it cannot be deleted."))
     later = session.exec(select(Wave.id).where(Wave.cohort_id == wave.cohort_id, Wave.position > wave.position)).first()
     if later is not None:
-        raise NotAllowed("Only the last wave of a cohort can be deleted.")
+        raise NotAllowed(_("Only the last wave of a cohort can be deleted."))
     audit.record(
         session=session,
         action="wave.deleted",

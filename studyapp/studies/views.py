@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlmodel import select
@@ -89,7 +90,7 @@ def study_new():
         except ValidationFailed as error:
             _show_errors(form, error)
         else:
-            _commit(f"Study “{study.name}” created.")
+            _commit(_("Study “%(name)s” created.", name=study.name))
             return redirect(url_for(".study_detail", study_id=study.id))
     return render_template("studies/study_form.html", form=form, study=None)
 
@@ -130,7 +131,7 @@ def study_edit(study_id: int) -> ResponseReturnValue:
             get_session().rollback()
             _show_errors(form, error)
         else:
-            _commit("Study saved.")
+            _commit(_("Study saved."))
             return redirect(url_for(".study_detail", study_id=study.id))
     return render_template("studies/study_form.html", form=form, study=study)
 
@@ -147,7 +148,7 @@ def study_delete(study_id: int) -> ResponseReturnValue:
     except NotAllowed as error:
         flash(str(error), "error")
         return redirect(url_for(".study_detail", study_id=study.id))
-    _commit(f"Study “{study.name}” deleted.")
+    _commit(_("Study “%(name)s” deleted.", name=study.name))
     return redirect(url_for(".dashboard"))
 
 
@@ -170,7 +171,7 @@ def cohort_new(study_id: int) -> ResponseReturnValue:
         except ValidationFailed as error:
             _show_errors(form, error)
         else:
-            _commit(f"Cohort “{cohort.name}” created.")
+            _commit(_("Cohort “%(name)s” created.", name=cohort.name))
             return redirect(url_for(".study_detail", study_id=study.id))
     return render_template("studies/cohort_form.html", form=form, study=study, cohort=None)
 
@@ -196,7 +197,7 @@ def cohort_edit(cohort_id: int) -> ResponseReturnValue:
             get_session().rollback()
             _show_errors(form, error)
         else:
-            _commit("Cohort saved.")
+            _commit(_("Cohort saved."))
             return redirect(url_for(".study_detail", study_id=study.id))
     return render_template("studies/cohort_form.html", form=form, study=study, cohort=cohort)
 
@@ -213,7 +214,7 @@ def cohort_delete(cohort_id: int) -> ResponseReturnValue:
     except NotAllowed as error:
         flash(str(error), "error")
     else:
-        _commit(f"Cohort “{cohort.name}” deleted.")
+        _commit(_("Cohort “%(name)s” deleted.", name=cohort.name))
     return redirect(url_for(".study_detail", study_id=cohort.study_id))
 
 
@@ -232,7 +233,7 @@ def wave_new(cohort_id: int) -> ResponseReturnValue:
             except ValidationFailed as error:
                 _show_errors(form, error)
             else:
-                _commit(f"Wave “{wave.label}” added to {cohort.name}.")
+                _commit(_("Wave “%(label)s” added to %(cohort)s.", label=wave.label, cohort=cohort.name))
                 return redirect(url_for(".study_detail", study_id=study.id))
     return render_template("studies/wave_form.html", form=form, study=study, cohort=cohort, wave=None)
 
@@ -254,7 +255,7 @@ def wave_edit(wave_id: int) -> ResponseReturnValue:
                 get_session().rollback()
                 _show_errors(form, error)
             else:
-                _commit(f"Wave “{wave.label}” saved.")
+                _commit(_("Wave “%(label)s” saved.", label=wave.label))
                 return redirect(url_for(".study_detail", study_id=study.id))
     return render_template("studies/wave_form.html", form=form, study=study, cohort=cohort, wave=wave)
 
@@ -272,7 +273,7 @@ def wave_delete(wave_id: int) -> ResponseReturnValue:
     except NotAllowed as error:
         flash(str(error), "error")
     else:
-        _commit(f"Wave “{wave.label}” deleted.")
+        _commit(_("Wave “%(label)s” deleted.", label=wave.label))
     return redirect(url_for(".study_detail", study_id=cohort.study_id))
 
 
