@@ -81,7 +81,7 @@ def test_account_emails_state_their_language_and_have_a_title(app, engine, sessi
         language="en",
         secret_key=DEV_SECRET_KEY,
     )
-    reset = make_user(session, email="old@example.org")
+    reset = make_user(session, email="old@example.org", language="nl")
     request_password_reset(session=session, admin=admin, user=reset, secret_key=DEV_SECRET_KEY)
     session.commit()
     received = send_outbox(engine, smtp_server)
