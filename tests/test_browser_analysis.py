@@ -74,7 +74,7 @@ def test_company_contact_portal_and_the_researchers_briefings_page(page: Page, s
     expect(page.get_by_role("heading", name="Acme Engineering")).to_be_visible()
     expect(page.get_by_role("link", name="(PDF)")).to_have_count(2)
     shot(page, "company-portal")
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Uitloggen").click()  # the demo's company contact reads Dutch
     page.goto(f"{base}/login")
     page.get_by_label("E-mail").fill(DEMO_RESEARCHER_EMAIL)
     page.get_by_label("Password").fill(DEMO_RESEARCHER_PASSWORD)
