@@ -52,11 +52,10 @@ def store_synthetic_cohort(
     stored = 0
     for position, wave in enumerate(waves, start=1):
         submitted_at = _moment(wave, position, len(waves), now)
-        in_wave = answers[answers["wave"] == position]
-        for pseudonym, rows in in_wave.groupby("pseudonym", sort=False):
-            participant = people[pseudonym]
-            invitation = Invitation(
-                participant_id=key(participant),
+        by_person = list(answers[answers["wave"] == position].groupby("pseudonym", sort=False))
+        invitations = [
+            Invitation(
+                participant_id=key(people[pseudonym]),
                 wave_id=key(wave),
                 state="completed",
                 opens_at=submitted_at - timedelta(days=3),
@@ -65,33 +64,36 @@ def store_synthetic_cohort(
                 opened_at=submitted_at - timedelta(minutes=25),
                 completed_at=submitted_at,
             )
-            session.add(invitation)
-            session.flush()
-            response = Response(
+            for pseudonym, _rows in by_person
+        ]
+        session.add_all(invitations)
+        session.flush()  # one batched INSERT per wave, not one per person
+        responses = [
+            Response(
                 invitation_id=key(invitation),
                 language="nl",
                 started_at=submitted_at - timedelta(minutes=22),
                 updated_at=submitted_at,
                 submitted_at=submitted_at,
             )
-            session.add(response)
-            session.flush()
-            values = rows["value"].to_numpy()
-            codes = rows["item"].to_numpy()
-            session.execute(
-                insert(Answer),
-                [
-                    {
-                        "response_id": response.id,
-                        "item_id": items[code],
-                        "value_number": int(np.rint(value)),
-                        "value_text": None,
-                        "updated_at": submitted_at,
-                    }
-                    for code, value in zip(codes, values, strict=True)
-                ],
-            )
-            stored += 1
+            for invitation in invitations
+        ]
+        session.add_all(responses)
+        session.flush()
+        rows_of_wave = [
+            {
+                "response_id": response.id,
+                "item_id": items[code],
+                "value_number": int(np.rint(value)),
+                "value_text": None,
+                "updated_at": submitted_at,
+            }
+            for response, (_pseudonym, rows) in zip(responses, by_person, strict=True)
+            for code, value in zip(rows["item"].to_numpy(), rows["value"].to_numpy(), strict=True)
+        ]
+        if rows_of_wave:
+            session.execute(insert(Answer), rows_of_wave)
+        stored += len(responses)
     return stored
 
 

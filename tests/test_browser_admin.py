@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import Session, SQLModel
 from werkzeug.serving import make_server
 
@@ -52,41 +53,41 @@ def test_login_with_wrong_then_right_password(page, live_server: str) -> None:
     page.get_by_label("E-mail").fill(DEMO_RESEARCHER_EMAIL)
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Log in").click()
-    assert page.get_by_text("Unknown e-mail address or wrong password.").is_visible()
+    expect(page.get_by_text("Unknown e-mail address or wrong password.")).to_be_visible()
     shot(page, "admin-login-failed")
     page.get_by_label("Password").fill(DEMO_RESEARCHER_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server}/")
-    assert page.get_by_role("heading", name="Studies").is_visible()
+    expect(page.get_by_role("heading", name="Studies")).to_be_visible()
     shot(page, "admin-dashboard")
 
 
 def test_researcher_browses_the_demo_study_and_adds_a_wave(page, live_server: str) -> None:
     _log_in(page, live_server)
     page.get_by_role("link", name="Bridge the Gap").last.click()
-    assert page.get_by_role("heading", name="Final-year students").is_visible()
-    assert page.get_by_role("heading", name="Young professionals").is_visible()
+    expect(page.get_by_role("heading", name="Final-year students")).to_be_visible()
+    expect(page.get_by_role("heading", name="Young professionals")).to_be_visible()
     shot(page, "admin-study")
 
     label = f"T4-{page.viewport_name}"
     page.locator("section.cohort", has_text="Young professionals").get_by_role("link", name="Add wave").click()
     # the script shows only the fields of the chosen schedule
-    assert page.get_by_label("Opens at").is_visible()
+    expect(page.get_by_label("Opens at")).to_be_visible()
     page.get_by_label("A number of days after the previous wave opened").check()
-    assert not page.get_by_label("Opens at").is_visible()
+    expect(page.get_by_label("Opens at")).not_to_be_visible()
     page.get_by_label("Label").fill(label)
     page.get_by_label("Days after", exact=True).fill("182")
     page.get_by_label("Open for (days)").fill("14")
     page.get_by_label("Reminder days").fill("7, 21")
     page.get_by_role("button", name="Add wave").click()
-    assert page.get_by_text("Every reminder must fall before the wave closes.").is_visible()
+    expect(page.get_by_text("Every reminder must fall before the wave closes.")).to_be_visible()
     assert page.get_by_label("Days after", exact=True).input_value() == "182", "what was typed is kept"
     shot(page, "admin-wave-form-error")
 
     page.get_by_label("Reminder days").fill("7")
     page.get_by_role("button", name="Add wave").click()
-    assert page.get_by_text(f"Wave “{label}” added to Young professionals.").is_visible()
-    assert page.get_by_text(
-        "182 days after the previous wave opens, open 14 days; reminders on day 7"
-    ).first.is_visible()
+    expect(page.get_by_text(f"Wave “{label}” added to Young professionals.")).to_be_visible()
+    expect(
+        page.get_by_text("182 days after the previous wave opens, open 14 days; reminders on day 7").first
+    ).to_be_visible()
     shot(page, "admin-study-after-add")

@@ -529,3 +529,32 @@ def test_utc_conversion_of_the_issue_examples() -> None:
     assert local_to_utc(datetime(2027, 2, 1, 9), ZoneInfo("Europe/Amsterdam"), field="x") == datetime(
         2027, 2, 1, 8, tzinfo=UTC
     )
+
+
+def test_a_sign_up_sent_twice_at_once_enrols_one_participant_and_answers_both(
+    client: FlaskClient, session: Session, engine, world: dict, monkeypatch
+) -> None:
+    """A double tap on a phone: the second post must not hit the unique pseudonym with a 500."""
+    from studyapp.participants import enrolment
+    from tests.factories import privacy_for_tests
+
+    matched = enrolment._match_existing
+    raced: list[bool] = []
+    form = {"name": "Bob", "email": "bob@example.org", "language": "en", "consent": "y", "keep_data": "yes"}
+
+    def the_first_post_wins(session_, privacy, study, people, plan) -> None:
+        matched(session_, privacy, study, people, plan)
+        if not raced:  # the other post of the double tap enrols Bob and commits in between
+            raced.append(True)
+            with Session(engine) as other:
+                cohort = other.get(Cohort, world["cohort"])
+                enrolment.self_register(
+                    session=other, privacy=privacy_for_tests(), cohort=cohort, email=form["email"],
+                    name="Bob", language="en", keep_data=True,
+                )  # fmt: skip
+                other.commit()
+
+    monkeypatch.setattr(enrolment, "_match_existing", the_first_post_wins)
+    answered = client.post("/join/open-code?lang=en", data=form)
+    assert answered.status_code == 200 and "You have signed up" in answered.get_data(as_text=True)
+    assert len(session.exec(select(Participant)).all()) == 1 and len(session.exec(select(Identity)).all()) == 1

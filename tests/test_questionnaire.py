@@ -355,3 +355,26 @@ def test_welcome_page_and_progress_bar_count_the_same_pages_of_the_demo_instrume
     assert bar_total() == before + 1 and welcome_pages() == str(before + 1)  # it came
     client.post(f"/p/{token}/s/situation/autosave", data={"work_status": "3"})
     assert bar_total() == before and welcome_pages() == str(before)  # it cannot come any more
+
+
+def test_a_page_post_racing_an_autosave_on_a_fresh_link_saves_both(client, session, engine, link, monkeypatch) -> None:
+    """CI saw a 500 here: the autosave created the response after the page post had looked for it."""
+    from studyapp.questionnaire import responses
+
+    looked_up = responses.response_of
+    raced = []
+
+    def autosave_wins_the_race(*, session: Session, invitation: Invitation):
+        found = looked_up(session=session, invitation=invitation)
+        if found is None and not raced:  # the other request inserts the response and commits in between
+            raced.append(True)
+            with Session(engine) as other:
+                responses.start_response(session=other, invitation=other.get(Invitation, invitation.id), language="en")
+                other.commit()
+        return found
+
+    monkeypatch.setattr(responses, "response_of", autosave_wins_the_race)
+    posted = client.post(f"/p/{link['token']}/s/profession", data={"prof_title": "1", "action": "next"})
+    assert posted.status_code == 302
+    assert answers_in_db(session, link["invitation_id"]) == {"prof_title": 1}
+    assert len(session.exec(select(Response).where(Response.invitation_id == link["invitation_id"])).all()) == 1

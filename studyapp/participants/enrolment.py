@@ -11,6 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import insert, text
 from sqlalchemy import select as sa_select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from studyapp.core import audit
@@ -503,7 +504,13 @@ def self_register(
     _match_existing(session, privacy, study, [person], plan)
     if not plan.new:
         return None, False
-    participant = enrol_person(session=session, privacy=privacy, study=study, person=person, actor="participant")
+    try:
+        with session.begin_nested():  # the same form sent twice at once: the other post enrolled them
+            participant = enrol_person(
+                session=session, privacy=privacy, study=study, person=person, actor="participant"
+            )
+    except IntegrityError:
+        return None, False
     audit.record(
         session=session,
         action="participant.self_registered",

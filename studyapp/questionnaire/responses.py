@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Insert, delete
@@ -44,11 +44,19 @@ def start_response(
     if response is not None:
         return response
     now = utcnow()
-    response = Response(invitation_id=key(invitation), language=language, started_at=now, updated_at=now)
-    session.add(response)
-    if move(invitation, InvitationEvent.STARTED):
+    # A page post and an autosave of a fresh link can both get here: the one that inserts second keeps
+    # the first one's response instead of failing on the unique invitation_id.
+    created = session.execute(
+        _dialect_insert(session)(Response)
+        .values(invitation_id=key(invitation), language=language, started_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["invitation_id"])
+        .returning(col(Response.id))
+    ).scalar_one_or_none()
+    if created is not None and move(invitation, InvitationEvent.STARTED):
         session.add(invitation)
-    session.flush()
+        session.flush()
+    response = response_of(session=session, invitation=invitation)
+    assert response is not None  # inserted by this request or by the one it raced
     return response
 
 
@@ -107,10 +115,13 @@ def save_answers(
     return len(rows) + len(cleared)
 
 
+def _dialect_insert(session: Session) -> Callable[..., postgresql.Insert | sqlite.Insert]:
+    """The INSERT with ON CONFLICT of the session's database (PostgreSQL or SQLite)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 def _upsert(session: Session) -> Insert:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Answer)
+    statement = _dialect_insert(session)(Answer)
     return statement.on_conflict_do_update(
         index_elements=["response_id", "item_id"],
         set_={
