@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -241,3 +242,15 @@ def test_without_smtp_the_mailbox_catches_mail_and_its_link_works(
     assert "List-Unsubscribe" in detail and "Open the questionnaire" in detail
     link = re.search(r"http://127\.0\.0\.1:5000(/p/[A-Za-z0-9_-]+)\n", detail).group(1)
     assert "Welcome to wave T1" in client.get(link).get_data(as_text=True)
+
+
+def test_tokens_drawn_together_look_like_single_ones_and_never_repeat() -> None:
+    from studyapp.core.links import TOKEN_BYTES, new_token, new_tokens, token_hash
+
+    single, _ = new_token()
+    drawn = new_tokens(5000)
+    assert len({token for token, _ in drawn}) == 5000 and new_tokens(0) == []
+    for token, digest in drawn:
+        assert len(token) == len(single) == 32 and re.fullmatch(r"[A-Za-z0-9_-]+", token)
+        assert digest == token_hash(token)
+        assert len(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))) == TOKEN_BYTES

@@ -8,12 +8,14 @@ validation (or from a database restore) would be.
 from __future__ import annotations
 
 import string
+import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime
 from email import headerregistry, message_from_bytes, message_from_string, policy
 
 import pytest
 from cryptography.fernet import Fernet
+from email_validator import EmailNotValidError, validate_email
 from flask.testing import FlaskClient
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -26,11 +28,13 @@ from tests.fieldwork_helpers import CONFIG, NOW, outbox_with
 from waves.dispatcher import dispatch
 from waves.messages import (
     PLACEHOLDERS,
+    AddressError,
     Mailbox,
     RenderedMessage,
     TemplateError,
     build_email,
     check_template,
+    mailbox,
     one_line,
     render,
 )
@@ -231,6 +235,49 @@ def test_the_quick_address_header_is_what_the_header_registry_writes(name: str, 
     box = Mailbox(name=one_line(name), local_part=local, domain="example.org")
     address = headerregistry.Address(display_name=box.name, username=local, domain="example.org")
     assert box.header("To") == policy.SMTP.header_factory("To", [address]).fold(policy=policy.SMTP)
+
+
+_ATEXT = string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-."
+_DOMAINS = st.one_of(
+    st.sampled_from(["example.org", "Student.UT.nl", "bücher.de", "xn--bcher-kva.de", "localhost", "a.invalid"]),
+    st.from_regex(r"[a-z0-9-]{1,70}(\.[a-z0-9-]{1,20}){0,3}\.[a-z]{2,6}", fullmatch=True),
+    st.text(max_size=30),
+)
+
+
+def _full_check(address: str) -> tuple[str, str] | str:
+    try:
+        checked = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return "refused"
+    return checked.local_part, checked.ascii_domain
+
+
+@settings(max_examples=1500, deadline=None)
+@given(local=st.one_of(st.text(alphabet=_ATEXT, max_size=70), st.text(max_size=20)), domain=_DOMAINS)
+def test_the_quick_address_check_agrees_with_email_validator(local: str, domain: str) -> None:
+    """The dispatcher checks a plain local part itself and only the domain with email-validator."""
+    address = f"{local}@{domain}"
+    try:
+        box = mailbox("", address)
+        ours: tuple[str, str] | str = box.local_part, box.domain
+    except AddressError:
+        ours = "refused"
+    assert ours == _full_check(address)
+
+
+def test_forbidden_character_finds_the_same_as_a_character_by_character_scan() -> None:
+    from studyapp.core import inputs
+
+    for code in range(0x110000):  # every code point, alone and after printable text
+        char = chr(code)
+        expected = (
+            char
+            if unicodedata.category(char) in ("Cs", "Cc")
+            or char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029"
+            else None
+        )
+        assert inputs.forbidden_character("Zoë " + char) == expected, hex(code)
 
 
 @settings(max_examples=300, deadline=None)

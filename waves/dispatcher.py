@@ -35,7 +35,7 @@ from sqlmodel import Session, col, select
 
 from studyapp.core.bulk import add_rows
 from studyapp.core.lifecycle import OPEN_STATES, InvitationEvent, from_states, target
-from studyapp.core.links import new_token
+from studyapp.core.links import new_tokens
 from studyapp.core.models import (
     Answer,
     Cohort,
@@ -354,6 +354,7 @@ class _Composer:
             self._loaded = time.monotonic()
         self.session, self.now = session, now
         self._tokens: list[tuple[int, str, datetime]] = []  # the batch's new link tokens, added together
+        self._fresh = iter(new_tokens(len(rows)))  # at most one per row
         return self.compose_all(rows)
 
     def _wave(self, wave_id: int) -> tuple[Wave, Study]:
@@ -439,7 +440,7 @@ class _Composer:
 
     def _issue_token(self, invitation_id: int) -> str:
         """One more personal-link token for the invitation (earlier ones keep working), stored with the batch."""
-        token, digest = new_token()
+        token, digest = next(self._fresh)
         self._tokens.append((invitation_id, digest, utcnow()))
         return token
 

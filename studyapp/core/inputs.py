@@ -80,6 +80,8 @@ def _describe(char: str) -> str:
 
 def forbidden_character(text: str, *, multiline: bool = False) -> str | None:
     """The first character ``text`` may not hold (see the module's rules), or ``None``."""
+    if text.isprintable():  # the common case, in C: no Cc, Cs, Cf (bidi controls) or Zl/Zp character
+        return None
     for char in text:
         category = unicodedata.category(char)
         if category == "Cs":

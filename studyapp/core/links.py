@@ -3,6 +3,7 @@ participant pages and the fieldwork engine, so it lives in the core)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 
@@ -18,6 +19,17 @@ def new_token() -> tuple[str, str]:
     """A fresh URL-safe token and the hash to store for it."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     return token, token_hash(token)
+
+
+def new_tokens(count: int) -> list[tuple[str, str]]:
+    """``count`` fresh tokens (as :func:`new_token` makes them) and their hashes, from one read of the
+    system's random source: a read costs about 0.1 ms on a virtual machine, once per e-mail otherwise."""
+    pool = secrets.token_bytes(TOKEN_BYTES * count)
+    tokens = [
+        base64.urlsafe_b64encode(pool[start : start + TOKEN_BYTES]).rstrip(b"=").decode("ascii")
+        for start in range(0, len(pool), TOKEN_BYTES)
+    ]
+    return [(token, token_hash(token)) for token in tokens]
 
 
 def token_hash(token: str) -> str:
