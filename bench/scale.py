@@ -7,7 +7,7 @@ open wave of the Carrière Kompas, and then times, each as its own process where
 
 - ``import``: ``studyapp participants import`` of a CSV list of N people;
 - ``tick``: ``studyapp fieldwork tick`` planning and sending N invitations to a local SMTP sink in its own
-  process (``DISPATCH_PROCESSES=2``, one per core, with 4 SMTP connections each), beside a bare
+  process (``DISPATCH_PROCESSES=2``, one per core, with 2 SMTP connections each: 4 in all), beside a bare
   ``smtplib`` client sending messages of the same size to the same kind of sink (as ``bench/dispatch.py`` measures it);
 - then it bulk-loads a submitted response from everyone with simulated answers (about 140 each,
   ``analysis.synthetic``; with COPY, not timed as a step);
@@ -313,7 +313,7 @@ def send_wave(env: dict[str, str], work: Path, n: int) -> dict[str, float]:
     try:
         tick = run_process(
             [STUDYAPP, "fieldwork", "tick"],
-            {**env, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_CONNECTIONS": "4"}
+            {**env, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_CONNECTIONS": "2"}
             | {"DISPATCH_PROCESSES": "2"},
             cwd=work,
         )

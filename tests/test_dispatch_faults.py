@@ -74,7 +74,34 @@ def test_a_live_dispatcher_keeps_its_claims_beyond_the_claim_timeout(
     outputs = [sender.communicate(timeout=300)[0] for sender in senders]
     assert all(sender.returncode == 0 for sender in senders), outputs
     counts = smtp_server.handler_obj.by_message_id()
-    assert len(counts) == 200 and max(counts.values()) == 1
+    assert len(counts) == 200 and max(counts.values()) == 1, outputs
+
+
+def test_a_batch_that_took_longer_than_its_lease_to_compose_is_not_taken_over_when_it_commits(
+    engine, session: Session, monkeypatch
+) -> None:
+    """Under load (CI, 2 cores) two dispatchers with a 1 s lease sent 100 of 200 messages twice: a batch
+    composed for longer than the lease became visible already expired, and the other took it over."""
+    from dataclasses import replace
+
+    from waves import dispatcher
+
+    outbox_with(session, 5, now=datetime.now(UTC))
+    config = replace(CONFIG, claim_timeout=timedelta(seconds=1))
+    composing = dispatcher._Composer.batch
+
+    def slowly(self, session_, rows, now):  # a busy machine
+        time.sleep(1.3)
+        return composing(self, session_, rows, now)
+
+    monkeypatch.setattr(dispatcher._Composer, "batch", slowly)
+    composer = dispatcher._Composer(privacy_for_tests(), config)
+    mine, stamped = dispatcher._next_batch(engine, composer, "tick|a", datetime.now(UTC), config, 50)
+    assert len(mine) == 5 and time.monotonic() - stamped < 0.5
+    with Session(engine) as other:
+        taken = dispatcher._claim(other, "tick|b", datetime.now(UTC), config, 50)
+        other.commit()
+    assert taken == []
 
 
 def test_claims_of_a_dispatcher_elsewhere_are_taken_over_only_when_their_lease_runs_out(

@@ -97,9 +97,13 @@ class Heartbeat:
         self._stop.set()
         self._thread.join()
 
-    def claimed(self) -> None:
-        """Note that the holder's claims were just written (a fresh lease)."""
-        self._renewed = time.monotonic()
+    def claimed(self, *, at: float) -> None:
+        """Note that the holder's claims were stamped at ``at`` (``time.monotonic()`` taken no later).
+
+        The lease counts from that stamp, not from when the batch comes up for sending (the next batch is
+        claimed while the current one goes out).
+        """
+        self._renewed = max(self._renewed, at)
 
     def holds(self) -> bool:
         """Whether the lease is safely alive: renewed within the last half lease."""

@@ -548,14 +548,16 @@ def dispatch(
 
     def claim_next() -> list[_Prepared]:
         room = config.batch if max_messages is None else min(config.batch, max_messages - claimed)
-        return _next_batch(engine, composer, holder, clock(), config, room)
+        batch, stamped = _next_batch(engine, composer, holder, clock(), config, room)
+        if batch:
+            heartbeat.claimed(at=stamped)
+        return batch
 
     release_resumed_waves(engine)
     with Heartbeat(engine, holder, config.claim_timeout) as heartbeat, ThreadPoolExecutor(len(senders)) as pool:
         try:
             batch = claim_next()
             while batch:
-                heartbeat.claimed()
                 claimed += len(batch)
                 line = _Line(batch, heartbeat)
                 sending = [pool.submit(sender.send_from, line) for sender in senders]
@@ -580,16 +582,29 @@ def dispatch(
 
 def _next_batch(
     engine: Engine, composer: _Composer, holder: str, moment: datetime, config: DispatchConfig, limit: int
-) -> list[_Prepared]:
+) -> tuple[list[_Prepared], float]:
     """Claim up to ``limit`` due rows and compose their e-mails; the claims and the new link tokens are
-    committed together, before any of them is sent."""
+    committed together, before any of them is sent. Also returns when (``time.monotonic()``, taken no
+    later) the claims' lease began.
+
+    Other dispatchers see the claims only at the commit. When composing took a good part of the lease (a
+    busy machine, a short lease), the claims are stamped again just before it: else they would appear
+    already expired, and another dispatcher would take them over and send the same messages.
+    """
+    stamped = time.monotonic()
     if limit <= 0:
-        return []
+        return [], stamped
     with Session(engine, expire_on_commit=False) as session:
         rows = _claim(session, holder, moment, config, limit)
         prepared = composer.batch(session, rows, moment) if rows else []
+        if rows and time.monotonic() - stamped > config.claim_timeout.total_seconds() / 4:
+            stamped = time.monotonic()
+            session.connection().execute(
+                update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id")).values(claimed_at=utcnow()),
+                [{"row_id": row.id} for row in rows],
+            )
         session.commit()  # the claims and tokens (or, with no rows, the rows of paused waves set aside)
-    return prepared
+    return prepared, stamped
 
 
 def _finish(sending: list[Future[None]]) -> None:
