@@ -384,3 +384,22 @@ def test_the_fieldwork_engines_refusals_reach_a_dutch_researcher_in_dutch(
     client.post("/account/language", data={"language": "en", "next": "/"})
     bad = client.post(url, data={"subject": "Hoi {nam}", "body": "Ga: {link}", "action": "save"}).get_data(as_text=True)
     assert "Unknown placeholder {nam}; use {name}, " in bad
+
+
+def test_a_participants_status_inside_a_refusal_is_dutch(
+    client: FlaskClient, session: Session, world: dict[str, int]
+) -> None:
+    """The engine puts the stored status code into its sentence; the Dutch researcher reads the Dutch word."""
+    from studyapp.core.models import Participant, Wave
+    from studyapp.participants import consent
+    from tests.factories import invite_with_token
+
+    participant = session.get(Participant, world["participant"])
+    assert participant is not None
+    wave = session.exec(select(Wave)).one()
+    invitation, _token = invite_with_token(session, participant, wave)
+    consent.stop_mail(session=session, participant=participant, actor="researcher")
+    session.commit()
+    login(client, "nl@example.org")
+    page = client.post(f"/invitations/{invitation.id}/resend", data={}, follow_redirects=True).get_data(as_text=True)
+    assert "Deze deelnemer heeft de status afgemeld: er gaat geen mail naar deze deelnemer." in page
