@@ -403,3 +403,27 @@ def test_a_participants_status_inside_a_refusal_is_dutch(
     login(client, "nl@example.org")
     page = client.post(f"/invitations/{invitation.id}/resend", data={}, follow_redirects=True).get_data(as_text=True)
     assert "Deze deelnemer heeft de status afgemeld: er gaat geen mail naar deze deelnemer." in page
+
+
+DUTCH_ENV = {"LANGUAGE": "nl_NL:nl", "LC_ALL": None, "LC_MESSAGES": None, "LANG": "en_US.UTF-8"}
+ENGLISH_ENV = {"LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": "C.UTF-8"}
+
+
+def test_db_current_speaks_the_environment_language(runner, session: Session) -> None:
+    dutch = runner.invoke(args=["db", "current"], env=DUTCH_ENV)
+    assert dutch.exit_code == 0, dutch.output
+    assert "huidig:" in dutch.output and "nieuwste:" in dutch.output and "current:" not in dutch.output
+    english = runner.invoke(args=["db", "current"], env=ENGLISH_ENV)
+    assert "current:" in english.output and "newest:" in english.output
+
+
+def test_the_demo_seed_summary_speaks_the_environment_language(runner, session: Session) -> None:
+    from tests.factories import load_carriere_kompas
+
+    load_carriere_kompas(session)
+    dutch = runner.invoke(args=["demo", "seed"], env=DUTCH_ENV)
+    assert dutch.exit_code == 0, dutch.output
+    assert "Aangemaakt: " in dutch.output and "onderzoek Bridge the Gap" in dutch.output, dutch.output
+    assert "Created" not in dutch.output and "with three waves each" not in dutch.output
+    again = runner.invoke(args=["demo", "seed"], env=ENGLISH_ENV)
+    assert "Demo study already present." in again.output
