@@ -427,3 +427,15 @@ def test_the_demo_seed_summary_speaks_the_environment_language(runner, session: 
     assert "Created" not in dutch.output and "with three waves each" not in dutch.output
     again = runner.invoke(args=["demo", "seed"], env=ENGLISH_ENV)
     assert "Demo study already present." in again.output
+
+
+def test_a_refused_address_is_explained_in_dutch(client: FlaskClient, session: Session, world: dict[str, int]) -> None:
+    """email-validator's English reason becomes our own translated sentence; the original goes to the log."""
+    login(client, ADMIN)
+    invite = {"name": "Ana", "role": "researcher", "language": "nl"}
+    page = client.post("/admin/accounts", data={**invite, "email": "ana.example.org"}).get_data(as_text=True)
+    assert "Een e-mailadres heeft een @-teken nodig." in page
+    assert "must have an @-sign" not in page
+    page = client.post("/admin/accounts", data={**invite, "email": "ana@example"}).get_data(as_text=True)
+    assert "Na het @-teken is een punt nodig, zoals in example.org." in page
+    assert "It should have a period" not in page
