@@ -439,3 +439,48 @@ def test_a_refused_address_is_explained_in_dutch(client: FlaskClient, session: S
     page = client.post("/admin/accounts", data={**invite, "email": "ana@example"}).get_data(as_text=True)
     assert "Na het @-teken is een punt nodig, zoals in example.org." in page
     assert "It should have a period" not in page
+
+
+def test_the_analysis_notes_reach_a_dutch_researcher_in_dutch(client: FlaskClient, session: Session) -> None:
+    """The recommendation's reason, written in English by the analysis package and stored so, reads Dutch."""
+    from tests.test_analysis_result import store_run, version_1
+
+    make_user(session, email="nl@example.org", language="nl")
+    study, run = store_run(session, version_1())
+    login(client, "nl@example.org")
+    page = client.get(f"/studies/{study.id}/analysis/{run.id}").get_data(as_text=True)
+    assert "De BIC is het laagst voor EEI met K = 6 (BIC 56182.6); de op een na beste is K = 5 (57472.1)." in page
+    assert "De BIC daalt nog bij de grootste geschatte K" in page and "dus beslist de BIC alleen." in page
+    assert "BIC is lowest" not in page and "BIC alone decides" not in page
+
+
+def test_the_analysis_packages_own_warnings_are_translated() -> None:
+    """What the analysis package itself writes (a model that did not converge, a reliability note) is
+    recognised and translated; an unknown sentence stays as it is."""
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    from analysis.lpa.model import LatentProfileModel
+    from analysis.scoring import ScaleDefinition, reliability
+    from studyapp.analyses.texts import analysis_text
+
+    def dutch(msgid: str, **values: object) -> str:
+        text = waves_i18n.translated("nl", msgid)
+        return text % values if values else text
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LatentProfileModel(2, "EEI", n_starts=1, max_iter=1, random_state=1).fit(frame)
+    note = " ".join(model.warnings_)
+    assert "EM did not converge within max_iter=1 iterations." in note
+    shown = analysis_text(f"Note on this model: {note}", dutch)
+    assert "Opmerking bij dit model: " in shown and "EM is niet geconvergeerd binnen max_iter=1 iteraties." in shown
+    assert "did not converge" not in shown
+    items = pd.DataFrame({"q1": [1.0, 2.0, 3.0]})
+    table = reliability(items, [ScaleDefinition(code="s", items=("q1",), min_value=1, max_value=5)])
+    assert analysis_text(str(table["note"].iloc[0]), dutch) == "minder dan 2 items"
+    assert analysis_text("Something new; fewer than 2 items", dutch) == "Something new; minder dan 2 items"
