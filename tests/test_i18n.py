@@ -452,6 +452,15 @@ def test_the_analysis_notes_reach_a_dutch_researcher_in_dutch(client: FlaskClien
     assert "De BIC is het laagst voor EEI met K = 6 (BIC 56182.6); de op een na beste is K = 5 (57472.1)." in page
     assert "De BIC daalt nog bij de grootste geschatte K" in page and "dus beslist de BIC alleen." in page
     assert "BIC is lowest" not in page and "BIC alone decides" not in page
+    # the charts' titles, axis titles, tooltips and descriptions
+    for dutch in (
+        "Profielgemiddelden (gestandaardiseerd)",
+        "Aantal profielen (K)",
+        "Informatiecriterium (lager is beter)",
+    ):
+        assert dutch in page, dutch
+    for english in ("Profile means", "Number of profiles (K)", "lower is better", "Lines show each"):
+        assert english not in page, english
 
 
 def test_the_analysis_packages_own_warnings_are_translated() -> None:
