@@ -337,6 +337,8 @@ def test_a_dutch_researchers_codebook_reads_dutch(client: FlaskClient, session: 
     study = fieldwork["study"]
     page = client.get(f"/studies/{study.id}/export").get_data(as_text=True)
     assert _checked(page) == "nl"
+    # how text is written to CSV, on the page and in the codebook
+    assert "zodat Excel en LibreOffice hem als tekst tonen" in page and "so that Excel and LibreOffice" not in page
     files = _download(client, study.id, formats=["codebook_html"], language="nl")
     html = next(v for k, v in files.items() if k.endswith("_codebook.html")).decode("utf-8")
     dutch_words = (
@@ -348,7 +350,14 @@ def test_a_dutch_researchers_codebook_reads_dutch(client: FlaskClient, session: 
     )
     for dutch in dutch_words:
         assert dutch in html, dutch
-    for english in ("<h1>Codebook</h1>", "About this export", "<th>Missing</th>", "<dt>responses</dt>"):
+    assert "Tekst in de CSV-bestanden" in html and "zodat Excel en LibreOffice hem als tekst tonen" in html
+    for english in (
+        "so that Excel and LibreOffice",
+        "<h1>Codebook</h1>",
+        "About this export",
+        "<th>Missing</th>",
+        "<dt>responses</dt>",
+    ):
         assert english not in html, english
     english_files = _download(client, study.id, formats=["codebook_html"], language="en")
     english_html = next(v for k, v in english_files.items() if k.endswith("_codebook.html")).decode("utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request, send_file
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -94,4 +94,4 @@ def index(study_id: int) -> ResponseReturnValue:
         session.commit()
         name = f"{study.slug}-export.zip"
         return send_file(archive, mimetype="application/zip", as_attachment=True, download_name=name)
-    return render_template("exports/index.html", study=study, form=form, text_note=text_note())
+    return render_template("exports/index.html", study=study, form=form, text_note=gettext(text_note()))

@@ -807,7 +807,7 @@ def _codebook_html(codebook: Mapping[str, Any]) -> str:
     parts.append(f"<dt>{w['pseudonyms']}</dt><dd>{_e(summary['n_pseudonyms'])}</dd>")
     parts.append("</dl>")
     if "csv_text" in codebook:
-        parts += [f"<h2>{w['text_in_the_csv_files']}</h2>", f"<p>{_e(codebook['csv_text']['note'])}</p>"]
+        parts += [f"<h2>{w['text_in_the_csv_files']}</h2>", f"<p>{t(codebook['csv_text']['note'])}</p>"]
 
     parts += [
         f"<h2>{w['waves']}</h2>",
