@@ -493,3 +493,17 @@ def test_the_analysis_packages_own_warnings_are_translated() -> None:
     table = reliability(items, [ScaleDefinition(code="s", items=("q1",), min_value=1, max_value=5)])
     assert analysis_text(str(table["note"].iloc[0]), dutch) == "minder dan 2 items"
     assert analysis_text("Something new; fewer than 2 items", dutch) == "Something new; minder dan 2 items"
+
+
+def test_an_analysis_runs_status_in_the_cli_is_in_the_environments_language(runner, session: Session) -> None:
+    from studyapp.core.models import AnalysisRun
+
+    study = make_study(session)
+    cohort = make_cohort(session, study)
+    run = AnalysisRun(study_id=study.id, cohort_id=cohort.id, status="queued", parameters={})  # type: ignore[arg-type]
+    session.add(run)
+    session.commit()
+    shown = runner.invoke(args=["analyze", "show", str(run.id)], env=DUTCH_ENV)
+    assert f"Analyse {run.id} heeft de status in de wachtrij." in shown.output and "queued" not in shown.output
+    listed = runner.invoke(args=["analyze", "list", "--study", study.slug], env=DUTCH_ENV)
+    assert "in de wachtrij" in listed.output and "queued" not in listed.output
