@@ -493,6 +493,18 @@ def test_the_analysis_packages_own_warnings_are_translated() -> None:
     table = reliability(items, [ScaleDefinition(code="s", items=("q1",), min_value=1, max_value=5)])
     assert analysis_text(str(table["note"].iloc[0]), dutch) == "minder dan 2 items"
     assert analysis_text("Something new; fewer than 2 items", dutch) == "Something new; minder dan 2 items"
+    # the spurious-solution guard's reasons inside a model's warning
+    guard = (
+        "Every solution the starts found is spurious: profile 2 has 0.5 members by posterior mass, fewer than "
+        "the 4 its covariance needs; profile 3's variance of 'a' is at the floor (1.0e-07 of the overall "
+        "variance). Do not interpret this model: fit fewer profiles or a more constrained parameterisation."
+    )
+    assert analysis_text(guard, dutch) == (
+        "Elke oplossing die de starts vonden is onecht: profiel 2 heeft 0.5 leden naar posterior massa, minder "
+        "dan de 4 die de covariantie ervan nodig heeft; de variantie van 'a' in profiel 3 zit op de ondergrens "
+        "(1.0e-07 van de totale variantie). Interpreteer dit model niet: schat minder profielen of een meer "
+        "beperkte parametrisering."
+    )
 
 
 def test_an_analysis_runs_status_in_the_cli_is_in_the_environments_language(runner, session: Session) -> None:

@@ -122,6 +122,32 @@ _SENTENCES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
                 "fewer than the %(need)s its covariance needs"
             ),
         ),
+        (
+            rf"the shared covariance's variance of (?P<indicator>'[^']*') is at the floor "
+            rf"\((?P<value>{_NUMBER}) of the overall variance\)",
+            N_("the shared covariance's variance of %(indicator)s is at the floor (%(value)s of the overall variance)"),
+        ),
+        (
+            rf"profile (?P<profile>\d+)'s variance of (?P<indicator>'[^']*') is at the floor "
+            rf"\((?P<value>{_NUMBER}) of the overall variance\)",
+            N_("profile %(profile)s's variance of %(indicator)s is at the floor (%(value)s of the overall variance)"),
+        ),
+        (
+            rf"the shared covariance's covariance matrix's smallest eigenvalue is at the floor "
+            rf"\((?P<value>{_NUMBER}) of the overall variance\)",
+            N_(
+                "the shared covariance's covariance matrix's smallest eigenvalue is at the floor "
+                "(%(value)s of the overall variance)"
+            ),
+        ),
+        (
+            rf"profile (?P<profile>\d+)'s covariance matrix's smallest eigenvalue is at the floor "
+            rf"\((?P<value>{_NUMBER}) of the overall variance\)",
+            N_(
+                "profile %(profile)s's covariance matrix's smallest eigenvalue is at the floor "
+                "(%(value)s of the overall variance)"
+            ),
+        ),
         # reliability notes
         (r"fewer than 2 items", N_("fewer than 2 items")),
         (r"only (?P<n>\d+) complete rows", N_("only %(n)s complete rows")),
