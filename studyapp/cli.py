@@ -358,9 +358,11 @@ def db_downgrade(revision: str) -> None:
 def db_current() -> None:
     """Show the database's revision and whether it is the newest."""
     engine = engine_of(current_app)
-    current = migrate.current_revision(engine) or "base (empty)"
+    current = migrate.current_revision(engine) or _("base (empty)")
     head = migrate.head_revision()
-    click.echo(f"current: {current}\nnewest:  {head}")
+    labels = (_("current:"), _("newest:"))
+    width = max(len(label) for label in labels)
+    click.echo(f"{labels[0]:<{width}} {current}\n{labels[1]:<{width}} {head}")
 
 
 @users_group.command("create")

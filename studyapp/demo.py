@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask
+from flask_babel import gettext as _
 from sqlmodel import Session, col, select
 
 from studyapp.accounts.services import create_user
@@ -38,8 +39,8 @@ class DemoReport:
 
     def summary(self) -> str:
         if not self.created:
-            return "Demo study already present."
-        return "Created: " + "; ".join(self.created) + "."
+            return _("Demo study already present.")
+        return _("Created: %(parts)s.", parts="; ".join(self.created))
 
 
 def _first_monday_after(day: date) -> date:
@@ -67,7 +68,7 @@ def seed_demo(*, session: Session, today: date | None = None) -> DemoReport:
             can_view_identities=True,
             language="en",  # as the README's demo logins; the account menu switches to Dutch
         )
-        report.created.append(f"researcher {DEMO_RESEARCHER_EMAIL}")
+        report.created.append(_("researcher %(email)s", email=DEMO_RESEARCHER_EMAIL))
     if session.exec(select(Study).where(Study.slug == DEMO_STUDY_SLUG)).first() is not None:
         return report
     code, version = DEMO_INSTRUMENT
@@ -84,7 +85,7 @@ def seed_demo(*, session: Session, today: date | None = None) -> DemoReport:
             ),
         ),
     )
-    report.created.append(f"study {study.name}")
+    report.created.append(_("study %(name)s", name=study.name))
     tz = study.timezone
     students = services.create_cohort(
         session=session,
@@ -130,14 +131,22 @@ def seed_demo(*, session: Session, today: date | None = None) -> DemoReport:
                 ),
             ),
         )
-    report.created.append("cohorts Final-year students and Young professionals with three waves each")
+    report.created.append(
+        _("cohorts %(first)s and %(second)s with three waves each", first=students.name, second=professionals.name)
+    )
     _enrol_demo_participants(session, study, professionals)
     _synthetic_alumni(session, study, instrument, today or date.today())
     report.created.append(
-        f"cohort {SYNTHETIC_COHORT} with {SYNTHETIC_PEOPLE} simulated participants over three past waves, "
-        "and its profile analysis (queued for the scheduler)"
+        _(
+            "cohort %(cohort)s with %(count)d simulated participants over three past waves, "
+            "and its profile analysis (queued for the scheduler)",
+            cohort=SYNTHETIC_COHORT,
+            count=SYNTHETIC_PEOPLE,
+        )
     )
-    report.created.append(f"{len(DEMO_PARTICIPANTS)} demo participants (their invitations appear in the Mailbox)")
+    report.created.append(
+        _("%(count)d demo participants (their invitations appear in the Mailbox)", count=len(DEMO_PARTICIPANTS))
+    )
     return report
 
 

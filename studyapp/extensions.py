@@ -38,7 +38,9 @@ def localized(text: object) -> str:
     """``text`` in this request's language: a fieldwork-engine :class:`~waves.i18n.Text` is translated
     again from its msgid (the engine made it in English); any other text is shown as it is."""
     if isinstance(text, Text):
-        return gettext(text.msgid, **text.values)
+        # a value may itself be an engine text (a status word): it is translated too
+        values = {name: localized(value) if isinstance(value, Text) else value for name, value in text.values.items()}
+        return gettext(text.msgid, **values)
     return str(text)
 
 

@@ -13,6 +13,8 @@ import the type stubs do not know yet.
 
 from __future__ import annotations
 
+import logging
+import re
 import unicodedata
 from datetime import date
 from urllib.parse import quote
@@ -38,6 +40,9 @@ from studyapp.core.inputs import (
     parse_int,
     without_control_characters,
 )
+from waves.i18n import N_
+
+log = logging.getLogger(__name__)
 
 NUL_IN_ADDRESS = "The address holds a NUL character (%00), which no page of this site uses."
 
@@ -182,12 +187,42 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul)
 
 
+# email-validator explains a refusal in English; its common failures, recognised by their wording, get
+# our own translated sentence (the most specific first). Its original text goes to the log.
+_EMAIL_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"must have an @-sign"), N_("An e-mail address needs an @ sign.")),
+    (re.compile(r"something before the @-sign"), N_("There is nothing before the @ sign.")),
+    (re.compile(r"something after the @-sign"), N_("There is nothing after the @ sign.")),
+    (re.compile(r"should have a period"), N_("The part after the @ sign needs a dot, as in example.org.")),
+    (re.compile(r"special-use or reserved name"), N_("The part after the @ sign is a name that cannot receive mail.")),
+    (re.compile(r"two periods in a row"), N_("An e-mail address cannot have two dots in a row.")),
+    (re.compile(r"(start|end) with a period"), N_("An e-mail address cannot begin or end with a dot.")),
+    (re.compile(r"too long"), N_("The e-mail address is too long.")),
+    (re.compile(r"anything after the email address"), N_("There is text after the e-mail address.")),
+    (
+        re.compile(r"invalid character|unsafe character|not valid ASCII|not supported"),
+        N_("The e-mail address contains a character that is not allowed in an e-mail address."),
+    ),
+)
+
+
+def email_problem(error: Exception) -> str:
+    """Why email-validator refused an address, in the reader's language (its English text is logged)."""
+    reason = str(error)
+    log.info("email-validator refused an address: %s", reason)
+    for pattern, message in _EMAIL_PROBLEMS:
+        if pattern.search(reason):
+            return _(message)
+    return _("The address is not written as an e-mail address is (name@example.org).")
+
+
 __all__ = [
     "MultiLine",
     "OneLine",
     "SaneDate",
     "SelectChoice",
     "attach_as",
+    "email_problem",
     "form_id",
     "form_line",
     "init_app",

@@ -324,3 +324,17 @@ def test_a_helper_dispatcher_process_sends_account_emails_too(
     received = [message for _, message in smtp_server.handler_obj.messages]
     assert len(received) == 1 and received[0]["To"] == "Helper Sent <helper.sent@example.org>"
     assert admin_client.application.test_client().get(link_in(received[0])).status_code == 200
+
+
+def test_the_invite_form_shows_every_error_at_once(admin_client, session) -> None:
+    """A missing name (the form's check) and a taken address and a company contact without an organisation
+    (the service's checks) show together, each beside its field."""
+    make_user(session, email="taken@example.org")
+    form = {"name": "", "email": "taken@example.org", "role": "company_contact", "language": "nl"}
+    page = admin_client.post("/admin/accounts", data=form).get_data(as_text=True)
+    assert 'id="name-error"' in page
+    assert "An account for taken@example.org already exists." in page
+    assert "A company contact needs an organisation: pick one from the list." in page
+    assert "The invitation was not sent: see the fields marked below." in page
+    assert session.exec(select(User).where(User.email == "taken@example.org")).one()
+    assert len(session.exec(select(User)).all()) == 2

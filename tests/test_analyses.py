@@ -277,3 +277,35 @@ def test_the_job_records_each_stage_and_the_page_shows_it_with_the_elapsed_time(
     session.commit()
     page = client.get(queued.headers["Location"]).get_data(as_text=True)
     assert "fitting K=3 (EEI)" in page and "3 min 12 s" in page
+
+
+def test_enough_submitted_but_too_few_usable_responses_is_refused_when_queued(session, runner) -> None:
+    """Submitted responses without answers to the profile indicators cannot be fitted: the check counts usable ones."""
+    instrument = load_carriere_kompas(session)
+    study = make_study(session)
+    blank = make_cohort(session, study, "Blank")
+    wave = make_wave(session, blank, instrument)
+    for n in range(30):
+        participant = enrol(session, blank, f"blank{n}@example.org")
+        invitation, _ = invite_with_token(session, participant, wave)
+        submit_response(session, invitation, {})
+    session.commit()
+    command = [
+        "analyze",
+        "run",
+        "--study",
+        "bridge-the-gap",
+        "--cohort",
+        "Blank",
+        "--profiles",
+        "1-4",
+        "--models",
+        "EEI",
+    ]
+    refused = runner.invoke(args=command)
+    assert refused.exit_code != 0
+    output = " ".join(refused.output.split())
+    assert "Blank has 0 usable responses (submitted, with answers to at least half of the profile indicators)" in output
+    assert "of 30 submitted" in output
+    assert "needs at least 30" in refused.output
+    assert session.exec(select(AnalysisRun)).all() == []

@@ -275,3 +275,19 @@ def test_the_file_type_is_read_from_the_content_not_the_name(
     page = _upload(researcher, study, archive.getvalue(), "list.csv").get_data(as_text=True)
     assert "this is an OpenDocument spreadsheet (.ods)" in page
     assert session.exec(select(Participant)).all() == []
+
+
+def test_the_signup_form_shows_every_error_at_once(
+    researcher: FlaskClient, client: FlaskClient, session: Session, study: Study
+) -> None:
+    """A missing consent, a name on two lines and a malformed address show together, each beside its field."""
+    cohort = make_cohort(session, study, "Everything at once")
+    researcher.post(f"/cohorts/{cohort.id}/signup")
+    session.refresh(cohort)
+    researcher.post("/logout")
+    form = {"email": "eva@example", "name": "Eva\nJansen", "language": "en", "keep_data": "no"}
+    page = client.post(f"/join/{cohort.signup_code}?lang=en", data=form).get_data(as_text=True)
+    assert "Please give your consent to take part." in page
+    assert "Enter your name on one line, without invisible characters" in page
+    assert "Enter a valid e-mail address." in page
+    assert session.exec(select(Participant)).all() == []

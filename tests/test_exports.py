@@ -328,3 +328,47 @@ def test_cli_export_can_leave_out_unsubmitted_responses(
     every = pd.read_csv(tmp_path / "all" / "bridge-the-gap_wide.csv", encoding="utf-8-sig")
     only = pd.read_csv(tmp_path / "only" / "bridge-the-gap_wide.csv", encoding="utf-8-sig")
     assert (len(every), len(only)) == (6, 5) and set(only["submitted"]) == {1}
+
+
+def test_a_dutch_researchers_codebook_reads_dutch(client: FlaskClient, session: Session, fieldwork: dict) -> None:
+    """The codebook page's headings and words follow its labels' language, which defaults to the researcher's."""
+    make_user(session, email="nl@example.org", language="nl")
+    login(client, "nl@example.org")
+    study = fieldwork["study"]
+    page = client.get(f"/studies/{study.id}/export").get_data(as_text=True)
+    assert _checked(page) == "nl"
+    # how text is written to CSV, on the page and in the codebook
+    assert "zodat Excel en LibreOffice hem als tekst tonen" in page and "so that Excel and LibreOffice" not in page
+    files = _download(client, study.id, formats=["codebook_html"], language="nl")
+    html = next(v for k, v in files.items() if k.endswith("_codebook.html")).decode("utf-8")
+    dutch_words = (
+        "<h1>Codeboek</h1>",
+        "Over deze export",
+        "<h2>Variabelen</h2>",
+        "<th>Ontbrekend</th>",
+        "<dt>antwoorden</dt>",
+    )
+    for dutch in dutch_words:
+        assert dutch in html, dutch
+    assert "Tekst in de CSV-bestanden" in html and "zodat Excel en LibreOffice hem als tekst tonen" in html
+    for english in (
+        "so that Excel and LibreOffice",
+        "<h1>Codebook</h1>",
+        "About this export",
+        "<th>Missing</th>",
+        "<dt>responses</dt>",
+    ):
+        assert english not in html, english
+    english_files = _download(client, study.id, formats=["codebook_html"], language="en")
+    english_html = next(v for k, v in english_files.items() if k.endswith("_codebook.html")).decode("utf-8")
+    assert "<h1>Codebook</h1>" in english_html and "About this export" in english_html
+
+
+def _checked(page: str) -> str | None:
+    """The value of the checked language radio of the export form."""
+    import re
+
+    for tag in re.findall(r"<input[^>]*name=\"language\"[^>]*>", page):
+        if "checked" in tag:
+            return re.search(r'value="([^"]+)"', tag).group(1)  # type: ignore[union-attr]
+    return None

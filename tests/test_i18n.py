@@ -384,3 +384,138 @@ def test_the_fieldwork_engines_refusals_reach_a_dutch_researcher_in_dutch(
     client.post("/account/language", data={"language": "en", "next": "/"})
     bad = client.post(url, data={"subject": "Hoi {nam}", "body": "Ga: {link}", "action": "save"}).get_data(as_text=True)
     assert "Unknown placeholder {nam}; use {name}, " in bad
+
+
+def test_a_participants_status_inside_a_refusal_is_dutch(
+    client: FlaskClient, session: Session, world: dict[str, int]
+) -> None:
+    """The engine puts the stored status code into its sentence; the Dutch researcher reads the Dutch word."""
+    from studyapp.core.models import Participant, Wave
+    from studyapp.participants import consent
+    from tests.factories import invite_with_token
+
+    participant = session.get(Participant, world["participant"])
+    assert participant is not None
+    wave = session.exec(select(Wave)).one()
+    invitation, _token = invite_with_token(session, participant, wave)
+    consent.stop_mail(session=session, participant=participant, actor="researcher")
+    session.commit()
+    login(client, "nl@example.org")
+    page = client.post(f"/invitations/{invitation.id}/resend", data={}, follow_redirects=True).get_data(as_text=True)
+    assert "Deze deelnemer heeft de status afgemeld: er gaat geen mail naar deze deelnemer." in page
+
+
+DUTCH_ENV = {"LANGUAGE": "nl_NL:nl", "LC_ALL": None, "LC_MESSAGES": None, "LANG": "en_US.UTF-8"}
+ENGLISH_ENV = {"LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": "C.UTF-8"}
+
+
+def test_db_current_speaks_the_environment_language(runner, session: Session) -> None:
+    dutch = runner.invoke(args=["db", "current"], env=DUTCH_ENV)
+    assert dutch.exit_code == 0, dutch.output
+    assert "huidig:" in dutch.output and "nieuwste:" in dutch.output and "current:" not in dutch.output
+    english = runner.invoke(args=["db", "current"], env=ENGLISH_ENV)
+    assert "current:" in english.output and "newest:" in english.output
+
+
+def test_the_demo_seed_summary_speaks_the_environment_language(runner, session: Session) -> None:
+    from tests.factories import load_carriere_kompas
+
+    load_carriere_kompas(session)
+    dutch = runner.invoke(args=["demo", "seed"], env=DUTCH_ENV)
+    assert dutch.exit_code == 0, dutch.output
+    assert "Aangemaakt: " in dutch.output and "onderzoek Bridge the Gap" in dutch.output, dutch.output
+    assert "Created" not in dutch.output and "with three waves each" not in dutch.output
+    again = runner.invoke(args=["demo", "seed"], env=ENGLISH_ENV)
+    assert "Demo study already present." in again.output
+
+
+def test_a_refused_address_is_explained_in_dutch(client: FlaskClient, session: Session, world: dict[str, int]) -> None:
+    """email-validator's English reason becomes our own translated sentence; the original goes to the log."""
+    login(client, ADMIN)
+    invite = {"name": "Ana", "role": "researcher", "language": "nl"}
+    page = client.post("/admin/accounts", data={**invite, "email": "ana.example.org"}).get_data(as_text=True)
+    assert "Een e-mailadres heeft een @-teken nodig." in page
+    assert "must have an @-sign" not in page
+    page = client.post("/admin/accounts", data={**invite, "email": "ana@example"}).get_data(as_text=True)
+    assert "Na het @-teken is een punt nodig, zoals in example.org." in page
+    assert "It should have a period" not in page
+
+
+def test_the_analysis_notes_reach_a_dutch_researcher_in_dutch(client: FlaskClient, session: Session) -> None:
+    """The recommendation's reason, written in English by the analysis package and stored so, reads Dutch."""
+    from tests.test_analysis_result import store_run, version_1
+
+    make_user(session, email="nl@example.org", language="nl")
+    study, run = store_run(session, version_1())
+    login(client, "nl@example.org")
+    page = client.get(f"/studies/{study.id}/analysis/{run.id}").get_data(as_text=True)
+    assert "De BIC is het laagst voor EEI met K = 6 (BIC 56182.6); de op een na beste is K = 5 (57472.1)." in page
+    assert "De BIC daalt nog bij de grootste geschatte K" in page and "dus beslist de BIC alleen." in page
+    assert "BIC is lowest" not in page and "BIC alone decides" not in page
+    # the charts' titles, axis titles, tooltips and descriptions
+    for dutch in (
+        "Profielgemiddelden (gestandaardiseerd)",
+        "Aantal profielen (K)",
+        "Informatiecriterium (lager is beter)",
+    ):
+        assert dutch in page, dutch
+    for english in ("Profile means", "Number of profiles (K)", "lower is better", "Lines show each"):
+        assert english not in page, english
+
+
+def test_the_analysis_packages_own_warnings_are_translated() -> None:
+    """What the analysis package itself writes (a model that did not converge, a reliability note) is
+    recognised and translated; an unknown sentence stays as it is."""
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    from analysis.lpa.model import LatentProfileModel
+    from analysis.scoring import ScaleDefinition, reliability
+    from studyapp.analyses.texts import analysis_text
+
+    def dutch(msgid: str, **values: object) -> str:
+        text = waves_i18n.translated("nl", msgid)
+        return text % values if values else text
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LatentProfileModel(2, "EEI", n_starts=1, max_iter=1, random_state=1).fit(frame)
+    note = " ".join(model.warnings_)
+    assert "EM did not converge within max_iter=1 iterations." in note
+    shown = analysis_text(f"Note on this model: {note}", dutch)
+    assert "Opmerking bij dit model: " in shown and "EM is niet geconvergeerd binnen max_iter=1 iteraties." in shown
+    assert "did not converge" not in shown
+    items = pd.DataFrame({"q1": [1.0, 2.0, 3.0]})
+    table = reliability(items, [ScaleDefinition(code="s", items=("q1",), min_value=1, max_value=5)])
+    assert analysis_text(str(table["note"].iloc[0]), dutch) == "minder dan 2 items"
+    assert analysis_text("Something new; fewer than 2 items", dutch) == "Something new; minder dan 2 items"
+    # the spurious-solution guard's reasons inside a model's warning
+    guard = (
+        "Every solution the starts found is spurious: profile 2 has 0.5 members by posterior mass, fewer than "
+        "the 4 its covariance needs; profile 3's variance of 'a' is at the floor (1.0e-07 of the overall "
+        "variance). Do not interpret this model: fit fewer profiles or a more constrained parameterisation."
+    )
+    assert analysis_text(guard, dutch) == (
+        "Elke oplossing die de starts vonden is onecht: profiel 2 heeft 0.5 leden naar posterior massa, minder "
+        "dan de 4 die de covariantie ervan nodig heeft; de variantie van 'a' in profiel 3 zit op de ondergrens "
+        "(1.0e-07 van de totale variantie). Interpreteer dit model niet: schat minder profielen of een meer "
+        "beperkte parametrisering."
+    )
+
+
+def test_an_analysis_runs_status_in_the_cli_is_in_the_environments_language(runner, session: Session) -> None:
+    from studyapp.core.models import AnalysisRun
+
+    study = make_study(session)
+    cohort = make_cohort(session, study)
+    run = AnalysisRun(study_id=study.id, cohort_id=cohort.id, status="queued", parameters={})  # type: ignore[arg-type]
+    session.add(run)
+    session.commit()
+    shown = runner.invoke(args=["analyze", "show", str(run.id)], env=DUTCH_ENV)
+    assert f"Analyse {run.id} heeft de status in de wachtrij." in shown.output and "queued" not in shown.output
+    listed = runner.invoke(args=["analyze", "list", "--study", study.slug], env=DUTCH_ENV)
+    assert "in de wachtrij" in listed.output and "queued" not in listed.output

@@ -272,3 +272,18 @@ def test_the_study_form_shows_every_error_at_once(researcher: FlaskClient, sessi
     assert (
         "This field is required." in text and "Another study already uses" in text and "not a known time zone" in text
     )
+
+
+def test_the_cohort_form_shows_every_error_at_once(researcher: FlaskClient, session: Session) -> None:
+    """A description the form refuses and a name the service refuses (taken) both show in one round."""
+    study = make_study(session)
+    make_cohort(session, study, "Young professionals")
+    cohort = make_cohort(session, study, "Alumni")
+    too_long = "x" * 5001
+    for url in (f"/studies/{study.id}/cohorts/new", f"/cohorts/{cohort.id}/edit"):
+        page = researcher.post(
+            url, data={"name": "Young professionals", "description": too_long, "linkage": "contact"}
+        ).get_data(as_text=True)
+        assert "This study already has a cohort called" in page, url
+        assert 'field--error" id="field-description"' in page and 'id="description-error"' in page, url
+    assert len(session.exec(select(Cohort)).all()) == 2

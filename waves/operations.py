@@ -60,13 +60,20 @@ def send_test_message(*, session: Session, study: Study, user: User, kind: str, 
     return row
 
 
+# a participant's status as a word inside a sentence (the same msgids as the admin's status badges)
+_PARTICIPANT_STATUS = {"unsubscribed": N_("unsubscribed"), "withdrawn": N_("withdrawn"), "erased": N_("erased")}
+
+
 def resend_invitation(*, session: Session, invitation: Invitation, user: User | None = None) -> OutboxMessage:
     """Queue the invitation once more for one participant (a new message with a fresh link)."""
     participant = session.get(Participant, invitation.participant_id)
     assert participant is not None
     if participant.status != "active":
         raise NotAllowed(
-            Text(N_("This participant is %(status)s: no mail is sent to them."), status=participant.status)
+            Text(
+                N_("This participant is %(status)s: no mail is sent to them."),
+                status=Text(_PARTICIPANT_STATUS.get(participant.status, participant.status)),
+            )
         )
     if invitation.state == InvitationState.COMPLETED:
         raise NotAllowed(Text(N_("This participant has completed the wave.")))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ from analysis.charts.svg import (
     _text,
     _text_width,
     _tick_label,
+    _worded,
 )
 
 
@@ -65,6 +66,7 @@ def fit_plot(
     k_column: str = "k",
     recommended: int | None = None,
     title: str = "",
+    words: Mapping[str, str] | None = None,
 ) -> str:
     """Information criteria against the number of profiles K, one line per criterion.
 
@@ -82,6 +84,9 @@ def fit_plot(
         K to highlight with a dashed vertical line labelled 'recommended'.
     title
         Heading drawn above the plot, also the chart's accessible name.
+    words : mapping of str to str, optional
+        The chart's fixed words (axis titles, legend heading, tooltips, description) in another language,
+        keyed by their English; ``{name}``-style fields in a key are filled in. Missing ones stay English.
 
     Returns
     -------
@@ -106,7 +111,8 @@ def fit_plot(
     y_step = ticks[1] - ticks[0]
     tick_labels = [_tick_label(tick, y_step) for tick in ticks]
 
-    legend_heading = "Filled marker: minimum"
+    w = _worded(words)
+    legend_heading = w("Filled marker: minimum")
     legend_w = _legend_width(display, legend_heading)
     left = max(_text_width(text) for text in tick_labels) + 44
     top = 52.0 if title else 30.0
@@ -135,13 +141,13 @@ def fit_plot(
         x = x_of(k)
         body.append(_line(x, top + plot_h, x, top + plot_h + 4, stroke=AXIS_COLOUR))
         body.append(_text(x, top + plot_h + 17, str(k), anchor="middle", data_role="x-tick"))
-    body.append(_text(left + plot_w / 2, top + plot_h + 38, "Number of profiles (K)", anchor="middle"))
+    body.append(_text(left + plot_w / 2, top + plot_h + 38, w("Number of profiles (K)"), anchor="middle"))
     centre = top + plot_h / 2
     body.append(
         _text(
             16,
             centre,
-            "Information criterion (lower is better)",
+            w("Information criterion (lower is better)"),
             anchor="middle",
             transform=f"rotate(-90 16 {_num(centre)})",
         )
@@ -153,7 +159,14 @@ def fit_plot(
         body.append(f'<g data-role="recommended" data-k="{int(recommended)}">')
         body.append(_line(x, top, x, top + plot_h, stroke=AXIS_COLOUR, width=1.5, stroke_dasharray="6 4"))
         body.append(
-            _text(x, top - 8, "recommended", anchor="middle", weight="bold", tooltip=f"Recommended: K = {recommended}")
+            _text(
+                x,
+                top - 8,
+                w("recommended"),
+                anchor="middle",
+                weight="bold",
+                tooltip=w("Recommended: K = {k}").format(k=recommended),
+            )
         )
         body.append("</g>")
 
@@ -168,7 +181,8 @@ def fit_plot(
             if point is None:
                 continue
             is_min = row == best
-            tip = f"{name} at K = {ks[row]}: {column[row]:,.1f}" + (" (minimum)" if is_min else "")
+            tip = w("{name} at K = {k}: {value}").format(name=name, k=ks[row], value=f"{column[row]:,.1f}")
+            tip += w(" (minimum)") if is_min else ""
             body.append(
                 _marker(
                     shape,
@@ -187,4 +201,4 @@ def fit_plot(
     legend = [(name, _colour(i), _shape(i)) for i, name in enumerate(display)]
     body.extend(_legend(legend, left + plot_w + 24, top + 6, heading=legend_heading))
     label = title or f"Fit of models with {k_low} to {k_high} profiles: {', '.join(display)}"
-    return _svg(width, height, label, body, desc="Lines show each information criterion by number of profiles.")
+    return _svg(width, height, label, body, desc=w("Lines show each information criterion by number of profiles."))

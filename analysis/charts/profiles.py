@@ -29,6 +29,7 @@ from analysis.charts.svg import (
     _tick_label,
     _truncate,
     _whole_step,
+    _worded,
 )
 
 
@@ -38,6 +39,7 @@ def profile_plot(
     labels: Mapping[str, str] | None = None,
     title: str = "",
     value_label: str = "Standardised mean (SD units)",
+    words: Mapping[str, str] | None = None,
 ) -> str:
     """Profile plot: the mean of every profile on every indicator, one line per profile.
 
@@ -50,6 +52,9 @@ def profile_plot(
         Display names of the indicators, keyed by column name; unmapped columns show their name.
     title
         Heading drawn above the plot, also the chart's accessible name.
+    words : mapping of str to str, optional
+        The chart's fixed words (axis titles, legend heading, tooltips, description) in another language,
+        keyed by their English; ``{name}``-style fields in a key are filled in. Missing ones stay English.
     value_label
         Label of the y axis.
 
@@ -147,4 +152,4 @@ def profile_plot(
     legend = [(profile, _colour(row), _shape(row)) for row, profile in enumerate(profiles)]
     body.extend(_legend(legend, left + plot_w + 24, top + 6))
     label = title or f"Profile plot: means of {len(profiles)} profiles on {len(codes)} indicators"
-    return _svg(width, height, label, body, desc="Lines show each profile's mean on each indicator.")
+    return _svg(width, height, label, body, desc=_worded(words)("Lines show each profile's mean on each indicator."))

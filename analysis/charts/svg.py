@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -312,3 +312,9 @@ def _numeric_values(frame: pd.DataFrame, name: str) -> np.ndarray:
     except (TypeError, ValueError) as error:
         raise ValueError(f"{name} must contain numbers only") from error
     return np.where(np.isfinite(values), values, np.nan)
+
+
+def _worded(words: Mapping[str, str] | None) -> Callable[[str], str]:
+    """A chart's fixed words as the caller gives them (keys: the English, which is the default)."""
+    chosen = dict(words or {})
+    return lambda english: chosen.get(english, english)

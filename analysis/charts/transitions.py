@@ -21,6 +21,7 @@ from analysis.charts.svg import (
     _text,
     _text_width,
     _tooltip,
+    _worded,
 )
 
 
@@ -61,6 +62,7 @@ def transition_diagram(
     *,
     wave_labels: Sequence[str] | None = None,
     title: str = "",
+    words: Mapping[str, str] | None = None,
 ) -> str:
     """Alluvial diagram of the movements of people between profiles over consecutive waves.
 
@@ -74,6 +76,9 @@ def transition_diagram(
         Names of the waves, one more than the number of tables; default ``'Wave 1'``, ``'Wave 2'``, ...
     title
         Heading drawn above the diagram, also the chart's accessible name.
+    words : mapping of str to str, optional
+        The chart's fixed words (axis titles, legend heading, tooltips, description) in another language,
+        keyed by their English; ``{name}``-style fields in a key are filled in. Missing ones stay English.
 
     Returns
     -------
@@ -93,6 +98,7 @@ def transition_diagram(
         If a table is empty, has negative or missing counts or duplicate names, if consecutive tables do not
         share their profiles, if all counts are zero, or if ``wave_labels`` has the wrong length.
     """
+    w = _worded(words)
     frames = _transition_frames(counts)
     n_waves = len(frames) + 1
     waves = [str(label) for label in wave_labels] if wave_labels is not None else []
@@ -152,7 +158,9 @@ def transition_diagram(
         for k, name in enumerate(profiles[t]):
             y, h = node_y[t][k], float(drawn[t][k]) * scale
             share = _percent(totals[t][k], totals[t].sum())
-            tip = f"{name} at {waves[t]}: {_count_label(totals[t][k])} ({share})"
+            tip = w("{name} at {wave}: {count} ({share})").format(
+                name=name, wave=waves[t], count=_count_label(totals[t][k]), share=share
+            )
             body.append(
                 _element(
                     "rect",
@@ -171,7 +179,7 @@ def transition_diagram(
     body.append("</g>")
 
     label = title or f"Transitions between {len(order)} profiles over {n_waves} waves"
-    desc = "Bars show how many people are in each profile at each wave; bands show how many move between profiles."
+    desc = w("Bars show how many people are in each profile at each wave; bands show how many move between profiles.")
     return _svg(width, height, label, body, desc=desc)
 
 

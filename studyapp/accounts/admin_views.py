@@ -32,6 +32,29 @@ def _organisation_choices(form: AccessForm) -> None:
     ]
 
 
+def _checked_invite(form: InviteForm) -> bool:
+    """Whether the submitted invitation is sound: the form's and the service's problems show at once,
+    each beside its field (as the wave form does), not one round each."""
+    form.validate()
+    role = form.role.data or ""
+    organisation_id = None
+    if role == "company_contact" and not form.organisation_id.errors:
+        organisation_id = form.organisation()
+    problems = management.invite_problems(
+        session=get_session(),
+        email=form.email.data or "",
+        name=form.name.data or "",
+        role=role,
+        organisation_id=organisation_id,
+        language=form.language.data or "",
+    )
+    for name, message in problems.items():
+        field = getattr(form, name)
+        if not field.errors:
+            field.errors = [*field.errors, message]
+    return not any(field.errors for field in form)
+
+
 @bp.route("/admin/accounts", methods=["GET", "POST"])
 @admin_required
 def index() -> ResponseReturnValue:
@@ -39,7 +62,7 @@ def index() -> ResponseReturnValue:
     session = get_session()
     form = InviteForm()
     _organisation_choices(form)
-    if form.validate_on_submit():
+    if form.is_submitted() and _checked_invite(form):
         try:
             user = management.invite_user(
                 session=session,
@@ -61,7 +84,7 @@ def index() -> ResponseReturnValue:
         except AccountError as error:
             session.rollback()
             flash(str(error), "error")
-    elif request.method == "POST":
+    if request.method == "POST" and any(field.errors for field in form):
         flash(_("The invitation was not sent: see the fields marked below."), "error")
     return render_template(
         "accounts/admin_index.html",

@@ -15,10 +15,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from studyapp.accounts.services import AccountError, create_user, hash_password
+from studyapp.accounts.services import AccountError, create_user, hash_password, normalise_email
 from studyapp.accounts.tokens import LinkClaim, LinkInvalid, fingerprint, read_link_token
 from studyapp.core import audit
-from studyapp.core.inputs import INT32_MAX
+from studyapp.core.inputs import INT32_MAX, column_length, line_problem
 from studyapp.core.models import LANGUAGES, ROLES, Organisation, OutboxMessage, User
 from studyapp.core.types import utcnow
 from studyapp.extensions import N_
@@ -79,6 +79,39 @@ def get_account(*, session: Session, user_id: int) -> User:
     if user is None:
         raise AccountError(_("There is no account %(id)s.", id=user_id))
     return user
+
+
+def invite_problems(
+    *, session: Session, email: str, name: str, role: str, organisation_id: int | None, language: str
+) -> dict[str, str]:
+    """Every rule a new account breaks, by form field, all at once (:func:`invite_user` refuses the same)."""
+    problems = {}
+    if role not in ROLES:
+        problems["role"] = _(
+            "Unknown role %(role)s; choose one of %(choices)s.", role=repr(role), choices=", ".join(ROLES)
+        )
+    if language not in LANGUAGES:
+        problems["language"] = _(
+            "Unknown language %(language)s; choose one of %(choices)s.",
+            language=repr(language),
+            choices=", ".join(LANGUAGES),
+        )
+    try:
+        normalised = normalise_email(email)
+    except AccountError as error:
+        problems["email"] = str(error)
+    else:
+        if session.exec(select(User).where(User.email == normalised)).first():
+            problems["email"] = _("An account for %(email)s already exists.", email=normalised)
+    if not name.strip():
+        problems["name"] = _("A name is required.")
+    elif problem := line_problem(name.strip(), field=_("The name"), max_length=column_length(User.name)):
+        problems["name"] = problem
+    try:
+        _checked_organisation(session=session, role=role, organisation_id=organisation_id)
+    except AccountError as error:
+        problems["organisation_id"] = str(error)
+    return problems
 
 
 def invite_user(

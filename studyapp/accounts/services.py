@@ -15,6 +15,7 @@ from studyapp.core import audit
 from studyapp.core.inputs import INT32_MAX, InputError, column_length, line_problem, parse_id
 from studyapp.core.models import LANGUAGES, ROLES, Organisation, User
 from studyapp.core.types import utcnow
+from studyapp.inputs import email_problem
 
 MIN_PASSWORD_LENGTH = 12
 MAX_FAILED_LOGINS = 5
@@ -48,7 +49,7 @@ def normalise_email(email: str) -> str:
         checked = validate_email(email.strip(), check_deliverability=False)
     except EmailNotValidError as error:
         raise AccountError(
-            _("%(address)s is not a valid e-mail address: %(error)s", address=shown, error=error)
+            _("%(address)s is not a valid e-mail address: %(error)s", address=shown, error=email_problem(error))
         ) from None
     return checked.normalized.lower()
 

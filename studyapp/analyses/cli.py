@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlmodel import select
 
 from studyapp.cli_support import study_by_slug
@@ -101,6 +102,17 @@ def run_command(
         click.echo("\n" + _("Result written to %(path)s", path=json_path))
 
 
+def _status_word(status: str) -> str:
+    """An analysis run's stored status as a word of the environment's language."""
+    words = {
+        "queued": pgettext("analysis status", "queued"),
+        "running": pgettext("analysis status", "running"),
+        "done": pgettext("analysis status", "done"),
+        "failed": pgettext("analysis status", "failed"),
+    }
+    return words.get(status, status)
+
+
 @analyze_group.command("list")
 @click.option("--study", "study_slug", required=True)
 @with_appcontext
@@ -116,8 +128,9 @@ def list_command(study_slug: str) -> None:
             recommended = summary.recommended if summary else None
             k = f"K = {recommended.k} ({recommended.parameterisation})" if recommended else ""
             if run.status == "done" and summary is None:
-                k = "stored by another version; run it again"
-            click.echo(f"{run.id:>5}  {run.status:<8} {cohort.name:<32} {run.created_at:%Y-%m-%d %H:%M}  {k}")
+                k = _("stored by another version; run it again")
+            status = _status_word(run.status)
+            click.echo(f"{run.id:>5}  {status:<10} {cohort.name:<32} {run.created_at:%Y-%m-%d %H:%M}  {k}")
 
 
 @analyze_group.command("show")
@@ -136,7 +149,8 @@ def show_command(run_id: int, as_json: bool) -> None:
             raise click.ClickException(_("No analysis %(run)s.", run=run_id))
         if run.status != "done":
             raise click.ClickException(
-                _("Analysis %(run)s is %(status)s.", run=run_id, status=run.status) + f" {run.error}"
+                _("Analysis %(run)s is %(status)s.", run=run_id, status=_status_word(run.status))
+                + (f" {run.error}" if run.error else "")
             )
         try:
             result = load_result(run)

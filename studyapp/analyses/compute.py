@@ -124,6 +124,12 @@ def _rows(model: type[RowT], records: Iterable[Mapping[Any, Any]]) -> list[RowT]
     return [model.model_validate(_clean(record)) for record in records]
 
 
+def usable_scores(scores: pd.DataFrame, indicators: list[str]) -> pd.DataFrame:
+    """The rows of ``scores`` the profile models are fitted on: a score on at least half of the
+    ``indicators`` (and on three or more). The queue-time check counts the same rows."""
+    return scores[scores[indicators].notna().sum(axis=1) >= max(3, len(indicators) // 2)]
+
+
 def run_analysis(
     data: CohortData, parameters: AnalysisParameters, *, on_stage: Callable[[str], None] | None = None
 ) -> AnalysisResult:
@@ -135,7 +141,7 @@ def run_analysis(
     stage = on_stage or (lambda _: None)
     indicators = data.identity_facets
     scores = data.scores
-    usable = scores[scores[indicators].notna().sum(axis=1) >= max(3, len(indicators) // 2)]
+    usable = usable_scores(scores, indicators)
 
     def described(**fitted: Any) -> AnalysisResult:
         """The cohort's description with what was fitted (or the message why nothing was)."""

@@ -8,7 +8,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from analysis.lpa.guard import min_profile_size
-from studyapp.analyses.compute import MIN_OBSERVATIONS, AnalysisParameters
+from studyapp.analyses.compute import MIN_OBSERVATIONS, AnalysisParameters, usable_scores
+from studyapp.analyses.data import cohort_data
 from studyapp.core.models import Cohort, Instrument, Invitation, Response, Wave
 
 
@@ -52,6 +53,16 @@ def submitted_responses(*, session: Session, cohort: Cohort) -> int:
     ).one()
 
 
+def usable_responses(*, session: Session, cohort: Cohort) -> int:
+    """Submitted responses the profile models can use: scored as the analysis scores them
+    (:func:`studyapp.analyses.compute.usable_scores`), so the check and the fit never disagree."""
+    data = cohort_data(session=session, cohort=cohort)
+    indicators = data.identity_facets
+    if len(indicators) < 3:
+        return 0
+    return len(usable_scores(data.scores, indicators))
+
+
 def shortfall(*, session: Session, cohort: Cohort, parameters: AnalysisParameters) -> str | None:
     """Why ``cohort`` cannot be analysed with ``parameters`` yet (responses needed and there), or None."""
     if session.exec(select(Wave.id).where(Wave.cohort_id == cohort.id).limit(1)).first() is None:
@@ -59,7 +70,24 @@ def shortfall(*, session: Session, cohort: Cohort, parameters: AnalysisParameter
     needed = responses_needed(parameters, profile_indicators(session=session, cohort=cohort))
     there = submitted_responses(session=session, cohort=cohort)
     if there >= needed:
-        return None
+        # enough submitted: are there enough the models can use? (the cheap count above refuses first)
+        usable = usable_responses(session=session, cohort=cohort)
+        if usable >= needed:
+            return None
+        return ngettext(
+            "%(cohort)s has %(num)d usable response (submitted, with answers to at least half of the profile "
+            "indicators) of %(submitted)d submitted; "
+            "this analysis (up to %(k_max)d profiles, %(parameterisations)s) needs at least %(needed)d.",
+            "%(cohort)s has %(num)d usable responses (submitted, with answers to at least half of the profile "
+            "indicators) of %(submitted)d submitted; "
+            "this analysis (up to %(k_max)d profiles, %(parameterisations)s) needs at least %(needed)d.",
+            usable,
+            cohort=cohort.name,
+            submitted=there,
+            k_max=parameters.k_max,
+            parameterisations=", ".join(parameters.parameterisations),
+            needed=needed,
+        )
     return ngettext(
         "%(cohort)s has %(num)d submitted response; "
         "this analysis (up to %(k_max)d profiles, %(parameterisations)s) needs at least %(needed)d.",

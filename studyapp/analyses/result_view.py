@@ -7,10 +7,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from flask_babel import gettext
 from markupsafe import Markup
 
 from analysis.charts import fit_plot, profile_plot, transition_diagram
 from studyapp.analyses.result import AnalysisResult, DistalEstimate, DistalFit, DistalOutcome, FitRow
+from studyapp.extensions import N_
+
+# the charts' fixed words (analysis.charts writes them in English unless given them); {fields} stay as they are
+_CHART_WORDS = (
+    N_("Filled marker: minimum"),
+    N_("Number of profiles (K)"),
+    N_("Information criterion (lower is better)"),
+    N_("recommended"),
+    N_("Recommended: K = {k}"),
+    N_("{name} at K = {k}: {value}"),
+    N_(" (minimum)"),
+    N_("Lines show each information criterion by number of profiles."),
+    N_("Lines show each profile's mean on each indicator."),
+    N_("{name} at {wave}: {count} ({share})"),
+    N_("Bars show how many people are in each profile at each wave; bands show how many move between profiles."),
+)
+
+
+def _chart_words() -> dict[str, str]:
+    """The charts' fixed words in the reader's language."""
+    return {english: gettext(english) for english in _CHART_WORDS}
 
 
 @dataclass
@@ -115,7 +137,10 @@ def result_view(result: AnalysisResult) -> ResultView:
                 fit.astype({c: float for c in ("bic", "sabic", "aic", "icl") if c in fit}),
                 criteria=("bic", "sabic", "aic", "icl"),
                 recommended=recommended.k,
-                title=f"Information criteria by number of profiles ({recommended.parameterisation})",
+                title=gettext(
+                    "Information criteria by number of profiles (%(model)s)", model=recommended.parameterisation
+                ),
+                words=_chart_words(),
             )
         )
     transitions = result.transitions
@@ -125,7 +150,13 @@ def result_view(result: AnalysisResult) -> ResultView:
     view.names = names
     means = pd.DataFrame(transitions.standardised_means, index=names, columns=result.indicators, dtype=float)
     view.profile_chart = Markup(
-        profile_plot(means, labels=result.indicator_names, title="Profile means (standardised)")
+        profile_plot(
+            means,
+            labels=result.indicator_names,
+            title=gettext("Profile means (standardised)"),
+            value_label=gettext("Standardised mean (SD units)"),
+            words=_chart_words(),
+        )
     )
     for i, name in enumerate(names):
         view.profiles.append(
@@ -140,7 +171,12 @@ def result_view(result: AnalysisResult) -> ResultView:
     counts = [pd.DataFrame(c, index=names, columns=names) for c in transitions.expected_counts]
     if counts:
         view.flow_chart = Markup(
-            transition_diagram(counts, wave_labels=waves, title="Estimated movement between profiles")
+            transition_diagram(
+                counts,
+                wave_labels=waves,
+                title=gettext("Estimated movement between profiles"),
+                words=_chart_words(),
+            )
         )
     for t, matrix in enumerate(transitions.model):
         rows = []

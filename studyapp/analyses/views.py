@@ -12,6 +12,7 @@ from studyapp.analyses.forms import AnalysisForm
 from studyapp.analyses.result import UnreadableResult, load_result, result_summary
 from studyapp.analyses.result_view import result_view
 from studyapp.analyses.runs import queue_analysis, runs_of
+from studyapp.analyses.texts import analysis_text
 from studyapp.auth import staff_required
 from studyapp.core.errors import ValidationFailed
 from studyapp.core.models import AnalysisRun, Cohort
@@ -22,6 +23,8 @@ from studyapp.inputs import SelectChoice, attach_as
 from studyapp.reports import render_report_pdf
 
 bp = Blueprint("analyses", __name__)
+# the analysis package's English notes, in the reader's language on the pages and in the PDF report
+bp.add_app_template_filter(analysis_text, "analysis_text")
 
 
 @bp.route("/studies/<int:study_id>/analysis", methods=["GET", "POST"])

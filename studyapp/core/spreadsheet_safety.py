@@ -36,8 +36,15 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 _LONE_CR = re.compile(r"\r(?!\n)")
 
-#: What the codebook and the export page say about text cells in CSV files.
-NEUTRALISED_NOTE = (
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's name for "extract this, translate it later")
+    """``message`` unchanged: a catalogue text that the pages and the codebook translate where they show it."""
+    return message
+
+
+#: What the codebook and the export page say about text cells in CSV files (English; the catalogue has
+#: their translations, which the export page and the HTML codebook show).
+NEUTRALISED_NOTE = N_(
     "In the CSV files, a text cell that begins with =, +, -, @, a tab or a carriage return starts with an "
     "apostrophe (') so that Excel and LibreOffice show it as text and never run it as a formula (OWASP's "
     "advice against CSV injection). Numbers, and text that is just a number such as -3, are unchanged. "
@@ -45,7 +52,7 @@ NEUTRALISED_NOTE = (
     "A carriage return on its own inside a text is written as a line feed. The SPSS .sav and Parquet files "
     "hold every text exactly as given."
 )
-RAW_NOTE = (
+RAW_NOTE = N_(
     "Exported with raw text: the CSV files hold every text exactly as given (a carriage return on its own "
     "inside a text is written as a line feed), so a text that begins with = may run as a formula when the "
     "file is opened in a spreadsheet program. Read these files with R or Python, not Excel. The SPSS .sav "

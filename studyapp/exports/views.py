@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request, send_file
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -69,7 +70,8 @@ def index(study_id: int) -> ResponseReturnValue:
         .where(Cohort.study_id == study.id)
         .order_by(col(Wave.cohort_id), col(Wave.position))
     ).all()
-    form = ExportForm()
+    # labels and the codebook's own words in the researcher's language unless they choose the other
+    form = ExportForm(language=str(get_locale() or "en"))
     form.cohorts.choices = [SelectChoice(c.id, c.name) for c in cohorts]
     form.waves.choices = [SelectChoice(w.id, f"{names[w.cohort_id]} · {w.label}") for w in waves]
     if form.validate_on_submit():
@@ -92,4 +94,4 @@ def index(study_id: int) -> ResponseReturnValue:
         session.commit()
         name = f"{study.slug}-export.zip"
         return send_file(archive, mimetype="application/zip", as_attachment=True, download_name=name)
-    return render_template("exports/index.html", study=study, form=form, text_note=text_note())
+    return render_template("exports/index.html", study=study, form=form, text_note=gettext(text_note()))

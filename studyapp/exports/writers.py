@@ -736,10 +736,61 @@ def _fmt(value: Any) -> str:
     return _e(value)
 
 
+# The codebook page's own words, in the language of its labels (the one its <html lang> names)
+_META_NAMES = {
+    "study": N_("study"),
+    "instrument": N_("instrument"),
+    "exported_at": N_("exported at"),
+    "language": N_("language"),
+    "scope": N_("scope"),
+}
+_KIND_NAMES = {
+    "scale": N_("scale item"),
+    "choice": N_("choice"),
+    "text": N_("text"),
+    "number": N_("number"),
+    "id": N_("identifier"),
+    "meta": N_("about the response"),
+}
+_CODEBOOK_WORDS = {
+    "codebook": N_("Codebook"),
+    "about_this_export": N_("About this export"),
+    "responses": N_("responses"),
+    "responses_heading": N_("Responses"),
+    "pseudonyms": N_("pseudonyms"),
+    "text_in_the_csv_files": N_("Text in the CSV files"),
+    "waves": N_("Waves"),
+    "wave": N_("Wave"),
+    "position": N_("Position"),
+    "submitted": N_("Submitted"),
+    "variables": N_("Variables"),
+    "name": N_("Name"),
+    "label": N_("Label"),
+    "kind": N_("Kind"),
+    "section_facet": N_("Section / facet"),
+    "range": N_("Range"),
+    "values_count": N_("Values (count)"),
+    "answered": N_("Answered"),
+    "missing": N_("Missing"),
+    "mean": N_("Mean"),
+    "sd": N_("SD"),
+    "reverse_keyed": N_("reverse-keyed"),
+    "unlabelled": N_("unlabelled"),
+}
+_MEASURE_NAMES = {"nominal": N_("nominal"), "ordinal": N_("ordinal"), "scale": N_("scale")}
+
+
 def _codebook_html(codebook: Mapping[str, Any]) -> str:
     meta = codebook["meta"]
     summary = codebook["summary"]
-    title = meta.get("study") or "Research data export"
+    language = str(meta.get("language", "en"))[:2].lower()
+
+    w = {name: _e(translated(language, text)) for name, text in _CODEBOOK_WORDS.items()}
+
+    def t(text: str) -> str:
+        return _e(translated(language, text))
+
+    title = meta.get("study") or translated(language, N_("Research data export"))
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{_e(meta.get("language", "en"))}">',
@@ -748,27 +799,28 @@ def _codebook_html(codebook: Mapping[str, Any]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta http-equiv="Content-Security-Policy"',
         " content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-        f"<title>Codebook – {_e(title)}</title>",
+        f"<title>{w['codebook']} – {_e(title)}</title>",
         f"<style>{_HTML_STYLE}</style>",
         "</head>",
         "<body><main>",
-        "<h1>Codebook</h1>",
+        f"<h1>{w['codebook']}</h1>",
         f'<p class="sub">{_e(title)}</p>',
-        "<h2>About this export</h2>",
+        f"<h2>{w['about_this_export']}</h2>",
         "<dl>",
     ]
     for key, value in meta.items():
-        parts.append(f"<dt>{_e(key)}</dt><dd>{_e(value)}</dd>")
-    parts.append(f"<dt>responses</dt><dd>{_e(summary['n_responses'])}</dd>")
-    parts.append(f"<dt>pseudonyms</dt><dd>{_e(summary['n_pseudonyms'])}</dd>")
+        name = t(_META_NAMES[key]) if key in _META_NAMES else _e(key)
+        parts.append(f"<dt>{name}</dt><dd>{_e(value)}</dd>")
+    parts.append(f"<dt>{w['responses']}</dt><dd>{_e(summary['n_responses'])}</dd>")
+    parts.append(f"<dt>{w['pseudonyms']}</dt><dd>{_e(summary['n_pseudonyms'])}</dd>")
     parts.append("</dl>")
     if "csv_text" in codebook:
-        parts += ["<h2>Text in the CSV files</h2>", f"<p>{_e(codebook['csv_text']['note'])}</p>"]
+        parts += [f"<h2>{w['text_in_the_csv_files']}</h2>", f"<p>{t(codebook['csv_text']['note'])}</p>"]
 
     parts += [
-        "<h2>Waves</h2>",
-        '<table class="narrow"><thead><tr><th>Wave</th><th>Position</th>'
-        "<th>Responses</th><th>Submitted</th></tr></thead>",
+        f"<h2>{w['waves']}</h2>",
+        f'<table class="narrow"><thead><tr><th>{w["wave"]}</th><th>{w["position"]}</th>'
+        f"<th>{w['responses_heading']}</th><th>{w['submitted']}</th></tr></thead>",
         "<tbody>",
     ]
     for wave in summary["waves"]:
@@ -781,10 +833,11 @@ def _codebook_html(codebook: Mapping[str, Any]) -> str:
     parts.append("</tbody></table>")
 
     parts += [
-        "<h2>Variables</h2>",
-        "<table><thead><tr><th>Name</th><th>Label</th><th>Kind</th><th>Section / facet</th>"
-        "<th>Range</th><th>Values (count)</th><th>Answered</th><th>Missing</th><th>Mean</th>"
-        "<th>SD</th></tr></thead>",
+        f"<h2>{w['variables']}</h2>",
+        f"<table><thead><tr><th>{w['name']}</th><th>{w['label']}</th><th>{w['kind']}</th>"
+        f"<th>{w['section_facet']}</th><th>{w['range']}</th><th>{w['values_count']}</th>"
+        f"<th>{w['answered']}</th><th>{w['missing']}</th><th>{w['mean']}</th>"
+        f"<th>{w['sd']}</th></tr></thead>",
         "<tbody>",
     ]
     for variable in codebook["variables"]:
@@ -792,9 +845,11 @@ def _codebook_html(codebook: Mapping[str, Any]) -> str:
         name = f"<code>{_e(variable['name'])}</code>"
         if variable["spss_name"] != variable["name"]:
             name += f'<br><span class="muted">SPSS: <code>{_e(variable["spss_name"])}</code></span>'
-        kind = f'<span class="kind">{_e(variable["kind"])}</span><br>'
-        kind += f'<span class="muted">{_e(variable["measure"])}'
-        kind += ", reverse-keyed</span>" if variable["reverse"] else "</span>"
+        kind_name = _KIND_NAMES.get(variable["kind"])
+        measure_name = _MEASURE_NAMES.get(variable["measure"])
+        kind = f'<span class="kind">{t(kind_name) if kind_name else _e(variable["kind"])}</span><br>'
+        kind += f'<span class="muted">{t(measure_name) if measure_name else _e(variable["measure"])}'
+        kind += f", {w['reverse_keyed']}</span>" if variable["reverse"] else "</span>"
         grouping = _e(variable["section"])
         if variable["facet"]:
             grouping += f'<br><span class="muted">{_e(variable["facet"])}</span>'
@@ -805,7 +860,7 @@ def _codebook_html(codebook: Mapping[str, Any]) -> str:
             for v in variable["value_labels"]
         ]
         values += [
-            f'<li>{_e(v["value"])} <span class="muted">(unlabelled, {_e(v["count"])})</span></li>'
+            f'<li>{_e(v["value"])} <span class="muted">({w["unlabelled"]}, {_e(v["count"])})</span></li>'
             for v in d.get("unlabelled_values", [])
         ]
         values += [

@@ -23,6 +23,7 @@ from studyapp.core.models._common import table_of
 from studyapp.core.privacy import Privacy, normalise_email, normalise_external_id, person_key
 from studyapp.core.tabular import ImportRejected, RowProblem, Table
 from studyapp.core.types import utcnow
+from studyapp.inputs import email_problem
 
 EXTERNAL_ID_MAX = 100
 REQUIRED_COLUMNS = ("email", "cohort")
@@ -104,7 +105,11 @@ def _check_row(cells: dict[str, str], line: int, cohorts: dict[str, Cohort]) -> 
         email = validate_email(raw_email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as error:
         problems.append(
-            _("malformed e-mail address %(address)s: %(error)s", address=repr(raw_email[:100]), error=error)
+            _(
+                "malformed e-mail address %(address)s: %(error)s",
+                address=repr(raw_email[:100]),
+                error=email_problem(error),
+            )
         )
     cohort = cohorts.get(cells.get("cohort", "").strip().casefold())
     if cohort is None:
@@ -487,7 +492,7 @@ def self_register(
     try:
         email = validate_email(email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as error:
-        problems["email"] = str(error)
+        problems["email"] = email_problem(error)
     if problems:
         raise ValidationFailed(problems)
     person = Person(

@@ -13,6 +13,7 @@ from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.models import Cohort, Identity, Participant, User
 from studyapp.core.privacy import Privacy
 from studyapp.core.types import utcnow
+from studyapp.inputs import email_problem
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,9 @@ def change_email(
     try:
         email = validate_email(new_email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as error:
-        raise ValidationFailed({"email": _("This is not a valid e-mail address: %(error)s", error=error)}) from None
+        raise ValidationFailed(
+            {"email": _("This is not a valid e-mail address: %(error)s", error=email_problem(error))}
+        ) from None
     identity = identity_of(session=session, participant=participant)
     if identity is None:
         raise NotAllowed(_("This participant has no contact details (erased, or imported without them)."))

@@ -215,9 +215,10 @@ def signup(code: str) -> ResponseReturnValue:
             )
         except ValidationFailed as error:
             session.rollback()
+            # every problem the service found, each beside its field (not the name's alone)
             if "name" in error.errors:
                 form.name.errors = [t["name_invalid"]]
-            else:
+            if "email" in error.errors or "name" not in error.errors:
                 form.email.errors = [t["email_invalid"]]
         else:
             session.commit()

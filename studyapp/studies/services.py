@@ -177,19 +177,30 @@ def delete_study(*, session: Session, study: Study, user: User | None = None) ->
     session.delete(study)
 
 
-def _cohort_problems(
-    session: Session, study: Study, name: str, description: str, *, cohort_id: int | None
+def cohort_problems(
+    *, session: Session, study: Study, name: str, description: str, linkage: str | None, cohort: Cohort | None = None
 ) -> dict[str, str]:
+    """Every rule a new cohort of ``study`` (or ``cohort``, renamed) breaks, by form field, all at once."""
+    problems = {}
     if problem := text_problem(description, field=_("The description")):
-        return {"description": problem}
+        problems["description"] = problem
     if not name.strip():
-        return {"name": _("A cohort needs a name.")}
-    if problem := line_problem(name.strip(), field=_("The name"), max_length=column_length(Cohort.name)):
-        return {"name": problem}
-    clash = session.exec(select(Cohort).where(Cohort.study_id == study.id, Cohort.name == name.strip())).first()
-    if clash is not None and clash.id != cohort_id:
-        return {"name": _("This study already has a cohort called %(name)s.", name=repr(name.strip()))}
-    return {}
+        problems["name"] = _("A cohort needs a name.")
+    elif problem := line_problem(name.strip(), field=_("The name"), max_length=column_length(Cohort.name)):
+        problems["name"] = problem
+    else:
+        clash = session.exec(select(Cohort).where(Cohort.study_id == study.id, Cohort.name == name.strip())).first()
+        if clash is not None and (cohort is None or clash.id != cohort.id):
+            problems["name"] = _("This study already has a cohort called %(name)s.", name=repr(name.strip()))
+    if cohort is None or (linkage is not None and linkage != cohort.linkage):
+        if linkage not in LINKAGE_MODES:
+            problems["linkage"] = _("Choose how waves are linked.")
+        elif (
+            cohort is not None
+            and session.exec(select(Participant.id).where(Participant.cohort_id == cohort.id)).first()
+        ):
+            problems["linkage"] = _("This cohort has participants: how its waves are linked can no longer change.")
+    return problems
 
 
 def create_cohort(
@@ -202,9 +213,7 @@ def create_cohort(
     user: User | None = None,
 ) -> Cohort:
     """Add a cohort to a study; raises :class:`ValidationFailed` on a missing or taken name."""
-    problems = _cohort_problems(session, study, name, description, cohort_id=None)
-    if linkage not in LINKAGE_MODES:
-        problems["linkage"] = _("Choose how waves are linked.")
+    problems = cohort_problems(session=session, study=study, name=name, description=description, linkage=linkage)
     if problems:
         raise ValidationFailed(problems)
     cohort = Cohort(study_id=key(study), name=name.strip(), description=description.strip(), linkage=linkage)
@@ -233,12 +242,9 @@ def update_cohort(
     """Rename or describe a cohort, or change how its waves are linked (only while it is empty)."""
     study = session.get(Study, cohort.study_id)
     assert study is not None
-    problems = _cohort_problems(session, study, name, description, cohort_id=cohort.id)
-    if linkage is not None and linkage != cohort.linkage:
-        if linkage not in LINKAGE_MODES:
-            problems["linkage"] = _("Choose how waves are linked.")
-        elif session.exec(select(Participant.id).where(Participant.cohort_id == cohort.id)).first():
-            problems["linkage"] = _("This cohort has participants: how its waves are linked can no longer change.")
+    problems = cohort_problems(
+        session=session, study=study, name=name, description=description, linkage=linkage, cohort=cohort
+    )
     if problems:
         raise ValidationFailed(problems)
     cohort.name = name.strip()

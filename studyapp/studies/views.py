@@ -158,7 +158,7 @@ def cohort_new(study_id: int) -> ResponseReturnValue:
     """Add a cohort to a study."""
     study = _get_or_404(Study, study_id)
     form = CohortForm()
-    if form.validate_on_submit():
+    if form.is_submitted() and _checked_cohort(form, study, None):
         try:
             cohort = services.create_cohort(
                 session=get_session(),
@@ -183,7 +183,7 @@ def cohort_edit(cohort_id: int) -> ResponseReturnValue:
     cohort = _get_or_404(Cohort, cohort_id)
     study = _get_or_404(Study, cohort.study_id)
     form = CohortForm(obj=cohort)
-    if form.validate_on_submit():
+    if form.is_submitted() and _checked_cohort(form, study, cohort):
         try:
             services.update_cohort(
                 session=get_session(),
@@ -320,6 +320,20 @@ def _checked_wave(form: WaveForm, tz: str, cohort: Cohort, wave: Wave | None) ->
         if _all_problems(form, services.wave_problems(session=get_session(), cohort=cohort, data=data, wave=wave))
         else None
     )
+
+
+def _checked_cohort(form: CohortForm, study: Study, cohort: Cohort | None) -> bool:
+    """Whether the submitted cohort form is sound; every problem goes beside its field at once."""
+    form.validate()
+    problems = services.cohort_problems(
+        session=get_session(),
+        study=study,
+        name=form.name.data or "",
+        description=form.description.data or "",
+        linkage=form.linkage.data,
+        cohort=cohort,
+    )
+    return _all_problems(form, problems)
 
 
 def _checked_study(form: StudyForm, study: Study | None) -> bool:
