@@ -127,7 +127,9 @@ def arrange(engine, now: datetime) -> tuple[int, int, int]:
     with Session(engine, expire_on_commit=False) as session:
         instrument, study, cohort = bench_study(session)
         wave = open_wave(session, cohort, instrument, "T1", now)
-        create_user(session=session, email=RESEARCHER[0], name="Bench researcher", password=RESEARCHER[1])
+        create_user(
+            session=session, email=RESEARCHER[0], name="Bench researcher", password=RESEARCHER[1], language="en"
+        )
         session.commit()
         return int(study.id), int(wave.id), int(instrument.id)  # type: ignore[arg-type]
 
@@ -232,7 +234,7 @@ def web_timings(url: str, folder: Path, study_id: int) -> dict[str, float]:
 
 def last_page_address(html: str) -> str:
     """The participant list's link to its last page, as the page shows it."""
-    link = re.search(r'<a[^>]*href="([^"]+)"[^>]*>Last</a>', html)
+    link = re.search(r'<a[^>]*href="([^"]*[?&;]last=1[^"]*)"', html)  # "Last" or "Laatste"
     assert link is not None, "the participant list shows no link to its last page"
     return link.group(1).replace("&amp;", "&")
 

@@ -309,3 +309,26 @@ def test_enough_submitted_but_too_few_usable_responses_is_refused_when_queued(se
     assert "of 30 submitted" in output
     assert "needs at least 30" in refused.output
     assert session.exec(select(AnalysisRun)).all() == []
+
+
+def test_a_cohort_with_ten_times_the_responses_needed_is_queued_without_scoring_it(session, monkeypatch) -> None:
+    """Scoring a national panel's cohort (100,000 responses) on every queue and scheduler tick costs seconds."""
+    from studyapp.analyses import readiness
+    from studyapp.analyses.compute import AnalysisParameters
+
+    instrument = load_carriere_kompas(session)
+    cohort = make_cohort(session, make_study(session), "Panel")
+    make_wave(session, cohort, instrument)
+    session.commit()
+    parameters = AnalysisParameters(k_min=1, k_max=4, parameterisations=("EEI",))
+    needed = readiness.responses_needed(parameters, readiness.profile_indicators(session=session, cohort=cohort))
+
+    def scored(**_kwargs):
+        raise AssertionError("the whole cohort was scored")
+
+    monkeypatch.setattr(readiness, "usable_responses", scored)
+    monkeypatch.setattr(readiness, "submitted_responses", lambda **_kwargs: 10 * needed)
+    assert readiness.shortfall(session=session, cohort=cohort, parameters=parameters) is None
+    monkeypatch.setattr(readiness, "submitted_responses", lambda **_kwargs: 10 * needed - 1)
+    with pytest.raises(AssertionError, match="scored"):
+        readiness.shortfall(session=session, cohort=cohort, parameters=parameters)

@@ -12,6 +12,10 @@ from studyapp.analyses.compute import MIN_OBSERVATIONS, AnalysisParameters, usab
 from studyapp.analyses.data import cohort_data
 from studyapp.core.models import Cohort, Instrument, Invitation, Response, Wave
 
+#: With this many times the submitted responses needed, the usable ones are not counted (that scores the
+#: whole cohort): a cohort where fewer than a tenth are usable still gets the analysis's own "too few" note.
+USABLE_CHECK_BELOW = 10
+
 
 def responses_needed(parameters: AnalysisParameters, n_indicators: int) -> int:
     """The fewest submitted responses (participant x wave) an analysis with ``parameters`` can be fitted on.
@@ -67,10 +71,13 @@ def shortfall(*, session: Session, cohort: Cohort, parameters: AnalysisParameter
     """Why ``cohort`` cannot be analysed with ``parameters`` yet (responses needed and there), or None."""
     if session.exec(select(Wave.id).where(Wave.cohort_id == cohort.id).limit(1)).first() is None:
         return _("%(cohort)s has no waves yet, so no responses to analyse.", cohort=cohort.name)
-    needed = responses_needed(parameters, profile_indicators(session=session, cohort=cohort))
+    n_indicators = profile_indicators(session=session, cohort=cohort)
+    needed = responses_needed(parameters, n_indicators)
     there = submitted_responses(session=session, cohort=cohort)
     if there >= needed:
         # enough submitted: are there enough the models can use? (the cheap count above refuses first)
+        if there >= USABLE_CHECK_BELOW * needed and n_indicators >= 3:
+            return None  # scoring a national panel's cohort on every queue and tick costs seconds
         usable = usable_responses(session=session, cohort=cohort)
         if usable >= needed:
             return None
