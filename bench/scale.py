@@ -187,8 +187,9 @@ def load_answers(engine, wave_id: int, instrument_id: int, submitted_at: datetim
         raw.commit()
     finally:
         raw.close()
-    with engine.begin() as connection:
-        connection.execute(text("ANALYZE"))
+    with engine.begin() as connection:  # this size's tables only: a bare ANALYZE reads every schema
+        for table in ("answer", "response", "invitation", "participant", "outbox_message"):
+            connection.execute(text(f"ANALYZE {table}"))
     return time.perf_counter() - started
 
 
