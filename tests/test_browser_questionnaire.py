@@ -216,7 +216,7 @@ def test_complete_it_with_the_keyboard_only(page: Page, site: dict) -> None:
     tab_to(page, 'input[name="prof_title"]')
     page.keyboard.press("Space")  # Engineer
     box = page.locator('input[name="prof_title"]:focus + .option__box')
-    assert box.evaluate("e => getComputedStyle(e).outlineStyle") != "none"  # the focus is visible
+    expect(box).not_to_have_css("outline-style", "none")  # the focus is visible (waits for the style)
     tab_to(page, 'button[value="next"]:not([tabindex])')
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Identification")).to_be_visible()
