@@ -17,13 +17,12 @@ TOKEN_BYTES = 24  # 192 bits of randomness
 
 def new_token() -> tuple[str, str]:
     """A fresh URL-safe token and the hash to store for it."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    return token, token_hash(token)
+    return new_tokens(1)[0]
 
 
 def new_tokens(count: int) -> list[tuple[str, str]]:
-    """``count`` fresh tokens (as :func:`new_token` makes them) and their hashes, from one read of the
-    system's random source: a read costs about 0.1 ms on a virtual machine, once per e-mail otherwise."""
+    """``count`` fresh URL-safe tokens (``secrets.token_urlsafe``'s form) and their hashes, from one read
+    of the system's random source: a read costs about 0.1 ms on a virtual machine, once per e-mail otherwise."""
     pool = secrets.token_bytes(TOKEN_BYTES * count)
     tokens = [
         base64.urlsafe_b64encode(pool[start : start + TOKEN_BYTES]).rstrip(b"=").decode("ascii")
