@@ -126,6 +126,7 @@ def _backlog(session: Session, wave: Wave, n: int, *, label: str, not_before_off
                 "idempotency_key": f"backlog:{label}:{i}",
                 "kind": "invitation",
                 "invitation_id": invitation.id,
+                "wave_id": invitation.wave_id,
                 "participant_id": invitation.participant_id,
                 "language": "en",
                 "status": "pending",

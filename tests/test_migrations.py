@@ -116,3 +116,49 @@ def test_0009_adds_the_analysis_stage_and_takes_it_away(database: Database) -> N
     assert "stage" not in {c["name"] for c in inspect(database.engine).get_columns("analysis_run")}
     with database.engine.connect() as connection:
         assert connection.execute(text("SELECT status FROM analysis_run")).scalar_one() == "running"
+
+
+def test_0010_gives_each_outbox_row_of_an_invitation_its_wave(database: Database) -> None:
+    """Revision 0010 adds outbox_message.wave_id: rows queued before it get their invitation's wave,
+    notifications to users none; a row of an invitation without its wave is refused after it."""
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+    from sqlmodel import Session
+
+    from studyapp.core.models import Invitation, OutboxMessage
+    from tests.factories import make_cohort, make_instrument, make_participant, make_study, make_user, make_wave
+
+    migrate.upgrade(database.engine)
+    with Session(database.engine) as session:
+        cohort = make_cohort(session, make_study(session))
+        wave = make_wave(session, cohort, make_instrument(session))
+        person = make_participant(session, cohort)
+        invitation = Invitation(participant_id=person.id, wave_id=wave.id, state="sent")
+        session.add(invitation)
+        session.flush()
+        user = make_user(session)
+        session.add(
+            OutboxMessage(
+                idempotency_key="i1",
+                kind="invitation",
+                invitation_id=invitation.id,
+                wave_id=wave.id,
+                participant_id=person.id,
+            )
+        )
+        session.add(OutboxMessage(idempotency_key="n1", kind="notification", user_id=user.id))
+        session.commit()
+        wave_id, invitation_id, person_id = wave.id, invitation.id, person.id
+    migrate.downgrade(database.engine, "0009")
+    assert "wave_id" not in {c["name"] for c in inspect(database.engine).get_columns("outbox_message")}
+    migrate.upgrade(database.engine, "0010")
+    with database.engine.connect() as connection:
+        rows = dict(connection.execute(text("SELECT idempotency_key, wave_id FROM outbox_message")).all())
+    assert rows == {"i1": wave_id, "n1": None}
+    assert _differences(database) == []
+    with pytest.raises(IntegrityError), Session(database.engine) as session:
+        session.add(
+            OutboxMessage(idempotency_key="r1", kind="reminder", invitation_id=invitation_id, participant_id=person_id)
+        )
+        session.commit()

@@ -110,7 +110,13 @@ def test_participant_changes_address_through_personal_link(
 def test_stop_mail_through_link(client: FlaskClient, session: Session, ana: Participant, wave: Wave) -> None:
     invitation, token = invite_with_token(session, ana, wave)
     session.add(
-        OutboxMessage(idempotency_key="reminder-1", kind="reminder", participant_id=ana.id, invitation_id=invitation.id)
+        OutboxMessage(
+            idempotency_key="reminder-1",
+            kind="reminder",
+            participant_id=ana.id,
+            invitation_id=invitation.id,
+            wave_id=invitation.wave_id,
+        )
     )
     session.commit()
     confirm = client.get(f"/p/{token}/stop").get_data(as_text=True)

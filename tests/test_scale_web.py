@@ -331,6 +331,7 @@ def _fieldwork(session: Session, n: int, *, seed: int = 7) -> Study:
                             idempotency_key=f"{kind}-{invitation.id}",
                             kind=kind,
                             invitation_id=invitation.id,
+                            wave_id=invitation.wave_id,
                             participant_id=person.id,
                             status="failed" if failed else rng.choice(["sent", "sent", "pending", "cancelled"]),
                             last_error="550 no such user" if failed else "",
@@ -373,6 +374,20 @@ def test_a_dashboard_view_loads_no_invitation_and_sends_as_many_statements_at_an
         counts.append(len(sent))
     assert loaded == []
     assert counts[0] == counts[1], counts
+
+
+def test_a_dashboard_view_counts_the_mail_from_the_outbox_alone(
+    researcher: FlaskClient, engine: Engine, session: Session
+) -> None:
+    """The mail figures joined every sent message to its invitation (45 ms of a 100 ms page at 100,000
+    people); the outbox row now carries its wave, so the count reads one table."""
+    study = _fieldwork(session, 20, seed=5)
+    with statements(engine) as sent:
+        page = researcher.get(f"/studies/{study.id}/fieldwork")
+    assert page.status_code == 200
+    tallies = [s for s in sent if "FROM outbox_message" in s and "count(" in s.lower()]
+    assert tallies, "the mail is counted in the database"
+    assert not any("JOIN invitation" in s for s in tallies), tallies
 
 
 # --- participant list --------------------------------------------------------------------------------

@@ -89,6 +89,7 @@ def resend_invitation(*, session: Session, invitation: Invitation, user: User | 
         idempotency_key=f"{invitation_key(key(participant), invitation.wave_id)}:resend{count}",
         kind="invitation",
         invitation_id=invitation.id,
+        wave_id=invitation.wave_id,
         participant_id=participant.id,
         language=language,
     )

@@ -184,6 +184,7 @@ def _invite_all(session: Session, new: list[dict[str, Any]], now: datetime) -> N
                 key=invitation_key(n["participant_id"], n["wave_id"]),
                 kind="invitation",
                 invitation_id=ids[(n["participant_id"], n["wave_id"])],
+                wave_id=n["wave_id"],
                 participant_id=n["participant_id"],
                 language=n["language"],
                 not_before=n["window"].opens_at,
@@ -198,6 +199,7 @@ _OUTBOX_COLUMNS = (
     "idempotency_key",
     "kind",
     "invitation_id",
+    "wave_id",
     "participant_id",
     "user_id",
     "language",
@@ -215,13 +217,22 @@ _OUTBOX_COLUMNS = (
 
 
 def _outbox_row(
-    *, key: str, kind: str, invitation_id: int, participant_id: int, language: str, not_before: datetime, now: datetime
+    *,
+    key: str,
+    kind: str,
+    invitation_id: int,
+    wave_id: int,
+    participant_id: int,
+    language: str,
+    not_before: datetime,
+    now: datetime,
 ) -> tuple[Any, ...]:
     """One planned message as a row (in the order of ``_OUTBOX_COLUMNS``) for a bulk insert into the outbox."""
     return (
         key,
         kind,
         invitation_id,
+        wave_id,
         participant_id,
         None,
         language,
@@ -268,6 +279,7 @@ def _reminder(
         key=reminder,
         kind="reminder",
         invitation_id=invitation_id,
+        wave_id=key(wave),
         participant_id=participant_id,
         language=language,
         not_before=times[latest],

@@ -155,30 +155,21 @@ def _count_invitations(
 
 
 def _count_mail(session: Session, wave_ids: list[int], stats: dict[int, WaveStats]) -> None:
-    """Invitations and reminders sent, and failed messages to participants, per wave."""
-    for wave_id, kind, status, has_participant, count in session.execute(
-        sa_select(
-            col(Invitation.wave_id),
-            col(OutboxMessage.kind),
-            col(OutboxMessage.status),
-            col(OutboxMessage.participant_id).is_not(None),
-            func.count(),
-        )
-        .join(Invitation, col(Invitation.id) == OutboxMessage.invitation_id)
-        .where(col(Invitation.wave_id).in_(wave_ids), col(OutboxMessage.status).in_(("sent", "failed")))
-        .group_by(
-            col(Invitation.wave_id),
-            col(OutboxMessage.kind),
-            col(OutboxMessage.status),
-            col(OutboxMessage.participant_id).is_not(None),
-        )
+    """Invitations and reminders sent, and failed messages to participants, per wave (from the outbox
+    alone: each row of an invitation carries its wave)."""
+    wave_id = col(OutboxMessage.wave_id)
+    has_participant = col(OutboxMessage.participant_id).is_not(None)
+    for wave, kind, status, to_participant, count in session.execute(
+        sa_select(wave_id, col(OutboxMessage.kind), col(OutboxMessage.status), has_participant, func.count())
+        .where(wave_id.in_(wave_ids), col(OutboxMessage.status).in_(("sent", "failed")))
+        .group_by(wave_id, col(OutboxMessage.kind), col(OutboxMessage.status), has_participant)
     ).all():
-        figures = stats[wave_id]
+        figures = stats[wave]
         if status == "sent" and kind == "invitation":
             figures.sent += int(count)
         elif status == "sent" and kind == "reminder":
             figures.reminded += int(count)
-        elif status == "failed" and has_participant:
+        elif status == "failed" and to_participant:
             figures.failures_total += int(count)
 
 
@@ -204,8 +195,7 @@ def _failures(session: Session, wave_id: int) -> list[tuple[str, str]]:
         for pseudonym, error in session.exec(
             select(Participant.pseudonym, OutboxMessage.last_error)
             .join(OutboxMessage, col(OutboxMessage.participant_id) == Participant.id)
-            .join(Invitation, col(Invitation.id) == OutboxMessage.invitation_id)
-            .where(Invitation.wave_id == wave_id, OutboxMessage.status == "failed")
+            .where(OutboxMessage.wave_id == wave_id, OutboxMessage.status == "failed")
             .order_by(col(Participant.pseudonym), col(OutboxMessage.id))
             .limit(FAILURES_SHOWN)
         ).all()

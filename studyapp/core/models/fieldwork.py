@@ -83,12 +83,15 @@ class OutboxMessage(SQLModel, table=True):
         CheckConstraint(in_list("language", LANGUAGES), name="language_known"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         CheckConstraint("participant_id IS NOT NULL OR user_id IS NOT NULL", name="has_recipient"),
+        CheckConstraint("(invitation_id IS NULL) = (wave_id IS NULL)", name="wave_with_invitation"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200, unique=True)
     kind: str = Field(max_length=20)
     invitation_id: int | None = Field(default=None, foreign_key="invitation.id", ondelete="CASCADE", index=True)
+    # The invitation's wave, kept on the row so the fieldwork figures count a wave's mail in this table alone.
+    wave_id: int | None = Field(default=None, foreign_key="wave.id", ondelete="CASCADE", index=True)
     participant_id: int | None = Field(default=None, foreign_key="participant.id", ondelete="CASCADE", index=True)
     user_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="CASCADE", index=True)
     language: str = Field(default="nl", max_length=2)
