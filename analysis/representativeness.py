@@ -35,7 +35,9 @@ Standard errors and intervals: the bootstrap
 The standard errors of ``R``, ``CV`` and every partial indicator come from a bootstrap over people: the
 frame is resampled with replacement, the model refitted and everything recomputed. On cells a replicate is
 one multinomial draw of ``N`` people over the (cell x responded) counts, and all replicates are fitted
-together (batched Newton steps warm-started at the estimate). Intervals are **normal**: estimate
+together, starting at the estimate: chord steps (Newton steps with the estimate's information matrix held
+fixed, so a step costs one gradient), then full Newton steps for any replicate they leave unconverged;
+each replicate converges to its own maximum likelihood fit. Intervals are **normal**: estimate
 ``± 1.96`` bootstrap standard errors, cut to the indicator's range (``R <= 1``; ``CV`` and the unsigned
 indicators ``>= 0``). Normal rather than percentile because 200 replicates give a stable standard
 deviation but put only about five replicates beyond each 2.5 % percentile, and because the plug-in
