@@ -364,6 +364,20 @@ def test_separation_keeps_the_fit_finite():
     assert partials.loc[("g", "d"), "lagging"]
 
 
+def test_category_order_and_reference():
+    # a categorical keeps its own order (its first category the reference); mixed types sort as text
+    frame = pd.DataFrame(
+        {
+            "institution": pd.Categorical(["wo", "hbo", "wo", "hbo"] * 10, categories=["wo", "hbo", "other"]),
+            "mixed": [1, "b", 2.0, "a"] * 10,
+            "responded": [1, 0, 0, 1, 1, 1, 0, 0] * 5,
+        }
+    )
+    result = r_indicator(frame, "responded", ["institution", "mixed"], bootstrap=0)
+    assert list(result.coefficients.index) == ["Intercept", "institution[hbo]", "mixed[2]", "mixed[a]", "mixed[b]"]
+    assert set(result.partials["category"]) == {"wo", "hbo", "1", "2", "a", "b"}  # "other" never occurs
+
+
 def test_invalid_input():
     frame = pd.DataFrame({"g": ["a", "b", "a"], "responded": [1, 0, 2]})
     with pytest.raises(ValueError, match="0/1"):
@@ -372,6 +386,14 @@ def test_invalid_input():
         r_indicator(frame, "responded", ["missing"])
     with pytest.raises(ValueError, match="auxiliary"):
         r_indicator(frame, "responded", [])
+    with pytest.raises(ValueError, match="distinct"):
+        r_indicator(frame, "responded", ["g", "g"])
+    with pytest.raises(ValueError, match="negative"):
+        r_indicator(frame, "responded", ["g"], bootstrap=-1)
+    with pytest.raises(ValueError, match="two people"):
+        r_indicator(frame.head(1), "responded", ["g"])
+    with pytest.raises(ValueError, match="missing values"):
+        r_indicator(frame.assign(responded=[1, None, 0]), "responded", ["g"])
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -489,7 +511,25 @@ def test_suppressed_categories_are_never_targeted():
     assert "unconditional" not in passed[("g", "small")]  # its figures stay out of the log
 
 
-def test_targeting_rejects_a_negative_budget(fieldwork):
+def test_targeting_rejects_bad_input(fieldwork):
     _, result, eligible = fieldwork
     with pytest.raises(ValueError, match="budget"):
         plan_targeted_reminders(result, eligible, -1)
+    with pytest.raises(ValueError, match="duplicate"):
+        plan_targeted_reminders(result, pd.concat([eligible, eligible.head(1)]), 100)
+    with pytest.raises(KeyError, match="cohort"):
+        plan_targeted_reminders(result, eligible.drop(columns="cohort"), 100)
+
+
+def test_targeting_logs_a_lagging_category_without_eligible_people_and_integer_labels(fieldwork):
+    _, result, eligible = fieldwork
+    # everyone of the 2010-2013 cohort has answered or left; labels are integers (numpy in the index)
+    rest = eligible[eligible["cohort"] != "2010-2013"].reset_index(drop=True)
+    decision = plan_targeted_reminders(result, rest, budget=10_000)
+    passed = {(p["variable"], p["category"]): p for p in decision.basis["passed_over"]}
+    assert passed[("cohort", "2010-2013")]["reason"] == "no eligible people in the category"
+    assert passed[("cohort", "2010-2013")]["eligible"] == 0
+    assert ("institution", "hbo") in decision.categories
+    data = decision.to_dict()
+    assert all(type(label) is int for label in data["people"])
+    assert json.loads(json.dumps(data)) == data
