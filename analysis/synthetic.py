@@ -162,7 +162,8 @@ class SyntheticCohort:
     truth : dict
         ``initial`` (Series of initial shares by profile), ``transition`` (profile x profile DataFrame,
         rows sum to 1), ``states`` (long frame ``pseudonym``, ``wave``, ``profile``, ``observed``),
-        ``separation`` and ``attrition``.
+        ``separation``, ``attrition`` and ``attrition_mechanism`` (``driver``: "random", "intention" or
+        "profile"; ``bias``; ``intercepts`` a_t per wave pair; ``rule``: the dropout model in words).
     """
 
     participants: pd.DataFrame
@@ -286,6 +287,7 @@ def simulate_cohort(
     separation: float = 1.0,
     random_state: int | np.random.Generator | None = None,
     definition: Mapping[str, Any] | None = None,
+    attrition_bias: float | Mapping[str, float] = 0.0,
 ) -> SyntheticCohort:
     """Simulate a cohort followed over waves, answering every item of the Carrière Kompas.
 
@@ -301,7 +303,8 @@ def simulate_cohort(
         0.75).
     attrition : float, default 0.15
         Share of the participants of a wave who drop out before the next one (monotone: who leaves does not
-        come back).
+        come back). With ``attrition_bias`` it is the expected share per wave, averaged over the wave's
+        participants.
     separation : float, default 1.0
         Scales the distances between the profiles' facet means (1: high facets 5.5, low 2.5, others 4);
         item noise is unchanged, so larger values give clearer profiles.
@@ -309,6 +312,15 @@ def simulate_cohort(
         Seed.
     definition : mapping, optional
         The instrument definition (a parsed YAML dict); default the bundled carriere-kompas-2026.1.
+    attrition_bias : float or mapping of profile name to float, default 0.0
+        Informative (missing-at-random) dropout: the chance of dropping out before wave ``t + 1`` depends
+        on an answer of wave ``t`` through ``logit P(drop) = a_t + x_t``. A float ``b`` gives
+        ``x_t = b * [wants to work outside the technical sector at wave t]`` (the answer to
+        ``work_future_sector``); a mapping gives ``x_t = attrition_bias[profile at wave t]`` (true profile;
+        profiles not named get 0). ``a_t`` is solved per wave so that the expected share dropping out among
+        the wave's participants equals ``attrition``. 0 (the default) keeps dropout completely at random,
+        drawn exactly as without this argument. ``truth["attrition_mechanism"]`` records the driver, the
+        bias and the intercepts ``a_t``.
 
     Returns
     -------
@@ -321,6 +333,7 @@ def simulate_cohort(
         raise ValueError("attrition must be in [0, 1)")
     if separation < 0:
         raise ValueError("separation must be non-negative")
+    _check_bias(attrition_bias)
     rng = np.random.default_rng(random_state)
     definition = load_definition() if definition is None else definition
     P = _as_transition(transition)
@@ -331,10 +344,9 @@ def simulate_cohort(
     states = _markov(rng, n, n_waves, initial, P)
     for t in range(n_waves):
         people[f"profile_w{t + 1}"] = np.asarray(PROFILE_NAMES, dtype=object)[states[:, t]]
-    # Monotone dropout: participants in wave t reach wave t + 1 with probability 1 - attrition.
-    stays = rng.random((n, max(n_waves - 1, 0))) >= attrition
-    present = np.column_stack([np.ones(n, dtype=bool), np.cumprod(stays, axis=1).astype(bool)])[:, :n_waves]
-    people["last_wave"] = present.sum(axis=1)
+    # Monotone dropout, drawn here (the order of the draws keeps the default cohort as it was) and applied
+    # once the answers it may depend on (the wish to leave the technical sector) are known.
+    stay_u = rng.random((n, max(n_waves - 1, 0)))
 
     facet_kind = {f["code"]: f.get("kind") for f in definition.get("facets", [])}
     scales = definition.get("response_scales", {})
@@ -357,6 +369,9 @@ def simulate_cohort(
     )
     background = _background_answers(rng, people)
     future_u = rng.random((n, n_waves))
+    wants_out = future_u < expit(leave_a[states] + leave_shift[:, None])  # work_future_sector == 2, per wave
+    present, mechanism = _dropout(stay_u, attrition, attrition_bias, states, wants_out)
+    people["last_wave"] = present.sum(axis=1)
 
     frames = []
     for t in range(n_waves):
@@ -390,8 +405,7 @@ def simulate_cohort(
                     x = lo + hi - x
                 columns[code] = np.clip(np.rint(x), lo, hi)
             elif code == "work_future_sector":
-                p_leave = expit(leave_a[state] + leave_shift[who])
-                columns[code] = np.where(future_u[who, t] < p_leave, 2.0, 1.0)
+                columns[code] = np.where(wants_out[who, t], 2.0, 1.0)
             elif code in background:
                 columns[code] = background[code][who]
             else:  # text items and items the simulator has no model for stay empty
@@ -428,8 +442,65 @@ def simulate_cohort(
         "states": truth_states,
         "separation": separation,
         "attrition": attrition,
+        "attrition_mechanism": mechanism,
     }
     return SyntheticCohort(participants=people, answers=answers, truth=truth)
+
+
+def _check_bias(bias: float | Mapping[str, float]) -> None:
+    if isinstance(bias, Mapping):
+        unknown = set(bias) - set(PROFILE_NAMES)
+        if unknown:
+            raise ValueError(f"attrition_bias names unknown profiles: {sorted(unknown)}")
+        values = [float(v) for v in bias.values()]
+    else:
+        values = [float(bias)]
+    if not all(np.isfinite(values)):
+        raise ValueError("attrition_bias must be finite")
+
+
+def _dropout(
+    stay_u: np.ndarray,
+    attrition: float,
+    bias: float | Mapping[str, float],
+    states: np.ndarray,
+    wants_out: np.ndarray,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Who takes part in each wave (n, n_waves), monotone, and a description of the dropout mechanism."""
+    n, n_waves = states.shape
+    at_random = not any(bias.values()) if isinstance(bias, Mapping) else float(bias) == 0.0
+    if at_random:
+        # completely at random: exactly the draw the generator has always made
+        stays = stay_u >= attrition
+        present = np.column_stack([np.ones(n, dtype=bool), np.cumprod(stays, axis=1).astype(bool)])[:, :n_waves]
+        return present, {"driver": "random", "bias": 0.0, "intercepts": [], "rule": "P(drop) = attrition"}
+    if isinstance(bias, Mapping):
+        shift = np.array([float(bias.get(name, 0.0)) for name in PROFILE_NAMES])[states]
+        driver = "profile"
+        rule = "logit P(drop before wave t+1) = a_t + bias[true profile at wave t]"
+    else:
+        shift = float(bias) * wants_out
+        driver = "intention"
+        rule = "logit P(drop before wave t+1) = a_t + bias * [work_future_sector == 2 at wave t]"
+    present = np.zeros((n, n_waves), dtype=bool)
+    present[:, 0] = True
+    intercepts: list[float] = []
+    for t in range(n_waves - 1):
+        who = present[:, t]
+        x = shift[who, t]
+        if attrition == 0 or x.size == 0:
+            a = -np.inf
+        else:
+            span = 50.0 + float(np.abs(x).max())
+            a = brentq(lambda a, x=x: float(expit(a + x).mean()) - attrition, -span, span)
+        intercepts.append(float(a))
+        present[:, t + 1] = who & (stay_u[:, t] >= expit(a + shift[:, t]))
+    return present, {
+        "driver": driver,
+        "bias": dict(bias) if isinstance(bias, Mapping) else float(bias),
+        "intercepts": intercepts,
+        "rule": rule,
+    }
 
 
 def _background_answers(rng: np.random.Generator, people: pd.DataFrame) -> dict[str, np.ndarray]:
