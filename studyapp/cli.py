@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from werkzeug.serving import run_simple
 
 from studyapp.accounts.services import AccountError, create_user
-from studyapp.cli_support import study_by_slug
+from studyapp.cli_support import study_by_slug, wave_by_labels
 from studyapp.core import migrate
 from studyapp.core.db import session_scope
 from studyapp.core.inputs import INT32_MAX, InputError, check_text, parse_datetime
@@ -80,6 +80,13 @@ def fieldwork_tick(at: str | None) -> None:
                 reminders=report.plan.reminders,
             )
         )
+        if report.plan.targeted:
+            click.echo(
+                _(
+                    "%(count)d of the reminders go to categories that lag behind (targeted reminder)",
+                    count=report.plan.targeted,
+                )
+            )
         _echo_dispatch(engine_of(current_app), report.dispatch)
         helpers = report.helpers
         if helpers.processes:
@@ -97,6 +104,82 @@ def fieldwork_tick(at: str | None) -> None:
         for problem in helpers.problems:
             click.echo(_("helper: %(problem)s", problem=problem), err=True)
     click.echo(_("Tick done."))
+
+
+@fieldwork_group.command("representativeness")
+@click.option("--study", "study_slug", required=True)
+@click.option("--cohort", "cohort_name", required=True)
+@click.option("--wave", "wave_label", required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@with_appcontext
+def fieldwork_representativeness(study_slug: str, cohort_name: str, wave_label: str, as_json: bool) -> None:
+    """The wave's R-indicator and partial R-indicators now, as the fieldwork page shows them."""
+    import json
+
+    from flask_babel import get_locale
+
+    from waves.representativeness import measure_wave, shown_figures
+
+    settings = current_app.config["STUDYAPP_SETTINGS"]
+    with session_scope(engine_of(current_app)) as session:
+        study = study_by_slug(session, study_slug)
+        wave = wave_by_labels(session, study, cohort_name, wave_label)
+        try:
+            figures = measure_wave(session, wave, min_cell_size=settings.min_cell_size)
+        except ValueError:
+            raise click.ClickException(_("Nobody has been invited to this wave yet.")) from None
+    shown = shown_figures(figures, min_cell_size=settings.min_cell_size, language=str(get_locale() or "en"))
+    if as_json:
+        public = {name: value for name, value in figures.items() if name not in ("partials", "labels")}
+        click.echo(
+            json.dumps(
+                {
+                    "study": study_slug,
+                    "cohort": cohort_name,
+                    "wave": wave_label,
+                    **public,
+                    "categories": shown.categories,
+                    "hidden_categories": shown.hidden,
+                }
+            )
+        )
+        return
+    click.echo(
+        _(
+            "%(respondents)d of %(invited)d invited completed the wave (%(rate).1f%%).",
+            respondents=figures["respondents"],
+            invited=figures["n"],
+            rate=100 * figures["response_rate"],
+        )
+    )
+    click.echo(
+        _(
+            "R-indicator %(r).3f (95%% interval %(lower).3f-%(upper).3f); coefficient of variation %(cv).3f.",
+            r=figures["r"],
+            lower=figures["r_ci"][0],
+            upper=figures["r_ci"][1],
+            cv=figures["cv"],
+        )
+    )
+    if shown.categories:
+        click.echo(_("Partial R-indicators, the categories that lag behind most first:"))
+        width = max(len(c["label"]) for c in shown.categories)
+        for c in shown.categories:
+            low, high = c["unconditional_ci"]
+            mark = f"  {_('lags behind')}" if c["lagging"] else ""
+            click.echo(
+                f"  {c['label']:<{width}}  n={c['n']:<6} {100 * c['response_rate']:5.1f}%  "
+                f"{c['unconditional']:+.3f} ({low:+.3f} {high:+.3f})  {c['conditional']:.3f}{mark}"
+            )
+    if shown.hidden:
+        click.echo(
+            _(
+                "%(count)d categories not shown (fewer than %(min)d people, or their size could be worked out).",
+                count=shown.hidden,
+                min=settings.min_cell_size,
+            )
+        )
+    click.echo(_("Method: %(method)s", method=figures["method"]))
 
 
 @fieldwork_group.command("dispatch")
@@ -537,9 +620,7 @@ def responses_import(
     dry_run: bool,
 ) -> None:
     """Import an earlier wave's answers from CSV, XLSX or SPSS .sav (all or nothing)."""
-    from sqlmodel import select
 
-    from studyapp.core.models import Cohort, Wave
     from studyapp.core.tabular import TableError
     from studyapp.database import privacy_of
     from studyapp.participants import response_import as ri
@@ -551,15 +632,7 @@ def responses_import(
         raise click.ClickException(str(error)) from None
     with session_scope(engine_of(current_app)) as session:
         study = study_by_slug(session, study_slug)
-        wave = session.exec(
-            select(Wave)
-            .join(Cohort)
-            .where(Cohort.study_id == study.id, Cohort.name == cohort_name, Wave.label == wave_label)
-        ).first()
-        if wave is None:
-            raise click.ClickException(
-                _("No wave %(wave)s in cohort %(cohort)s.", wave=repr(wave_label), cohort=repr(cohort_name))
-            )
+        wave = wave_by_labels(session, study, cohort_name, wave_label)
         plan = ri.plan_response_import(
             session=session,
             privacy=privacy_of(),

@@ -83,6 +83,7 @@ def seed_demo(*, session: Session, today: date | None = None) -> DemoReport:
                 "and young professionals develops, and how it shapes the choice for or against a "
                 "technical career."
             ),
+            frame_variables=("institution", "gender"),
         ),
     )
     report.created.append(_("study %(name)s", name=study.name))
@@ -157,7 +158,9 @@ SYNTHETIC_PEOPLE = 400
 def _synthetic_alumni(session: Session, study: Study, instrument: Instrument, today: date) -> None:
     """A cohort of simulated alumni with three completed waves, so analyses have data from the start."""
     from studyapp.analyses.runs import queue_analysis
+    from studyapp.settings import load_settings
     from studyapp.synthetic_cohort import store_synthetic_cohort
+    from waves.representativeness import record_representativeness
 
     cohort = services.create_cohort(
         session=session,
@@ -186,7 +189,14 @@ def _synthetic_alumni(session: Session, study: Study, instrument: Instrument, to
             )
         )
     session.flush()
-    store_synthetic_cohort(session=session, cohort=cohort, waves=waves, n=SYNTHETIC_PEOPLE)
+    # those who want to leave the technical sector drop out more often, as a panel about it would see
+    store_synthetic_cohort(
+        session=session, cohort=cohort, waves=waves, n=SYNTHETIC_PEOPLE, invite_dropouts=True, attrition_bias=1.5
+    )
+    min_cell_size = load_settings().min_cell_size
+    for wave in waves:  # the representativeness each wave had when it closed
+        assert wave.closes_at is not None
+        record_representativeness(session=session, now=wave.closes_at, min_cell_size=min_cell_size, waves=[wave])
     _demo_employers(session, cohort)
     queue_analysis(session=session, study=study, cohort=cohort, parameters={}, requested_by="demo")
 

@@ -53,6 +53,7 @@ def tick(
     error, report = "", None
     if settings is not None:
         error, report = _fieldwork(engine, name, now, settings)
+        error = error or _representativeness(engine, now, settings)
     with session_scope(engine) as session:
         beat = session.get(SchedulerHeartbeat, name)
         if beat is None:
@@ -93,6 +94,7 @@ def _fieldwork(engine: Engine, name: str, now: datetime, settings: Settings) -> 
             worker=name,
             extra_transports=extra,
             beside_dispatch=helper_processes,
+            min_cell_size=settings.min_cell_size,
         )
     except Exception as exc:  # recorded on the heartbeat and logged; the next tick tries again
         log.exception("Fieldwork tick failed")
@@ -115,6 +117,20 @@ def _fieldwork(engine: Engine, name: str, now: datetime, settings: Settings) -> 
             "%d messages failed this tick (reasons on the fieldwork dashboard)", report.dispatch.failed + helpers.failed
         )
     return report.dispatch.stopped_early, report
+
+
+def _representativeness(engine: Engine, now: datetime, settings: Settings) -> str:
+    """Keep the R-indicators of the waves in fieldwork up to date (their own step: an error here holds
+    up no mail); returns the error, or ``""``."""
+    from waves.representativeness import record_representativeness
+
+    try:
+        with session_scope(engine) as session:
+            record_representativeness(session=session, now=now, min_cell_size=settings.min_cell_size)
+    except Exception as exc:  # recorded on the heartbeat and logged; the next tick tries again
+        log.exception("Computing the representativeness figures failed")
+        return f"{type(exc).__name__}: {exc}"[:500]
+    return ""
 
 
 def _safe_tick(engine: Engine, name: str, settings: Settings | None) -> None:

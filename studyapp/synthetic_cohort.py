@@ -26,15 +26,30 @@ def store_synthetic_cohort(
     random_state: int = 2026,
     attrition: float = 0.15,
     separation: float = 0.4,
+    invite_dropouts: bool = False,
+    attrition_bias: float = 0.0,
 ) -> int:
     """Simulate ``n`` participants answering ``waves`` and store them as submitted responses.
+
+    Each participant keeps their simulated gender and institution as frame variables. With
+    ``invite_dropouts``, those who answered a wave and dropped out before the next are invited to it
+    without answering (as a panel invites last wave's respondents), so the later waves have non-response;
+    ``attrition_bias`` makes those who want to leave the technical sector drop out more often (see
+    :func:`analysis.synthetic.simulate_cohort`).
 
     ``separation`` scales how far apart the profiles lie (see :func:`analysis.synthetic.simulate_cohort`);
     0.4 gives a classification about as clear as in real surveys (relative entropy near 0.9 with 400
     people). Each wave's responses are dated inside its window (or, for relative waves, half a year apart
     ending a month ago). Returns the number of responses stored.
     """
-    cohort_truth = simulate_cohort(n, len(waves), attrition=attrition, separation=separation, random_state=random_state)
+    cohort_truth = simulate_cohort(
+        n,
+        len(waves),
+        attrition=attrition,
+        separation=separation,
+        random_state=random_state,
+        attrition_bias=attrition_bias,
+    )
     instrument_ids = {w.instrument_id for w in waves}
     items = {
         code: item_id
@@ -43,7 +58,12 @@ def store_synthetic_cohort(
     now = utcnow()
     people = {}
     for index, pseudonym in enumerate(cohort_truth.participants["pseudonym"]):
-        participant = Participant(pseudonym=f"SYN{cohort.id}-{index + 1:05d}", cohort_id=key(cohort))
+        simulated = cohort_truth.participants.iloc[index]
+        participant = Participant(
+            pseudonym=f"SYN{cohort.id}-{index + 1:05d}",
+            cohort_id=key(cohort),
+            frame={"gender": str(simulated["gender"]), "institution": str(simulated["institution"])},
+        )
         session.add(participant)
         people[pseudonym] = participant
     session.flush()
@@ -66,6 +86,23 @@ def store_synthetic_cohort(
             )
             for pseudonym, _rows in by_person
         ]
+        answered = {pseudonym for pseudonym, _rows in by_person}
+        dropped = (
+            [p for p in answers.loc[answers["wave"] == position - 1, "pseudonym"].unique() if p not in answered]
+            if invite_dropouts and position > 1
+            else []
+        )
+        session.add_all(
+            Invitation(
+                participant_id=key(people[pseudonym]),
+                wave_id=key(wave),
+                state="sent",
+                opens_at=submitted_at - timedelta(days=3),
+                closes_at=submitted_at + timedelta(days=25),
+                sent_at=submitted_at - timedelta(days=3),
+            )
+            for pseudonym in dropped
+        )
         session.add_all(invitations)
         session.flush()  # one batched INSERT per wave, not one per person
         responses = [

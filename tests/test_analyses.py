@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pandas as pd
 import pytest
 from sqlmodel import Session, select
 
@@ -239,6 +242,22 @@ def test_wave_report_holds_response_regressions_and_transitions(client, session,
     )
     fieldwork = load_result(run).fieldwork
     assert [row.completed for row in fieldwork] == completed and fieldwork[1].retained == retained
+    # attrition (issue 19): a retention model per wave pair on the profile and earlier answers, weights
+    # with mean 1 among those still answering, the profile shares with and without them
+    attrition = load_result(run).attrition
+    assert attrition is not None and attrition.predictors[0] == "profile"
+    first = attrition.retention[0]
+    assert [(t.wave, t.next_wave) for t in attrition.retention] == [("T1", "T2"), ("T2", "T3")]
+    assert (first.n, first.n_retained) == (completed[0], retained)
+    weights = pd.DataFrame(attrition.weights, columns=["pseudonym", "wave", "weight"])
+    assert set(weights["wave"]) == {"T1", "T2", "T3"}
+    assert np.allclose(weights.groupby("wave")["weight"].mean(), 1.0)
+    assert {row.profile for row in attrition.shares} == set(names)
+    for wave in ("T1", "T2", "T3"):
+        assert math.isclose(sum(row.weighted_share for row in attrition.shares if row.wave == wave), 1.0)
+    assert "Attrition: who kept answering" in page
+    assert f"From T1 to T2: {retained} of {completed[0]} answered again" in page
+    assert "Attrition: who kept answering" in text and "unweighted and weighted" in text
 
 
 def test_the_job_records_each_stage_and_the_page_shows_it_with_the_elapsed_time(

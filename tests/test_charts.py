@@ -479,3 +479,56 @@ def test_fit_plot_gap_for_missing_value() -> None:
 def test_fit_plot_rejects_bad_input(frame: pd.DataFrame, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         fit_plot(frame)
+
+
+# --- representativeness charts (issue 19) ------------------------------------------------------------------
+
+
+def test_partial_indicator_bars_start_at_zero_and_mark_the_lagging_categories() -> None:
+    from analysis.charts.representativeness import LAGGING_COLOUR, OTHER_COLOUR, partial_indicator_plot
+
+    partials = pd.DataFrame(
+        {
+            "label": ["institution: hbo", "gender: <x & y>", "institution: wo"],
+            "value": [-0.06, -0.01, 0.04],
+            "lower": [-0.09, -0.03, 0.01],
+            "upper": [-0.03, 0.01, 0.07],
+            "lagging": [True, False, False],
+        }
+    )
+    svg = partial_indicator_plot(partials, words={"Partial R-indicators by category": "Partiële R-indicatoren"})
+    root = ET.fromstring(svg)
+    assert root.get("role") == "img" and root.get("aria-label") == "Partiële R-indicatoren"
+    bars = [e for e in root.iter() if e.get("data-category") is not None]
+    assert [b.get("data-category") for b in bars] == list(partials["label"])
+    assert [b.get("fill") for b in bars] == [LAGGING_COLOUR, OTHER_COLOUR, OTHER_COLOUR]
+    zero = [
+        e
+        for e in root.iter()
+        if e.tag.endswith("line") and e.get("y1") != e.get("y2") and e.get("stroke-width") == "1.2"
+    ]
+    x0 = float(zero[-1].get("x1"))  # the zero axis, drawn last
+    for bar, value in zip(bars, partials["value"], strict=True):
+        left, width = float(bar.get("x")), float(bar.get("width"))
+        assert math.isclose(left + width if value < 0 else left, x0, abs_tol=0.01), "each bar starts at zero"
+    assert "&lt;x &amp; y&gt;" in svg, "labels are escaped"
+
+
+def test_the_r_indicator_over_time_has_a_point_per_day_inside_its_band() -> None:
+    from analysis.charts.representativeness import r_indicator_plot
+
+    days = pd.DataFrame(
+        {
+            "day": ["1 Feb", "2 Feb", "3 Feb"],
+            "r": [0.8, 0.85, 0.9],
+            "lower": [0.7, 0.8, 0.86],
+            "upper": [0.9, 0.9, 0.94],
+        }
+    )
+    root = ET.fromstring(r_indicator_plot(days))
+    points = [e for e in root.iter() if e.get("data-r") is not None]
+    assert [float(p.get("data-r")) for p in points] == [0.8, 0.85, 0.9]
+    ys = [float(p.get("cy")) for p in points]
+    assert ys == sorted(ys, reverse=True), "a higher R is drawn higher"
+    band = next(e for e in root.iter() if e.get("data-series") == "interval")
+    assert len(band.get("points").split()) == 6

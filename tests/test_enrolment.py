@@ -291,3 +291,89 @@ def test_the_signup_form_shows_every_error_at_once(
     assert "Enter your name on one line, without invisible characters" in page
     assert "Enter a valid e-mail address." in page
     assert session.exec(select(Participant)).all() == []
+
+
+# --- frame variables (issue 19: the auxiliary variables of the representativeness figures) ---------------
+
+FRAME_CSV = (
+    "email,cohort,institution,gender\n"
+    "ana.jansen@student.ut.nl,Final-year students,wo,woman\n"
+    "bram@student.ut.nl,Final-year students,hbo,\n"
+    "carla@saxion.nl,Young professionals, hbo ,man\n"
+)
+
+
+def _with_frame(session: Session, study: Study, *names: str) -> Study:
+    study.frame_variables = list(names)
+    session.add(study)
+    session.commit()
+    return study
+
+
+def test_the_study_form_keeps_its_frame_variables(researcher: FlaskClient, session: Session, study: Study) -> None:
+    form = {"name": study.name, "slug": study.slug, "description": "", "timezone": "Europe/Amsterdam"}
+    saved = researcher.post(
+        f"/studies/{study.id}/edit", data={**form, "frame_variables": "Institution, gender;programme"}
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    session.refresh(study)
+    assert study.frame_variables == ["institution", "gender", "programme"]
+    assert 'value="institution, gender, programme"' in researcher.get(f"/studies/{study.id}/edit").get_data(
+        as_text=True
+    )
+    for typed, message in (
+        ("e-mail", "use a column heading of lowercase letters"),
+        ("email, gender", "the enrolment list has these columns already"),
+        ("gender, gender", "Each frame variable once"),
+        (", ".join(f"v{i}" for i in range(13)), "At most 12 frame variables"),
+    ):
+        page = researcher.post(f"/studies/{study.id}/edit", data={**form, "frame_variables": typed})
+        assert page.status_code == 200 and message in page.get_data(as_text=True).replace("&#39;", "'"), typed
+    session.refresh(study)
+    assert study.frame_variables == ["institution", "gender", "programme"]
+
+
+def test_frame_variables_are_read_from_the_list_and_kept_with_each_participant(
+    researcher: FlaskClient, session: Session, study: Study
+) -> None:
+    _with_frame(session, study, "institution", "gender")
+    page = _upload(researcher, study, FRAME_CSV.encode()).get_data(as_text=True)
+    assert "Import 3 participants" in page, page
+    _confirm(researcher, study, page)
+    frames = sorted(
+        (p.frame for p in session.exec(select(Participant))), key=lambda f: (f["institution"], f.get("gender", ""))
+    )
+    assert frames == [
+        {"institution": "hbo"},  # an empty cell is unknown, not ""
+        {"institution": "hbo", "gender": "man"},  # values are trimmed
+        {"institution": "wo", "gender": "woman"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("csv_text", "line", "message"),
+    [
+        (FRAME_CSV.replace("institution", "programme"), 1, "unknown column(s): programme"),
+        (FRAME_CSV.replace(",hbo,\n", ",hbo,\x00\n"), 3, "the gender cell"),
+        (FRAME_CSV.replace(",hbo,\n", f",{'x' * 101},\n"), 3, "the institution cell"),
+    ],
+)
+def test_a_bad_frame_column_or_value_rejects_the_list(
+    researcher: FlaskClient, session: Session, study: Study, csv_text: str, line: int, message: str
+) -> None:
+    _with_frame(session, study, "institution", "gender")
+    page = _upload(researcher, study, csv_text.encode()).get_data(as_text=True)
+    assert "The file was rejected" in page
+    assert re.search(rf"<td>{line}</td><td>[^<]*{re.escape(message)}", page), page
+    assert session.exec(select(Participant)).all() == []
+
+
+def test_the_command_line_reads_frame_variables_too(
+    app, runner, session: Session, study: Study, tmp_path: Path
+) -> None:
+    _with_frame(session, study, "institution", "gender")
+    path = tmp_path / "list.csv"
+    path.write_text(FRAME_CSV)
+    result = runner.invoke(args=["participants", "import", str(path), "--study", study.slug])
+    assert "Enrolled 3." in result.output, result.output
+    assert sorted(p.frame.get("institution", "?") for p in session.exec(select(Participant))) == ["hbo", "hbo", "wo"]

@@ -156,9 +156,28 @@ def test_0010_gives_each_outbox_row_of_an_invitation_its_wave(database: Database
     with database.engine.connect() as connection:
         rows = dict(connection.execute(text("SELECT idempotency_key, wave_id FROM outbox_message")).all())
     assert rows == {"i1": wave_id, "n1": None}
-    assert _differences(database) == []
     with pytest.raises(IntegrityError), Session(database.engine) as session:
         session.add(
             OutboxMessage(idempotency_key="r1", kind="reminder", invitation_id=invitation_id, participant_id=person_id)
         )
         session.commit()
+
+
+def test_0011_adds_frame_variables_and_keeps_the_rows(database: Database) -> None:
+    """Revision 0011 adds study.frame_variables and participant.frame: rows made before it get none."""
+    from sqlmodel import Session, select
+
+    from studyapp.core.models import Participant, Study
+    from tests.factories import make_cohort, make_participant, make_study
+
+    migrate.upgrade(database.engine)
+    with Session(database.engine) as session:
+        make_participant(session, make_cohort(session, make_study(session)))
+        session.commit()
+    migrate.downgrade(database.engine, "0010")
+    assert "frame" not in {c["name"] for c in inspect(database.engine).get_columns("participant")}
+    migrate.upgrade(database.engine, "0011")
+    with Session(database.engine) as session:
+        assert session.exec(select(Study.frame_variables)).one() == []
+        assert session.exec(select(Participant.frame)).one() == {}
+    assert _differences(database) == []

@@ -171,6 +171,9 @@ def test_erasure_through_link_deletes_identity_and_link_stops_working(
 
 def test_researcher_erases_without_keep_consent(client: FlaskClient, session: Session, wave: Wave) -> None:
     bram = enrol(session, session.get(Cohort, wave.cohort_id), "bram@ut.nl", keep_data=False)
+    bram.frame = {"institution": "wo", "gender": "man"}  # research data too: goes with the answers
+    session.add(bram)
+    session.commit()
     invitation, _ = invite_with_token(session, bram, wave)
     submit_response(session, invitation, {"cc_1": 2, "cc_2": 2})
     make_user(session)
@@ -184,6 +187,8 @@ def test_researcher_erases_without_keep_consent(client: FlaskClient, session: Se
     assert "Identity erased." in response.get_data(as_text=True)
     assert session.exec(select(Identity)).all() == []
     assert session.exec(select(Answer)).all() == [] and session.exec(select(Invitation)).all() == []
+    session.refresh(bram)
+    assert bram.frame == {}
     event = session.exec(select(ConsentEvent).where(ConsentEvent.kind == "erasure_requested")).one()
     assert event.note == "request by e-mail, ref 17" and event.actor == "researcher"
     assert "Erase identity" in page

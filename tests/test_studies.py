@@ -156,6 +156,10 @@ def test_relative_waves_follow_enrolment_and_previous_wave(
         ({"reminder_days": "seven"}, "&#39;seven&#39; is not a whole number of days."),
         ({"reminder_days": "0"}, "use 1 or more"),
         ({"label": ""}, "This field is required."),
+        ({"targeted_reminder_day": "5"}, "Give both the day and the budget of the targeted reminder, or neither."),
+        ({"targeted_reminder_day": "0", "targeted_reminder_budget": "50"}, "A day from 1 to 366."),
+        ({"targeted_reminder_day": "5", "targeted_reminder_budget": "-1"}, "From 1 to 1000000 messages."),
+        ({"targeted_reminder_day": "5", "targeted_reminder_budget": "99999999999"}, "From 1 to 1000000 messages."),
     ],
 )
 def test_wave_validation_messages(
@@ -287,3 +291,13 @@ def test_the_cohort_form_shows_every_error_at_once(researcher: FlaskClient, sess
         assert "This study already has a cohort called" in page, url
         assert 'field--error" id="field-description"' in page and 'id="description-error"' in page, url
     assert len(session.exec(select(Cohort)).all()) == 2
+
+
+def test_a_wave_keeps_its_targeted_reminder(researcher: FlaskClient, session: Session, instrument: Instrument) -> None:
+    cohort = make_cohort(session, make_study(session))
+    form = _wave_form(instrument, targeted_reminder_day="10", targeted_reminder_budget="200")
+    assert researcher.post(f"/cohorts/{cohort.id}/waves/new", data=form).status_code == 302
+    wave = session.exec(select(Wave)).one()
+    assert (wave.targeted_reminder_day, wave.targeted_reminder_budget) == (10, 200)
+    page = researcher.get(f"/waves/{wave.id}/edit").get_data(as_text=True)
+    assert 'name="targeted_reminder_day" type="number" value="10"' in page.replace(' id="targeted_reminder_day"', "")

@@ -6,6 +6,7 @@ keys, so running it twice plans nothing new and a crash loses nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,9 +20,13 @@ from studyapp.core.bulk import add_rows
 from studyapp.core.lifecycle import OPEN_STATES, InvitationState
 from studyapp.core.models import Cohort, Identity, Invitation, OutboxMessage, Participant, Study, Wave
 from studyapp.core.models._common import key, table_of
+from waves.targeting import decide_targeted_reminders, round_due, targeted_key
 from waves.windows import WaveSpec, Window, participant_windows, reminder_times
 
 PLANNER_LOCK_ID = 727_001  # PostgreSQL advisory lock: one planner at a time
+#: The smallest category a targeted reminder may single out when the caller names no other
+DEFAULT_MIN_CELL_SIZE = 10
+log = logging.getLogger(__name__)
 CLOSED_STATES = tuple(sorted(set(InvitationState) - OPEN_STATES))  # no more reminders
 
 
@@ -31,6 +36,7 @@ class PlanReport:
 
     invitations: int = 0
     reminders: int = 0
+    targeted: int = 0  # reminders sent by an adaptive-design decision (also counted in ``reminders``)
     skipped_concurrent: bool = False
 
 
@@ -68,8 +74,10 @@ def take_planner_lock(session: Session) -> bool:
     return bool(session.execute(statement, {"id": PLANNER_LOCK_ID}).scalar())
 
 
-def plan_due(*, session: Session, now: datetime) -> PlanReport:
-    """Add every invitation and reminder that is due at ``now``; commit them together."""
+def plan_due(*, session: Session, now: datetime, min_cell_size: int = DEFAULT_MIN_CELL_SIZE) -> PlanReport:
+    """Add every invitation and reminder that is due at ``now``, and the targeted reminders of waves whose
+    adaptive-design round is due (:mod:`waves.targeting`, categories under ``min_cell_size`` never
+    targeted); commit them together."""
     report = PlanReport()
     if not take_planner_lock(session):
         report.skipped_concurrent = True
@@ -79,6 +87,7 @@ def plan_due(*, session: Session, now: datetime) -> PlanReport:
     ).all()
     for cohort, tz in cohorts:
         _plan_cohort(session, cohort, tz, now, report)
+        _target_cohort(session, cohort, now, min_cell_size, report)
     try:
         session.commit()
     except IntegrityError:  # another planner (SQLite has no advisory locks) planned the same rows first
@@ -112,9 +121,9 @@ def _plan_cohort(session: Session, cohort: Cohort, tz: str, now: datetime, repor
     }
     reminder_keys = set(
         session.exec(
-            select(OutboxMessage.idempotency_key)
-            .join(Invitation, col(Invitation.id) == OutboxMessage.invitation_id)
-            .where(col(Invitation.wave_id).in_(wave_ids), OutboxMessage.kind == "reminder")
+            select(OutboxMessage.idempotency_key).where(
+                col(OutboxMessage.wave_id).in_(wave_ids), OutboxMessage.kind == "reminder"
+            )
         ).all()
     )
     windows_by_enrolment: dict[datetime, dict[int, Window]] = {}
@@ -144,6 +153,42 @@ def _plan_cohort(session: Session, cohort: Cohort, tz: str, now: datetime, repor
     if reminders:
         _queue(session, reminders)
         report.reminders += len(reminders)
+
+
+def _target_cohort(session: Session, cohort: Cohort, now: datetime, min_cell_size: int, report: PlanReport) -> None:
+    """The targeted reminders of the cohort's waves whose round is due, each wave in a savepoint: a
+    decision that fails is logged and tried again next tick, and holds up nothing else."""
+    for wave in session.exec(
+        select(Wave).where(Wave.cohort_id == cohort.id, col(Wave.targeted_reminder_day).is_not(None))
+    ):
+        if not round_due(session, wave, now):
+            continue
+        try:
+            with session.begin_nested():
+                _decision, reminders = decide_targeted_reminders(
+                    session=session, wave=wave, now=now, min_cell_size=min_cell_size
+                )
+                _queue(
+                    session,
+                    [
+                        _outbox_row(
+                            key=targeted_key(r.participant_id, key(wave)),
+                            kind="reminder",
+                            invitation_id=r.invitation_id,
+                            wave_id=key(wave),
+                            participant_id=r.participant_id,
+                            language=r.language,
+                            not_before=now,
+                            now=now,
+                        )
+                        for r in reminders
+                    ],
+                )
+        except Exception:  # the rest of the plan goes on; the round is decided again next tick
+            log.exception("Deciding the targeted reminders of wave %s failed", wave.id)
+            continue
+        report.reminders += len(reminders)
+        report.targeted += len(reminders)
 
 
 def _invite_all(session: Session, new: list[dict[str, Any]], now: datetime) -> None:

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from studyapp.core.privacy import Privacy
 from waves.dispatcher import DispatchConfig, DispatchReport, dispatch
-from waves.planner import PlanReport, plan_due
+from waves.planner import DEFAULT_MIN_CELL_SIZE, PlanReport, plan_due
 from waves.transport import Transport
 
 
@@ -35,11 +35,12 @@ def run_tick(
     worker: str,
     extra_transports: list[Transport] | None = None,
     beside_dispatch: Callable[[], AbstractContextManager[object]] | None = None,
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
 ) -> TickReport:
     """Plan due invitations and reminders at ``now``, then dispatch the outbox (inside ``beside_dispatch``,
     e.g. further dispatcher processes started once planning is done)."""
     with Session(engine, expire_on_commit=False) as session:
-        plan = plan_due(session=session, now=now)
+        plan = plan_due(session=session, now=now, min_cell_size=min_cell_size)
     with beside_dispatch() if beside_dispatch is not None else nullcontext():
         sent = dispatch(
             engine=engine,

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
+from analysis.attrition import RetentionModel, attrition_weights, compare_shares
 from analysis.distal import DistalResult, DistalWarning, distal_outcome
 from analysis.lpa import LPAWarning, enumerate_profiles
 from analysis.lta import LatentTransitionModel, TransitionResult
@@ -28,6 +29,7 @@ from studyapp.analyses.data import JOB_GROUP_ITEM, CohortData
 from studyapp.analyses.result import (
     AdjustedMean,
     AnalysisResult,
+    Attrition,
     DescriptiveRow,
     DistalEstimate,
     DistalFit,
@@ -44,13 +46,19 @@ from studyapp.analyses.result import (
     Recommendation,
     Regressions,
     ReliabilityRow,
+    RetentionRow,
+    RetentionTable,
+    ShareComparison,
     Transitions,
+    TrimmingRow,
 )
 
 RowT = TypeVar("RowT", bound=BaseModel)
 
 #: usable responses (participant x wave) below which no profiles are fitted
 MIN_OBSERVATIONS = 30
+#: Attrition weights are trimmed at these percentiles of each wave's weights.
+ATTRITION_TRIM = (0.01, 0.99)
 
 
 @dataclass(frozen=True)
@@ -184,6 +192,8 @@ def run_analysis(
     )
     stage("regressions and distal outcomes")
     regressions = _regressions(data, transitions)
+    stage("attrition weights")
+    attrition = _attrition(data, transitions)
     return described(
         fit=_rows(FitRow, fit),
         recommended=Recommendation(
@@ -192,6 +202,81 @@ def run_analysis(
         transitions=transitions,
         regressions=regressions,
         distal=_distal(data, transitions, posterior),
+        attrition=attrition,
+    )
+
+
+#: Earlier answers that predict who keeps answering, beside the profile and the frame variables: the main
+#: occupation and where one wants to work in future (inside or outside the technical sector).
+RETENTION_ITEMS = ("work_status", "work_future_sector")
+
+
+def _attrition(data: CohortData, transitions: Transitions) -> Attrition | None:
+    """Retention models per wave pair (on the profile, earlier answers and frame variables at the wave
+    before), stabilised inverse-probability-of-retention weights trimmed at the 1st and 99th percentiles,
+    and the profile shares with and without them; ``None`` with a single wave."""
+    if len(transitions.waves) < 2 or not transitions.assignments:
+        return None
+    panel = pd.DataFrame(transitions.assignments, columns=["pseudonym", "wave", "profile"])
+    panel["profile"] = [transitions.names[i] for i in panel["profile"]]
+    items = [code for code in RETENTION_ITEMS if code in data.items]
+    panel = panel.merge(
+        data.items[["pseudonym", "wave", *items]].assign(wave=lambda f: f["wave"].astype(str)),
+        on=["pseudonym", "wave"],
+        how="left",
+    ).merge(data.frame, on="pseudonym", how="left")
+    frame_variables = [c for c in data.frame.columns if c != "pseudonym" and panel[c].notna().any()]
+    predictors = ["profile", *items, *frame_variables]
+    try:
+        weights = attrition_weights(
+            panel, predictors, categorical=predictors, waves=transitions.waves, trim=ATTRITION_TRIM
+        )
+    except ValueError:  # e.g. a wave nobody answered again: the report shows the shares unweighted only
+        return None
+    shares = compare_shares(panel, "profile", weights, categories=transitions.names)
+    return Attrition(
+        predictors=predictors,
+        numerator=weights.numerator,
+        trim=list(ATTRITION_TRIM),
+        retention=[_retention_table(model) for model in weights.models.values()],
+        trimming=_rows(
+            TrimmingRow, weights.trimming.assign(wave=weights.trimming["wave"].astype(str)).to_dict("records")
+        ),
+        shares=[
+            ShareComparison(
+                wave=str(row["wave"]),
+                profile=str(row["category"]),
+                n=int(row["n"]),
+                share=float(row["share"]),
+                ci_low=float(row["ci_low"]),
+                ci_high=float(row["ci_high"]),
+                weighted_share=float(row["weighted_share"]),
+                weighted_ci_low=float(row["weighted_ci_low"]),
+                weighted_ci_high=float(row["weighted_ci_high"]),
+            )
+            for row in shares.to_dict("records")
+        ],
+        weights=[
+            (str(pseudonym), str(wave), round(float(weight), 6))
+            for pseudonym, wave, weight in weights.weights[["pseudonym", "wave", "weight"]].itertuples(index=False)
+        ],
+    )
+
+
+def _retention_table(model: RetentionModel) -> RetentionTable:
+    """A retention model as the report prints it."""
+    result = model.result
+    return RetentionTable(
+        wave=str(model.wave),
+        next_wave=str(model.next_wave),
+        n=model.n,
+        n_retained=model.n_retained,
+        pseudo_r2=_clean(float(result.prsquared)) if result is not None else None,
+        rows=_rows(RetentionRow, model.table.to_dict("records")),
+        separated=[
+            f"{row.predictor} = {row.level} ({row.n}, {row.rate:.0%})"
+            for row in model.separated.itertuples(index=False)
+        ],
     )
 
 

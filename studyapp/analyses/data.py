@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from analysis.scoring import ScaleDefinition, scales_from_instrument, score
-from studyapp.core.models import Answer, Cohort, Instrument, Invitation, Item, Participant, Response, Wave
+from studyapp.core.models import Answer, Cohort, Instrument, Invitation, Item, Participant, Response, Study, Wave
 
 JOB_GROUP_ITEM = "work_job_group"
 #: answers fetched per round trip when loading a wave (three integers each, so a chunk is a few megabytes)
@@ -31,6 +32,8 @@ class CohortData:
     facet_kinds: dict[str, str]
     fieldwork: list[dict] = field(default_factory=list)  # per wave: invited, completed, rate, retained
     job_groups: dict[int, str] = field(default_factory=dict)  # job-group answer -> technical / non_technical / other
+    # the study's frame variables per participant who answered (pseudonym + one column each; None: unknown)
+    frame: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"pseudonym": []}))
 
     @property
     def identity_facets(self) -> list[str]:
@@ -52,7 +55,30 @@ def cohort_data(*, session: Session, cohort: Cohort) -> CohortData:
     names = {f["code"]: f["name"].get("en") or next(iter(f["name"].values())) for f in definition["facets"]}
     kinds = {f["code"]: f["kind"] for f in definition["facets"]}
     return CohortData(
-        labels, items, scores, scales, names, kinds, _fieldwork(session, waves, items), job_groups(definition)
+        labels,
+        items,
+        scores,
+        scales,
+        names,
+        kinds,
+        _fieldwork(session, waves, items),
+        job_groups(definition),
+        _frame(session, cohort, items["pseudonym"].unique()),
+    )
+
+
+def _frame(session: Session, cohort: Cohort, pseudonyms: np.ndarray) -> pd.DataFrame:
+    """The study's frame variables of the participants who answered (one query; plain rows)."""
+    study = session.get_one(Study, cohort.study_id)
+    names = list(study.frame_variables)
+    if not names:
+        return pd.DataFrame({"pseudonym": pseudonyms})
+    rows = session.execute(
+        sa_select(col(Participant.pseudonym), col(Participant.frame)).where(col(Participant.cohort_id) == cohort.id)
+    ).all()
+    frames = {pseudonym: frame or {} for pseudonym, frame in rows}
+    return pd.DataFrame(
+        {"pseudonym": pseudonyms, **{name: [frames.get(p, {}).get(name) for p in pseudonyms] for name in names}}
     )
 
 

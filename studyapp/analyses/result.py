@@ -279,6 +279,73 @@ class DistalOutcomes(_Part):
     outcomes: list[DistalOutcome] = []
 
 
+class RetentionRow(_Row):
+    """One term of a retention model: the odds ratio of answering the next wave, with its interval."""
+
+    term: str
+    odds_ratio: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    n: int
+    n_retained: int
+
+
+class RetentionTable(_Part):
+    """Who answered the next wave among those who answered this one (logistic regression)."""
+
+    wave: str
+    next_wave: str
+    n: int
+    n_retained: int
+    pseudo_r2: float | None = None
+    rows: list[RetentionRow] = []
+    #: levels everyone (or no one) of whom came back, taken out of the fit: "predictor = level (n, rate)"
+    separated: list[str] = []
+
+
+class TrimmingRow(_Row):
+    """How a wave's weights were trimmed."""
+
+    wave: str
+    n_retained: int
+    lower: float | None
+    upper: float | None
+    n_trimmed_low: int
+    n_trimmed_high: int
+    max_before: float | None
+    max_after: float | None
+    n_effective: float | None
+
+
+class ShareComparison(_Row):
+    """A profile's share at a wave among those still answering: unweighted and attrition-weighted."""
+
+    wave: str
+    profile: str
+    n: int
+    share: float
+    ci_low: float
+    ci_high: float
+    weighted_share: float
+    weighted_ci_low: float
+    weighted_ci_high: float
+
+
+class Attrition(_Part):
+    """Attrition: retention models per wave pair, the inverse-probability-of-retention weights (stabilised,
+    trimmed) and the profile shares with and without them."""
+
+    predictors: list[str]
+    numerator: str
+    trim: list[float] | None
+    retention: list[RetentionTable] = []
+    trimming: list[TrimmingRow] = []
+    shares: list[ShareComparison] = []
+    #: (pseudonym, wave, weight) of everyone still answering at each wave
+    weights: list[tuple[str, str, float]] = []
+
+
 class AnalysisResult(_Part):
     """Everything one analysis run found, as stored with the run.
 
@@ -301,6 +368,7 @@ class AnalysisResult(_Part):
     transitions: Transitions | None = None
     regressions: Regressions | None = None
     distal: DistalOutcomes | None = None
+    attrition: Attrition | None = None
 
 
 class ResultSummary(BaseModel):

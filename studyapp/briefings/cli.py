@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import pgettext
 from sqlmodel import col, select
 
-from studyapp.cli_support import study_by_slug
+from studyapp.cli_support import study_by_slug, wave_by_labels
 from studyapp.core.db import session_scope
 from studyapp.database import engine_of
 
@@ -36,25 +36,12 @@ def make_command(
     """Make a new version of one wave's briefings, as the admin page and the scheduler do."""
     from studyapp.briefings.content import NoAnalysis
     from studyapp.briefings.service import generate_briefings
-    from studyapp.core.models import Briefing, Cohort, Organisation, Wave
+    from studyapp.core.models import Briefing, Organisation
 
     settings = current_app.config["STUDYAPP_SETTINGS"]
     with session_scope(engine_of(current_app)) as session:
         study = study_by_slug(session, study_slug)
-        wave = session.exec(
-            select(Wave)
-            .join(Cohort, col(Cohort.id) == Wave.cohort_id)
-            .where(Cohort.study_id == study.id, Cohort.name == cohort_name, Wave.label == wave_label)
-        ).first()
-        if wave is None:
-            raise click.ClickException(
-                _(
-                    "No wave %(wave)s in cohort %(cohort)s of %(study)s.",
-                    wave=repr(wave_label),
-                    cohort=repr(cohort_name),
-                    study=study_slug,
-                )
-            )
+        wave = wave_by_labels(session, study, cohort_name, wave_label)
         try:
             report = generate_briefings(
                 session=session, wave=wave, min_cell=settings.min_cell_size, withdraw_earlier=withdraw_earlier

@@ -20,11 +20,14 @@ from studyapp.core.types import utcnow
 from studyapp.database import get_session, study_or_404
 from studyapp.extensions import localized, localized_error
 from studyapp.fieldwork.forms import TemplateForm
+from studyapp.fieldwork.representativeness import representativeness_panel
 from studyapp.participants.identities import may_view_identities
 from studyapp.security import allow_mail_preview_styles
 from waves import operations
 from waves.messages import PLACEHOLDERS, template_for
+from waves.representativeness import latest_figures
 from waves.stats import curve_points, wave_stats
+from waves.targeting import targeting_decisions
 
 bp = Blueprint("fieldwork", __name__)
 
@@ -44,10 +47,17 @@ def dashboard(study_id: int) -> ResponseReturnValue:
     study = study_or_404(study_id)
     stats = wave_stats(session=get_session(), study=study, now=utcnow())
     settings = current_app.config["STUDYAPP_SETTINGS"]
+    kept = latest_figures(get_session(), [key(s.wave) for s in stats])
+    panels = {
+        wave_id: representativeness_panel(rows, min_cell_size=settings.min_cell_size) for wave_id, rows in kept.items()
+    }
     return render_template(
         "fieldwork/dashboard.html",
         study=study,
         stats=stats,
+        panels=panels,
+        decisions=targeting_decisions(get_session(), list(kept)),
+        min_cell_size=settings.min_cell_size,
         form=_Confirm(),
         curve_points=curve_points,
         mailbox=not settings.smtp_host,

@@ -99,7 +99,10 @@ def resume_mail(*, session: Session, participant: Participant, actor: str, user:
 
 
 def _delete_research_data(session: Session, participant: Participant) -> int:
-    """Delete a participant's responses, answers, invitations and messages; return the responses count."""
+    """Delete a participant's responses, answers, invitations, messages and frame values; return the
+    responses count."""
+    participant.frame = {}
+    session.add(participant)
     invitation_ids = select(Invitation.id).where(Invitation.participant_id == participant.id)
     response_ids = select(Response.id).where(col(Response.invitation_id).in_(invitation_ids))
     deleted = len(session.exec(response_ids).all())

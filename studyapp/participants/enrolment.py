@@ -54,6 +54,8 @@ class Person:
     cohort_name: str
     external_id: str | None
     keep_data: bool
+    # The study's frame variables given on this row (name -> value; an empty cell is left out: unknown).
+    frame: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,12 +92,29 @@ class EnrolmentSummary:
     identities_added: int
 
 
-def _check_row(cells: dict[str, str], line: int, cohorts: dict[str, Cohort]) -> tuple[Person | None, list[str]]:
+#: The longest value of a frame variable (a category such as a programme's name, not free text).
+FRAME_VALUE_MAX = 100
+
+
+def _check_row(
+    cells: dict[str, str], line: int, cohorts: dict[str, Cohort], frame_variables: tuple[str, ...] = ()
+) -> tuple[Person | None, list[str]]:
     # every cell is one line of visible text: a CR or LF in a (quoted) name would end up in a mail header
     problems = [
         problem
         for column in REQUIRED_COLUMNS + OPTIONAL_COLUMNS
         if (problem := line_problem(cells.get(column, ""), field=_("the %(column)s cell", column=column)))
+    ]
+    problems += [
+        problem
+        for column in frame_variables
+        if (
+            problem := line_problem(
+                cells.get(column, "").strip(),
+                field=_("the %(column)s cell", column=column),
+                max_length=FRAME_VALUE_MAX,
+            )
+        )
     ]
     if problems:
         return None, problems
@@ -147,18 +166,21 @@ def _check_row(cells: dict[str, str], line: int, cohorts: dict[str, Cohort]) -> 
         cohort_name=cohort.name,
         external_id=external_id,
         keep_data=keep not in NO_WORDS,
+        frame={column: value for column in frame_variables if (value := cells.get(column, "").strip())},
     ), []
 
 
 def plan_enrolment(*, session: Session, privacy: Privacy, study: Study, table: Table) -> EnrolmentPlan:
     """Check every row of an enrolment list against the rules and the study's participants."""
     plan = EnrolmentPlan()
+    frame_variables = tuple(study.frame_variables)
+    known_columns = REQUIRED_COLUMNS + OPTIONAL_COLUMNS + frame_variables
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
-    unknown = [c for c in table.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    unknown = [c for c in table.columns if c not in known_columns]
     if missing:
         plan.problems.append(RowProblem(1, _("missing column(s): %(columns)s", columns=", ".join(missing))))
     if unknown:
-        allowed = ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+        allowed = ", ".join(known_columns)
         plan.problems.append(
             RowProblem(
                 1,
@@ -175,7 +197,7 @@ def plan_enrolment(*, session: Session, privacy: Privacy, study: Study, table: T
     seen_external: dict[str, int] = {}
     people: list[Person] = []
     for row in table.rows:
-        person, problems = _check_row(row.cells, row.line, cohorts)
+        person, problems = _check_row(row.cells, row.line, cohorts, frame_variables)
         plan.problems.extend(RowProblem(row.line, message) for message in problems)
         if person is None:
             continue
@@ -329,6 +351,7 @@ def enrol_person(
             person_key=person_key(email=person.email, external_id=person.external_id),
         ),
         cohort_id=person.cohort_id,
+        frame=dict(person.frame),
     )
     session.add(participant)
     session.flush()
@@ -407,7 +430,8 @@ def _insert_participants(
     else:  # one multi-row INSERT ... RETURNING per batch; rows come back matched by their unique pseudonym
         statement = insert(table).returning(table.c.id, table.c.pseudonym)
         rows = [
-            {"pseudonym": pseudonym, "cohort_id": p.cohort_id} for pseudonym, p in zip(pseudonyms, people, strict=True)
+            {"pseudonym": pseudonym, "cohort_id": p.cohort_id, "frame": p.frame}
+            for pseudonym, p in zip(pseudonyms, people, strict=True)
         ]
         known = {
             pseudonym: participant_id
@@ -419,8 +443,11 @@ def _insert_participants(
     add_rows(
         session,
         table,
-        ("id", "pseudonym", "cohort_id", "status", "enrolled_at"),
-        [(i, pseudonym, p.cohort_id, "active", now) for i, pseudonym, p in zip(ids, pseudonyms, people, strict=True)],
+        ("id", "pseudonym", "cohort_id", "status", "frame", "enrolled_at"),
+        [
+            (i, pseudonym, p.cohort_id, "active", p.frame, now)
+            for i, pseudonym, p in zip(ids, pseudonyms, people, strict=True)
+        ],
     )
     return ids
 

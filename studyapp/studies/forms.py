@@ -46,6 +46,14 @@ class StudyForm(FlaskForm):
         validators=[DataRequired(), OneLine(column_length(Study.timezone))],
         description=_l("Wave dates are entered and shown in this time zone."),
     )
+    frame_variables = StringField(
+        _l("Frame variables"),
+        validators=[Optional(), OneLine(400)],
+        description=_l(
+            "Columns of the enrolment list kept for everyone, e.g. institution, programme, gender: the "
+            "fieldwork page shows who lags behind by these. Separate them with commas."
+        ),
+    )
 
 
 class CohortForm(FlaskForm):
@@ -100,5 +108,18 @@ class WaveForm(FlaskForm):
         _l("Reminder days"),
         validators=[OneLine(200)],
         description=_l("Days after the wave opens for a participant, e.g. 7, 14. Leave empty for none."),
+    )
+    targeted_reminder_day = IntegerField(
+        _l("Targeted reminder: day of fieldwork"),
+        validators=[Optional()],
+        description=_l(
+            "Adaptive design: on this day after the wave first opened, one extra reminder goes to those who "
+            "have not completed in the categories of the frame variables that lag behind most."
+        ),
+    )
+    targeted_reminder_budget = IntegerField(
+        _l("Targeted reminder: at most this many messages"),
+        validators=[Optional()],
+        description=_l("Whole categories are chosen, most lagging first, as long as they fit in this budget."),
     )
     paused = BooleanField(_l("Paused (no invitations or reminders go out)"))

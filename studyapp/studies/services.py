@@ -24,9 +24,14 @@ from studyapp.core.models import (
     Wave,
     key,
 )
+from studyapp.participants.enrolment import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from studyapp.studies.schedule import WaveSchedule, is_known_timezone, schedule_problems
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: A frame variable's name: an enrolment-list column heading (lowercase, digits and underscores).
+FRAME_VARIABLE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
+#: At most this many frame variables (each is a column of every representativeness table).
+MAX_FRAME_VARIABLES = 12
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,29 @@ class StudyData:
     name: str
     description: str = ""
     timezone: str = "Europe/Amsterdam"
+    frame_variables: tuple[str, ...] = ()
+
+
+def parse_frame_variables(text: str) -> tuple[str, ...]:
+    """Frame-variable names typed as a list (commas, semicolons or spaces between them), lowercased."""
+    return tuple(name for name in re.split(r"[\s,;]+", text.strip().casefold()) if name)
+
+
+def _frame_problem(names: tuple[str, ...]) -> str | None:
+    bad = [name for name in names if not FRAME_VARIABLE_PATTERN.fullmatch(name)]
+    if bad:
+        return _(
+            "%(names)s: use a column heading of lowercase letters, digits and underscores (e.g. institution).",
+            names=", ".join(repr(name[:40]) for name in bad[:5]),
+        )
+    reserved = [name for name in names if name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if reserved:
+        return _("%(names)s: the enrolment list has these columns already.", names=", ".join(reserved))
+    if len(set(names)) < len(names):
+        return _("Each frame variable once.")
+    if len(names) > MAX_FRAME_VARIABLES:
+        return _("At most %(count)d frame variables.", count=MAX_FRAME_VARIABLES)
+    return None
 
 
 @dataclass(frozen=True)
@@ -47,6 +75,27 @@ class WaveData:
     instrument_id: int | None
     schedule: WaveSchedule
     paused: bool = False
+    # adaptive design: an extra reminder to the categories lagging behind on this day, within this budget
+    targeted_reminder_day: int | None = None
+    targeted_reminder_budget: int | None = None
+
+
+#: The latest day of fieldwork a targeted reminder can be set for, and the largest budget.
+MAX_TARGETED_DAY = 366
+MAX_TARGETED_BUDGET = 1_000_000
+
+
+def _targeting_problems(data: WaveData) -> dict[str, str]:
+    day, budget = data.targeted_reminder_day, data.targeted_reminder_budget
+    problems: dict[str, str] = {}
+    if (day is None) != (budget is None):
+        missing = "targeted_reminder_budget" if budget is None else "targeted_reminder_day"
+        problems[missing] = _("Give both the day and the budget of the targeted reminder, or neither.")
+    if day is not None and not 1 <= day <= MAX_TARGETED_DAY:
+        problems["targeted_reminder_day"] = _("A day from 1 to %(days)d.", days=MAX_TARGETED_DAY)
+    if budget is not None and not 1 <= budget <= MAX_TARGETED_BUDGET:
+        problems["targeted_reminder_budget"] = _("From 1 to %(count)d messages.", count=MAX_TARGETED_BUDGET)
+    return problems
 
 
 @dataclass
@@ -113,6 +162,8 @@ def _study_problems(session: Session, data: StudyData, *, study_id: int | None) 
         problems["timezone"] = _(
             "%(zone)s is not a known time zone (e.g. Europe/Amsterdam).", zone=repr(data.timezone[:70])
         )
+    if frame_problem := _frame_problem(data.frame_variables):
+        problems["frame_variables"] = frame_problem
     return problems
 
 
@@ -130,6 +181,7 @@ def create_study(*, session: Session, data: StudyData, user: User | None = None)
         name=data.name.strip(),
         description=data.description.strip(),
         timezone=data.timezone,
+        frame_variables=list(data.frame_variables),
     )
     session.add(study)
     session.flush()
@@ -157,6 +209,7 @@ def update_study(*, session: Session, study: Study, data: StudyData, user: User 
     study.name = data.name.strip()
     study.description = data.description.strip()
     study.timezone = data.timezone
+    study.frame_variables = list(data.frame_variables)
     session.add(study)
     audit.record(session=session, action="study.updated", user=user, target_type="study", target_id=study.id)
     return study
@@ -292,7 +345,7 @@ def _wave_problems(
         or session.get(Instrument, data.instrument_id) is None
     ):
         problems["instrument_id"] = _("Choose a loaded instrument.")
-    return problems
+    return problems | _targeting_problems(data)
 
 
 def wave_problems(*, session: Session, cohort: Cohort, data: WaveData, wave: Wave | None = None) -> dict[str, str]:
@@ -322,6 +375,8 @@ def _apply(wave: Wave, data: WaveData) -> None:
     wave.offset_days = None if on_date else spec.offset_days
     wave.window_days = None if on_date else spec.window_days
     wave.reminder_days = sorted(spec.reminder_days)
+    wave.targeted_reminder_day = data.targeted_reminder_day
+    wave.targeted_reminder_budget = data.targeted_reminder_budget
     wave.paused = data.paused
 
 

@@ -124,6 +124,8 @@ def study_edit(study_id: int) -> ResponseReturnValue:
     """Edit a study's details."""
     study = _get_or_404(Study, study_id)
     form = StudyForm(obj=study)
+    if not form.is_submitted():
+        form.frame_variables.data = ", ".join(study.frame_variables)
     if form.is_submitted() and _checked_study(form, study):
         try:
             services.update_study(session=get_session(), study=study, data=_study_data(form), user=current_user)
@@ -283,6 +285,7 @@ def _study_data(form: StudyForm) -> services.StudyData:
         name=form.name.data or "",
         description=form.description.data or "",
         timezone=(form.timezone.data or "").strip(),
+        frame_variables=services.parse_frame_variables(form.frame_variables.data or ""),
     )
 
 
@@ -365,4 +368,6 @@ def _wave_data(form: WaveForm, tz: str) -> services.WaveData:
         instrument_id=None if form.instrument_id.errors else form.instrument_id.data,
         schedule=schedule,
         paused=bool(form.paused.data),
+        targeted_reminder_day=None if form.targeted_reminder_day.errors else form.targeted_reminder_day.data,
+        targeted_reminder_budget=None if form.targeted_reminder_budget.errors else form.targeted_reminder_budget.data,
     )

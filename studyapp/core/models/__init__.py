@@ -11,6 +11,7 @@ from studyapp.core.models.fieldwork import (
     MailboxMessage,
     MessageTemplate,
     OutboxMessage,
+    RepresentativenessFigures,
     SchedulerHeartbeat,
 )
 from studyapp.core.models.instrument import Facet, Instrument, InstrumentSection, Item
@@ -59,6 +60,7 @@ __all__ = [
     "OutboxMessage",
     "Participant",
     "PendingUpload",
+    "RepresentativenessFigures",
     "Response",
     "SchedulerHeartbeat",
     "Study",

@@ -1,11 +1,12 @@
 """Invitations to waves, the transactional e-mail outbox, and scheduler heartbeats."""
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from studyapp.core.models._common import LANGUAGES, created_at_field, in_list, timestamp_field
+from studyapp.core.models._common import LANGUAGES, created_at_field, in_list, json_field, timestamp_field
 
 INVITATION_STATES = ("planned", "sent", "opened", "started", "completed", "failed")  # see core.lifecycle
 OUTBOX_KINDS = ("invitation", "reminder", "test", "notification", "account")
@@ -171,3 +172,25 @@ class MailboxMessage(SQLModel, table=True):
     subject: str = Field(max_length=300)
     raw: str
     created_at: datetime = created_at_field()
+
+
+class RepresentativenessFigures(SQLModel, table=True):
+    """A wave's R-indicator and partial R-indicators as the scheduler last computed them on one day (in the
+    study's time zone): one row per wave and day, replaced by each tick of that day, so the rows of a wave
+    are its figures over time. Deleted with the wave (CASCADE)."""
+
+    __tablename__ = "representativeness_figures"
+    __table_args__ = (UniqueConstraint("wave_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    wave_id: int = Field(foreign_key="wave.id", ondelete="CASCADE", index=True)
+    day: date
+    computed_at: datetime = created_at_field()
+    invited: int
+    respondents: int
+    r_indicator: float
+    r_lower: float
+    r_upper: float
+    # everything else (coefficient of variation, partial indicators per variable and category, the
+    # auxiliary variables used, suppression), as :meth:`analysis.representativeness.RIndicator.to_dict` gives it
+    figures: dict[str, Any] = json_field()

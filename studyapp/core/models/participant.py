@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
-from studyapp.core.models._common import LANGUAGES, created_at_field, in_list, timestamp_field
+from studyapp.core.models._common import LANGUAGES, created_at_field, in_list, json_field, timestamp_field
 
 PARTICIPANT_STATUSES = ("active", "unsubscribed", "withdrawn", "erased")
 CONSENT_EVENT_KINDS = (
@@ -37,6 +37,8 @@ class Participant(SQLModel, table=True):
     cohort_id: int = Field(foreign_key="cohort.id", ondelete="RESTRICT", index=True)
     status: str = Field(default="active", max_length=20)
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", ondelete="SET NULL", index=True)
+    # The study's frame variables as the enrolment list gave them (name -> value; absent: unknown).
+    frame: dict[str, str] = json_field()
     enrolled_at: datetime = created_at_field()
 
 

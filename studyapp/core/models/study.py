@@ -22,6 +22,9 @@ class Study(SQLModel, table=True):
     name: str = Field(max_length=200)
     description: str = Field(default="")
     timezone: str = Field(default="Europe/Amsterdam", max_length=64)
+    # Columns of the enrolment list kept for everyone (e.g. institution, gender): the auxiliary variables
+    # of the representativeness figures.
+    frame_variables: list[str] = json_field(default_factory=list)
     created_at: datetime = created_at_field()
 
 
@@ -73,6 +76,12 @@ class Wave(SQLModel, table=True):
             name="schedule_consistent",
         ),
         CheckConstraint("label <> ''", name="label_present"),
+        CheckConstraint(
+            "(targeted_reminder_day IS NULL) = (targeted_reminder_budget IS NULL)"
+            " AND (targeted_reminder_day IS NULL OR targeted_reminder_day >= 1)"
+            " AND (targeted_reminder_budget IS NULL OR targeted_reminder_budget >= 1)",
+            name="targeted_reminder_consistent",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -86,5 +95,9 @@ class Wave(SQLModel, table=True):
     offset_days: int | None = None
     window_days: int | None = None
     reminder_days: list[int] = json_field(default_factory=list)
+    # Adaptive design: on this day of fieldwork (counted from the wave's first opening) one extra reminder
+    # goes to the categories of the frame variables that lag behind most, at most this many messages.
+    targeted_reminder_day: int | None = None
+    targeted_reminder_budget: int | None = None
     paused: bool = Field(default=False)
     created_at: datetime = created_at_field()
