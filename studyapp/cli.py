@@ -118,7 +118,7 @@ def fieldwork_representativeness(study_slug: str, cohort_name: str, wave_label: 
 
     from flask_babel import get_locale
 
-    from waves.representativeness import measure_wave, shown_figures
+    from waves.representativeness import NOTHING_TO_COMPARE, NothingToMeasure, measure_wave, shown_figures
 
     settings = current_app.config["STUDYAPP_SETTINGS"]
     with session_scope(engine_of(current_app)) as session:
@@ -126,8 +126,10 @@ def fieldwork_representativeness(study_slug: str, cohort_name: str, wave_label: 
         wave = wave_by_labels(session, study, cohort_name, wave_label)
         try:
             figures = measure_wave(session, wave, min_cell_size=settings.min_cell_size)
-        except ValueError:
-            raise click.ClickException(_("Nobody has been invited to this wave yet.")) from None
+        except NothingToMeasure as nothing:
+            if str(nothing) == "nobody invited":
+                raise click.ClickException(_("Nobody has been invited to this wave yet.")) from None
+            raise click.ClickException(_(NOTHING_TO_COMPARE)) from None
     shown = shown_figures(figures, min_cell_size=settings.min_cell_size, language=str(get_locale() or "en"))
     if as_json:
         public = {name: value for name, value in figures.items() if name not in ("partials", "labels")}

@@ -74,17 +74,7 @@ def store_synthetic_cohort(
         submitted_at = _moment(wave, position, len(waves), now)
         by_person = list(answers[answers["wave"] == position].groupby("pseudonym", sort=False))
         invitations = [
-            Invitation(
-                participant_id=key(people[pseudonym]),
-                wave_id=key(wave),
-                state="completed",
-                opens_at=submitted_at - timedelta(days=3),
-                closes_at=submitted_at + timedelta(days=25),
-                sent_at=submitted_at - timedelta(days=3),
-                opened_at=submitted_at - timedelta(minutes=25),
-                completed_at=submitted_at,
-            )
-            for pseudonym, _rows in by_person
+            _invitation(people[pseudonym], wave, submitted_at, completed=True) for pseudonym, _rows in by_person
         ]
         answered = {pseudonym for pseudonym, _rows in by_person}
         dropped = (
@@ -92,17 +82,7 @@ def store_synthetic_cohort(
             if invite_dropouts and position > 1
             else []
         )
-        session.add_all(
-            Invitation(
-                participant_id=key(people[pseudonym]),
-                wave_id=key(wave),
-                state="sent",
-                opens_at=submitted_at - timedelta(days=3),
-                closes_at=submitted_at + timedelta(days=25),
-                sent_at=submitted_at - timedelta(days=3),
-            )
-            for pseudonym in dropped
-        )
+        session.add_all(_invitation(people[pseudonym], wave, submitted_at, completed=False) for pseudonym in dropped)
         session.add_all(invitations)
         session.flush()  # one batched INSERT per wave, not one per person
         responses = [
@@ -132,6 +112,21 @@ def store_synthetic_cohort(
             session.execute(insert(Answer), rows_of_wave)
         stored += len(responses)
     return stored
+
+
+def _invitation(participant: Participant, wave: Wave, submitted_at: datetime, *, completed: bool) -> Invitation:
+    """A simulated invitation to ``wave``: completed at ``submitted_at``, or sent and left unanswered."""
+    sent_at = submitted_at - timedelta(days=3)
+    return Invitation(
+        participant_id=key(participant),
+        wave_id=key(wave),
+        state="completed" if completed else "sent",
+        opens_at=sent_at,
+        closes_at=submitted_at + timedelta(days=25),
+        sent_at=sent_at,
+        opened_at=submitted_at - timedelta(minutes=25) if completed else None,
+        completed_at=submitted_at if completed else None,
+    )
 
 
 def _moment(wave: Wave, position: int, n_waves: int, now: datetime) -> datetime:

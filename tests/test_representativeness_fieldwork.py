@@ -254,3 +254,24 @@ def test_a_paused_wave_waits_and_a_budget_too_small_for_a_whole_category_sends_n
         decision.detail["messages"] == 0
         and "does not fit whole" in decision.detail["basis"]["passed_over"][0]["reason"]
     )
+
+
+def test_a_first_wave_without_frame_variables_says_there_is_nothing_to_compare(
+    engine: Engine, runner, client: FlaskClient, session: Session, fieldwork: dict, settings
+) -> None:
+    study: Study = fieldwork["study"]
+    study.frame_variables = []
+    session.add(study)
+    session.commit()
+    tick(engine, name="test:1", now=NOW, settings=settings)
+    assert _kept(session, fieldwork["first"]) == [], "no figures, and no error on the heartbeat"
+    from studyapp.core.models import SchedulerHeartbeat
+
+    assert session.exec(select(SchedulerHeartbeat)).one().last_error == ""
+    args = ["fieldwork", "representativeness", "--study", "bridge-the-gap", "--cohort", "Final-year students"]
+    printed = runner.invoke(args=[*args, "--wave", "T1"])
+    assert printed.exit_code != 0 and "Nothing to compare groups by" in printed.output
+    make_user(session)
+    login(client)
+    page = client.get(f"/studies/{study.id}/fieldwork").get_data(as_text=True)
+    assert "Nothing to compare groups by" in page

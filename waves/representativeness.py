@@ -35,7 +35,7 @@ from studyapp.core.models import (
     Wave,
     key,
 )
-from waves.i18n import translated
+from waves.i18n import N_, translated
 
 #: Choice items of the wave before whose answers are auxiliary variables from a cohort's second wave on:
 #: the main occupation and where one wants to work in future (inside or outside the technical sector).
@@ -47,6 +47,20 @@ AFTER_CLOSING = timedelta(days=1)
 #: A wave's figures are computed again on a tick at most this often (a frame of many fine categories
 #: can take seconds at 100,000 people, and the response does not change much in a minute).
 REFRESH = timedelta(minutes=10)
+
+
+#: Why a wave has no representativeness figures although people were invited (the page and the CLI say it).
+NOTHING_TO_COMPARE = N_(
+    "Nothing to compare groups by: the study keeps no frame variable with more than one value among those "
+    "invited (name the enrolment list's columns to keep on the study's edit page), and this is the cohort's "
+    "first wave."
+)
+
+
+class NothingToMeasure(ValueError):
+    """A wave whose representativeness cannot be measured: ``"nobody invited"`` yet, or ``"no auxiliaries"``
+    (the study keeps no frame variable with more than one value among those invited, and there are no
+    earlier answers)."""
 
 
 @dataclass(frozen=True)
@@ -136,11 +150,14 @@ def _earlier_answers(
 def measure_wave(session: Session, wave: Wave, *, min_cell_size: int, bootstrap: int = BOOTSTRAP) -> dict[str, Any]:
     """A wave's representativeness figures now, as plain values (see :func:`record_representativeness`).
 
-    Raises ``ValueError`` when nobody has been invited to the wave yet.
+    Raises :class:`NothingToMeasure` when nobody has been invited to the wave yet, or no auxiliary
+    variable tells any of those invited apart.
     """
     frame = wave_frame(session, wave)
     if frame.people.empty:
-        raise ValueError("nobody has been invited to this wave yet")
+        raise NothingToMeasure("nobody invited")
+    if not frame.auxiliaries:
+        raise NothingToMeasure("no auxiliaries")
     result = r_indicator(
         frame.people,
         "responded",
@@ -175,7 +192,7 @@ def record_representativeness(
     for wave in waves if waves is not None else _due(session, waves_in_fieldwork(session, now), now):
         try:
             figures = measure_wave(session, wave, min_cell_size=min_cell_size)
-        except ValueError:
+        except NothingToMeasure:
             continue
         cohort = session.get(Cohort, wave.cohort_id)
         study = session.get(Study, cohort.study_id) if cohort is not None else None
@@ -276,7 +293,9 @@ def shown_figures(figures: dict[str, Any], *, min_cell_size: int, language: str)
 
 __all__ = [
     "EARLIER_ITEMS",
+    "NOTHING_TO_COMPARE",
     "UNKNOWN",
+    "NothingToMeasure",
     "ShownFigures",
     "WaveFrame",
     "category_label",
