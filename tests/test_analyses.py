@@ -351,3 +351,30 @@ def test_a_cohort_with_ten_times_the_responses_needed_is_queued_without_scoring_
     monkeypatch.setattr(readiness, "submitted_responses", lambda **_kwargs: 10 * needed - 1)
     with pytest.raises(AssertionError, match="scored"):
         readiness.shortfall(session=session, cohort=cohort, parameters=parameters)
+
+
+def test_exports_carry_the_attrition_weights_of_the_latest_analysis(runner, session, simulated, tmp_path) -> None:
+    """Issue 19: the weights the analysis computed go into every export, with a codebook entry."""
+    import json
+
+    import pyreadstat
+
+    args = ["analyze", "run", "--study", "bridge-the-gap", "--cohort", "Alumni", "--profiles", "6-6",
+            "--models", "EEI", "--starts", "3", "--bootstrap", "0"]  # fmt: skip
+    assert runner.invoke(args=args).exit_code == 0
+    run = session.exec(select(AnalysisRun)).one()
+    attrition = load_result(run).attrition
+    assert attrition is not None
+    stored = {(p, w): weight for p, w, weight in attrition.weights}
+    exported = runner.invoke(args=["export", "--study", "bridge-the-gap", "--out", str(tmp_path)])
+    assert exported.exit_code == 0, exported.output
+    wide = pd.read_csv(tmp_path / "bridge-the-gap_wide.csv")
+    weights = {(p, w): x for p, w, x in zip(wide["pseudonym"], wide["wave"], wide["attrition_weight"], strict=True)}
+    assert {k: v for k, v in weights.items() if not math.isnan(v)} == pytest.approx(stored)
+    assert all(math.isnan(v) for k, v in weights.items() if k not in stored), "a wave missed before: empty"
+    sav, meta = pyreadstat.read_sav(str(tmp_path / "bridge-the-gap.sav"))
+    assert np.allclose(sav["attrition_weight"].to_numpy(), wide["attrition_weight"].to_numpy(), equal_nan=True)
+    assert meta.variable_measure["attrition_weight"] == "scale"
+    codebook = json.loads((tmp_path / "bridge-the-gap_codebook.json").read_text())
+    entry = next(v for v in codebook["variables"] if v["name"] == "attrition_weight")
+    assert "Attrition weight" in entry["label"] and f"analysis {run.id}" in json.dumps(codebook)

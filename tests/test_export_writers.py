@@ -212,7 +212,8 @@ def test_wide_by_person_frame_has_wave_suffixed_columns(data: ExportData) -> Non
     expected = ["pseudonym", "cohort"]
     for suffix in ("Wave_1_2025", "Wave_2_2025"):
         expected += [
-            f"{name}_{suffix}" for name in ("started_at", "submitted_at", "source", "language", "submitted", *ITEMS)
+            f"{name}_{suffix}"
+            for name in ("started_at", "submitted_at", "source", "language", "submitted", "attrition_weight", *ITEMS)
         ]
     assert list(person.columns) == expected
     assert person["int_sports_Wave_1_2025"].tolist() == [5, 1, 3]

@@ -18,6 +18,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from studyapp.core import audit
 from studyapp.core.models import (
+    AnalysisRun,
     Answer,
     Cohort,
     Facet,
@@ -36,6 +37,7 @@ from studyapp.core.types import utcnow
 from studyapp.exports.writers import (
     ANSWER_COLUMNS,
     RESPONSE_COLUMNS,
+    WEIGHT_COLUMN,
     ExportData,
     Kind,
     Variable,
@@ -146,6 +148,32 @@ class _Plan:
     variables: list[Variable]
     item_names: dict[int, str]
     meta: dict[str, str]
+    #: (cohort id, pseudonym, wave label) -> attrition weight, from each cohort's latest finished analysis
+    weights: dict[tuple[int, str, str], float]
+
+
+def _attrition_weights(
+    session: Session, cohorts: Sequence[Cohort]
+) -> tuple[dict[tuple[int, str, str], float], list[str]]:
+    """The attrition weights of each cohort's latest finished analysis, and which runs they come from.
+
+    Read from the stored result (``attrition.weights``: pseudonym, wave, weight; see
+    :class:`studyapp.analyses.result.Attrition`) without importing the analyses feature.
+    """
+    weights: dict[tuple[int, str, str], float] = {}
+    sources: list[str] = []
+    for cohort in cohorts:
+        run = session.exec(
+            select(AnalysisRun)
+            .where(AnalysisRun.cohort_id == key(cohort), AnalysisRun.status == "done")
+            .order_by(col(AnalysisRun.finished_at).desc(), col(AnalysisRun.id).desc())
+        ).first()
+        rows = ((run.result or {}).get("attrition") or {}).get("weights") if run is not None else None
+        if not rows:
+            continue
+        weights.update(((key(cohort), str(p), str(w)), float(weight)) for p, w, weight in rows)
+        sources.append(f"{cohort.name}: analysis {run.id if run is not None else ''}")
+    return weights, sources
 
 
 def _plan(session: Session, scope: ExportScope) -> _Plan:
@@ -162,12 +190,16 @@ def _plan(session: Session, scope: ExportScope) -> _Plan:
         "language": scope.language,
         "scope": scope.describe(cohorts, waves),
     }
+    weights, sources = _attrition_weights(session, cohorts)
+    if sources:
+        meta["attrition_weights"] = "; ".join(sources)
     return _Plan(
         cohort_names={key(c): c.name for c in cohorts},
         waves={key(w): w for w in waves},
         variables=variables,
         item_names=item_names,
         meta=meta,
+        weights=weights,
     )
 
 
@@ -258,8 +290,12 @@ def _chunk(session: Session, scope: ExportScope, plan: _Plan, lower: str | None,
             "submitted_at": list(submitted),
             "source": list(sources),
             "language": list(languages),
+            WEIGHT_COLUMN: [
+                plan.weights.get((cohort_id, pseudonym, plan.waves[wave_id].label), float("nan"))
+                for cohort_id, pseudonym, wave_id in zip(cohort_ids, pseudonyms, wave_ids, strict=True)
+            ],
         },
-        columns=list(RESPONSE_COLUMNS),
+        columns=[*RESPONSE_COLUMNS, WEIGHT_COLUMN],
     )
     answer_rows = pd.DataFrame.from_records(
         _plain_rows(

@@ -70,14 +70,16 @@ RESPONSE_COLUMNS = (
     "source",
     "language",
 )
-#: the fixed columns of every export: the responses' columns and whether each response was submitted
-#: (1) or only started (0), made from ``submitted_at``
-FIXED_COLUMNS = (*RESPONSE_COLUMNS, "submitted")
+#: a response's attrition weight (issue 19): given with the responses where there is one, else empty
+WEIGHT_COLUMN = "attrition_weight"
+#: the fixed columns of every export: the responses' columns, whether each response was submitted (1) or
+#: only started (0), made from ``submitted_at``, and its attrition weight
+FIXED_COLUMNS = (*RESPONSE_COLUMNS, "submitted", WEIGHT_COLUMN)
 LONG_COLUMNS = ("pseudonym", "cohort", "wave", "wave_position", "submitted", "item", "value")
 TIME_COLUMNS = ("started_at", "submitted_at")
 STRING_COLUMNS = ("pseudonym", "cohort", "wave", "source", "language")
 # Per-wave response fields repeated in the person-level file.
-PERSON_WAVE_FIELDS = ("started_at", "submitted_at", "source", "language", "submitted")
+PERSON_WAVE_FIELDS = ("started_at", "submitted_at", "source", "language", "submitted", WEIGHT_COLUMN)
 
 FORMATS = ("long_csv", "wide_csv", "sav", "parquet", "codebook_json", "codebook_html")
 EXTRA_FORMATS = ("person_csv",)
@@ -181,11 +183,17 @@ _FIXED_LABELS = {
     "source": N_("Source of the response (web = questionnaire, import = imported data)"),
     "language": N_("Language in which the questionnaire was answered"),
     "submitted": N_("Submitted (1 = submitted, 0 = started but not submitted)"),
+    WEIGHT_COLUMN: N_(
+        "Attrition weight from the cohort's latest analysis: stabilised inverse probability of still "
+        "answering, multiplied over the waves, trimmed at percentiles 1 and 99, mean 1 at each wave "
+        "(empty: no analysis yet, or a wave missed before)"
+    ),
 }
 _FIXED_MEASURES: dict[str, Measure] = {
     "wave_position": "ordinal",
     "started_at": "scale",
     "submitted_at": "scale",
+    WEIGHT_COLUMN: "scale",
 }
 # Fixed columns whose distinct values the codebook counts.
 _COUNTED_FIXED = frozenset({"cohort", "wave", "wave_position", "source", "language", "submitted"})
@@ -263,7 +271,11 @@ def _duplicates(frame: pd.DataFrame, keys: list[str]) -> list[tuple[Any, ...]]:
 def _prepare(data: ExportData) -> _Prepared:
     """Check the input for consistency and return it normalised; raises :class:`ExportDataError`."""
     _check_columns(data.answers, ANSWER_COLUMNS, "answers")
-    _check_columns(data.responses, RESPONSE_COLUMNS, "responses")
+    _check_columns(
+        data.responses,
+        [*RESPONSE_COLUMNS, WEIGHT_COLUMN] if WEIGHT_COLUMN in data.responses.columns else RESPONSE_COLUMNS,
+        "responses",
+    )
     meta = {str(k): str(v) for k, v in data.meta.items()}
 
     names = [v.name for v in data.variables]
@@ -281,7 +293,12 @@ def _prepare(data: ExportData) -> _Prepared:
     defaults = fixed_variables(meta.get("language", "en"))
     fixed = [fixed_given.get(v.name, v) for v in defaults]
 
+    given = data.responses.get(WEIGHT_COLUMN)
     responses = data.responses.loc[:, list(RESPONSE_COLUMNS)].copy()
+    responses[WEIGHT_COLUMN] = pd.array(
+        np.full(len(responses), np.nan) if given is None else pd.to_numeric(given).to_numpy(dtype="float64"),
+        dtype="Float64",
+    )
     for name in STRING_COLUMNS:
         responses[name] = _as_strings(responses[name])
     if responses[["pseudonym", "cohort", "wave"]].isna().any().any():
