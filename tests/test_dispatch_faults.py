@@ -332,6 +332,9 @@ def test_a_tick_with_a_large_backlog_sends_from_helper_processes_each_message_on
     least HELPER_BACKLOG messages due; both send, every message arrives once, and the tick reports both."""
     n = HELPER_BACKLOG + 1000
     outbox_with(session, n, now=datetime.now(UTC))
+    # a server taking 3 ms a message keeps the tick's own dispatcher busy for seconds: on a fast machine it
+    # had sent all 3,000 before the helper process (about a second to start) claimed its first batch
+    smtp_server.handler_obj.delay = 0.003
     tick = dispatcher_process(database, smtp_server.port, command="tick", env={"DISPATCH_PROCESSES": "2"})
     output, _ = tick.communicate(timeout=600)
     assert tick.returncode == 0, output
