@@ -86,8 +86,9 @@ def plan_due(*, session: Session, now: datetime, min_cell_size: int = DEFAULT_MI
         select(Cohort, Study.timezone).join(Study, col(Study.id) == Cohort.study_id).where(Cohort.linkage == "contact")
     ).all()
     for cohort, tz in cohorts:
-        _plan_cohort(session, cohort, tz, now, report)
-        _target_cohort(session, cohort, now, min_cell_size, report)
+        waves = session.exec(select(Wave).where(Wave.cohort_id == cohort.id)).all()
+        _plan_cohort(session, cohort, waves, tz, now, report)
+        _target_waves(session, waves, now, min_cell_size, report)
     try:
         session.commit()
     except IntegrityError:  # another planner (SQLite has no advisory locks) planned the same rows first
@@ -96,8 +97,9 @@ def plan_due(*, session: Session, now: datetime, min_cell_size: int = DEFAULT_MI
     return report
 
 
-def _plan_cohort(session: Session, cohort: Cohort, tz: str, now: datetime, report: PlanReport) -> None:
-    waves = session.exec(select(Wave).where(Wave.cohort_id == cohort.id)).all()
+def _plan_cohort(
+    session: Session, cohort: Cohort, waves: Sequence[Wave], tz: str, now: datetime, report: PlanReport
+) -> None:
     active = [w for w in waves if not w.paused]
     if not active:
         return
@@ -155,12 +157,12 @@ def _plan_cohort(session: Session, cohort: Cohort, tz: str, now: datetime, repor
         report.reminders += len(reminders)
 
 
-def _target_cohort(session: Session, cohort: Cohort, now: datetime, min_cell_size: int, report: PlanReport) -> None:
-    """The targeted reminders of the cohort's waves whose round is due, each wave in a savepoint: a
-    decision that fails is logged and tried again next tick, and holds up nothing else."""
-    for wave in session.exec(
-        select(Wave).where(Wave.cohort_id == cohort.id, col(Wave.targeted_reminder_day).is_not(None))
-    ):
+def _target_waves(
+    session: Session, waves: Sequence[Wave], now: datetime, min_cell_size: int, report: PlanReport
+) -> None:
+    """The targeted reminders of the ``waves`` whose round is due, each wave in a savepoint: a decision
+    that fails is logged and tried again next tick, and holds up nothing else."""
+    for wave in waves:
         if not round_due(session, wave, now):
             continue
         try:

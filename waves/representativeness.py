@@ -10,7 +10,7 @@ few rows and the rows of a wave are its figures over time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -67,19 +67,25 @@ class NothingToMeasure(ValueError):
 class WaveFrame:
     """The people invited to a wave, one row each: ``responded`` and one column per auxiliary variable.
 
+    ``frame_variables`` are the auxiliaries the enrolment list gave (the rest are earlier answers);
     ``labels`` gives, for auxiliaries that are answers, each value's option text per language.
     """
 
     wave: Wave
     people: pd.DataFrame
     auxiliaries: list[str]
+    frame_variables: list[str]
     labels: dict[str, dict[str, dict[str, str]]]
+
+
+def _study_of(session: Session, wave: Wave) -> Study | None:
+    cohort = session.get(Cohort, wave.cohort_id)
+    return session.get(Study, cohort.study_id) if cohort is not None else None
 
 
 def wave_frame(session: Session, wave: Wave) -> WaveFrame:
     """Everyone invited to ``wave`` with whether they completed it and their auxiliary variables."""
-    cohort = session.get(Cohort, wave.cohort_id)
-    study = session.get(Study, cohort.study_id) if cohort is not None else None
+    study = _study_of(session, wave)
     frame_variables = list(study.frame_variables) if study is not None else []
     rows = session.execute(
         sa_select(col(Invitation.participant_id), col(Invitation.state), col(Participant.frame))
@@ -104,6 +110,7 @@ def wave_frame(session: Session, wave: Wave) -> WaveFrame:
         wave=wave,
         people=people[["participant_id", "responded", *auxiliaries]],
         auxiliaries=auxiliaries,
+        frame_variables=[name for name in auxiliaries if name in frame_variables],
         labels={name: labels[name] for name in auxiliaries if name in labels},
     )
 
@@ -194,8 +201,7 @@ def record_representativeness(
             figures = measure_wave(session, wave, min_cell_size=min_cell_size)
         except NothingToMeasure:
             continue
-        cohort = session.get(Cohort, wave.cohort_id)
-        study = session.get(Study, cohort.study_id) if cohort is not None else None
+        study = _study_of(session, wave)
         day = now.astimezone(ZoneInfo(study.timezone if study is not None else "UTC")).date()
         row = session.exec(
             select(RepresentativenessFigures).where(
@@ -263,14 +269,17 @@ def category_label(figures: dict[str, Any], variable: str, category: str, langua
     return category
 
 
-def hidden_categories(partials: Sequence[dict[str, Any]], *, min_cell_size: int) -> set[tuple[str, str]]:
-    """The ``(variable, category)`` pairs never shown (nor targeted): fewer than ``min_cell_size`` people,
-    or a size that could be worked out from the others and the number invited (cell suppression per
-    variable, safe against the interval attack: :func:`analysis.suppression.suppress_table`)."""
+def hidden_categories(sizes: Iterable[tuple[str, str, int]], *, min_cell_size: int) -> set[tuple[str, str]]:
+    """Of the categories ``(variable, category, people)``, the ``(variable, category)`` pairs never shown (nor
+    targeted): fewer than ``min_cell_size`` people, or a size that could be worked out from the others and
+    the number invited (cell suppression per variable, safe against the interval attack:
+    :func:`analysis.suppression.suppress_table`)."""
+    by_variable: dict[str, dict[str, int]] = {}
+    for variable, category, people in sizes:
+        by_variable.setdefault(str(variable), {})[str(category)] = int(people)
     hidden: set[tuple[str, str]] = set()
-    for variable in dict.fromkeys(str(p["variable"]) for p in partials):
-        sizes = pd.Series({str(p["category"]): int(p["n"]) for p in partials if p["variable"] == variable})
-        mask = suppress_table(sizes, min_cell=min_cell_size).mask.iloc[0]
+    for variable, counts in by_variable.items():
+        mask = suppress_table(pd.Series(counts), min_cell=min_cell_size).mask.iloc[0]
         hidden |= {(variable, str(category)) for category, is_hidden in mask.items() if bool(is_hidden)}
     return hidden
 
@@ -282,7 +291,7 @@ def shown_figures(figures: dict[str, Any], *, min_cell_size: int, language: str)
     their sizes from being worked out from the number invited (:func:`hidden_categories`).
     """
     partials = list(figures.get("partials", []))
-    hidden = hidden_categories(partials, min_cell_size=min_cell_size)
+    hidden = hidden_categories(((p["variable"], p["category"], p["n"]) for p in partials), min_cell_size=min_cell_size)
     categories = [
         {**p, "label": f"{p['variable']}: {category_label(figures, p['variable'], p['category'], language)}"}
         for p in partials

@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 from analysis.representativeness import TargetingDecision, plan_targeted_reminders, r_indicator
 from studyapp.core import audit
 from studyapp.core.lifecycle import OPEN_STATES
-from studyapp.core.models import AuditEvent, Cohort, Identity, Invitation, Participant, Study, Wave, key
+from studyapp.core.models import AuditEvent, Identity, Invitation, Participant, Wave, key
 from waves.representativeness import BOOTSTRAP, hidden_categories, wave_frame
 
 #: The audit action of a targeting decision (one per wave).
@@ -70,11 +70,8 @@ def decide_targeted_reminders(
     """Measure the wave by its frame variables, choose the lagging categories within the budget, and log
     the decision (in the caller's transaction). Returns the decision and the reminders it sends."""
     assert wave.targeted_reminder_budget is not None, "round_due checks that the wave is targeted"
-    cohort = session.get(Cohort, wave.cohort_id)
-    study = session.get(Study, cohort.study_id) if cohort is not None else None
-    frame_variables = set(study.frame_variables if study is not None else [])
     frame = wave_frame(session, wave)
-    auxiliaries = [name for name in frame.auxiliaries if name in frame_variables]
+    auxiliaries = frame.frame_variables
     reachable = _reachable(session, wave, now)
     if auxiliaries:
         result = r_indicator(
@@ -86,14 +83,14 @@ def decide_targeted_reminders(
             min_cell_size=min_cell_size,
         )
         # a category the fieldwork page hides is not targeted either: the messages sent would tell its size
+        partials = result.partials
         hidden = hidden_categories(
-            [{str(k): v for k, v in row.items()} for row in result.partials.to_dict("records")],
-            min_cell_size=min_cell_size,
+            zip(partials["variable"], partials["category"], partials["n"], strict=True), min_cell_size=min_cell_size
         )
-        partials = result.partials.assign(
+        partials = partials.assign(
             suppressed=[
                 bool(row.suppressed) or (str(row.variable), str(row.category)) in hidden
-                for row in result.partials.itertuples()
+                for row in partials.itertuples()
             ]
         )
         eligible = frame.people[frame.people["participant_id"].isin(reachable)].set_index("participant_id")
