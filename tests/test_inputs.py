@@ -558,3 +558,10 @@ def test_a_sign_up_sent_twice_at_once_enrols_one_participant_and_answers_both(
     answered = client.post("/join/open-code?lang=en", data=form)
     assert answered.status_code == 200 and "You have signed up" in answered.get_data(as_text=True)
     assert len(session.exec(select(Participant)).all()) == 1 and len(session.exec(select(Identity)).all()) == 1
+
+
+@pytest.mark.parametrize("raw", ["0\x1f", "\x1c7", "5\x1e", "\x1d3"])
+def test_a_number_with_a_control_character_around_it_is_refused(raw: str) -> None:
+    """Hypothesis found '0\\x1f' parsed as 0 (str.strip() takes U+001C-U+001F away; int() refuses them)."""
+    with pytest.raises(InputError):
+        parse_int(raw, field="n")

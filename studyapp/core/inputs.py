@@ -161,7 +161,9 @@ def parse_int(raw: object, *, field: str, minimum: int | None = INT32_MIN, maxim
     if isinstance(raw, int):
         value = raw
     else:
-        text = str(raw).strip()
+        # only the ASCII blanks around it: str.strip() also takes control characters such as U+001F
+        # (unit separator) away, which would let "0\x1f" through as 0
+        text = str(raw).strip(" \t\r\n\v\f")
         if not _WHOLE_NUMBER.fullmatch(text):
             raise InputError(_("%(field)s must be a whole number written in digits 0-9.", field=field))
         if len(text.lstrip("+-")) > MAX_DIGITS:
