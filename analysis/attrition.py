@@ -142,6 +142,14 @@ def _design(
     return pd.DataFrame(columns, index=frame.index), terms, references
 
 
+def _level_name(term: _Term) -> str | None:
+    """A term's level as text: the category of a level, :data:`MISSING` for a missing-value indicator, and
+    ``None`` for a numeric predictor's slope."""
+    if term.kind == "level":
+        return str(term.level)
+    return MISSING if term.kind == "missing" else None
+
+
 def _separated_rows(
     frame: pd.DataFrame, predictors: Sequence[str], categorical: Sequence[str], y: np.ndarray
 ) -> tuple[np.ndarray, list[tuple[str, Any, int, float]]]:
@@ -191,7 +199,9 @@ class RetentionModel:
         The fitted ``statsmodels`` Logit (rows of separated levels excluded); ``None`` when the outcome is
         constant (nobody, or everybody, dropped out) after those rows are taken out.
     table : DataFrame
-        ``term``, ``odds_ratio``, ``ci_low``, ``ci_high`` (Wald), ``p_value``, ``n`` (participants in the
+        ``term``, ``predictor`` and ``level`` (what the term is: ``None`` for the intercept, and as level
+        for a numeric slope; :data:`MISSING` for a missing-value indicator), ``odds_ratio``, ``ci_low``,
+        ``ci_high`` (Wald), ``p_value``, ``n`` (participants in the
         level, or with an observed value for a numeric term; all for the intercept) and ``n_retained``.
     separated : DataFrame
         ``predictor``, ``level``, ``n``, ``rate`` (retention, 0 or 1) of the levels taken out of the fit.
@@ -281,7 +291,7 @@ def _fit_retention(
     n = len(y)
     fitted = np.full(n, float(y.mean()) if n else np.nan)
     empty_sep = pd.DataFrame({"predictor": [], "level": [], "n": [], "rate": []})
-    table_columns = ["term", "odds_ratio", "ci_low", "ci_high", "p_value", "n", "n_retained"]
+    table_columns = ["term", "predictor", "level", "odds_ratio", "ci_low", "ci_high", "p_value", "n", "n_retained"]
     if n == 0 or y.min() == y.max():
         table = pd.DataFrame(columns=table_columns)
         return RetentionModel(
@@ -341,11 +351,15 @@ def _fit_retention(
             else:
                 mask = keep & (labels[t.predictor] == t.level)
             obs[t.name] = (int(mask.sum()), int(y[mask].sum()))
+        by_name = {t.name: t for t in used_terms}
         for name in params.index:
             b, se = float(params[name]), float(bse[name])
+            term = by_name.get(name)
             rows.append(
                 {
                     "term": name,
+                    "predictor": term.predictor if term is not None else None,
+                    "level": _level_name(term) if term is not None else None,
                     "odds_ratio": np.exp(b),
                     "ci_low": np.exp(b - z * se),
                     "ci_high": np.exp(b + z * se),
@@ -358,6 +372,8 @@ def _fit_retention(
         rows.append(
             {
                 "term": f"{name}[{level}]",
+                "predictor": name,
+                "level": str(level),
                 "odds_ratio": np.inf if rate == 1.0 else 0.0,
                 "ci_low": np.nan,
                 "ci_high": np.nan,

@@ -132,7 +132,7 @@ def fieldwork_representativeness(study_slug: str, cohort_name: str, wave_label: 
             raise click.ClickException(_(NOTHING_TO_COMPARE)) from None
     shown = shown_figures(figures, min_cell_size=settings.min_cell_size, language=str(get_locale() or "en"))
     if as_json:
-        public = {name: value for name, value in figures.items() if name not in ("partials", "labels")}
+        public = {name: value for name, value in figures.items() if name not in ("partials", "labels", "answers")}
         click.echo(
             json.dumps(
                 {
@@ -181,7 +181,7 @@ def fieldwork_representativeness(study_slug: str, cohort_name: str, wave_label: 
                 min=settings.min_cell_size,
             )
         )
-    click.echo(_("Method: %(method)s", method=figures["method"]))
+    click.echo(_("Method: %(method)s", method=shown.method))
 
 
 @fieldwork_group.command("dispatch")

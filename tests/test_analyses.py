@@ -258,6 +258,17 @@ def test_wave_report_holds_response_regressions_and_transitions(client, session,
     assert "Attrition: who kept answering" in page
     assert f"From T1 to T2: {retained} of {completed[0]} answered again" in page
     assert "Attrition: who kept answering" in text and "unweighted and weighted" in text
+    # the retention models' terms by what they are (they showed codes: profile[Nerd], work_status[2.0])
+    assert "profile[" not in page and "work_status[" not in page and "work_future_sector[" not in page
+    assert "main occupation: " in page and "profile: " in page and "Odds ratios against: profile: " in page
+    # a Dutch researcher reads the options, the facets and the scales in Dutch
+    make_user(session, email="nl@example.org", language="nl")
+    client.post("/logout")
+    login(client, "nl@example.org")
+    dutch = client.get(f"/studies/{simulated['study'].id}/analysis/{run.id}").get_data(as_text=True)
+    assert "hoofdbezigheid: " in dutch and "profiel: " in dutch and "Ik werk in loondienst" in dutch
+    assert "Beeldschermen en techniek" in dutch and "Screens and technology" not in dutch
+    assert "Verbondenheid met het beroep" in dutch and "career_clarity" not in dutch
 
 
 def test_the_job_records_each_stage_and_the_page_shows_it_with_the_elapsed_time(

@@ -63,7 +63,7 @@ def holds(stored: Any, parsed: Any) -> bool:
     if isinstance(stored, dict) and isinstance(parsed, dict):
         added = set(parsed) - set(stored)
         return all(k in parsed and holds(v, parsed[k]) for k, v in stored.items()) and all(
-            parsed[k] in (None, 0, [], "", SCHEMA_VERSION) for k in added
+            parsed[k] in (None, 0, [], {}, "", SCHEMA_VERSION) for k in added
         )
     if isinstance(stored, list) and isinstance(parsed, list):
         return len(stored) == len(parsed) and all(holds(a, b) for a, b in zip(stored, parsed, strict=True))

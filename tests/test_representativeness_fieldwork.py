@@ -137,9 +137,27 @@ def test_the_fieldwork_page_shows_the_figures_and_hides_small_categories(
     page = client.get(f"/studies/{study.id}/fieldwork").get_data(as_text=True)
     assert "Representativeness" in page and "R-indicator over time" in page
     assert "institution: hbo" in page and "lags behind" in page
-    assert "work_status (T1): I am studying" in page
+    assert "main occupation at T1: I am studying" in page
     assert "gender: x" not in page, "four people: too few to show"
     assert "categories are not shown" in page
+    assert "Method: Logistic regression of response on the main effects of institution, gender, main occupation" in page
+
+
+def test_a_dutch_researcher_reads_the_panel_in_dutch(
+    engine: Engine, client: FlaskClient, session: Session, fieldwork: dict, settings
+) -> None:
+    """The earlier answers by what they asked and the method sentence in the reader's language (they showed
+    item codes, ``work_status (T1)``, and the analysis package's English sentence)."""
+    make_user(session, language="nl")
+    login(client)
+    tick(engine, name="test:1", now=NOW, settings=settings)
+    page = client.get(f"/studies/{fieldwork['study'].id}/fieldwork").get_data(as_text=True)
+    assert "hoofdbezigheid bij T1: Ik studeer" in page
+    assert "work_status" not in page
+    assert (
+        "Logistische regressie van respons op de hoofdeffecten van institution, gender, hoofdbezigheid bij T1" in page
+    )
+    assert "Logistic regression" not in page
 
 
 def test_the_command_line_prints_the_same_figures(

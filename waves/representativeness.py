@@ -40,6 +40,8 @@ from waves.i18n import N_, translated
 #: Choice items of the wave before whose answers are auxiliary variables from a cohort's second wave on:
 #: the main occupation and where one wants to work in future (inside or outside the technical sector).
 EARLIER_ITEMS = ("work_status", "work_future_sector")
+#: What readers call those answers (the questions themselves are too long for a table's row).
+EARLIER_ITEM_NAMES = {"work_status": N_("main occupation"), "work_future_sector": N_("preferred sector in future")}
 #: Bootstrap replicates behind each interval.
 BOOTSTRAP = 200
 #: A wave's figures are kept up to date from its opening until this long after it closed.
@@ -68,7 +70,8 @@ class WaveFrame:
     """The people invited to a wave, one row each: ``responded`` and one column per auxiliary variable.
 
     ``frame_variables`` are the auxiliaries the enrolment list gave (the rest are earlier answers);
-    ``labels`` gives, for auxiliaries that are answers, each value's option text per language.
+    ``labels`` gives, for auxiliaries that are answers, each value's option text per language, and
+    ``answers`` which item and wave each of them is (``{"item": code, "wave": label}``).
     """
 
     wave: Wave
@@ -76,6 +79,7 @@ class WaveFrame:
     auxiliaries: list[str]
     frame_variables: list[str]
     labels: dict[str, dict[str, dict[str, str]]]
+    answers: dict[str, dict[str, str]]
 
 
 def _study_of(session: Session, wave: Wave) -> Study | None:
@@ -100,7 +104,7 @@ def wave_frame(session: Session, wave: Wave) -> WaveFrame:
             **{name: [(row[2] or {}).get(name) or UNKNOWN for row in rows] for name in frame_variables},
         }
     )
-    earlier, labels = _earlier_answers(session, wave, people["participant_id"])
+    earlier, labels, answers = _earlier_answers(session, wave, people["participant_id"])
     for name, values in earlier.items():
         people[name] = values
     # a variable with one value for everyone (a column the list did not have, a question nobody answered)
@@ -112,21 +116,22 @@ def wave_frame(session: Session, wave: Wave) -> WaveFrame:
         auxiliaries=auxiliaries,
         frame_variables=[name for name in auxiliaries if name in frame_variables],
         labels={name: labels[name] for name in auxiliaries if name in labels},
+        answers={name: answers[name] for name in auxiliaries if name in answers},
     )
 
 
 def _earlier_answers(
     session: Session, wave: Wave, participant_ids: pd.Series
-) -> tuple[dict[str, list[str]], dict[str, dict[str, dict[str, str]]]]:
+) -> tuple[dict[str, list[str]], dict[str, dict[str, dict[str, str]]], dict[str, dict[str, str]]]:
     """The answers to :data:`EARLIER_ITEMS` at the cohort's wave before ``wave`` (one column per item,
-    named ``<item> (<wave label>)``), and each column's option texts."""
+    named ``<item> (<wave label>)``), each column's option texts, and which item and wave it is."""
     before = session.exec(
         select(Wave)
         .where(Wave.cohort_id == wave.cohort_id, Wave.position < wave.position)
         .order_by(col(Wave.position).desc())
     ).first()
     if before is None or participant_ids.empty:
-        return {}, {}
+        return {}, {}, {}
     items = session.exec(
         select(Item).where(
             Item.instrument_id == before.instrument_id, col(Item.code).in_(EARLIER_ITEMS), Item.type == "choice"
@@ -134,6 +139,7 @@ def _earlier_answers(
     ).all()
     columns: dict[str, list[str]] = {}
     labels: dict[str, dict[str, dict[str, str]]] = {}
+    answers: dict[str, dict[str, str]] = {}
     for item in sorted(items, key=lambda i: EARLIER_ITEMS.index(i.code)):
         answered = dict(
             session.execute(
@@ -151,7 +157,8 @@ def _earlier_answers(
         name = f"{item.code} ({before.label})"
         columns[name] = [str(answered[pid]) if pid in answered else UNKNOWN for pid in participant_ids.tolist()]
         labels[name] = {str(option["value"]): dict(option.get("label", {})) for option in item.options}
-    return columns, labels
+        answers[name] = {"item": item.code, "wave": before.label}
+    return columns, labels, answers
 
 
 def measure_wave(session: Session, wave: Wave, *, min_cell_size: int, bootstrap: int = BOOTSTRAP) -> dict[str, Any]:
@@ -173,7 +180,13 @@ def measure_wave(session: Session, wave: Wave, *, min_cell_size: int, bootstrap:
         random_state=key(wave),
         min_cell_size=min_cell_size,
     )
-    return {**result.to_dict(), "auxiliaries": frame.auxiliaries, "labels": frame.labels}
+    return {
+        **result.to_dict(),
+        "auxiliaries": frame.auxiliaries,
+        "labels": frame.labels,
+        "answers": frame.answers,
+        "bootstrap": bootstrap,
+    }
 
 
 def waves_in_fieldwork(session: Session, now: datetime) -> list[Wave]:
@@ -256,6 +269,43 @@ class ShownFigures:
     figures: dict[str, Any]
     categories: list[dict[str, Any]]
     hidden: int
+    method: str
+
+
+def variable_label(figures: dict[str, Any], variable: str, language: str) -> str:
+    """``variable`` as readers of ``language`` see it: an earlier answer by what it asked and at which wave
+    ("main occupation at T1"), a frame variable by the enrolment list's column name."""
+    answer = figures.get("answers", {}).get(variable)
+    if not answer or answer.get("item") not in EARLIER_ITEM_NAMES:
+        return variable
+    return translated(language, N_("%(answer)s at %(wave)s")) % {
+        "answer": translated(language, EARLIER_ITEM_NAMES[answer["item"]]),
+        "wave": answer["wave"],
+    }
+
+
+def method_text(figures: dict[str, Any], language: str) -> str:
+    """How the figures were computed, in ``language``; figures kept before the method was described
+    this way keep the English sentence they were stored with."""
+    if "bootstrap" not in figures:
+        return str(figures.get("method", ""))
+    values = {
+        "variables": ", ".join(variable_label(figures, v, language) for v in figures.get("auxiliaries", [])),
+        "replicates": figures["bootstrap"],
+        "people": figures["n"],
+    }
+    if figures["bootstrap"]:
+        message = N_(
+            "Logistic regression of response on the main effects of %(variables)s (dummy coding, missing "
+            "values as 'unknown'); standard errors from %(replicates)s bootstrap replicates of the %(people)s "
+            "people (resampled with replacement, model refitted); 95%% normal intervals (estimate ± 1.96 SE)."
+        )
+    else:
+        message = N_(
+            "Logistic regression of response on the main effects of %(variables)s (dummy coding, missing "
+            "values as 'unknown'); no bootstrap, so no standard errors or intervals."
+        )
+    return translated(language, message) % values
 
 
 def category_label(figures: dict[str, Any], variable: str, category: str, language: str) -> str:
@@ -293,15 +343,22 @@ def shown_figures(figures: dict[str, Any], *, min_cell_size: int, language: str)
     partials = list(figures.get("partials", []))
     hidden = hidden_categories(((p["variable"], p["category"], p["n"]) for p in partials), min_cell_size=min_cell_size)
     categories = [
-        {**p, "label": f"{p['variable']}: {category_label(figures, p['variable'], p['category'], language)}"}
+        {
+            **p,
+            "label": f"{variable_label(figures, p['variable'], language)}: "
+            f"{category_label(figures, p['variable'], p['category'], language)}",
+        }
         for p in partials
         if (p["variable"], p["category"]) not in hidden
     ]
-    return ShownFigures(figures=figures, categories=categories, hidden=len(hidden))
+    return ShownFigures(
+        figures=figures, categories=categories, hidden=len(hidden), method=method_text(figures, language)
+    )
 
 
 __all__ = [
     "EARLIER_ITEMS",
+    "EARLIER_ITEM_NAMES",
     "NOTHING_TO_COMPARE",
     "UNKNOWN",
     "NothingToMeasure",
@@ -311,8 +368,10 @@ __all__ = [
     "hidden_categories",
     "latest_figures",
     "measure_wave",
+    "method_text",
     "record_representativeness",
     "shown_figures",
+    "variable_label",
     "wave_frame",
     "waves_in_fieldwork",
 ]

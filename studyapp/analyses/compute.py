@@ -48,10 +48,12 @@ from studyapp.analyses.result import (
     ReliabilityRow,
     RetentionRow,
     RetentionTable,
+    SeparatedLevel,
     ShareComparison,
     Transitions,
     TrimmingRow,
 )
+from waves.representativeness import EARLIER_ITEMS
 
 RowT = TypeVar("RowT", bound=BaseModel)
 
@@ -157,6 +159,7 @@ def run_analysis(
             waves=[str(w) for w in data.waves],
             indicators=indicators,
             indicator_names={code: data.facet_names.get(code, code) for code in indicators},
+            scale_names=data.facet_labels,
             n_participants=int(usable["pseudonym"].nunique()),
             n_observations=len(usable),
             per_wave={str(w): int((usable["wave"] == w).sum()) for w in data.waves},
@@ -207,8 +210,8 @@ def run_analysis(
 
 
 #: Earlier answers that predict who keeps answering, beside the profile and the frame variables: the main
-#: occupation and where one wants to work in future (inside or outside the technical sector).
-RETENTION_ITEMS = ("work_status", "work_future_sector")
+#: occupation and where one wants to work in future (the fieldwork's R-indicators group people by them too).
+RETENTION_ITEMS = EARLIER_ITEMS
 
 
 def _attrition(data: CohortData, transitions: Transitions) -> Attrition | None:
@@ -220,11 +223,10 @@ def _attrition(data: CohortData, transitions: Transitions) -> Attrition | None:
     panel = pd.DataFrame(transitions.assignments, columns=["pseudonym", "wave", "profile"])
     panel["profile"] = [transitions.names[i] for i in panel["profile"]]
     items = [code for code in RETENTION_ITEMS if code in data.items]
-    panel = panel.merge(
-        data.items[["pseudonym", "wave", *items]].assign(wave=lambda f: f["wave"].astype(str)),
-        on=["pseudonym", "wave"],
-        how="left",
-    ).merge(data.frame, on="pseudonym", how="left")
+    answers = data.items[["pseudonym", "wave", *items]].assign(wave=lambda f: f["wave"].astype(str))
+    for code in items:  # answer codes as the options give them ("2", not "2.0"), so that they find their texts
+        answers[code] = answers[code].map(_answer_code, na_action="ignore")
+    panel = panel.merge(answers, on=["pseudonym", "wave"], how="left").merge(data.frame, on="pseudonym", how="left")
     frame_variables = [c for c in data.frame.columns if c != "pseudonym" and panel[c].notna().any()]
     predictors = ["profile", *items, *frame_variables]
     try:
@@ -260,7 +262,14 @@ def _attrition(data: CohortData, transitions: Transitions) -> Attrition | None:
             (str(pseudonym), str(wave), round(float(weight), 6))
             for pseudonym, wave, weight in weights.weights[["pseudonym", "wave", "weight"]].itertuples(index=False)
         ],
+        labels={code: data.option_labels[code] for code in items if code in data.option_labels},
     )
+
+
+def _answer_code(value: Any) -> str:
+    """An answer's value as its option names it: whole numbers without decimals."""
+    number = float(value)
+    return str(int(number)) if number.is_integer() else str(value)
 
 
 def _retention_table(model: RetentionModel) -> RetentionTable:
@@ -273,10 +282,8 @@ def _retention_table(model: RetentionModel) -> RetentionTable:
         n_retained=model.n_retained,
         pseudo_r2=_clean(float(result.prsquared)) if result is not None else None,
         rows=_rows(RetentionRow, model.table.to_dict("records")),
-        separated=[
-            f"{row.predictor} = {row.level} ({row.n}, {row.rate:.0%})"
-            for row in model.separated.itertuples(index=False)
-        ],
+        separated_levels=_rows(SeparatedLevel, model.separated.to_dict("records")),
+        references={str(name): str(level) for name, level in model.references.items() if level is not None},
     )
 
 

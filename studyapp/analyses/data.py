@@ -34,6 +34,9 @@ class CohortData:
     job_groups: dict[int, str] = field(default_factory=dict)  # job-group answer -> technical / non_technical / other
     # the study's frame variables per participant who answered (pseudonym + one column each; None: unknown)
     frame: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"pseudonym": []}))
+    # each facet's name per language, and each choice item's option texts: code -> value -> language -> text
+    facet_labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    option_labels: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     @property
     def identity_facets(self) -> list[str]:
@@ -64,7 +67,17 @@ def cohort_data(*, session: Session, cohort: Cohort) -> CohortData:
         _fieldwork(session, waves, items),
         job_groups(definition),
         _frame(session, cohort, items["pseudonym"].unique()),
+        {f["code"]: dict(f["name"]) for f in definition["facets"]},
+        _option_labels(session, instrument),
     )
+
+
+def _option_labels(session: Session, instrument: Instrument) -> dict[str, dict[str, dict[str, str]]]:
+    """Each choice item of ``instrument`` by code: its options' texts per language, by value."""
+    items = session.exec(select(Item).where(Item.instrument_id == instrument.id, Item.type == "choice")).all()
+    return {
+        item.code: {str(option["value"]): dict(option.get("label", {})) for option in item.options} for item in items
+    }
 
 
 def _frame(session: Session, cohort: Cohort, pseudonyms: np.ndarray) -> pd.DataFrame:

@@ -289,6 +289,18 @@ class RetentionRow(_Row):
     p_value: float | None
     n: int
     n_retained: int
+    #: what the term is (both ``None`` for the intercept; ``level`` ``None`` for a numeric slope)
+    predictor: str | None = None
+    level: str | None = None
+
+
+class SeparatedLevel(_Row):
+    """A level everyone (``rate`` 1) or no one (0) of whom answered again, taken out of a retention model."""
+
+    predictor: str
+    level: str
+    n: int
+    rate: float
 
 
 class RetentionTable(_Part):
@@ -301,7 +313,11 @@ class RetentionTable(_Part):
     pseudo_r2: float | None = None
     rows: list[RetentionRow] = []
     #: levels everyone (or no one) of whom came back, taken out of the fit: "predictor = level (n, rate)"
+    #: (results kept before ``separated_levels``; the page shows these when there are no such levels)
     separated: list[str] = []
+    separated_levels: list[SeparatedLevel] = []
+    #: each categorical predictor's reference level (the most frequent), against which its odds ratios are
+    references: dict[str, str] = {}
 
 
 class TrimmingRow(_Row):
@@ -344,6 +360,8 @@ class Attrition(_Part):
     shares: list[ShareComparison] = []
     #: (pseudonym, wave, weight) of everyone still answering at each wave
     weights: list[tuple[str, str, float]] = []
+    #: each answer predictor's levels as readers see them: predictor -> level -> language -> option text
+    labels: dict[str, dict[str, dict[str, str]]] = {}
 
 
 class AnalysisResult(_Part):
@@ -356,6 +374,9 @@ class AnalysisResult(_Part):
     waves: list[str]
     indicators: list[str]
     indicator_names: dict[str, str]
+    #: every facet's and scale's name in each language the instrument gives (``indicator_names`` holds the
+    #: indicators' English names; results kept before this field show those)
+    scale_names: dict[str, dict[str, str]] = {}
     n_participants: int
     n_observations: int
     per_wave: dict[str, int]

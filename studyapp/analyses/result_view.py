@@ -7,12 +7,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from markupsafe import Markup
 
+from analysis.attrition import MISSING
 from analysis.charts import fit_plot, profile_plot, transition_diagram
-from studyapp.analyses.result import AnalysisResult, DistalEstimate, DistalFit, DistalOutcome, FitRow
+from studyapp.analyses.result import (
+    AnalysisResult,
+    DistalEstimate,
+    DistalFit,
+    DistalOutcome,
+    FitRow,
+    RetentionRow,
+    RetentionTable,
+)
 from studyapp.extensions import N_
+from waves.representativeness import EARLIER_ITEM_NAMES
 
 # the charts' fixed words (analysis.charts writes them in English unless given them); {fields} stay as they are
 _CHART_WORDS = (
@@ -89,6 +99,50 @@ class ResultView:
     names: list[str] = field(default_factory=list)
     distal: list[DistalView] = field(default_factory=list)
     distal_primary: str = ""
+    #: each facet's and scale's name in the reader's language
+    scale_names: dict[str, str] = field(default_factory=dict)
+
+    def predictor_name(self, predictor: str) -> str:
+        """A retention model's predictor as readers see it: the profile, an earlier answer by what it asked,
+        a frame variable by the enrolment list's column name."""
+        if predictor == "profile":
+            return gettext("profile")
+        if predictor in EARLIER_ITEM_NAMES:
+            return gettext(EARLIER_ITEM_NAMES[predictor])
+        return predictor
+
+    def level_name(self, predictor: str, level: str) -> str:
+        """A predictor's level as readers see it: an answer's option text, "no answer", or as given."""
+        if level == MISSING:
+            return gettext("no answer")
+        labels = self.result.attrition.labels if self.result.attrition is not None else {}
+        texts = labels.get(predictor, {}).get(level)
+        if not texts:
+            return level
+        return texts.get(str(get_locale() or "en")) or texts.get("en") or level
+
+    def term(self, row: RetentionRow) -> str:
+        """A retention model's term: "Intercept", "occupation: I am studying", a numeric predictor's name."""
+        if row.predictor is None:
+            return gettext("Intercept") if row.term == "Intercept" else row.term
+        name = self.predictor_name(row.predictor)
+        return name if row.level is None else f"{name}: {self.level_name(row.predictor, row.level)}"
+
+    def references(self, table: RetentionTable) -> str:
+        """The reference levels of a retention model's categorical predictors, as one line."""
+        return "; ".join(
+            f"{self.predictor_name(predictor)}: {self.level_name(predictor, level)}"
+            for predictor, level in table.references.items()
+        )
+
+    def separated(self, table: RetentionTable) -> list[str]:
+        """The levels taken out of a retention model (everyone or no one came back), as readers see them."""
+        if not table.separated_levels:
+            return list(table.separated)
+        return [
+            f"{self.predictor_name(s.predictor)}: {self.level_name(s.predictor, s.level)} ({s.n}, {s.rate:.0%})"
+            for s in table.separated_levels
+        ]
 
 
 def _mean_diagonal(matrix: Sequence[Sequence[float | None]] | None) -> float | None:
@@ -114,9 +168,19 @@ def _distal_view(outcome: DistalOutcome, primary: str) -> DistalView:
     return DistalView(outcome, methods, rows, fits, outcome.fits.get(primary), outcome.kind == "binary")
 
 
+def scale_names(result: AnalysisResult) -> dict[str, str]:
+    """Each facet's and scale's name in the reader's language (the indicators' English names where the
+    result kept no other)."""
+    language = str(get_locale() or "en")
+    names = dict(result.indicator_names)
+    for code, texts in result.scale_names.items():
+        names[code] = texts.get(language) or texts.get("en") or names.get(code, code)
+    return names
+
+
 def result_view(result: AnalysisResult) -> ResultView:
     """Tables and charts of a finished analysis."""
-    view = ResultView(result)
+    view = ResultView(result, scale_names=scale_names(result))
     if result.distal is not None:
         view.distal_primary = result.distal.primary
         view.distal = [_distal_view(outcome, result.distal.primary) for outcome in result.distal.outcomes]
@@ -152,7 +216,7 @@ def result_view(result: AnalysisResult) -> ResultView:
     view.profile_chart = Markup(
         profile_plot(
             means,
-            labels=result.indicator_names,
+            labels=view.scale_names,
             title=gettext("Profile means (standardised)"),
             value_label=gettext("Standardised mean (SD units)"),
             words=_chart_words(),
