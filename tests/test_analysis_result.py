@@ -210,3 +210,31 @@ def test_the_fit_table_marks_spurious_solutions_on_the_page_and_in_the_summary(
     assert "set aside (log-lik -99.2)" in page or "set aside (log-lik −99.2)" in page
     shown = runner.invoke(args=["analyze", "show", str(run.id)])
     assert "only spurious solutions: not considered" in shown.output and "set aside (log-lik -99.2)" in shown.output
+
+
+def test_the_layers_below_the_analyses_read_a_stored_result_as_the_typed_model_wrote_it() -> None:
+    """The fieldwork engine and the exports read a result's assignments and attrition weights by their JSON
+    keys (``studyapp.core.latest_analysis``); a typed result, once stored, must give the same."""
+    from studyapp.analyses.result import Attrition
+    from studyapp.core.latest_analysis import attrition_weights, modal_profiles
+
+    result = parse_result(version_1())
+    assert result.transitions is not None
+    names = result.transitions.names
+    assignments = [("P1", "T1", 0), ("P1", "T2", 2), ("P2", "T1", len(names) - 1)]
+    weights = [("P1", "T1", 1.0), ("P1", "T2", 1.25), ("P2", "T1", 0.8)]
+    typed = result.model_copy(
+        update={
+            "transitions": result.transitions.model_copy(update={"assignments": assignments}),
+            "attrition": Attrition(predictors=["profile"], numerator="rate", trim=[0.01, 0.99], weights=weights),
+        }
+    )
+    stored = json.loads(json.dumps(to_stored(typed)))
+    assert modal_profiles(stored) == {
+        ("P1", "T1"): names[0],
+        ("P1", "T2"): names[2],
+        ("P2", "T1"): names[-1],
+    }
+    assert attrition_weights(stored) == weights
+    assert attrition_weights(version_1()) == [], "kept before the weights"
+    assert modal_profiles({}) == {} and modal_profiles({"transitions": None}) == {}

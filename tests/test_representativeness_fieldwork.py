@@ -160,6 +160,54 @@ def test_a_dutch_researcher_reads_the_panel_in_dutch(
     assert "Logistic regression" not in page
 
 
+def test_the_profile_at_the_wave_before_groups_people_once_an_analysis_placed_them(
+    engine: Engine, client: FlaskClient, session: Session, fieldwork: dict, settings
+) -> None:
+    """Each person's most likely profile at T1 in the cohort's latest finished analysis is an auxiliary of T2
+    (an older run and a newer failed one do not count; people the analysis did not place are unknown)."""
+    from studyapp.core.models import AnalysisRun
+
+    first: Wave = fieldwork["first"]
+    pseudonyms = {p.id: p.pseudonym for p in session.exec(select(Participant))}
+    placed = [pseudonyms[pid] for pid in fieldwork["people"][:70]]
+
+    def run(status: str, finished: datetime, profile_of: list[int]) -> AnalysisRun:
+        result = {
+            "transitions": {
+                "names": ["Nerd", "Innovator"],
+                "assignments": [[p, "T1", k] for p, k in zip(placed, profile_of, strict=True)],
+            }
+        }
+        return AnalysisRun(
+            study_id=fieldwork["study"].id,
+            cohort_id=first.cohort_id,
+            status=status,
+            parameters={},
+            result=result,
+            finished_at=finished,
+        )
+
+    before_any = wave_frame(session, fieldwork["second"])
+    assert "profile (T1)" not in before_any.auxiliaries, "no analysis yet: nothing to group by"
+    session.add_all(
+        [
+            run("done", NOW - timedelta(days=9), [1] * 70),
+            run("done", NOW - timedelta(days=2), [0] * 40 + [1] * 30),
+            run("failed", NOW - timedelta(days=1), [1] * 70),
+        ]
+    )
+    session.commit()
+    frame = wave_frame(session, fieldwork["second"])
+    assert frame.auxiliaries == ["institution", "gender", "profile (T1)", "work_status (T1)"]
+    assert frame.people["profile (T1)"].value_counts().to_dict() == {"Nerd": 40, "Innovator": 30, UNKNOWN: 10}
+    assert wave_frame(session, first).auxiliaries == ["institution", "gender"], "no wave before the first"
+    make_user(session, language="en")
+    login(client)
+    tick(engine, name="test:1", now=NOW, settings=settings)
+    page = client.get(f"/studies/{fieldwork['study'].id}/fieldwork").get_data(as_text=True)
+    assert "profile at T1: Nerd" in page and "profile at T1: Innovator" in page
+
+
 def test_the_command_line_prints_the_same_figures(
     engine: Engine, runner, session: Session, fieldwork: dict, settings
 ) -> None:

@@ -2,8 +2,9 @@
 
 The figures (:mod:`analysis.representativeness`) are computed from who was invited to a wave and who
 completed it, by the study's frame variables (the enrolment list's columns kept for everyone, e.g.
-institution and gender) and, from the second wave of a cohort on, by earlier answers (work status and the
-intention to leave the technical sector at the wave before). The scheduler computes them on each tick
+institution and gender) and, from the second wave of a cohort on, by the wave before: the profile each
+person was most likely in (from the cohort's latest finished analysis), their main occupation and where
+they want to work in future (inside or outside the technical sector). The scheduler computes them on each tick
 (:func:`record_representativeness`) and keeps one row per wave and day, so that a page view only reads a
 few rows and the rows of a wave are its figures over time.
 """
@@ -23,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from analysis.representativeness import UNKNOWN, r_indicator
 from analysis.suppression import suppress_table
+from studyapp.core.latest_analysis import latest_finished, modal_profiles
 from studyapp.core.models import (
     Answer,
     Cohort,
@@ -40,8 +42,14 @@ from waves.i18n import N_, translated
 #: Choice items of the wave before whose answers are auxiliary variables from a cohort's second wave on:
 #: the main occupation and where one wants to work in future (inside or outside the technical sector).
 EARLIER_ITEMS = ("work_status", "work_future_sector")
-#: What readers call those answers (the questions themselves are too long for a table's row).
-EARLIER_ITEM_NAMES = {"work_status": N_("main occupation"), "work_future_sector": N_("preferred sector in future")}
+#: The profile at the wave before is one too, from the cohort's latest finished analysis.
+PROFILE = "profile"
+#: What readers call those (the questions themselves are too long for a table's row).
+EARLIER_NAMES = {
+    PROFILE: N_("profile"),
+    "work_status": N_("main occupation"),
+    "work_future_sector": N_("preferred sector in future"),
+}
 #: Bootstrap replicates behind each interval.
 BOOTSTRAP = 200
 #: A wave's figures are kept up to date from its opening until this long after it closed.
@@ -123,8 +131,9 @@ def wave_frame(session: Session, wave: Wave) -> WaveFrame:
 def _earlier_answers(
     session: Session, wave: Wave, participant_ids: pd.Series
 ) -> tuple[dict[str, list[str]], dict[str, dict[str, dict[str, str]]], dict[str, dict[str, str]]]:
-    """The answers to :data:`EARLIER_ITEMS` at the cohort's wave before ``wave`` (one column per item,
-    named ``<item> (<wave label>)``), each column's option texts, and which item and wave it is."""
+    """The profile (:func:`_earlier_profiles`) and the answers to :data:`EARLIER_ITEMS` at the cohort's wave
+    before ``wave``, one column each named ``<profile or item> (<wave label>)``, each answer's option texts,
+    and which item and wave each column is."""
     before = session.exec(
         select(Wave)
         .where(Wave.cohort_id == wave.cohort_id, Wave.position < wave.position)
@@ -140,6 +149,11 @@ def _earlier_answers(
     columns: dict[str, list[str]] = {}
     labels: dict[str, dict[str, dict[str, str]]] = {}
     answers: dict[str, dict[str, str]] = {}
+    profiles = _earlier_profiles(session, wave, before, participant_ids)
+    if profiles is not None:
+        name = f"{PROFILE} ({before.label})"
+        columns[name] = profiles
+        answers[name] = {"item": PROFILE, "wave": before.label}
     for item in sorted(items, key=lambda i: EARLIER_ITEMS.index(i.code)):
         answered = dict(
             session.execute(
@@ -272,14 +286,31 @@ class ShownFigures:
     method: str
 
 
+def _earlier_profiles(session: Session, wave: Wave, before: Wave, participant_ids: pd.Series) -> list[str] | None:
+    """Each of ``participant_ids``' most likely profile at ``before`` in the cohort's latest finished
+    analysis (:data:`UNKNOWN` for those it did not place there), or ``None`` without such an analysis."""
+    run = latest_finished(session, wave.cohort_id)
+    profiles = modal_profiles(run.result) if run is not None else {}
+    if not any(label == before.label for _, label in profiles):
+        return None
+    pseudonyms = dict(
+        session.execute(
+            sa_select(col(Invitation.participant_id), col(Participant.pseudonym))
+            .join(Participant, col(Participant.id) == Invitation.participant_id)
+            .where(col(Invitation.wave_id) == key(wave))
+        ).all()
+    )
+    return [profiles.get((pseudonyms.get(pid, ""), before.label), UNKNOWN) for pid in participant_ids.tolist()]
+
+
 def variable_label(figures: dict[str, Any], variable: str, language: str) -> str:
     """``variable`` as readers of ``language`` see it: an earlier answer by what it asked and at which wave
-    ("main occupation at T1"), a frame variable by the enrolment list's column name."""
+    ("main occupation at T1", "profile at T1"), a frame variable by the enrolment list's column name."""
     answer = figures.get("answers", {}).get(variable)
-    if not answer or answer.get("item") not in EARLIER_ITEM_NAMES:
+    if not answer or answer.get("item") not in EARLIER_NAMES:
         return variable
     return translated(language, N_("%(answer)s at %(wave)s")) % {
-        "answer": translated(language, EARLIER_ITEM_NAMES[answer["item"]]),
+        "answer": translated(language, EARLIER_NAMES[answer["item"]]),
         "wave": answer["wave"],
     }
 
@@ -358,8 +389,9 @@ def shown_figures(figures: dict[str, Any], *, min_cell_size: int, language: str)
 
 __all__ = [
     "EARLIER_ITEMS",
-    "EARLIER_ITEM_NAMES",
+    "EARLIER_NAMES",
     "NOTHING_TO_COMPARE",
+    "PROFILE",
     "UNKNOWN",
     "NothingToMeasure",
     "ShownFigures",

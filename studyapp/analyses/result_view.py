@@ -22,7 +22,7 @@ from studyapp.analyses.result import (
     RetentionTable,
 )
 from studyapp.extensions import N_
-from waves.representativeness import EARLIER_ITEM_NAMES
+from waves.representativeness import EARLIER_NAMES
 
 # the charts' fixed words (analysis.charts writes them in English unless given them); {fields} stay as they are
 _CHART_WORDS = (
@@ -105,11 +105,7 @@ class ResultView:
     def predictor_name(self, predictor: str) -> str:
         """A retention model's predictor as readers see it: the profile, an earlier answer by what it asked,
         a frame variable by the enrolment list's column name."""
-        if predictor == "profile":
-            return gettext("profile")
-        if predictor in EARLIER_ITEM_NAMES:
-            return gettext(EARLIER_ITEM_NAMES[predictor])
-        return predictor
+        return gettext(EARLIER_NAMES[predictor]) if predictor in EARLIER_NAMES else predictor
 
     def level_name(self, predictor: str, level: str) -> str:
         """A predictor's level as readers see it: an answer's option text, "no answer", or as given."""

@@ -17,8 +17,8 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from studyapp.core import audit
+from studyapp.core.latest_analysis import attrition_weights, latest_finished
 from studyapp.core.models import (
-    AnalysisRun,
     Answer,
     Cohort,
     Facet,
@@ -155,24 +155,16 @@ class _Plan:
 def _attrition_weights(
     session: Session, cohorts: Sequence[Cohort]
 ) -> tuple[dict[tuple[int, str, str], float], list[str]]:
-    """The attrition weights of each cohort's latest finished analysis, and which runs they come from.
-
-    Read from the stored result (``attrition.weights``: pseudonym, wave, weight; see
-    :class:`studyapp.analyses.result.Attrition`) without importing the analyses feature.
-    """
+    """The attrition weights of each cohort's latest finished analysis, and which runs they come from."""
     weights: dict[tuple[int, str, str], float] = {}
     sources: list[str] = []
     for cohort in cohorts:
-        run = session.exec(
-            select(AnalysisRun)
-            .where(AnalysisRun.cohort_id == key(cohort), AnalysisRun.status == "done")
-            .order_by(col(AnalysisRun.finished_at).desc(), col(AnalysisRun.id).desc())
-        ).first()
-        rows = ((run.result or {}).get("attrition") or {}).get("weights") if run is not None else None
-        if not rows:
+        run = latest_finished(session, key(cohort))
+        rows = attrition_weights(run.result) if run is not None else []
+        if run is None or not rows:
             continue
-        weights.update(((key(cohort), str(p), str(w)), float(weight)) for p, w, weight in rows)
-        sources.append(f"{cohort.name}: analysis {run.id if run is not None else ''}")
+        weights.update(((key(cohort), pseudonym, wave), weight) for pseudonym, wave, weight in rows)
+        sources.append(f"{cohort.name}: analysis {run.id}")
     return weights, sources
 
 
