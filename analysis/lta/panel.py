@@ -168,6 +168,12 @@ def _per_id_covariates(
     return per_id
 
 
+def _some(ids: Any) -> str:
+    """The first of ``ids`` as it would be written in the data, and how many more there are."""
+    first = ids[0].item() if isinstance(ids[0], np.generic) else ids[0]
+    return f"{first!r}" + (f" (and {len(ids) - 1} more)" if len(ids) > 1 else "")
+
+
 def _case_weights(data: pd.DataFrame, ids: np.ndarray, weights: str | pd.Series, id_col: str) -> np.ndarray:
     """Case weights of the participants ``ids``, checked and rescaled to mean 1 (as Mplus' WEIGHT option).
 
@@ -186,8 +192,8 @@ def _case_weights(data: pd.DataFrame, ids: np.ndarray, weights: str | pd.Series,
         varies = distinct.index[(distinct > 1).to_numpy()]
         if len(varies):
             raise ValueError(
-                f"weights column {weights!r} varies within participant {varies[0]!r}"
-                f"{f' (and {len(varies) - 1} more)' if len(varies) > 1 else ''}: a case weight is per participant"
+                f"weights column {weights!r} varies within participant {_some(varies)}: "
+                "a case weight is per participant"
             )
         per_id = values.groupby(rows[id_col], sort=False).first()
         # rows with a missing weight take the participant's weight from the other rows (as covariates do);
@@ -199,10 +205,7 @@ def _case_weights(data: pd.DataFrame, ids: np.ndarray, weights: str | pd.Series,
             raise ValueError("the weights Series has more than one value for some participants (ids)")
         lacking = pd.Index(ids).difference(weights.index)
         if len(lacking):
-            raise ValueError(
-                f"the weights Series has no weight for participant {lacking[0]!r}"
-                f"{f' (and {len(lacking) - 1} more)' if len(lacking) > 1 else ''}"
-            )
+            raise ValueError(f"the weights Series has no weight for participant {_some(lacking)}")
         try:
             per_id = pd.to_numeric(weights).reindex(pd.Index(ids))
         except (TypeError, ValueError) as err:
@@ -213,13 +216,10 @@ def _case_weights(data: pd.DataFrame, ids: np.ndarray, weights: str | pd.Series,
     w = per_id.to_numpy(dtype=float)
     bad = ~np.isfinite(w)
     if bad.any():
-        raise ValueError(
-            f"{source} is missing or infinite for participant {ids[bad][0]!r}"
-            f"{f' (and {int(bad.sum()) - 1} more)' if bad.sum() > 1 else ''}"
-        )
+        raise ValueError(f"{source} is missing or infinite for participant {_some(ids[bad])}")
     negative = w < 0
     if negative.any():
-        raise ValueError(f"{source} is negative for participant {ids[negative][0]!r}: weights must be >= 0")
+        raise ValueError(f"{source} is negative for participant {_some(ids[negative])}: weights must be >= 0")
     if not (w > 0).any():
         raise ValueError(f"{source} is zero for every participant")
     return np.asarray(w / w.mean())
