@@ -14,7 +14,9 @@ from analysis.lta import LatentTransitionModel, match_profiles
 from analysis.lta.em import _em, _var_floor
 from analysis.lta.panel import _prepare
 from analysis.lta.structural import _Params, _Settings, _to_coef
+from analysis.lta.three_step import StepOne, _naive_from, _step1
 from analysis.lta_simulation import simulate_lta
+from analysis.mixture import classification_error
 
 INDICATORS = ["x1", "x2", "x3", "x4"]
 
@@ -141,6 +143,14 @@ def test_public_fit_with_weights_matches_replicated_fit_and_reports_it(small):
     assert "weighted: case weights rescaled to mean 1" in weighted.summary()
     assert "weighted" not in copied.summary()
     assert weighted.to_frame().attrs["weighted"] is True and copied.to_frame().attrs["weighted"] is False
+    # With covariates the reported shares and transitions are weighted averages over the participants.
+    kw = dict(indicators=INDICATORS, covariates=["wo"])
+    cov_w = LatentTransitionModel(3, n_starts=4, tol=1e-10, random_state=0).fit(data, **kw, weights=multiplicity)
+    cov_c = LatentTransitionModel(3, n_starts=4, tol=1e-10, random_state=0).fit(replicate(data, multiplicity), **kw)
+    cov_w = cov_w.relabel(match_profiles(cov_w.means_, cov_c.means_) + 1)
+    np.testing.assert_allclose(cov_w.initial_, cov_c.initial_, atol=1e-4)
+    np.testing.assert_allclose(np.stack(cov_w.transitions_), np.stack(cov_c.transitions_), atol=1e-4)
+    np.testing.assert_allclose(cov_w.trans_coef_, cov_c.trans_coef_, atol=1e-3)
     # a bootstrap draw keeps the drawn participants' weights
     idx = np.array([0, 0, 5, 7])
     np.testing.assert_array_equal(weighted._panel.take(idx).w, weighted._panel.w[idx])
@@ -230,10 +240,43 @@ def test_weights_undo_attrition_that_depends_on_a_frame_variable():
     naive_u = weighted.naive_transitions(answered, indicators=truth["indicators"])
     assert naive_w.weighted and not naive_u.weighted
     assert np.all(np.abs(np.array([P[0, 1] for P in naive_u.transitions]) - truth_12) > 0.05)
-    for result in (naive_w, weighted.three_step(answered, indicators=truth["indicators"], weights="w")):
+    three_step = [weighted.three_step(answered, m, truth["indicators"], weights="w") for m in ("ML", "BCH")]
+    for result in (naive_w, *three_step):
         perm = match_profiles(result.means, truth["means"])
         est = np.array([P[np.ix_(perm, perm)][0, 1] for P in result.transitions])
         assert np.all(np.abs(est - truth_12) < 0.02)
+
+
+def test_weighted_classification_error_and_naive_counts_equal_replicated_rows(small):
+    # Step 1 is unweighted, so both panels get the same classification; steps 2 and 3 must then treat a
+    # participant of weight m as m copies.
+    data, multiplicity = small
+    kw = dict(indicators=INDICATORS, id_col="id", wave_col="wave", waves=None)
+    weighted, _ = _prepare(data, **kw, weights=multiplicity)
+    plain, _ = _prepare(data, **kw)
+    how = StepOne(_Settings(K=3), n_starts=2, n_init_iter=10, random_state=0)
+    m = multiplicity.to_numpy()
+    for step1 in ("pooled", "per_wave"):
+        post, assigned, D, _, _ = _step1(weighted, how, step1)
+        post_u, _, D_u, _, _ = _step1(plain, how, step1)
+        np.testing.assert_array_equal(post, post_u)
+        copies = np.repeat(np.arange(len(m)), m)
+        if step1 == "pooled":
+            seen = plain.observed[copies]
+            want = classification_error(post[copies][seen])
+        else:
+            want = np.stack([classification_error(post[copies, t][plain.observed[copies, t]]) for t in range(3)])
+        np.testing.assert_allclose(D, want, atol=1e-12)
+        assert np.abs(D - D_u).max() > 1e-4  # not vacuous: the weights change D
+        initial, trans, counts = _naive_from(assigned, 3, weighted.w)
+        initial_c, trans_c, counts_c = _naive_from(assigned[copies], 3)
+        np.testing.assert_allclose(initial, initial_c, atol=1e-12)
+        np.testing.assert_allclose(np.stack(trans), np.stack(trans_c), atol=1e-12)
+        np.testing.assert_allclose(np.stack(counts) * m.mean(), np.stack(counts_c), atol=1e-9)
+    result = LatentTransitionModel(3, n_starts=2, random_state=0).naive_transitions(
+        data, INDICATORS, weights=multiplicity
+    )
+    assert result.weighted and "weighted" in result.summary()
 
 
 # ------------------------------------------------------------------------------------------------ refusals
@@ -307,31 +350,37 @@ def test_sandwich_standard_errors_with_weights():
         covariate_effects={"transitions": {"wo": effect}},
         random_state=12,
     )
-    term = "part == 'transition' and from_profile == 1 and to_profile == 2 and term == 'wo'"
     ids = pd.Index(np.arange(1, 501), name="id")
+    fit = dict(indicators=truth["indicators"], covariates=["wo"])
     # Weights all one: the sandwich and the inverse information estimate the same thing at the true model.
     ones = LatentTransitionModel(2, n_starts=2, covariates_on="transitions", random_state=0)
-    ones.fit(data, indicators=truth["indicators"], covariates=["wo"], weights=pd.Series(1.0, index=ids))
-    robust = ones.covariate_effects()  # the weighted default
-    observed = ones.covariate_effects(se="observed")
-    ratio = robust["se"] / observed["se"]
+    ones.fit(data, **fit, weights=pd.Series(1.0, index=ids))
+    ratio = ones.covariate_effects()["se"] / ones.covariate_effects(se="observed")["se"]  # default: sandwich
     assert ratio.between(0.8, 1.2).all()
-    # Unequal integer weights: the sandwich against the bootstrap (participants drawn with their weights).
-    multiplicity = pd.Series(np.random.default_rng(13).integers(1, 4, 500), index=ids)
+    # Unequal integer weights, larger for wo = 1 (the people whose scores carry the wo slopes): the sandwich
+    # against the bootstrap of the same coefficients (participants drawn with their weights, each draw refitted
+    # from the estimate).
+    wo = truth["covariates"]["wo"].to_numpy()
+    rng = np.random.default_rng(13)
+    multiplicity = pd.Series(np.where(wo == 1, rng.integers(4, 9, 500), rng.integers(1, 3, 500)), index=ids)
     model = LatentTransitionModel(2, n_starts=2, covariates_on="transitions", tol=1e-6, random_state=0)
-    model.fit(data, indicators=truth["indicators"], covariates=["wo"], weights=multiplicity)
-    row = model.covariate_effects().query(term).iloc[0]
-    assert row["se"] == pytest.approx(model.covariate_effects(se="robust").query(term).iloc[0]["se"])
+    model.fit(data, **fit, weights=multiplicity)
+    table = model.covariate_effects()
+    pd.testing.assert_frame_equal(table, model.covariate_effects(se="robust"))
+    rows = table[table["part"] == "transition"]
     panel, params, settings = model._panel, model._params, model._settings_
-    rng = np.random.default_rng(14)
     draws = []
-    for _ in range(100):
+    for _ in range(150):
         sub = panel.take(rng.integers(0, panel.n, panel.n))
-        fit = _em(sub, params, settings, _var_floor(sub), 300)
-        draws.append(fit.params.trans_coef[0, -1, 1])  # origin 1, the 'wo' slope, destination 2
-    boot_se = float(np.std(draws, ddof=1))
-    assert row["coef"] == pytest.approx(model.trans_coef_[0, -1, 1])
-    assert row["se"] == pytest.approx(boot_se, rel=0.25)
-    # The inverse information of the pseudo-likelihood treats the rescaled weights as frequencies: off.
-    naive = model.covariate_effects(se="observed").query(term).iloc[0]["se"]
-    assert abs(naive / boot_se - 1) > abs(row["se"] / boot_se - 1)
+        draws.append(_em(sub, params, settings, _var_floor(sub), 200).params.trans_coef)
+    sd = np.std(draws, axis=0, ddof=1)  # (origin, term, destination)
+    terms = ["(intercept) 1->2", "(intercept) 2->3", "wo"]  # the columns of trans_coef[origin]
+    at = [(o - 1, terms.index(t), d - 1) for o, t, d in rows[["from_profile", "term", "to_profile"]].to_numpy()]
+    np.testing.assert_allclose(rows["coef"], [model.trans_coef_[a] for a in at])
+    boot_se = np.array([sd[a] for a in at])
+    sandwich = rows["se"].to_numpy()
+    np.testing.assert_allclose(sandwich, boot_se, rtol=0.25)
+    # The inverse information of the pseudo-likelihood (rescaled weights taken as frequencies) is further off.
+    observed = model.covariate_effects(se="observed").loc[rows.index, "se"].to_numpy()
+    assert np.mean(np.abs(np.log(sandwich / boot_se))) < 0.10
+    assert np.mean(np.abs(np.log(observed / boot_se))) > 0.15
