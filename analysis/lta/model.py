@@ -107,7 +107,8 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
     weights_ : Series
         The case weights by participant id, rescaled to mean 1 (ones without weights).
     entropy_ : float
-        Relative entropy of the smoothed posteriors over the observed participant-waves.
+        Relative entropy of the smoothed posteriors over the observed participant-waves (unweighted: it
+        describes the classification of the sample at hand).
     posterior_ : DataFrame
         ``id``, ``wave``, ``observed`` and ``profile_1..K`` smoothed probabilities (missed waves included,
         predicted from the other waves).
@@ -686,10 +687,10 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
             ]
             if getattr(self, "weighted_", False):
                 w = self.weights_
-                lines.append(
-                    f"  weighted: case weights rescaled to mean 1 (min {w.min():.3f}, max {w.max():.3f});"
-                    " the log-likelihood is a pseudo-log-likelihood, standard errors are robust (sandwich)"
-                )
+                lines += [
+                    f"  weighted: case weights rescaled to mean 1 (min {w.min():.3f}, max {w.max():.3f})",
+                    "  the log-likelihood is a weighted pseudo-log-likelihood; standard errors are robust (sandwich)",
+                ]
         lines += [
             "",
             "Initial profile shares",
