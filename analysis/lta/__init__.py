@@ -42,10 +42,31 @@ categorical measurement); the probabilities are in ``probabilities_`` and
 :meth:`LatentTransitionModel.probabilities_frame`, and in :meth:`LatentTransitionModel.to_frame` as
 ``parameter="probability"`` rows with their ``category``.
 
+Case weights: ``fit(..., weights=...)`` takes person-level sampling or attrition weights (a column constant
+within id, or a Series by id), as Mplus' WEIGHT option does. They are rescaled to mean 1 (Mplus rescales them
+to sum to the sample size), so the log-likelihood, BIC and AIC refer to the ``n`` participants. The estimator
+maximises the pseudo-log-likelihood ``sum_i w_i ll_i`` (Skinner 1989; Asparouhov 2005): the E-step is
+unchanged and every M-step (means, variances, category probabilities, initial shares, transitions and the
+multinomial logits of the covariates) sums the posteriors times ``w_i``; weights that are all one take the
+unweighted code path. Standard errors of covariate effects default to the sandwich ``H^-1 (sum_i w_i^2 s_i
+s_i') H^-1`` (Binder 1983), the bootstrap resamples participants with their weights, the likelihood-ratio
+invariance test is refused (its statistic is not chi-square under weights), and the naive table and the
+three-step estimator weight steps 2 and 3 (their step-1 profile model is unweighted). ``weighted_``,
+``weights_``, the summary and ``to_frame().attrs["weighted"]`` say that a fit is weighted.
+
 Profiles are numbered 1..K in every frame; arrays are 0-based.
 
 References
 ----------
+Asparouhov, T. (2005). Sampling weights in latent variable modeling. Structural Equation Modeling, 12(3),
+411-434.
+
+Binder, D. A. (1983). On the variances of asymptotically normal estimators from complex surveys.
+International Statistical Review, 51(3), 279-292.
+
+Skinner, C. J. (1989). Domain means, regression and multivariate analysis. In C. J. Skinner, D. Holt & T. M.
+F. Smith (Eds.), Analysis of complex surveys (pp. 59-87). Wiley.
+
 Collins, L. M., & Lanza, S. T. (2010). Latent class and latent transition analysis. Wiley.
 
 Bartolucci, F., Farcomeni, A., & Pennoni, F. (2013). Latent Markov models for longitudinal data. CRC Press.

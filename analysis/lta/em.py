@@ -84,6 +84,22 @@ def _estep(
     return _forward_backward(logB, log_pi, log_A)
 
 
+def _weighted_posteriors(panel: _Panel, gamma: np.ndarray, xi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``gamma`` (N, T, K) and ``xi`` (N, T-1, K, K) times the case weights: what every M-step sums.
+
+    Unweighted panels get the posteriors themselves, so their fits are bit for bit what they were.
+    """
+    if not panel.weighted:
+        return gamma, xi
+    w = panel.w
+    return gamma * w[:, None, None], xi * w[:, None, None, None]
+
+
+def _total_loglik(panel: _Panel, ll_n: np.ndarray) -> float:
+    """``sum_i w_i ll_i``: the (pseudo-)log-likelihood; the plain sum without weights."""
+    return float((panel.w * ll_n).sum()) if panel.weighted else float(ll_n.sum())
+
+
 def _em(
     panel: _Panel,
     params: _Params,
@@ -92,22 +108,28 @@ def _em(
     max_iter: int,
     logB_fixed: np.ndarray | None = None,
 ) -> _Fit:
-    """EM from ``params``: stops when the log-likelihood gains less than ``tol`` per participant."""
+    """EM from ``params``: stops when the log-likelihood gains less than ``tol`` per participant.
+
+    With case weights the E-step is unchanged, the M-steps sum the posteriors times the weights and the
+    log-likelihood (and so the stopping rule) is the weighted sum (weights of mean 1 keep ``tol`` per
+    participant).
+    """
     history: list[float] = []
     converged = False
     n_iter = 0
     params = params.copy()
     ll_n, gamma, xi = _estep(panel, params, logB_fixed)
-    ll = float(ll_n.sum())
+    ll = _total_loglik(panel, ll_n)
     history.append(ll)
     for n_iter in range(1, max_iter + 1):  # noqa: B007  (n_iter is reported)
+        gamma, xi = _weighted_posteriors(panel, gamma, xi)
         if logB_fixed is None:
             params.means, params.variances = _mstep_measurement(panel, gamma, settings, var_floor, params)
             params.probs = _mstep_categorical(panel, gamma, settings)
         li, lt, ic, tc = _mstep_structural(panel, gamma, xi, settings, params)
         params.log_init, params.log_trans, params.init_coef, params.trans_coef = li, lt, ic, tc
         ll_n, gamma, xi = _estep(panel, params, logB_fixed)
-        new = float(ll_n.sum())
+        new = _total_loglik(panel, ll_n)
         history.append(new)
         gain = new - ll
         ll = new

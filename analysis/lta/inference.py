@@ -151,8 +151,14 @@ def _scores(panel: _Panel, params: _Params, settings: _Settings) -> tuple[np.nda
     return S, float(ll.sum())
 
 
+def _total_score(panel: _Panel, params: _Params, settings: _Settings) -> np.ndarray:
+    """Gradient of the (weighted) log-likelihood: ``sum_i w_i s_i``."""
+    S = _scores(panel, params, settings)[0]
+    return np.asarray(S.T @ panel.w) if panel.weighted else np.asarray(S.sum(axis=0))
+
+
 def _observed_information(panel: _Panel, params: _Params, settings: _Settings, rel_step: float = 1e-5) -> np.ndarray:
-    """Minus the Hessian of the log-likelihood by central differences of the analytic score."""
+    """Minus the Hessian of the (weighted) log-likelihood by central differences of the analytic score."""
     theta = _pack(params, settings, panel.cat)
     n = len(theta)
     H = np.empty((n, n))
@@ -161,16 +167,22 @@ def _observed_information(panel: _Panel, params: _Params, settings: _Settings, r
         up, down = theta.copy(), theta.copy()
         up[i] += h
         down[i] -= h
-        g_up = _scores(panel, _unpack(up, params, settings, panel.cat), settings)[0].sum(axis=0)
-        g_down = _scores(panel, _unpack(down, params, settings, panel.cat), settings)[0].sum(axis=0)
+        g_up = _total_score(panel, _unpack(up, params, settings, panel.cat), settings)
+        g_down = _total_score(panel, _unpack(down, params, settings, panel.cat), settings)
         H[:, i] = (g_up - g_down) / (2.0 * h)
     return -(H + H.T) / 2.0
 
 
 def _information(panel: _Panel, params: _Params, settings: _Settings) -> tuple[Array, Array, Array]:
-    """Observed information, its inverse, and the robust sandwich ``I^-1 (sum_i s_i s_i') I^-1``."""
+    """Observed information, its inverse, and the robust sandwich ``I^-1 (sum_i s_i s_i') I^-1``.
+
+    With case weights ``I`` is the information of the weighted log-likelihood and the meat is
+    ``sum_i w_i^2 s_i s_i'`` (the scores of the weighted pseudo-log-likelihood are ``w_i s_i``).
+    """
     info = _observed_information(panel, params, settings)
     S, _ = _scores(panel, params, settings)
+    if panel.weighted:
+        S = S * panel.w[:, None]
     try:
         bread = np.linalg.inv(info)
     except np.linalg.LinAlgError:
@@ -278,7 +290,7 @@ def _bootstrap(
         perm = match_profiles(_signature(fit.params, scale), reference)
         n_relabelled += int(np.any(perm != np.arange(len(perm))))
         log_pi, log_A = _structural(fit.params, sub)
-        init, trans = _marginal(log_pi, log_A)
+        init, trans = _marginal(log_pi, log_A, sub.w)
         inits.append(init[perm])
         transes.append(np.stack([A[np.ix_(perm, perm)] for A in trans]))
     init_draws = np.array(inits)
@@ -342,6 +354,7 @@ class _InferenceMixin(_EstimatorParts):
     _params: _Params
     _settings_: _Settings
     _information: tuple[Array, Array, Array] | None
+    weighted_: bool
     covariate_terms_: list[str]
     waves_: list[Any]
     initial_: Array
@@ -354,15 +367,19 @@ class _InferenceMixin(_EstimatorParts):
             self._information = _information(self._panel, self._params, self._settings_)
         return self._information
 
-    def covariate_effects(self, se: str = "observed", alpha: float = 0.05) -> pd.DataFrame:
+    def covariate_effects(self, se: str | None = None, alpha: float = 0.05) -> pd.DataFrame:
         """Logit coefficients of the covariates with standard errors, odds ratios and confidence intervals.
 
         Parameters
         ----------
-        se : {"observed", "robust"}, default "observed"
+        se : {"observed", "robust"}, optional
             ``"observed"``: inverse observed information (minus the Hessian of the full log-likelihood, by
             central differences of the analytic score; measurement parameters included). ``"robust"``: the
-            sandwich ``I^-1 (sum_i s_i s_i') I^-1`` with per-participant scores ``s_i``.
+            sandwich ``I^-1 (sum_i s_i s_i') I^-1`` with per-participant scores ``s_i``. The default is
+            ``"observed"`` for an unweighted fit and ``"robust"`` for a weighted one: with case weights the
+            inverse information of the pseudo-log-likelihood is not a valid covariance (it treats the
+            rescaled weights as frequencies), and the sandwich is ``H^-1 (sum_i w_i^2 s_i s_i') H^-1`` with
+            ``H`` the information of ``sum_i w_i ll_i`` (Binder 1983; Mplus' MLR with WEIGHT).
         alpha : float, default 0.05
             One minus the confidence level of the intervals.
 
@@ -378,6 +395,8 @@ class _InferenceMixin(_EstimatorParts):
         self._check_fitted()
         if self._params.init_coef is None:
             raise ValueError("the model was fitted without covariates")
+        if se is None:
+            se = "robust" if getattr(self, "weighted_", False) else "observed"
         if se not in ("observed", "robust"):
             raise ValueError("se must be 'observed' or 'robust'")
         return _covariate_table(
@@ -397,7 +416,8 @@ class _InferenceMixin(_EstimatorParts):
     ) -> BootstrapResult:
         """Percentile confidence intervals of initial shares and transitions by resampling participants.
 
-        Each draw resamples participants with replacement, refits from the original solution (plus
+        Each draw resamples participants with replacement (each with their case weight, when the model is
+        weighted: the weighted estimator is refitted on the draw), refits from the original solution (plus
         ``n_starts`` random starts), and relabels the profiles to the original ones by Hungarian matching on
         the standardised means before anything is stored. The model is not changed; pass the result to
         :meth:`transitions_frame` or :meth:`summary` to show the intervals.
@@ -450,6 +470,7 @@ class _InferenceMixin(_EstimatorParts):
         id_col: str = "id",
         wave_col: str = "wave",
         waves: list[Any] | None = None,
+        weights: str | pd.Series | None = None,
     ) -> InvarianceTestResult:
         """Likelihood-ratio test of measurement invariance: invariant versus wave-specific means and variances.
 
@@ -462,12 +483,22 @@ class _InferenceMixin(_EstimatorParts):
             Long data as for :meth:`fit`.
         indicators, id_col, wave_col, waves
             As for :meth:`fit`.
+        weights : None
+            Case weights are refused (ValueError), as is a model fitted with them: twice the difference of
+            weighted pseudo-log-likelihoods is not chi-square distributed (it is a mixture of scaled
+            chi-squares; a Satorra-Bentler type correction would be needed), so the p-value would be wrong.
 
         Returns
         -------
         InvarianceTestResult
             ``chi2 = 2 (loglik_free - loglik_invariant)`` on ``df`` = the difference in free parameters.
         """
+        if weights is not None or getattr(self, "weighted_", False):
+            raise ValueError(
+                "invariance_test does not take case weights: with weights the likelihood-ratio statistic is "
+                "not chi-square distributed. Compare the invariant and wave-specific weighted fits by BIC, or "
+                "run the test unweighted (on a model fitted without weights)."
+            )
         panel = self._bare_panel(data, indicators, id_col, wave_col, waves)
         if panel.n_waves < 2:
             raise ValueError("the invariance test needs at least two waves")

@@ -99,9 +99,16 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
         Category probabilities per categorical indicator (``categorical_indicators_``, ``categories_``),
         (K, C_j) when invariant, (T, K, C_j) otherwise.
     loglik_, n_parameters_, bic_, aic_ : float, int, float, float
-        Maximised log-likelihood, free parameters, BIC (with the number of participants) and AIC.
+        Maximised log-likelihood, free parameters, BIC (with the number of participants) and AIC. With case
+        weights, ``loglik_`` is the weighted pseudo-log-likelihood ``sum_i w_i ll_i`` with the weights
+        rescaled to mean 1, so that BIC and AIC refer to the ``n`` participants (as in Mplus).
+    weighted_ : bool
+        Whether :meth:`fit` was given case weights.
+    weights_ : Series
+        The case weights by participant id, rescaled to mean 1 (ones without weights).
     entropy_ : float
-        Relative entropy of the smoothed posteriors over the observed participant-waves.
+        Relative entropy of the smoothed posteriors over the observed participant-waves (unweighted: it
+        describes the classification of the sample at hand).
     posterior_ : DataFrame
         ``id``, ``wave``, ``observed`` and ``profile_1..K`` smoothed probabilities (missed waves included,
         predicted from the other waves).
@@ -126,6 +133,14 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
     The likelihood of participant ``i`` is
     ``sum_s pi(s_1) f(x_1|s_1) prod_t A_t(s_t, s_t+1) f(x_t+1|s_t+1)`` with ``f = 1`` for a missed wave,
     computed by the forward algorithm in log space.
+
+    Case weights (``fit(..., weights=...)``, sampling or attrition weights, as Mplus' WEIGHT option) make
+    the estimator maximise the pseudo-log-likelihood ``sum_i w_i ll_i`` (Skinner 1989; Asparouhov 2005):
+    the E-step is unchanged and every M-step sums the posteriors times ``w_i``. The weights are rescaled to
+    mean 1. Standard errors then come from the sandwich (:meth:`covariate_effects`) or from the bootstrap,
+    which resamples participants together with their weights; the likelihood-ratio
+    :meth:`invariance_test` is refused. The random starts (k-means partitions) ignore the weights; only
+    the EM runs from them use them.
     """
 
     def __init__(
@@ -223,7 +238,7 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
         self.n_participants_ = panel.n
         self.n_observations_ = int(panel.observed.sum())
         log_pi, log_A = _structural(params, panel)
-        self.initial_, self.transitions_ = _marginal(log_pi, log_A)
+        self.initial_, self.transitions_ = _marginal(log_pi, log_A, panel.w)
         self.means_ = params.means[0].copy() if settings.invariant else params.means.copy()
         self.covariances_ = params.variances[0].copy() if settings.invariant else params.variances.copy()
         self.init_coef_ = None if params.init_coef is None else params.init_coef.copy()
@@ -244,6 +259,7 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
         self.posterior_ = _posterior_frame(panel, gamma)
         self.assignments_ = _assignment_frame(panel, gamma, _viterbi(logB, log_pi, log_A))
         self._information = None
+        self.weights_ = pd.Series(panel.w.copy(), index=pd.Index(panel.ids, name="id"), name="weight")
 
     # ------------------------------------------------------------------ fitting
 
@@ -257,6 +273,7 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
         id_col: str = "id",
         wave_col: str = "wave",
         waves: list[Any] | None = None,
+        weights: str | pd.Series | None = None,
     ) -> LatentTransitionModel:
         """Fit the model by EM from several random starts.
 
@@ -278,6 +295,14 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
             Names of the participant and wave columns.
         waves : list, optional
             Wave labels in order; by default the sorted distinct values of ``wave_col``.
+        weights : str or Series, optional
+            Person-level case weights (sampling or attrition weights): a column of ``data``, constant
+            within id (rows where it is missing take the participant's weight from the other rows), or a
+            Series indexed by id. Weights must be finite and non-negative, every participant needs one and
+            not all may be zero (a ValueError otherwise). They are rescaled to mean 1 (as Mplus does), so
+            ``loglik_`` is ``sum_i w_i ll_i`` on the scale of ``n`` participants and BIC uses ``n``. Weights
+            that are all one give exactly the unweighted fit. See the class notes for what changes in the
+            inference.
 
         Returns
         -------
@@ -295,8 +320,10 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
             covariate_data=covariate_data,
             covariates_on=self.covariates_on,
             categorical=self.categorical,
+            weights=weights,
         )
         check_n_profiles(settings.K, panel.n)
+        self.weighted_ = weights is not None
         self._spec = spec
         self.id_col_ = id_col
         self.wave_col_ = wave_col
@@ -374,6 +401,7 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
             log_trans=safe_log(trans),
         )
         model._settings_ = model._settings()
+        model.weighted_ = False
         model.initial_, model.transitions_ = initial, list(trans)
         model.means_, model.covariances_ = means, variances
         return model
@@ -461,6 +489,9 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
     def score(self, data: pd.DataFrame | None = None, **kwargs: Any) -> float:
         """Total log-likelihood of ``data`` (default: the fitted data) under the fitted parameters.
 
+        Without ``data`` a weighted model gives its weighted sum (``loglik_`` at the fitted parameters);
+        new ``data`` is scored unweighted (:meth:`score_samples` is always per participant, unweighted).
+
         Parameters
         ----------
         data : DataFrame, optional
@@ -473,7 +504,10 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
         float
             Sum of the participants' log-likelihoods.
         """
-        return float(self.score_samples(data, **kwargs).sum())
+        per_id = self.score_samples(data, **kwargs)
+        if data is None and getattr(self, "weighted_", False):
+            return float((per_id * self.weights_.reindex(per_id.index)).sum())
+        return float(per_id.sum())
 
     def predict_proba(self, data: pd.DataFrame | None = None, **kwargs: Any) -> pd.DataFrame:
         """Smoothed profile probabilities per participant and wave (forward-backward).
@@ -594,10 +628,12 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
             ``parameter`` (``initial``, ``transition``, ``mean``, ``variance``, ``probability``), ``from_wave``,
             ``to_wave``, ``from_profile``, ``to_profile`` (the profile for initial, mean, variance and
             probability rows), ``indicator``, ``estimate`` and ``category`` (of probability rows).
+            ``frame.attrs["weighted"]`` says whether the fit used case weights.
         """
         self._check_fitted()
         frame = _parameters_long(self.initial_, self.transitions_, self.waves_, self.profiles_frame())
         frame["category"] = None
+        frame.attrs["weighted"] = bool(getattr(self, "weighted_", False))
         probs = self.probabilities_frame()
         if probs.empty:
             return frame
@@ -613,7 +649,9 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
                 "category": probs["category"],
             }
         )
-        return pd.concat([frame, extra[frame.columns]], ignore_index=True)
+        out = pd.concat([frame, extra[frame.columns]], ignore_index=True)
+        out.attrs["weighted"] = frame.attrs["weighted"]
+        return out
 
     def summary(self, bootstrap: BootstrapResult | None = None) -> str:
         """Plain-text report: fit statistics, initial shares, transition matrices, covariate effects.
@@ -647,6 +685,12 @@ class LatentTransitionModel(_InferenceMixin, _ThreeStepMixin, ParamsMixin):
                 f"  relative entropy: {self.entropy_:.3f}   converged: {self.converged_} ({self.n_iter_} iterations)"
                 f"   best log-likelihood reached by {n_best} of {len(self.start_logliks_)} final starts",
             ]
+            if getattr(self, "weighted_", False):
+                w = self.weights_
+                lines += [
+                    f"  weighted: case weights rescaled to mean 1 (min {w.min():.3f}, max {w.max():.3f})",
+                    "  the log-likelihood is a weighted pseudo-log-likelihood; standard errors are robust (sandwich)",
+                ]
         lines += [
             "",
             "Initial profile shares",

@@ -30,6 +30,7 @@ class _Panel:
     Zt: np.ndarray  # (N, qt) covariates on the transitions (no intercept)
     cat_positions: list[int] = field(default_factory=list)  # which indicators are categorical
     categories: list[list[Any]] = field(default_factory=list)  # their categories
+    weight: np.ndarray | None = None  # (N,) case weights (mean 1 when given to fit); None means ones
     Xc: np.ndarray = field(init=False, repr=False)  # (N, T, Pc) the continuous indicators
     X0: np.ndarray = field(init=False, repr=False)
     X2: np.ndarray = field(init=False, repr=False)
@@ -39,6 +40,7 @@ class _Panel:
 
     def __post_init__(self) -> None:
         N, T, P = self.X.shape
+        self.weight = np.ones(N) if self.weight is None else np.asarray(self.weight, dtype=float)
         continuous = [j for j in range(P) if j not in set(self.cat_positions)]
         self.Xc = self.X[..., continuous]
         miss = np.isnan(self.Xc)
@@ -60,6 +62,17 @@ class _Panel:
         return [self.indicators[j] for j in self.cat_positions]
 
     @property
+    def w(self) -> np.ndarray:
+        """The case weights (N,) as an array (never None after construction)."""
+        assert self.weight is not None  # set in __post_init__
+        return self.weight
+
+    @property
+    def weighted(self) -> bool:
+        """Whether any case weight differs from one (the unweighted code path is taken otherwise)."""
+        return bool(np.any(self.w != 1.0))
+
+    @property
     def n(self) -> int:
         return int(self.X.shape[0])
 
@@ -77,6 +90,7 @@ class _Panel:
             Zt=self.Zt[idx],
             cat_positions=self.cat_positions,
             categories=self.categories,
+            weight=self.w[idx],
         )
 
 
@@ -154,6 +168,63 @@ def _per_id_covariates(
     return per_id
 
 
+def _some(ids: Any) -> str:
+    """The first of ``ids`` as it would be written in the data, and how many more there are."""
+    first = ids[0].item() if isinstance(ids[0], np.generic) else ids[0]
+    return f"{first!r}" + (f" (and {len(ids) - 1} more)" if len(ids) > 1 else "")
+
+
+def _case_weights(data: pd.DataFrame, ids: np.ndarray, weights: str | pd.Series, id_col: str) -> np.ndarray:
+    """Case weights of the participants ``ids``, checked and rescaled to mean 1 (as Mplus' WEIGHT option).
+
+    ``weights`` is a column of ``data`` (constant within id) or a Series indexed by id. Negative, missing
+    or infinite weights, participants without a weight and weights that are all zero are refused.
+    """
+    if isinstance(weights, str):
+        if weights not in data.columns:
+            raise ValueError(f"data has no weights column {weights!r}")
+        rows = data[data[id_col].isin(ids)]
+        try:
+            values = pd.to_numeric(rows[weights])
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"weights column {weights!r} is not numeric") from err
+        distinct = values.groupby(rows[id_col], sort=False).nunique(dropna=True)
+        varies = distinct.index[(distinct > 1).to_numpy()]
+        if len(varies):
+            raise ValueError(
+                f"weights column {weights!r} varies within participant {_some(varies)}: "
+                "a case weight is per participant"
+            )
+        per_id = values.groupby(rows[id_col], sort=False).first()
+        # rows with a missing weight take the participant's weight from the other rows (as covariates do);
+        # a participant whose weight is missing in every row has NaN here and is refused below
+        per_id = per_id.reindex(pd.Index(ids))
+        source = f"weights column {weights!r}"
+    elif isinstance(weights, pd.Series):
+        if weights.index.duplicated().any():
+            raise ValueError("the weights Series has more than one value for some participants (ids)")
+        lacking = pd.Index(ids).difference(weights.index)
+        if len(lacking):
+            raise ValueError(f"the weights Series has no weight for participant {_some(lacking)}")
+        try:
+            per_id = pd.to_numeric(weights).reindex(pd.Index(ids))
+        except (TypeError, ValueError) as err:
+            raise ValueError("the weights Series is not numeric") from err
+        source = "the weights Series"
+    else:
+        raise TypeError("weights must be a column name of data or a pandas Series indexed by participant id")
+    w = per_id.to_numpy(dtype=float)
+    bad = ~np.isfinite(w)
+    if bad.any():
+        raise ValueError(f"{source} is missing or infinite for participant {_some(ids[bad])}")
+    negative = w < 0
+    if negative.any():
+        raise ValueError(f"{source} is negative for participant {_some(ids[negative])}: weights must be >= 0")
+    if not (w > 0).any():
+        raise ValueError(f"{source} is zero for every participant")
+    return np.asarray(w / w.mean())
+
+
 def _prepare(
     data: pd.DataFrame,
     *,
@@ -167,9 +238,10 @@ def _prepare(
     spec: _CovariateSpec | None = None,
     categorical: list[str] | None = None,
     categories: list[list[Any]] | None = None,
+    weights: str | pd.Series | None = None,
 ) -> tuple[_Panel, _CovariateSpec | None]:
     """The panel of ``data``; ``categorical`` names categorical indicators (coded against ``categories``, a
-    fitted model's, when given)."""
+    fitted model's, when given); ``weights`` the case weights (see :func:`_case_weights`)."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError("data must be a pandas DataFrame in long format (one row per participant and wave)")
     for col in (id_col, wave_col):
@@ -187,7 +259,7 @@ def _prepare(
         raise ValueError("data has no waves")
     categorical = list(categorical or [])
     if indicators is None:
-        skip = {id_col, wave_col, *covariates}
+        skip = {id_col, wave_col, *covariates, *([weights] if isinstance(weights, str) else [])}
         indicators = [
             c for c in data.columns if c not in skip and (pd.api.types.is_numeric_dtype(data[c]) or c in categorical)
         ]
@@ -237,7 +309,16 @@ def _prepare(
             Zt = Z
     # categorical indicators in the order of the indicators (``found`` is in that order)
     positions = [j for j, col in enumerate(indicators) if col in categorical]
+    weight = None if weights is None else _case_weights(data, ids, weights, id_col)
     panel = _Panel(
-        ids=ids, waves=waves, indicators=indicators, X=X, Zi=Zi, Zt=Zt, cat_positions=positions, categories=found
+        ids=ids,
+        waves=waves,
+        indicators=indicators,
+        X=X,
+        Zi=Zi,
+        Zt=Zt,
+        cat_positions=positions,
+        categories=found,
+        weight=weight,
     )
     return panel, spec

@@ -70,6 +70,8 @@ class TransitionResult:
         Participants in the data.
     naive : TransitionResult or None
         The naive table from the same step-1 classification (three-step results only).
+    weighted : bool
+        Whether steps 2 and 3 (or the naive counts) used case weights.
     """
 
     method: str
@@ -82,6 +84,7 @@ class TransitionResult:
     counts: list[np.ndarray] | None = None
     n_participants: int = 0
     naive: TransitionResult | None = None
+    weighted: bool = False
 
     def stability(self) -> np.ndarray:
         """Mean probability of staying in the same profile, per wave pair."""
@@ -111,7 +114,8 @@ class TransitionResult:
         """Plain-text report: method, step-1 entropy, initial shares and transition matrices."""
         lines = [
             f"Transitions by the {self.method} method ({self.n_participants} participants, {len(self.waves)} waves)",
-            f"Step-1 relative entropy: {self.entropy:.3f}",
+            f"Step-1 relative entropy: {self.entropy:.3f}"
+            + ("   weighted: case weights in steps 2 and 3 (step 1 unweighted)" if self.weighted else ""),
             "Initial shares: " + ", ".join(f"{k + 1}: {p:.3f}" for k, p in enumerate(self.initial)),
         ]
         for label, A in zip(_pair_labels(self.waves), self.transitions, strict=True):

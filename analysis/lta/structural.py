@@ -84,11 +84,24 @@ class _EstimatorParts:
         def _check_fitted(self) -> None: ...
 
     def _bare_panel(
-        self, data: pd.DataFrame, indicators: list[str] | None, id_col: str, wave_col: str, waves: list[Any] | None
+        self,
+        data: pd.DataFrame,
+        indicators: list[str] | None,
+        id_col: str,
+        wave_col: str,
+        waves: list[Any] | None,
+        weights: str | pd.Series | None = None,
     ) -> _Panel:
-        """``data`` as a panel without covariates, for the estimators and tests that refit it."""
+        """``data`` as a panel without covariates (with case ``weights`` if given), for the estimators and
+        tests that refit it."""
         panel, _ = _prepare(
-            data, indicators=indicators, id_col=id_col, wave_col=wave_col, waves=waves, categorical=self.categorical
+            data,
+            indicators=indicators,
+            id_col=id_col,
+            wave_col=wave_col,
+            waves=waves,
+            categorical=self.categorical,
+            weights=weights,
         )
         return panel
 
@@ -182,7 +195,11 @@ def _mnl_newton(Xd: np.ndarray, R: np.ndarray, coef: np.ndarray, ref: int, max_s
 def _mstep_structural(
     panel: _Panel, gamma: np.ndarray, xi: np.ndarray, settings: _Settings, old: _Params
 ) -> tuple[Any, Any, Any, Any]:
-    """New (log_init, log_trans, init_coef, trans_coef); only one of the pairs is not None."""
+    """New (log_init, log_trans, init_coef, trans_coef); only one of the pairs is not None.
+
+    ``gamma`` and ``xi`` arrive multiplied by the case weights when there are any (:func:`analysis.lta.em._em`),
+    so the shares are weighted counts and the multinomial logits weighted (pseudo-)likelihoods.
+    """
     n_pairs = _n_pairs(panel)
     if not old.has_coef:
         init = gamma[:, 0].sum(axis=0)
@@ -244,12 +261,24 @@ def _permute(params: _Params, perm: np.ndarray) -> _Params:
     return out
 
 
-def _marginal(log_pi: np.ndarray, log_A: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Sample-averaged initial shares and transitions implied by person-specific ones."""
+def _marginal(
+    log_pi: np.ndarray, log_A: np.ndarray, weight: np.ndarray | None = None
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Sample-averaged initial shares and transitions implied by person-specific ones.
+
+    With case ``weight`` (N,) and person-specific parts, the averages are weighted (population averages).
+    """
     pi = np.exp(log_pi)
     A = np.exp(log_A)
+    n_rows = max(pi.shape[0], A.shape[0])
+    weighted = weight is not None and n_rows > 1 and bool(np.any(weight != 1.0))
     init = pi.mean(axis=0)
-    p = np.broadcast_to(pi, (max(pi.shape[0], A.shape[0]), pi.shape[1]))
+    p = np.broadcast_to(pi, (n_rows, pi.shape[1]))
+    if weighted:
+        assert weight is not None
+        if pi.shape[0] > 1:
+            init = np.average(pi, axis=0, weights=weight)
+        p = p * weight[:, None]
     trans = []
     for t in range(A.shape[1]):
         At = np.broadcast_to(A[:, t], (p.shape[0], *A.shape[2:]))

@@ -39,14 +39,26 @@ class StepOne:
     random_state: int | np.random.Generator | None
 
 
+def _classification_error(gamma: Array, weight: Array | None) -> Array:
+    """``D`` of the modal assignment; with case weights each row's posterior counts ``weight`` times."""
+    if weight is None:
+        return classification_error(gamma)
+    return classification_error(gamma * weight[:, None], gamma.argmax(axis=1))
+
+
 def _step1(panel: _Panel, how: StepOne, step1: str) -> tuple[Array, Array, Array, Array, float]:
-    """Mixture per wave or pooled: (posteriors (N, T, K), assigned (N, T; -1 missing), D, means, entropy)."""
+    """Mixture per wave or pooled: (posteriors (N, T, K), assigned (N, T; -1 missing), D, means, entropy).
+
+    The mixture itself is unweighted (:class:`analysis.lpa.LatentProfileModel` takes no case weights);
+    with case weights on the panel, ``D`` is the weighted classification error.
+    """
     if step1 not in ("pooled", "per_wave"):
         raise ValueError("step1 must be 'pooled' or 'per_wave'")
     K = how.settings.K
     N, T, _ = panel.X.shape
     rng = np.random.default_rng(how.random_state)
     post = np.zeros((N, T, K))
+    weight = np.broadcast_to(panel.w[:, None], (N, T)) if panel.weighted else None
 
     def mixture(rows: Array) -> tuple[LatentProfileModel, Array]:
         model = LatentProfileModel(
@@ -69,7 +81,7 @@ def _step1(panel: _Panel, how: StepOne, step1: str) -> tuple[Array, Array, Array
         means = fit.means_
         assigned = np.full((N, T), -1)
         assigned[panel.observed] = gamma.argmax(axis=1)
-        D = classification_error(gamma)
+        D = _classification_error(gamma, None if weight is None else weight[panel.observed])
         entropy = relative_entropy(gamma)
     else:
         means_t: list[Array] = []
@@ -90,21 +102,27 @@ def _step1(panel: _Panel, how: StepOne, step1: str) -> tuple[Array, Array, Array
             post[obs, t] = gamma
             assigned[obs, t] = gamma.argmax(axis=1)
             means_t.append(m)
-            D_t.append(classification_error(gamma))
+            D_t.append(_classification_error(gamma, None if weight is None else weight[obs, t]))
         means, D = np.stack(means_t), np.stack(D_t)
         entropy = relative_entropy(post[panel.observed])
     return post, assigned, D, means, entropy
 
 
-def _naive_from(assigned: Array, K: int) -> tuple[Array, list[Array], list[Array]]:
+def _naive_from(assigned: Array, K: int, weight: Array | None = None) -> tuple[Array, list[Array], list[Array]]:
+    """Shares and row-normalised cross-tabulations of the assignments; counts weighted by ``weight`` if given."""
     T = assigned.shape[1]
-    first = assigned[:, 0][assigned[:, 0] >= 0]
-    initial = np.bincount(first, minlength=K) / max(len(first), 1)
+    seen = assigned[:, 0] >= 0
+    first = assigned[:, 0][seen]
+    if weight is None:
+        initial = np.bincount(first, minlength=K) / max(len(first), 1)
+    else:
+        mass = np.bincount(first, weights=weight[seen], minlength=K)
+        initial = mass / mass.sum() if mass.sum() > 0 else np.full(K, np.nan)
     trans, counts = [], []
     for t in range(T - 1):
         both = (assigned[:, t] >= 0) & (assigned[:, t + 1] >= 0)
         C = np.zeros((K, K))
-        np.add.at(C, (assigned[both, t], assigned[both, t + 1]), 1.0)
+        np.add.at(C, (assigned[both, t], assigned[both, t + 1]), 1.0 if weight is None else weight[both])
         rows = C.sum(axis=1, keepdims=True)
         trans.append(np.where(rows > 0, C / np.where(rows > 0, rows, 1.0), np.nan))
         counts.append(C)
@@ -118,7 +136,7 @@ def naive_transitions(panel: _Panel, how: StepOne, step1: str = "pooled") -> Tra
 
 
 def _naive_result(panel: _Panel, assigned: Array, means: Array, entropy: float, K: int) -> TransitionResult:
-    initial, trans, counts = _naive_from(assigned, K)
+    initial, trans, counts = _naive_from(assigned, K, panel.w if panel.weighted else None)
     return TransitionResult(
         method="naive",
         waves=panel.waves,
@@ -128,6 +146,7 @@ def _naive_result(panel: _Panel, assigned: Array, means: Array, entropy: float, 
         entropy=entropy,
         counts=counts,
         n_participants=panel.n,
+        weighted=panel.weighted,
     )
 
 
@@ -147,6 +166,11 @@ def three_step(panel: _Panel, how: StepOne, method: str = "ML", step1: str = "po
 
     The three-step estimators here take no covariates and give no standard errors (use
     :meth:`LatentTransitionModel.fit` with covariates, or bootstrap the whole procedure).
+
+    With case weights on the panel, step 1 stays unweighted (the step-1 latent profile model takes no
+    weights; this presumes that the measurement model does not differ by what the weights correct for),
+    ``D`` is the weighted classification error, ML maximises the weighted step-3 pseudo-log-likelihood and
+    BCH sums the participants' weighted counts.
 
     Parameters
     ----------
@@ -189,16 +213,23 @@ def three_step(panel: _Panel, how: StepOne, method: str = "ML", step1: str = "po
         bare = replace(panel, Zi=np.zeros((N, 0)), Zt=np.zeros((N, 0)))
         fit = _em(bare, start, settings, _var_floor(panel), settings.max_iter, logB_fixed=logB)
         log_pi, log_A = _structural(fit.params, bare)
-        initial, trans = _marginal(log_pi, log_A)
+        initial, trans = _marginal(log_pi, log_A, bare.w)
     else:
         W_t = [np.linalg.inv(D_t[t]) for t in range(T)]
         first = assigned[:, 0] >= 0
-        initial = np.clip(W_t[0][assigned[first, 0]].mean(axis=0), 0.0, None)
+        w = panel.w if panel.weighted else None
+        if w is None:
+            initial = np.clip(W_t[0][assigned[first, 0]].mean(axis=0), 0.0, None)
+        else:
+            initial = np.clip(np.average(W_t[0][assigned[first, 0]], axis=0, weights=w[first]), 0.0, None)
         initial = initial / initial.sum()
         trans, counts = [], []
         for t in range(T - 1):
             both = (assigned[:, t] >= 0) & (assigned[:, t + 1] >= 0)
-            C = W_t[t][assigned[both, t]].T @ W_t[t + 1][assigned[both, t + 1]]
+            left = W_t[t][assigned[both, t]]
+            if w is not None:
+                left = left * w[both][:, None]
+            C = left.T @ W_t[t + 1][assigned[both, t + 1]]
             counts.append(C)
             Cp = np.clip(C, 0.0, None)
             rows = Cp.sum(axis=1, keepdims=True)
@@ -217,6 +248,7 @@ def three_step(panel: _Panel, how: StepOne, method: str = "ML", step1: str = "po
         counts=counts,
         n_participants=N,
         naive=naive,
+        weighted=panel.weighted,
     )
 
 
@@ -237,6 +269,7 @@ class _ThreeStepMixin(_EstimatorParts):
         id_col: str = "id",
         wave_col: str = "wave",
         waves: list[Any] | None = None,
+        weights: str | pd.Series | None = None,
     ) -> TransitionResult:
         """The naive table: classify each wave by modal assignment, cross-tabulate consecutive waves.
 
@@ -252,13 +285,16 @@ class _ThreeStepMixin(_EstimatorParts):
         step1 : {"pooled", "per_wave"}, default "pooled"
             One Gaussian mixture on all participant-waves (profiles equal over waves), or one per wave with
             profiles matched to wave 1 by their means.
+        weights : str or Series, optional
+            Case weights as for :meth:`fit`: the shares and cross-tabulations are weighted counts (the
+            step-1 classification is unweighted).
 
         Returns
         -------
         TransitionResult
             Row-normalised cross-tabulations (``method="naive"``).
         """
-        panel = self._bare_panel(data, indicators, id_col, wave_col, waves)
+        panel = self._bare_panel(data, indicators, id_col, wave_col, waves, weights)
         return naive_transitions(panel, self._step_one(), step1)
 
     def three_step(
@@ -271,6 +307,7 @@ class _ThreeStepMixin(_EstimatorParts):
         id_col: str = "id",
         wave_col: str = "wave",
         waves: list[Any] | None = None,
+        weights: str | pd.Series | None = None,
     ) -> TransitionResult:
         """Three-step latent transition estimates corrected for classification error.
 
@@ -290,11 +327,14 @@ class _ThreeStepMixin(_EstimatorParts):
             As for :meth:`fit`.
         step1 : {"pooled", "per_wave"}, default "pooled"
             Step-1 mixture on all participant-waves, or per wave with profiles matched to wave 1.
+        weights : str or Series, optional
+            Case weights as for :meth:`fit`: step 1 is unweighted, the classification errors are weighted
+            and step 3 maximises the weighted pseudo-log-likelihood (ML) or sums weighted counts (BCH).
 
         Returns
         -------
         TransitionResult
             Corrected estimates, with the naive table from the same classification as ``naive``.
         """
-        panel = self._bare_panel(data, indicators, id_col, wave_col, waves)
+        panel = self._bare_panel(data, indicators, id_col, wave_col, waves, weights)
         return three_step(panel, self._step_one(), method, step1)
