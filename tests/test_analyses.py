@@ -258,6 +258,25 @@ def test_wave_report_holds_response_regressions_and_transitions(client, session,
     assert "Attrition: who kept answering" in page
     assert f"From T1 to T2: {retained} of {completed[0]} answered again" in page
     assert "Attrition: who kept answering" in text and "unweighted and weighted" in text
+    # the transition model weighted for dropout (issue 19): refitted on those who answered every wave with
+    # their attrition weight at the last wave, beside the same people unweighted, with bootstrap intervals
+    assert result.transitions is not None
+    weighted = result.transitions.weighted
+    answered_all = truth.answers.groupby("pseudonym")["wave"].nunique()
+    assert weighted is not None and weighted.n == int((answered_all == 3).sum())
+    assert 0.8 * weighted.n < weighted.n_effective <= weighted.n
+    assert weighted.bootstrap_draws == 10 and weighted.ci_low is not None and weighted.ci_high is not None
+    for t in range(2):
+        for matrix in (weighted.model[t], weighted.unweighted[t]):
+            assert np.allclose(np.sum(matrix, axis=1), 1.0)
+        # the profiles are in the main model's order: the weighted matrix is near the main one here, where
+        # dropout is not informative
+        assert np.abs(np.asarray(weighted.model[t]) - np.asarray(result.transitions.model[t])).max() < 0.15
+        low, high = np.asarray(weighted.ci_low[t], dtype=float), np.asarray(weighted.ci_high[t], dtype=float)
+        assert np.all(low <= np.asarray(weighted.model[t]) + 1e-9) and np.all(
+            np.asarray(weighted.model[t]) <= high + 1e-9
+        )
+    assert "Transitions weighted for dropout" in page and "unweighted" in page
     # the retention models' terms by what they are (they showed codes: profile[Nerd], work_status[2.0])
     assert "profile[" not in page and "work_status[" not in page and "work_future_sector[" not in page
     assert "main occupation: " in page and "profile: " in page and "Odds ratios against: profile: " in page

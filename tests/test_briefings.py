@@ -521,3 +521,38 @@ def test_an_organisation_with_every_table_suppressed_is_told_so_in_both_language
         parts = sections(text, language)
         for heading in SECTIONS[language][:5]:
             assert LEFT_OUT[language].format(name="Spread Ltd") in flat(parts[heading]), heading
+
+
+def test_the_sample_gets_profile_shares_weighted_for_dropout(client, session, setting, database) -> None:
+    """From the second wave on, the whole sample's profile shares weighted by the analysis' attrition weights
+    stand beside its counts (here planted: every Nerd counts three times), hidden where the count is."""
+    run = session.exec(select(AnalysisRun)).one()
+    first = wave_people(session=session, wave=setting["waves"][0])
+    assert figures(first, None, min_cell=10).weighted_shares is None, "the first wave has lost nobody"
+    data = wave_people(session=session, wave=setting["waves"][1])
+    planted = [(p, "T2", 3.0 if profile == "Nerd" else 1.0) for p, profile in data.people["profile"].items()]
+    result = dict(run.result)
+    result["attrition"] = {**(result.get("attrition") or {}), "predictors": ["profile"], "numerator": "rate",
+                           "trim": None, "weights": planted}  # fmt: skip
+    run.result = result
+    session.add(run)
+    session.commit()
+    data = wave_people(session=session, wave=setting["waves"][1])
+    sample = figures(data, None, min_cell=10)
+    counts = data.people["profile"].value_counts().reindex(data.profiles, fill_value=0)
+    weighted = counts * np.where(counts.index == "Nerd", 3.0, 1.0)
+    expected = weighted / weighted.sum()
+    assert sample.profile_counts is not None and sample.weighted_shares is not None
+    hidden = sample.profile_counts.mask.loc["sample"]
+    for name, share in zip(data.profiles, sample.weighted_shares, strict=True):
+        assert share is None if hidden[name] else share == pytest.approx(expected[name])
+    assert counts["Nerd"] >= 10 and sample.weighted_shares[data.profiles.index("Nerd")] > counts["Nerd"] / counts.sum()
+    # an organisation's briefing carries the sample's weighted shares too, in words beside the chart
+    make_user(session)
+    login(client)
+    code_all(client, setting["study"].id)
+    make_briefings(client, setting)
+    briefing = session.exec(select(Briefing).where(Briefing.organisation_id.is_(None), Briefing.language == "en")).one()  # type: ignore[union-attr]
+    text = " ".join(pdf_text(briefing.pdf, f"briefing-weighted-{database.backend}").split())
+    nerd = f"Nerd {round(100 * expected['Nerd'])}%"
+    assert "All participants, weighted for dropout" in text and "Weighted for dropout" in text and nerd in text

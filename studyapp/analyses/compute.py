@@ -52,6 +52,7 @@ from studyapp.analyses.result import (
     ShareComparison,
     Transitions,
     TrimmingRow,
+    WeightedTransitions,
 )
 from waves.representativeness import EARLIER_ITEMS
 
@@ -197,6 +198,10 @@ def run_analysis(
     regressions = _regressions(data, transitions)
     stage("attrition weights")
     attrition = _attrition(data, transitions)
+    if attrition is not None:
+        stage("weighted transition model")
+        weighted = _weighted_transitions(usable, indicators, transitions, attrition, parameters)
+        transitions = transitions.model_copy(update={"weighted": weighted})
     return described(
         fit=_rows(FitRow, fit),
         recommended=Recommendation(
@@ -508,12 +513,11 @@ def _transitions(
         [str(person), str(wave), int(modal) - 1]  # modal is 1-based
         for person, wave, modal in zip(assigned["id"], assigned["wave"], assigned["modal"], strict=True)
     ]
-    shares = [model.initial_]
-    for matrix in model.transitions_:
-        shares.append(shares[-1] @ matrix)
-    out["shares"] = [s.tolist() for s in shares]
+    out["shares"] = _implied_shares(model)
     n = model.n_participants_
-    out["expected_counts"] = [(n * shares[t][:, None] * m).tolist() for t, m in enumerate(model.transitions_)]
+    out["expected_counts"] = [
+        (n * np.asarray(out["shares"][t])[:, None] * m).tolist() for t, m in enumerate(model.transitions_)
+    ]
     if len(present) >= 2:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -538,13 +542,91 @@ def _transitions(
     return Transitions.model_validate(_clean(out)), model.posterior_
 
 
-def _aligned(model: LatentTransitionModel, other: TransitionResult, t: int) -> np.ndarray:
-    """``other``'s transition matrix for pair ``t`` with its profiles matched to the model's by their means."""
+def _matching(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
+    """For each of our profiles (rows of means), the index of the other fit's profile with the nearest means
+    (one to one)."""
     from scipy.optimize import linear_sum_assignment
 
-    ours = np.asarray(model.means_).reshape(model.n_profiles, -1)
-    theirs = np.asarray(other.means).reshape(model.n_profiles, -1)
-    cost = ((ours[:, None, :] - theirs[None, :, :]) ** 2).sum(axis=2)
-    _, order = linear_sum_assignment(cost)
-    matrix = np.asarray(other.transitions[t])
-    return matrix[np.ix_(order, order)]
+    k = len(ours)
+    ours, theirs = np.asarray(ours).reshape(k, -1), np.asarray(theirs).reshape(k, -1)
+    _, order = linear_sum_assignment(((ours[:, None, :] - theirs[None, :, :]) ** 2).sum(axis=2))
+    return order
+
+
+def _aligned(model: LatentTransitionModel, other: TransitionResult, t: int) -> np.ndarray:
+    """``other``'s transition matrix for pair ``t`` with its profiles matched to the model's by their means."""
+    order = _matching(model.means_, other.means)
+    return np.asarray(other.transitions[t])[np.ix_(order, order)]
+
+
+#: fewer people who answered every wave than this per profile, and no weighted model is fitted
+MIN_COMPLETE_PER_PROFILE = 10
+
+
+def _weighted_transitions(
+    usable: pd.DataFrame,
+    indicators: list[str],
+    transitions: Transitions,
+    attrition: Attrition,
+    parameters: AnalysisParameters,
+) -> WeightedTransitions | None:
+    """The transition model on those who answered every wave of ``transitions``, weighted by their attrition
+    weight at the last wave and, beside it, unweighted; ``None`` when too few answered every wave.
+
+    Weighting corrects for dropout that depends on what the retention models saw at the wave before
+    (profile, earlier answers, frame variables); a pseudo-likelihood (Mplus's WEIGHT) with bootstrap
+    intervals that resample people with their weights.
+    """
+    waves = transitions.waves
+    k = transitions.k
+    weights = pd.DataFrame(attrition.weights, columns=["pseudonym", "wave", "weight"])
+    last = weights[weights["wave"] == waves[-1]].set_index("pseudonym")["weight"]
+    long = usable.rename(columns={"pseudonym": "id"}).assign(wave=usable["wave"].astype(str))
+    long = long[long["wave"].isin(waves)]
+    answered = long.groupby("id")["wave"].nunique()
+    complete = answered.index[answered == len(waves)].intersection(last.index)
+    if len(waves) < 2 or len(complete) < MIN_COMPLETE_PER_PROFILE * k:
+        return None
+    panel = long[long["id"].isin(complete)]
+    reference = np.asarray(transitions.standardised_means, dtype=float)
+    pooled_mean = usable[indicators].mean()
+    pooled_sd = usable[indicators].std(ddof=1).replace(0, 1.0)
+
+    def fitted(case_weights: pd.Series | None) -> LatentTransitionModel:
+        """Fitted on the complete cases, its profiles in the main model's order."""
+        model = LatentTransitionModel(
+            k, transitions.measurement, n_starts=parameters.n_starts, random_state=parameters.random_state
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(panel, indicators, waves=waves, weights=case_weights)
+        means = pd.DataFrame(np.asarray(model.means_).reshape(k, -1), columns=model.indicators_)
+        standardised = ((means - pooled_mean[model.indicators_]) / pooled_sd[model.indicators_]).to_numpy()
+        return model.relabel(_matching(reference, standardised) + 1)
+
+    weighted = fitted(last.loc[complete])
+    unweighted = fitted(None)
+    out: dict[str, Any] = {
+        "n": len(complete),
+        "n_effective": float(last.loc[complete].sum() ** 2 / (last.loc[complete] ** 2).sum()),
+        "model": [a.tolist() for a in weighted.transitions_],
+        "unweighted": [a.tolist() for a in unweighted.transitions_],
+        "shares": _implied_shares(weighted),
+        "unweighted_shares": _implied_shares(unweighted),
+    }
+    if parameters.transition_bootstrap:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            boot = weighted.bootstrap(parameters.transition_bootstrap, random_state=parameters.random_state)
+        out["ci_low"] = boot.transitions_ci[..., 0].tolist()
+        out["ci_high"] = boot.transitions_ci[..., 1].tolist()
+        out["bootstrap_draws"] = boot.n_boot
+    return WeightedTransitions.model_validate(_clean(out))
+
+
+def _implied_shares(model: LatentTransitionModel) -> list[list[float]]:
+    """The profile shares at each wave that the model's initial shares and transitions imply."""
+    shares = [np.asarray(model.initial_)]
+    for matrix in model.transitions_:
+        shares.append(shares[-1] @ matrix)
+    return [s.tolist() for s in shares]

@@ -120,6 +120,26 @@ class Invariance(_Part):
     bic_free: float | None = None
 
 
+class WeightedTransitions(_Part):
+    """The transition model refitted on those who answered every wave, each weighted by their attrition
+    weight at the last wave (the longitudinal weight), beside the same people unweighted.
+
+    ``model[t]``, ``ci_low``/``ci_high`` and ``shares`` are in the main model's profile order (matched by
+    their means); ``unweighted[t]`` is the same fit without the weights, so that the two differ by the
+    weighting alone.
+    """
+
+    n: int
+    n_effective: float
+    model: list[Matrix]
+    unweighted: list[Matrix]
+    shares: list[list[float]]
+    unweighted_shares: list[list[float]]
+    ci_low: list[SparseMatrix] | None = None
+    ci_high: list[SparseMatrix] | None = None
+    bootstrap_draws: int = 0
+
+
 class Transitions(_Part):
     """The latent transition model: named profiles, their shares per wave and the transition matrices.
 
@@ -152,6 +172,8 @@ class Transitions(_Part):
     three_step: list[SparseMatrix] | None = None
     naive_counts: list[list[list[int]]] | None = None
     invariance: Invariance | None = None
+    #: the same model with attrition weights (results kept before these were fitted have none)
+    weighted: WeightedTransitions | None = None
 
 
 class AdjustedMean(_Row):

@@ -20,6 +20,7 @@ from studyapp.analyses.result import (
     FitRow,
     RetentionRow,
     RetentionTable,
+    Transitions,
 )
 from studyapp.extensions import N_
 from waves.representativeness import EARLIER_NAMES
@@ -54,6 +55,16 @@ class PairView:
     stability_model: float
     stability_naive: float | None
     stability_three_step: float | None
+
+
+@dataclass
+class WeightedPairView:
+    """One pair of consecutive waves of the attrition-weighted model, beside the same people unweighted."""
+
+    label: str
+    rows: list[dict[str, Any]]
+    stability_weighted: float | None
+    stability_unweighted: float | None
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,7 @@ class ResultView:
     flow_chart: Markup | None = None
     profiles: list[dict[str, Any]] = field(default_factory=list)
     pairs: list[PairView] = field(default_factory=list)
+    weighted_pairs: list[WeightedPairView] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     distal: list[DistalView] = field(default_factory=list)
     distal_primary: str = ""
@@ -262,4 +274,37 @@ def result_view(result: AnalysisResult) -> ResultView:
                 stability_three_step=_mean_diagonal(transitions.three_step[t] if transitions.three_step else None),
             )
         )
+    view.weighted_pairs = _weighted_pairs(transitions)
     return view
+
+
+def _weighted_pairs(transitions: Transitions) -> list[WeightedPairView]:
+    """The attrition-weighted transition matrices with their intervals, beside the unweighted ones."""
+    weighted = transitions.weighted
+    if weighted is None:
+        return []
+    names, waves = transitions.names, transitions.waves
+    pairs = []
+    for t, matrix in enumerate(weighted.model):
+        rows = []
+        for i, origin in enumerate(names):
+            cells = []
+            for j in range(len(names)):
+                cells.append(
+                    {
+                        "p": matrix[i][j],
+                        "low": weighted.ci_low[t][i][j] if weighted.ci_low else None,
+                        "high": weighted.ci_high[t][i][j] if weighted.ci_high else None,
+                        "unweighted": weighted.unweighted[t][i][j],
+                    }
+                )
+            rows.append({"origin": origin, "cells": cells})
+        pairs.append(
+            WeightedPairView(
+                label=f"{waves[t]} → {waves[t + 1]}",
+                rows=rows,
+                stability_weighted=_mean_diagonal(matrix),
+                stability_unweighted=_mean_diagonal(weighted.unweighted[t]),
+            )
+        )
+    return pairs

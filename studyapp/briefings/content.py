@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from analysis.suppression import SuppressedTable, suppress_consistently, suppress_means, suppress_table
 from studyapp.analyses.data import JOB_GROUP_ITEM, cohort_data
 from studyapp.analyses.result import Transitions, UnreadableResult, load_result
+from studyapp.core.latest_analysis import attrition_weights
 from studyapp.core.models import AnalysisRun, Cohort, Organisation, Participant, Wave, key
 
 SCALES = ("identification", "career_clarity", "career_commitment", "career_exploration")
@@ -46,7 +47,8 @@ class WavePeople:
     wave: str
     previous_wave: str | None
     profiles: list[str]
-    people: pd.DataFrame  # index pseudonym; organisation_id, profile, profile_before, job_type, future, scales
+    people: pd.DataFrame  # index pseudonym; organisation_id, profile, profile_before, job_type, future, scales,
+    # weight (the analysis' attrition weight at this wave; NaN without one)
     analysis_id: int
 
 
@@ -105,6 +107,8 @@ def wave_people(*, session: Session, wave: Wave) -> WavePeople:
         ).all()
     )
     people["organisation_id"] = people.index.map(lambda p: organisations.get(p))
+    weights = {pseudonym: weight for pseudonym, label, weight in attrition_weights(run.result) if label == wave.label}
+    people["weight"] = people.index.map(lambda p: weights.get(p, np.nan)).astype(float)
     return WavePeople(wave.label, previous, names, people, key(run))
 
 
@@ -134,6 +138,8 @@ class Figures:
     n_sample: int
     profiles: list[str]
     profile_counts: SuppressedTable | None = None  # rows: organisation, sample
+    # the sample's profile shares weighted for dropout (from the second wave on), None where its count is hidden
+    weighted_shares: list[float | None] | None = None
     job_profile: SuppressedTable | None = None  # rows: job types; the organisation
     movement: SuppressedTable | None = None  # rows: profile before, columns: profile now
     stayed_share: float | None = None
@@ -205,6 +211,19 @@ def rows_apart(rows: dict[str, pd.Series], *, min_cell: int) -> SuppressedTable:
     )
 
 
+def _weighted_shares(people: pd.DataFrame, profiles: list[str], counts: SuppressedTable) -> list[float | None] | None:
+    """Each profile's share of the sample weighted by the attrition weights (as if those who stopped
+    answering had kept on, as far as the retention models see them); ``None`` for a profile whose count is
+    hidden, and no shares at all when nobody has a weight."""
+    weighted = people.dropna(subset=["weight"])
+    total = float(weighted["weight"].sum())
+    if weighted.empty or total <= 0:
+        return None
+    sums = weighted.groupby("profile")["weight"].sum().reindex(profiles, fill_value=0.0)
+    hidden = counts.mask.loc["sample"]
+    return [None if bool(hidden[name]) else float(sums[name]) / total for name in profiles]
+
+
 def _counts(frame: pd.DataFrame, column: str, labels: list[str]) -> pd.Series:
     return frame[column].value_counts().reindex(labels, fill_value=0).astype(int)
 
@@ -230,6 +249,8 @@ def figures(
     if organisation is not None:
         rows = {"organisation": _counts(own, "profile", data.profiles), **rows}
     result.profile_counts = rows_apart(rows, min_cell=min_cell)
+    if organisation is None and data.previous_wave is not None:
+        result.weighted_shares = _weighted_shares(everyone, data.profiles, result.profile_counts)
 
     jobs = own.dropna(subset=["job_type"])
     table_now = pd.crosstab(jobs["job_type"], jobs["profile"]).reindex(

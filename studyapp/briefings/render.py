@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pandas as pd
+from babel.numbers import format_percent
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
@@ -138,7 +139,16 @@ def context(figures: Figures, *, study: Study, language: str, analysis_id: int) 
         names = [
             r for r in ("organisation", "sample") if r in counts.counts.index and (r == "sample" or own["profiles"])
         ]
-        profiles.chart = share_bars(figures.profiles, {labels[r]: _shares(counts, r) for r in names}, hidden=hidden)
+        series = {labels[r]: _shares(counts, r) for r in names}
+        if sample.weighted_shares is not None:
+            series[t["sample_weighted"]] = sample.weighted_shares
+            shown = [
+                f"{name} {format_percent(share, locale=language)}"
+                for name, share in zip(figures.profiles, sample.weighted_shares, strict=True)
+                if share is not None
+            ]
+            profiles.extra.append(t["weighted_shares"].format(shares=", ".join(shown) or hidden))
+        profiles.chart = share_bars(figures.profiles, series, hidden=hidden)
         profiles.tables.append(
             Table(
                 "",

@@ -187,6 +187,15 @@ def briefing_texts(language: str) -> dict[str, str]:
             language,
             "Number of participants per job type",
         ),
+        "sample_weighted": translated(
+            language,
+            "All participants, weighted for dropout",
+        ),
+        "weighted_shares": translated(
+            language,
+            "Weighted for dropout, as if those who stopped answering had kept on (as far as who they were "
+            "tells): {shares}.",
+        ),
         "stayed_sample": translated(
             language,
             "{share} of all participants who took part in both waves kept the same profile.",
