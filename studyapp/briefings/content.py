@@ -215,6 +215,8 @@ def _weighted_shares(people: pd.DataFrame, profiles: list[str], counts: Suppress
     """Each profile's share of the sample weighted by the attrition weights (as if those who stopped
     answering had kept on, as far as the retention models see them); ``None`` for a profile whose count is
     hidden, and no shares at all when nobody has a weight."""
+    if "weight" not in people:
+        return None
     weighted = people.dropna(subset=["weight"])
     total = float(weighted["weight"].sum())
     if weighted.empty or total <= 0:
