@@ -56,7 +56,7 @@ def test_the_demo_analysis_shows_profiles_and_transitions(page: Page, site: dict
     expect(page.get_by_role("heading", name=SYNTHETIC_COHORT)).to_be_visible()
     expect(page.locator("strong", has_text="Recommended:")).to_be_visible()
     expect(page.locator("svg[role=img]")).to_have_count(3)
-    expect(page.get_by_role("heading", name="Transitions")).to_be_visible()
+    expect(page.get_by_role("heading", name="Transitions", exact=True)).to_be_visible()
     shot(page, "admin-analysis-result")
     with Session(site["engine"]) as session:
         run = session.exec(select(AnalysisRun)).one()
