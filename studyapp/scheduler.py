@@ -52,8 +52,9 @@ def tick(
     register_message_kinds(secret_key=settings.secret_key if settings is not None else None)
     error, report = "", None
     if settings is not None:
+        retention_error = _identity_retention(engine, now, settings)  # first: its notices go out this tick
         error, report = _fieldwork(engine, name, now, settings)
-        error = error or _representativeness(engine, now, settings)
+        error = error or _representativeness(engine, now, settings) or retention_error
     with session_scope(engine) as session:
         beat = session.get(SchedulerHeartbeat, name)
         if beat is None:
@@ -117,6 +118,32 @@ def _fieldwork(engine: Engine, name: str, now: datetime, settings: Settings) -> 
             "%d messages failed this tick (reasons on the fieldwork dashboard)", report.dispatch.failed + helpers.failed
         )
     return report.dispatch.stopped_early, report
+
+
+def _identity_retention(engine: Engine, now: datetime, settings: Settings) -> str:
+    """Tell researchers 30 days before a study's identities are erased, and erase them on the day, each study
+    once (its own step: an error here holds up no mail); returns the error, or ``""``."""
+    from studyapp.core.privacy import Privacy
+    from studyapp.studies import retention
+
+    try:
+        with session_scope(engine) as session:
+            retention.queue_notices(session, now)
+        with session_scope(engine) as session:
+            privacy = Privacy(pseudonym_key=settings.pseudonym_key, identity_keys=settings.identity_key)
+            for erased in retention.erase_due(session, now, privacy):
+                log.warning(
+                    "Erased the identities of study %s on schedule: %d identities, %d pending messages, "
+                    "%d mailbox copies",
+                    erased.study_id,
+                    erased.identities,
+                    erased.pending_messages,
+                    erased.mailbox_messages,
+                )
+    except Exception as exc:  # recorded on the heartbeat and logged; the next tick tries again
+        log.exception("Keeping the identity retention dates failed")
+        return f"{type(exc).__name__}: {exc}"[:500]
+    return ""
 
 
 def _representativeness(engine: Engine, now: datetime, settings: Settings) -> str:

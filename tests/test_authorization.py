@@ -236,6 +236,7 @@ STAFF_ENDPOINTS = {
     "studies.study_detail",
     "studies.study_edit",
     "studies.study_new",
+    "studies.study_retention",
     "studies.wave_delete",
     "studies.wave_edit",
     "studies.wave_new",

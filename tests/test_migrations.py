@@ -180,4 +180,26 @@ def test_0011_adds_frame_variables_and_keeps_the_rows(database: Database) -> Non
     with Session(database.engine) as session:
         assert session.exec(select(Study.frame_variables)).one() == []
         assert session.exec(select(Participant.frame)).one() == {}
+    migrate.upgrade(database.engine)
+    assert _differences(database) == []
+
+
+def test_0012_adds_the_identity_retention_date_and_keeps_the_rows(database: Database) -> None:
+    """Revision 0012 adds study.identity_retention_until and identities_erased_at: studies made before it
+    have no date yet (the study page asks for one), and it goes down and up again."""
+    from sqlmodel import Session, select
+
+    from studyapp.core.models import Study
+    from tests.factories import make_cohort, make_participant, make_study
+
+    migrate.upgrade(database.engine)
+    with Session(database.engine) as session:
+        make_participant(session, make_cohort(session, make_study(session)))
+        session.commit()
+    migrate.downgrade(database.engine, "0011")
+    assert "identity_retention_until" not in {c["name"] for c in inspect(database.engine).get_columns("study")}
+    migrate.upgrade(database.engine, "0012")
+    with Session(database.engine) as session:
+        study = session.exec(select(Study)).one()
+        assert (study.identity_retention_until, study.identities_erased_at) == (None, None)
     assert _differences(database) == []

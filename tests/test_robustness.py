@@ -227,6 +227,7 @@ INPUTS: dict[str, Inputs] = {
     "studies.study_edit": Inputs(
         form={"name": "Bridge the Gap", "slug": "bridge-the-gap", "description": "d", "timezone": "America/Los_Angeles"}
     ),
+    "studies.study_retention": Inputs(form={"until": "2031-03-01", "reason": "A later wave was added."}),
     "studies.study_new": Inputs(
         form={"name": "Second study", "slug": "second", "description": "d", "timezone": "America/Los_Angeles"}
     ),

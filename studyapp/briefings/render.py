@@ -142,12 +142,12 @@ def context(figures: Figures, *, study: Study, language: str, analysis_id: int) 
         series = {labels[r]: _shares(counts, r) for r in names}
         if sample.weighted_shares is not None:
             series[t["sample_weighted"]] = sample.weighted_shares
-            shown = [
+            weighted = [
                 f"{name} {format_percent(share, locale=language)}"
                 for name, share in zip(figures.profiles, sample.weighted_shares, strict=True)
                 if share is not None
             ]
-            profiles.extra.append(t["weighted_shares"].format(shares=", ".join(shown) or hidden))
+            profiles.extra.append(t["weighted_shares"].format(shares=", ".join(weighted) or hidden))
         profiles.chart = share_bars(figures.profiles, series, hidden=hidden)
         profiles.tables.append(
             Table(

@@ -24,6 +24,7 @@ from studyapp.core.privacy import Privacy, normalise_email, normalise_external_i
 from studyapp.core.tabular import ImportRejected, RowProblem, Table
 from studyapp.core.types import utcnow
 from studyapp.inputs import email_problem
+from studyapp.participants.identities import refuse_new_identities
 
 EXTERNAL_ID_MAX = 100
 REQUIRED_COLUMNS = ("email", "cohort")
@@ -173,6 +174,11 @@ def _check_row(
 def plan_enrolment(*, session: Session, privacy: Privacy, study: Study, table: Table) -> EnrolmentPlan:
     """Check every row of an enrolment list against the rules and the study's participants."""
     plan = EnrolmentPlan()
+    try:
+        refuse_new_identities(study)
+    except NotAllowed as refusal:
+        plan.problems.append(RowProblem(1, str(refusal)))
+        return plan
     frame_variables = tuple(study.frame_variables)
     known_columns = REQUIRED_COLUMNS + OPTIONAL_COLUMNS + frame_variables
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
@@ -345,6 +351,7 @@ def enrol_person(
     *, session: Session, privacy: Privacy, study: Study, person: Person, actor: str, user: User | None = None
 ) -> Participant:
     """Create one participant with identity and consent (used by imports and self-registration)."""
+    refuse_new_identities(study)
     participant = Participant(
         pseudonym=privacy.pseudonym(
             study_id=key(study),
@@ -513,6 +520,7 @@ def self_register(
         raise NotAllowed(_("Self-registration for this cohort is closed."))
     study = session.get(Study, cohort.study_id)
     assert study is not None
+    refuse_new_identities(study)
     problems = {}
     if problem := line_problem(name.strip(), field=_("The name"), max_length=PERSON_NAME_MAX):
         problems["name"] = problem

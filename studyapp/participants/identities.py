@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from studyapp.core import audit
 from studyapp.core.errors import NotAllowed, ValidationFailed
-from studyapp.core.models import Cohort, Identity, Participant, User
+from studyapp.core.models import Cohort, Identity, Participant, Study, User
 from studyapp.core.privacy import Privacy
 from studyapp.core.types import utcnow
 from studyapp.inputs import email_problem
@@ -23,6 +23,19 @@ class Contact:
     email: str
     name: str
     language: str
+
+
+def refuse_new_identities(study: Study) -> None:
+    """Raise :class:`NotAllowed` when ``study``'s identities were erased on schedule
+    (:mod:`studyapp.studies.retention`): an identity stored afterwards would be kept past the date."""
+    if study.identities_erased_at is not None:
+        raise NotAllowed(
+            _(
+                "The identities of this study were erased on %(day)s: nobody can be enrolled, and no e-mail "
+                "address stored, any more.",
+                day=study.identities_erased_at.date().isoformat(),
+            )
+        )
 
 
 def identity_of(*, session: Session, participant: Participant) -> Identity | None:

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     IntegerField,
     RadioField,
@@ -123,3 +124,10 @@ class WaveForm(FlaskForm):
         description=_l("Whole categories are chosen, most lagging first, as long as they fit in this budget."),
     )
     paused = BooleanField(_l("Paused (no invitations or reminders go out)"))
+
+
+class RetentionForm(FlaskForm):
+    """The day a study's identities are erased, and why it moves."""
+
+    until = DateField(_l("Erase e-mail addresses and names on"), validators=[Optional(), SaneDate()])
+    reason = TextAreaField(_l("Reason for moving the date"), validators=[MultiLine(1000)])

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -19,10 +20,12 @@ from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.inputs import InputError, local_to_utc
 from studyapp.core.models import Cohort, Instrument, Study, Wave
 from studyapp.core.scheduler_status import scheduler_status
+from studyapp.core.types import utcnow
 from studyapp.database import get_session
 from studyapp.inputs import SelectChoice
-from studyapp.studies import services
-from studyapp.studies.forms import CohortForm, DeleteForm, StudyForm, WaveForm
+from studyapp.participants.identities import may_view_identities
+from studyapp.studies import retention, services
+from studyapp.studies.forms import CohortForm, DeleteForm, RetentionForm, StudyForm, WaveForm
 from studyapp.studies.schedule import WaveSchedule, describe, parse_day_list
 
 bp = Blueprint("studies", __name__)
@@ -108,6 +111,8 @@ def study_detail(study_id: int) -> ResponseReturnValue:
         for overview in overviews
         for wave in overview.waves
     }
+    retention_state = retention.retention_state(session, study)
+    retention_form = RetentionForm(until=retention_state.until or retention_state.suggested)
     return render_template(
         "studies/study_detail.html",
         study=study,
@@ -115,7 +120,42 @@ def study_detail(study_id: int) -> ResponseReturnValue:
         instruments=instruments,
         schedules=schedules,
         delete_form=DeleteForm(),
+        retention=retention_state,
+        retention_form=retention_form,
+        may_set_retention=may_view_identities(current_user),
+        notice_days=retention.NOTICE_DAYS,
     )
+
+
+@bp.route("/studies/<int:study_id>/retention", methods=["POST"])
+@staff_required
+def study_retention(study_id: int) -> ResponseReturnValue:
+    """Set or move the day the study's identities are erased (researchers with the identity permission)."""
+    study = _get_or_404(Study, study_id)
+    form = RetentionForm()
+    if not form.validate_on_submit():
+        for field in form:
+            for message in field.errors:
+                flash(f"{field.label.text}: {message}", "error")
+        return redirect(url_for(".study_detail", study_id=study.id, _anchor="identities"))
+    try:
+        retention.set_retention(
+            session=get_session(),
+            study=study,
+            until=form.until.data,
+            reason=form.reason.data or "",
+            user=current_user,
+            now=utcnow(),
+        )
+    except NotAllowed as refusal:
+        abort(403, description=str(refusal))
+    except ValidationFailed as error:
+        get_session().rollback()
+        for message in error.errors.values():
+            flash(message, "error")
+    else:
+        _commit(_("The identities of this study are erased on %(day)s.", day=format_date(form.until.data, "d MMMM y")))
+    return redirect(url_for(".study_detail", study_id=study.id, _anchor="identities"))
 
 
 @bp.route("/studies/<int:study_id>/edit", methods=["GET", "POST"])

@@ -1,6 +1,6 @@
 """Studies, their cohorts and the scheduled measurement waves of each cohort."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -25,6 +25,10 @@ class Study(SQLModel, table=True):
     # Columns of the enrolment list kept for everyone (e.g. institution, gender): the auxiliary variables
     # of the representativeness figures.
     frame_variables: list[str] = json_field(default_factory=list)
+    # The day the participants' e-mail addresses and names are erased (research data and pseudonyms stay),
+    # and when the scheduler did it (GDPR Art. 5(1)(e): identities kept no longer than needed).
+    identity_retention_until: date | None = Field(default=None)
+    identities_erased_at: datetime | None = timestamp_field()
     created_at: datetime = created_at_field()
 
 
