@@ -158,7 +158,7 @@ def _study_description(root: ET.Element, meta: DepositMetadata, study_id: str) -
     _sub(
         method,
         "notes",
-        "Participants are known only by a keyed pseudonym (HMAC with a study key that is not deposited); "
+        "Participants are known only by a keyed pseudonym (HMAC-SHA-256 with a key that is not deposited); "
         "names, e-mail addresses, personal links and enrolment identifiers never enter a deposit. "
         + (
             "Free-text answers are included."
@@ -192,7 +192,8 @@ def _variable_groups(data: ET.Element, variables: Sequence[DepositVariable], ids
         _sub(
             group,
             "txt",
-            f"{'Scale' if kind == 'scale' else 'Identity facet'} {code}; reverse-keyed items are scored 8 - x",
+            f"{'Scale' if kind == 'scale' else 'Identity facet'} {code}: the mean of its items, each "
+            "reverse-keyed item (see its notes) scored as minimum + maximum - answer",
         )
         _sub(group, "concept", kind)
     for section, (title, members) in sections.items():
@@ -209,7 +210,8 @@ def _data_description(root: ET.Element, meta: DepositMetadata, codebook: Mapping
     described = {entry["name"]: entry for entry in codebook.get("variables", [])}
     for variable in meta.variables:
         entry = described.get(variable.name, {})
-        attributes = {"ID": ids[variable.name], "name": entry.get("spss_name") or variable.name, "files": files}
+        # the CSV file's column name; the SPSS file's name, where it differs, is in the notes
+        attributes = {"ID": ids[variable.name], "name": variable.name, "files": files}
         if variable.kind != "text" and variable.kind != "id" and variable.measure:
             attributes["intrvl"] = _INTERVAL[variable.measure]
         var = _sub(data, "var", **attributes)
@@ -244,20 +246,21 @@ def _data_description(root: ET.Element, meta: DepositMetadata, codebook: Mapping
             _sub(category, "catValu", str(value))
             _texts(category, "labl", labels)
             _sub(category, "catStat", str(counts.get(value, 0)), type="freq")
-        category = _sub(var, "catgry", missing="Y", missType="system")
-        _sub(category, "catValu", "")
-        _sub(
-            category,
-            "labl",
-            "System missing: empty cell (not asked in this wave, not answered, or not submitted)",
-            lang="en",
-        )
-        _sub(
-            category,
-            "labl",
-            "Systeem-missend: lege cel (niet gevraagd in deze golf, niet beantwoord of niet ingeleverd)",
-            lang="nl",
-        )
+        if variable.is_item or variable.name in _MAY_BE_EMPTY:
+            category = _sub(var, "catgry", missing="Y", missType="system")
+            _sub(category, "catValu", "")
+            _sub(
+                category,
+                "labl",
+                "System missing: empty cell (not asked in this wave, not answered, or not submitted)",
+                lang="en",
+            )
+            _sub(
+                category,
+                "labl",
+                "Systeem-missend: lege cel (niet gevraagd in deze golf, niet beantwoord of niet ingeleverd)",
+                lang="nl",
+            )
         if variable.group is not None:
             _sub(var, "concept", f"{variable.group.kind}: {variable.group.code}", vocab="studyapp")
         _sub(
@@ -273,9 +276,13 @@ def _data_description(root: ET.Element, meta: DepositMetadata, codebook: Mapping
             notes.append(("waves", "; ".join(variable.waves) or "none"))
         if variable.group is not None:
             notes.append((variable.group.kind, variable.group.code))
+        if entry.get("spss_name") and entry["spss_name"] != variable.name:
+            notes.append(("SPSS name", entry["spss_name"]))
         for kind, note in notes:
             _sub(var, "notes", note, type=kind)
 
 
+#: fixed columns that may be empty (not submitted; no attrition weight)
+_MAY_BE_EMPTY = frozenset({"submitted_at", "attrition_weight"})
 #: fixed columns held as text in the data files
 _CHARACTER = frozenset({"pseudonym", "cohort", "wave", "source", "language", "started_at", "submitted_at"})

@@ -123,8 +123,7 @@ def _readme(meta: DepositMetadata, files: dict[str, str]) -> str:
     lines = [
         f"# {meta.study_name}: research data deposit",
         "",
-        meta.description,
-        "",
+        *([meta.description, ""] if meta.description else []),
         f"Made on {meta.created_at.strftime('%Y-%m-%d %H:%M UTC')} by the Bridge the Gap study framework "
         f"(study `{meta.study_slug}`).",
         "",
@@ -136,7 +135,8 @@ def _readme(meta: DepositMetadata, files: dict[str, str]) -> str:
     for wave in meta.waves:
         opened = wave.opens_at.date().isoformat() if wave.opens_at else "per participant"
         closed = wave.closes_at.date().isoformat() if wave.closes_at else "per participant"
-        lines.append(f"| {wave.cohort} | {wave.label} | {wave.position} | {wave.instrument} | {opened} | {closed} |")
+        cells = [wave.cohort, wave.label, str(wave.position), wave.instrument, opened, closed]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     lines += [
         "",
         f"Instrument version(s): {', '.join(meta.instruments)}. Question texts are in Dutch and English "
@@ -152,29 +152,32 @@ def _readme(meta: DepositMetadata, files: dict[str, str]) -> str:
         "",
         "## Pseudonymisation",
         "",
-        "Participants are known only by a pseudonym: a keyed hash (HMAC-SHA-256) made with a key of the study "
-        "that is not part of this deposit, the same in every wave. Names, e-mail addresses, personal links, "
+        "Participants are known only by a pseudonym: a keyed hash (HMAC-SHA-256) of the study and the person, "
+        "made with a key that stays on the study's server and is not part of this deposit; the same in every "
+        "wave. Names, e-mail addresses, personal links, "
         "enrolment identifiers and the enrolment list's frame variables are stored apart from the research "
         "data and never enter a deposit.",
         "",
         "## Suppression and selection",
         "",
-        (
+        "- "
+        + (
             "Free-text answers are included (the researcher chose so); check them for names before publishing."
             if meta.include_text
             else "Free-text answers are left out, as they may identify people: "
             + (", ".join(f"`{code}`" for code in meta.left_out_text_items) or "(none in these instruments)")
             + "."
         ),
-        (
+        "- "
+        + (
             "Only submitted responses are included."
             if meta.submitted_only
             else "Responses that were started but not submitted are included (`submitted` = 0)."
         ),
-        "No cells are suppressed in these microdata: access is governed by the licence below.",
-        "Missing values are empty cells in the CSV file and system-missing in the SPSS file: not asked in "
+        "- No cells are suppressed in these microdata: access is governed by the licence below.",
+        "- Missing values are empty cells in the CSV file and system-missing in the SPSS file: not asked in "
         "that wave, not answered, or not submitted. There are no other missing-value codes.",
-        "CSV text is written exactly as given (no apostrophe before text that begins with a formula sign): "
+        "- CSV text is written exactly as given (no apostrophe before text that begins with a formula sign): "
         "open the file in a spreadsheet with care.",
         "",
         "## Licence",
@@ -271,7 +274,43 @@ def make_deposit(
         raise DepositError(_("There are no responses to deposit in this selection of cohorts and waves."))
     if folder.exists() and any(folder.iterdir()):
         raise DepositError(_("The folder %(folder)s is not empty.", folder=str(folder)))
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
+    try:
+        n_written, export_meta, n_answers = _write_bag(source, scope, folder)
+    except BaseException:
+        # no half-made bag left behind: the folder's contents are ours (it was new or empty)
+        for path in list(folder.iterdir()):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        if created:
+            folder.rmdir()
+        raise
+    audit.record(
+        session=session,
+        action="data.exported",
+        user=user,
+        actor="cli" if user is None else "",
+        target_type="study",
+        target_id=scope.study.id,
+        ip_address=ip_address,
+        detail={
+            "formats": ["deposit"],
+            "scope": export_meta["scope"],
+            "language": scope.language,
+            "responses": n_written,
+            "answers": n_answers,
+            "include_text": scope.include_text,
+            "submitted_only": scope.submitted_only,
+        },
+    )
+    return folder
+
+
+def _write_bag(source: Session, scope: ExportScope, folder: Path) -> tuple[int, dict[str, str], int]:
+    """The payload files in ``folder``, then the bag made of it; returns the counts and the export's metadata."""
     written, export_meta = write_export(
         source=source, scope=scope, folder=folder, formats=DATA_FORMATS, raw_text=True, bom=False
     )
@@ -298,25 +337,7 @@ def make_deposit(
     )
     (folder / README_FILE).write_text(_readme(meta, described), encoding="utf-8", newline="\n")
     bagit.make_bag(str(folder), bag_info=_bag_info(meta), checksums=list(BAG_CHECKSUMS))
-    audit.record(
-        session=session,
-        action="data.exported",
-        user=user,
-        actor="cli" if user is None else "",
-        target_type="study",
-        target_id=scope.study.id,
-        ip_address=ip_address,
-        detail={
-            "formats": ["deposit"],
-            "scope": export_meta["scope"],
-            "language": scope.language,
-            "responses": written.n_responses,
-            "answers": written.n_answers,
-            "include_text": scope.include_text,
-            "submitted_only": scope.submitted_only,
-        },
-    )
-    return folder
+    return written.n_responses, export_meta, written.n_answers
 
 
 def deposit_zip(
