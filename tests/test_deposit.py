@@ -33,7 +33,9 @@ from studyapp.core.models import (
     Wave,
 )
 from studyapp.demo import DEMO_PARTICIPANTS, DEMO_RESEARCHER_EMAIL, DEMO_STUDY_SLUG, seed_demo
+from tests.conftest import csrf_token_from
 from tests.factories import (
+    PASSWORD,
     enrol,
     invite_with_token,
     load_carriere_kompas,
@@ -450,3 +452,36 @@ def test_demo_deposit_holds_no_identity(runner, session: Session, tmp_path: Path
         frame = pd.read_csv(payload[f"{DEMO_STUDY_SLUG}_wide.csv"])
         assert ("work_organisation" in frame.columns) == bool(include)
         assert frame["pseudonym"].nunique() > 100
+
+
+def test_export_page_deposit_with_csrf_protection(app, client: FlaskClient, session: Session, world: dict) -> None:
+    """The deposit form has its own (prefixed) CSRF token, which the app's CSRF protection accepts."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    make_user(session)
+    page = client.get("/login").get_data(as_text=True)
+    client.post(
+        "/login", data={"email": "researcher@example.org", "password": PASSWORD, "csrf_token": csrf_token_from(page)}
+    )
+    study = world["study"]
+    page = client.get(f"/studies/{study.id}/export").get_data(as_text=True)
+    match = re.search(r'name="deposit-csrf_token" type="hidden" value="([^"]+)"', page)
+    assert match, "no CSRF token in the deposit form"
+    assert _post_deposit(client, study.id, language="en").status_code == 400  # no token: refused
+    response = _post_deposit(client, study.id, language="en", csrf_token=match.group(1))
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    response.close()
+
+
+def test_a_failed_deposit_leaves_nothing_behind(
+    runner, session: Session, world: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(bagit, "make_bag", full_disk)
+    (tmp_path / "empty").mkdir()
+    for name in ("new", "empty"):
+        result = _cli_deposit(runner, tmp_path, name=name)
+        assert result.exit_code != 0 and isinstance(result.exception, OSError)
+    assert not (tmp_path / "new").exists() and list((tmp_path / "empty").iterdir()) == []
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "data.exported")).first() is None
