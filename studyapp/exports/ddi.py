@@ -43,9 +43,8 @@ def _q(tag: str) -> str:
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
-    element = ET.SubElement(
-        parent, _q(tag), {k.replace("_", "-") if k != "lang" else XML_LANG: v for k, v in attributes.items()}
-    )
+    """A child element in the DDI namespace; the attribute ``lang`` becomes ``xml:lang``."""
+    element = ET.SubElement(parent, _q(tag), {XML_LANG if k == "lang" else k: v for k, v in attributes.items()})
     if text is not None:
         element.text = text
     return element
