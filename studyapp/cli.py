@@ -671,7 +671,8 @@ def responses_import(
     "--format",
     "formats",
     multiple=True,
-    help="long_csv, wide_csv, sav, parquet, codebook_json, codebook_html; repeat for several; default all.",
+    help="long_csv, wide_csv, sav, parquet, codebook_json, codebook_html; repeat for several; default all. "
+    "Or 'deposit' alone: an archive-ready BagIt bag (CSV, SPSS, DDI codebook, data package, README) in --out.",
 )
 @click.option("--language", type=click.Choice(["en", "nl"]), default="en", show_default=True)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
@@ -686,6 +687,11 @@ def responses_import(
     is_flag=True,
     help="Leave out responses that were started but not submitted (the 'submitted' column says which are).",
 )
+@click.option(
+    "--include-text",
+    is_flag=True,
+    help="With --format deposit: include free-text answers (left out by default; they may identify people).",
+)
 @with_appcontext
 def export_command(
     study_slug: str,
@@ -696,17 +702,26 @@ def export_command(
     out_dir: Path,
     raw_text: bool,
     submitted_only: bool,
+    include_text: bool,
 ) -> None:
     """Write a pseudonymised export (audit-logged).
 
     In the CSV files, text that a spreadsheet would run as a formula starts with an apostrophe unless
-    --raw-text is given; SPSS and Parquet files always hold the text as given.
+    --raw-text is given; SPSS and Parquet files always hold the text as given. ``--format deposit``
+    writes an archive-ready BagIt bag into --out instead (see docs/guide.md).
     """
     from sqlmodel import Session, select
 
     from studyapp.core.models import Cohort, Wave
     from studyapp.database import reading_engine_of
+    from studyapp.exports.deposit import DepositError, make_deposit
     from studyapp.exports.service import FORMATS, ExportScope, export_to_folder
+
+    deposit = "deposit" in formats
+    if deposit and len(set(formats)) > 1:
+        raise click.BadParameter(_("'deposit' cannot be combined with other formats."), param_hint="--format")
+    if include_text and not deposit:
+        raise click.BadParameter(_("--include-text is for --format deposit only."), param_hint="--include-text")
 
     with session_scope(engine_of(current_app)) as session, Session(reading_engine_of(current_app)) as reader:
         study = study_by_slug(session, study_slug)
@@ -729,7 +744,15 @@ def export_command(
             wave_ids=wave_ids,
             language=language,
             submitted_only=submitted_only,
+            include_text=include_text or not deposit,
         )
+        if deposit:
+            try:
+                bag = make_deposit(session=session, reader=reader, scope=scope, folder=out_dir)
+            except DepositError as error:
+                raise click.ClickException(str(error)) from None
+            click.echo(str(bag))
+            return
         try:
             paths = export_to_folder(
                 session=session,

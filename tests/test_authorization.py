@@ -210,6 +210,7 @@ STAFF_ENDPOINTS = {
     "briefings.download",
     "briefings.generate",
     "briefings.index",
+    "exports.deposit",
     "exports.index",
     "fieldwork.dashboard",
     "fieldwork.edit_template",

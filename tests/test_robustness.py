@@ -164,6 +164,14 @@ INPUTS: dict[str, Inputs] = {
     "briefings.generate": Inputs(form={"wave_id": "{wave_id}"}),
     "briefings.index": Inputs(),
     "briefings.portal": Inputs(),
+    "exports.deposit": Inputs(
+        form={
+            "deposit-cohorts": ["{cohort_id}"],
+            "deposit-waves": ["{wave_id}"],
+            "deposit-language": "en",
+            "deposit-include_text": "y",
+        }
+    ),
     "exports.index": Inputs(
         form={"cohorts": ["{cohort_id}"], "waves": ["{wave_id}"], "formats": ["long_csv"], "language": "en"}
     ),

@@ -11,6 +11,7 @@ from typing import IO, Any, TypeGuard, get_args
 
 import pandas as pd
 from sqlalchemy import ColumnElement
+from sqlalchemy import func as sa_func
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
@@ -40,6 +41,7 @@ from studyapp.exports.writers import (
     WEIGHT_COLUMN,
     ExportData,
     Kind,
+    StreamedExport,
     Variable,
     write_streamed,
 )
@@ -59,6 +61,9 @@ class ExportScope:
     wave_ids: Sequence[int] = ()
     language: str = "en"
     submitted_only: bool = False
+    #: whether free-text answers (items of type text) are exported; an archive deposit leaves them out
+    #: unless the researcher ticks them in
+    include_text: bool = True
 
     def describe(self, cohorts: list[Cohort], waves: list[Wave]) -> str:
         return (
@@ -93,14 +98,20 @@ def _selected(session: Session, scope: ExportScope) -> tuple[list[Cohort], list[
     return list(cohorts), list(waves)
 
 
+def scope_selection(session: Session, scope: ExportScope) -> tuple[list[Cohort], list[Wave]]:
+    """The scope's cohorts (by name) and waves (by cohort and position)."""
+    return _selected(session, scope)
+
+
 def _is_kind(value: str) -> TypeGuard[Kind]:
     return value in get_args(Kind)
 
 
 def _variables(
-    session: Session, instrument_ids: SelectOfScalar[int], language: str
+    session: Session, instrument_ids: SelectOfScalar[int], language: str, *, include_text: bool = True
 ) -> tuple[list[Variable], dict[int, str]]:
-    """Item variables in questionnaire order (the union over instruments, by item code)."""
+    """Item variables in questionnaire order (the union over instruments, by item code); without the
+    free-text items when ``include_text`` is false (their answers are then left out too)."""
     rows = session.exec(
         select(Item, InstrumentSection.code, Facet.code)
         .join(InstrumentSection, col(InstrumentSection.id) == Item.section_id)
@@ -111,6 +122,8 @@ def _variables(
     variables: dict[str, Variable] = {}
     names: dict[int, str] = {}
     for item, section, facet in rows:
+        if item.type == "text" and not include_text:
+            continue
         names[key(item)] = item.code
         if item.code in variables:
             continue
@@ -171,7 +184,7 @@ def _attrition_weights(
 def _plan(session: Session, scope: ExportScope) -> _Plan:
     cohorts, waves = _selected(session, scope)
     instrument_ids = _scope_instrument_ids(scope)
-    variables, item_names = _variables(session, instrument_ids, scope.language)
+    variables, item_names = _variables(session, instrument_ids, scope.language, include_text=scope.include_text)
     instruments = session.exec(
         select(Instrument).where(col(Instrument.id).in_(instrument_ids)).order_by(col(Instrument.id))
     ).all()
@@ -302,6 +315,8 @@ def _chunk(session: Session, scope: ExportScope, plan: _Plan, lower: str | None,
         ),
         columns=["response_id", "item_id", "value_number", "value_text"],
     )
+    if not scope.include_text:  # the free-text items are not among the variables: neither are their answers
+        answer_rows = answer_rows[answer_rows["item_id"].isin(list(plan.item_names))].reset_index(drop=True)
     # each answer's response, by its row in ``responses`` (vectorised: no Python per answer)
     row = pd.Index(list(ids)).get_indexer(pd.Index(answer_rows["response_id"]))
     answers = pd.DataFrame(
@@ -322,6 +337,50 @@ def export_chunks(session: Session, scope: ExportScope, plan: _Plan) -> Iterator
         yield _chunk(session, scope, plan, lower, upper)
 
 
+def write_export(
+    *,
+    source: Session,
+    scope: ExportScope,
+    folder: Path,
+    formats: Sequence[str] = FORMATS,
+    raw_text: bool = False,
+    bom: bool = True,
+) -> tuple[StreamedExport, dict[str, str]]:
+    """Write the chosen formats of the scope into ``folder`` without audit-logging them (the caller does).
+
+    Returns the files written with their counts, and the export's metadata (study, instruments, scope,
+    language). ``bom=False`` writes the CSV files as plain UTF-8 (as archives prefer).
+    """
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown export format(s): {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
+    plan = _plan(source, scope)
+    written = write_streamed(
+        export_chunks(source, scope, plan),
+        folder,
+        formats=tuple(formats),
+        variables=plan.variables,
+        meta=plan.meta,
+        prefix=scope.study.slug,
+        bom=bom,
+        raw_text=raw_text,
+    )
+    return written, dict(plan.meta)
+
+
+def count_responses(session: Session, scope: ExportScope) -> int:
+    """How many responses an export of the scope would hold (to refuse an empty one with a clear message)."""
+    conditions = _in_range(session, scope, None, None)
+    query = (
+        select(sa_func.count())
+        .select_from(Response)
+        .join(Invitation, col(Invitation.id) == Response.invitation_id)
+        .join(Participant, col(Participant.id) == Invitation.participant_id)
+        .where(*conditions)
+    )
+    return int(session.exec(query).one())
+
+
 def export_to_folder(
     *,
     session: Session,
@@ -340,19 +399,8 @@ def export_to_folder(
     through ``reader`` (a session on the read replica, when there is one) and the audit event is written
     through ``session``.
     """
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise ValueError(f"unknown export format(s): {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
-    source = reader or session
-    plan = _plan(source, scope)
-    written = write_streamed(
-        export_chunks(source, scope, plan),
-        folder,
-        formats=tuple(formats),
-        variables=plan.variables,
-        meta=plan.meta,
-        prefix=scope.study.slug,
-        raw_text=raw_text,
+    written, meta = write_export(
+        source=reader or session, scope=scope, folder=folder, formats=formats, raw_text=raw_text
     )
     audit.record(
         session=session,
@@ -364,7 +412,7 @@ def export_to_folder(
         ip_address=ip_address,
         detail={
             "formats": list(formats),
-            "scope": plan.meta["scope"],
+            "scope": meta["scope"],
             "language": scope.language,
             "responses": written.n_responses,
             "answers": written.n_answers,

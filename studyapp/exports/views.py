@@ -16,6 +16,7 @@ from studyapp.auth import staff_required
 from studyapp.core.models import Cohort, Study, Wave
 from studyapp.core.spreadsheet_safety import text_note
 from studyapp.database import get_reading_session, get_session
+from studyapp.exports.deposit import DepositError, deposit_zip
 from studyapp.exports.service import FORMATS, ExportScope, export_zip
 from studyapp.inputs import SelectChoice
 
@@ -54,10 +55,19 @@ class ExportForm(FlaskForm):
     raw_text = BooleanField(_l("Raw text for R and Python (not for Excel)"))
 
 
-@bp.route("/studies/<int:study_id>/export", methods=["GET", "POST"])
-@staff_required
-def index(study_id: int) -> ResponseReturnValue:
-    """Choose and download a pseudonymised export (audit-logged)."""
+class DepositForm(FlaskForm):
+    """What to put into an archive-ready deposit."""
+
+    cohorts = _Checkboxes(_l("Cohorts"), coerce=int)
+    waves = _Checkboxes(_l("Waves"), coerce=int)
+    language = RadioField(
+        _l("Labels in"), choices=[SelectChoice("en", _l("English")), SelectChoice("nl", _l("Dutch"))], default="en"
+    )
+    submitted_only = BooleanField(_l("Only submitted responses (leave out those started but not submitted)"))
+    include_text = BooleanField(_l("Include free-text answers (they may hold names: check them before depositing)"))
+
+
+def _study_and_choices(study_id: int) -> tuple[Study, list[SelectChoice], list[SelectChoice]]:
     session = get_session()
     study = session.get(Study, study_id)
     if study is None:
@@ -70,10 +80,74 @@ def index(study_id: int) -> ResponseReturnValue:
         .where(Cohort.study_id == study.id)
         .order_by(col(Wave.cohort_id), col(Wave.position))
     ).all()
+    return (
+        study,
+        [SelectChoice(c.id, c.name) for c in cohorts],
+        [SelectChoice(w.id, f"{names[w.cohort_id]} · {w.label}") for w in waves],
+    )
+
+
+def _deposit_form(cohorts: list[SelectChoice], waves: list[SelectChoice]) -> DepositForm:
+    form = DepositForm(prefix="deposit", language=str(get_locale() or "en"))
+    form.cohorts.choices = cohorts
+    form.waves.choices = waves
+    return form
+
+
+def _page(study: Study, form: ExportForm, deposit: DepositForm, status: int = 200) -> ResponseReturnValue:
+    return (
+        render_template("exports/index.html", study=study, form=form, deposit=deposit, text_note=gettext(text_note())),
+        status,
+    )
+
+
+@bp.route("/studies/<int:study_id>/export/deposit", methods=["POST"])
+@staff_required
+def deposit(study_id: int) -> ResponseReturnValue:
+    """Download an archive-ready deposit (BagIt bag, zipped; audit-logged)."""
+    session = get_session()
+    study, cohorts, waves = _study_and_choices(study_id)
+    form = ExportForm(language=str(get_locale() or "en"), formdata=None)
+    form.cohorts.choices = cohorts
+    form.waves.choices = waves
+    deposit_form = _deposit_form(cohorts, waves)
+    if not deposit_form.validate_on_submit():
+        return _page(study, form, deposit_form, 400)
+    scope = ExportScope(
+        study=study,
+        cohort_ids=deposit_form.cohorts.data or [],
+        wave_ids=deposit_form.waves.data or [],
+        language=deposit_form.language.data or "en",
+        submitted_only=bool(deposit_form.submitted_only.data),
+        include_text=bool(deposit_form.include_text.data),
+    )
+    try:
+        archive = deposit_zip(
+            session=session,
+            reader=get_reading_session(),
+            scope=scope,
+            user=current_user,
+            ip_address=request.remote_addr or "",
+        )
+    except DepositError as error:
+        session.rollback()
+        deposit_form.form_errors.append(str(error))
+        return _page(study, form, deposit_form, 422)
+    session.commit()
+    name = f"{study.slug}-deposit.zip"
+    return send_file(archive, mimetype="application/zip", as_attachment=True, download_name=name)
+
+
+@bp.route("/studies/<int:study_id>/export", methods=["GET", "POST"])
+@staff_required
+def index(study_id: int) -> ResponseReturnValue:
+    """Choose and download a pseudonymised export (audit-logged)."""
+    session = get_session()
+    study, cohorts, waves = _study_and_choices(study_id)
     # labels and the codebook's own words in the researcher's language unless they choose the other
     form = ExportForm(language=str(get_locale() or "en"))
-    form.cohorts.choices = [SelectChoice(c.id, c.name) for c in cohorts]
-    form.waves.choices = [SelectChoice(w.id, f"{names[w.cohort_id]} · {w.label}") for w in waves]
+    form.cohorts.choices = cohorts
+    form.waves.choices = waves
     if form.validate_on_submit():
         scope = ExportScope(
             study=study,
@@ -94,4 +168,4 @@ def index(study_id: int) -> ResponseReturnValue:
         session.commit()
         name = f"{study.slug}-export.zip"
         return send_file(archive, mimetype="application/zip", as_attachment=True, download_name=name)
-    return render_template("exports/index.html", study=study, form=form, text_note=gettext(text_note()))
+    return _page(study, form, _deposit_form(cohorts, waves))
