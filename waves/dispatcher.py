@@ -214,11 +214,14 @@ def release_resumed_waves(engine: Engine) -> int:
     """Put the set-aside rows of waves that are no longer paused back in line; how many.
 
     One statement per wave that is not paused, each reading only that wave's set-aside rows (a partial
-    index), so it costs nothing when nothing is held.
+    index), so it costs nothing when nothing is held. The waves are read whole first: on SQLite a write
+    while a read statement is still stepping upgrades that statement's snapshot, which fails at once
+    ("database is locked", no busy wait) when another connection has committed since.
     """
     released = 0
     with engine.begin() as connection:
-        for wave_id in connection.execute(select(WAVES.c.id).where(WAVES.c.paused.is_(False))).scalars():
+        resumed = connection.execute(select(WAVES.c.id).where(WAVES.c.paused.is_(False))).scalars().all()
+        for wave_id in resumed:
             released += connection.execute(
                 update(OUTBOX).where(OUTBOX.c.held_for_wave_id == wave_id).values(held_for_wave_id=None)
             ).rowcount
