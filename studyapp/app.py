@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     from studyapp.briefings import views as briefing_views
     from studyapp.exports import views as export_views
     from studyapp.fieldwork import views as fieldwork_views
+    from studyapp.own_data import views as own_data_views
     from studyapp.participants import admin_views as participant_admin_views
     from studyapp.participants import public_views as participant_public_views
     from studyapp.questionnaire import admin_views as questionnaire_admin_views
@@ -57,6 +58,8 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         study_views.bp,
         participant_admin_views.bp,
         participant_public_views.bp,
+        own_data_views.bp,
+        own_data_views.admin_bp,
         questionnaire_views.bp,
         questionnaire_admin_views.bp,
         audit_views.bp,

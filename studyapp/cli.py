@@ -835,6 +835,9 @@ def restore_command(backup_path: Path, yes: bool, no_verify: bool) -> None:
 from studyapp.accounts.cli import organisations_group  # noqa: E402
 from studyapp.analyses.cli import analyze_group  # noqa: E402
 from studyapp.briefings.cli import briefings_group  # noqa: E402
+from studyapp.own_data.cli import own_data_command  # noqa: E402
+
+participants_group.add_command(own_data_command)
 
 COMMAND_GROUPS = (
     analyze_group,

@@ -152,6 +152,7 @@ def roles(site: dict) -> list[Role]:
         f"/p/{links['submitted']}",
         f"/p/{links['submitted']}/feedback",
         f"/p/{links['fresh']}/privacy",
+        f"/p/{links['submitted']}/my-data",
         f"/p/{links['fresh']}/stop",
         f"/p/{links['fresh']}/withdraw",
         f"/p/{links['fresh']}/erase",

@@ -40,7 +40,7 @@ ADMIN = {
     "accounts_admin.account_action",
 }
 ANY_LOGGED_IN = {"accounts.logout", "accounts.change_language", "studies.dashboard"}
-LINK_PREFIXES = ("questionnaire.", "participant.")
+LINK_PREFIXES = ("questionnaire.", "participant.", "own_data.")
 EMAILS = ("ana@example.org", "bram@example.org")
 
 
@@ -99,6 +99,7 @@ def world(session: Session) -> dict:
         "kind": "invitation",
         "language": "nl",
         "action": None,
+        "file_format": None,
         "section_code": "career",
         "filename": "css/app.css",
         "user_id": researcher.id,
@@ -223,6 +224,7 @@ STAFF_ENDPOINTS = {
     "participants.change_email",
     "participants.consent_action",
     "participants.detail",
+    "own_data_admin.researcher_copy",
     "participants.import_confirm",
     "participants.import_upload",
     "participants.index",

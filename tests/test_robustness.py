@@ -190,6 +190,9 @@ INPUTS: dict[str, Inputs] = {
     "participant.consent_action": Inputs(args={"lang": "en"}, token="leave_token"),
     "participant.one_click_unsubscribe": Inputs(token="leave_token"),
     "participant.privacy_page": Inputs(args={"lang": "en", "done": "email"}, token="leave_token"),
+    "own_data.my_data": Inputs(args={"lang": "en"}, token="leave_token"),
+    "own_data.my_data_file": Inputs(args={"lang": "en"}, token="leave_token"),
+    "own_data_admin.researcher_copy": Inputs(form={"file_format": "json", "language": "en", "note": "asked by phone"}),
     "participant.signup": Inputs(
         args={"lang": "en"},
         form={"name": "Sam", "email": "sam@example.org", "language": "en", "consent": "y", "keep_data": "yes"},
@@ -247,7 +250,7 @@ INPUTS: dict[str, Inputs] = {
 #: Requests that change what later requests see (log out, erase, delete): sent last.
 LAST = ("accounts.logout", "participant.consent_action", "participant.one_click_unsubscribe", "studies.study_delete")
 #: Slow to answer (a PDF each time): the bad values go in all at once instead of one by one.
-SLOW = {"questionnaire.feedback_pdf", "analyses.report_pdf"}
+SLOW = {"questionnaire.feedback_pdf", "analyses.report_pdf", "own_data.my_data_file"}
 
 #: File upload variants: (file name, content).
 UPLOAD_VARIANTS: tuple[tuple[str, bytes], ...] = (

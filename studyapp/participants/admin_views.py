@@ -215,6 +215,7 @@ def detail(participant_id: int) -> ResponseReturnValue:
         may_view=identities.may_view_identities(current_user),
         email_form=EmailForm(),
         note_form=NoteForm(),
+        copy_language=getattr(identities.identity_of(session=session, participant=participant), "language", None),
     )
 
 

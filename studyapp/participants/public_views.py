@@ -13,13 +13,13 @@ from wtforms.validators import DataRequired, Email
 
 from studyapp.core.errors import NotAllowed, ValidationFailed
 from studyapp.core.inputs import column_length
-from studyapp.core.links import invitation_for_token
-from studyapp.core.models import Cohort, Invitation, Participant, Study
+from studyapp.core.models import Cohort, Study
 from studyapp.database import get_session, privacy_of
 from studyapp.extensions import csrf
 from studyapp.inputs import OneLine, is_clean_path_part
 from studyapp.participants import consent, enrolment, identities
 from studyapp.participants.forms import EMAIL_MAX, ConfirmForm, SignupForm
+from studyapp.participants.link_pages import invalid_link, link_language, resolve_link
 from studyapp.participants.rate_limits import limit_link_routes
 from studyapp.participants.texts import texts_for
 
@@ -31,41 +31,11 @@ class _EmailForm(FlaskForm):
     email = EmailField(validators=[DataRequired(), OneLine(EMAIL_MAX), Email()])
 
 
-def _language(default: str | None) -> str:
-    chosen = request.args.get("lang")
-    return chosen if chosen in ("nl", "en") else (default or "nl")
-
-
-def _invalid_link(language: str) -> ResponseReturnValue:
-    t = texts_for(language)
-    return render_template(
-        "participant/message.html",
-        t=t,
-        lang=language,
-        title=t["invalid_link_title"],
-        message=t["invalid_link"],
-    ), 404
-
-
-def _resolve(token: str) -> tuple[Invitation, Participant, Study, str] | None:
-    session = get_session()
-    invitation = invitation_for_token(session=session, token=token)
-    if invitation is None:
-        return None
-    participant = session.get(Participant, invitation.participant_id)
-    if participant is None or participant.status == "erased":
-        return None
-    cohort = session.get_one(Cohort, participant.cohort_id)
-    study = session.get_one(Study, cohort.study_id)
-    identity = identities.identity_of(session=session, participant=participant)
-    return invitation, participant, study, _language(identity.language if identity else None)
-
-
 @bp.route("/p/<token>/unsubscribe", methods=["POST"])
 @csrf.exempt
 def one_click_unsubscribe(token: str) -> ResponseReturnValue:
     """RFC 8058 one-click unsubscribe from the List-Unsubscribe header (the token authorises it)."""
-    resolved = _resolve(token)
+    resolved = resolve_link(token)
     if resolved is None:
         return "", 404
     _, participant, _, _ = resolved
@@ -77,9 +47,9 @@ def one_click_unsubscribe(token: str) -> ResponseReturnValue:
 @bp.route("/p/<token>/privacy", methods=["GET"])
 def privacy_page(token: str) -> ResponseReturnValue:
     """What the participant can do: change address, stop mail, withdraw, erase."""
-    resolved = _resolve(token)
+    resolved = resolve_link(token)
     if resolved is None:
-        return _invalid_link(_language(None))
+        return invalid_link(link_language(None))
     _, participant, study, language = resolved
     keep = consent.keeps_data(session=get_session(), participant=participant)
     return render_template(
@@ -99,9 +69,9 @@ def privacy_page(token: str) -> ResponseReturnValue:
 @bp.route("/p/<token>/email", methods=["POST"])
 def change_email(token: str) -> ResponseReturnValue:
     """The participant gives a new contact address."""
-    resolved = _resolve(token)
+    resolved = resolve_link(token)
     if resolved is None:
-        return _invalid_link(_language(None))
+        return invalid_link(link_language(None))
     _, participant, study, language = resolved
     t = texts_for(language)
     form = _EmailForm()
@@ -149,9 +119,9 @@ _ACTIONS: dict[str, Callable[..., object]] = {
 @bp.route("/p/<token>/<any('stop','withdraw','erase'):action>", methods=["GET", "POST"])
 def consent_action(token: str, action: str) -> ResponseReturnValue:
     """Explain an action, and do it when the participant confirms."""
-    resolved = _resolve(token)
+    resolved = resolve_link(token)
     if resolved is None:
-        return _invalid_link(_language(None))
+        return invalid_link(link_language(None))
     _, participant, study, language = resolved
     t = texts_for(language)
     form = ConfirmForm()
@@ -188,7 +158,7 @@ def signup(code: str) -> ResponseReturnValue:
     session = get_session()
     known_shape = is_clean_path_part(code, max_length=column_length(Cohort.signup_code))
     cohort = session.exec(select(Cohort).where(Cohort.signup_code == code)).first() if known_shape else None
-    language = _language(None)
+    language = link_language(None)
     t = texts_for(language)
     if cohort is None or not cohort.signup_open:
         return render_template(

@@ -27,6 +27,9 @@ from studyapp.extensions import limiter
 PER_LINK = "240 per minute; 3000 per hour"
 #: Per address, counting only links that do not exist: guessing tokens stops after a handful of tries.
 UNKNOWN_LINKS_PER_ADDRESS = "20 per minute; 200 per hour"
+#: Per personal link, for the files of a participant's own data: each is made afresh (a PDF takes a
+#: second) and holds the participant's contact details, so a leaked link cannot be drained at speed.
+OWN_DATA_FILES_PER_LINK = "10 per hour; 30 per day"
 MAX_LINK_LENGTH = 128
 
 
@@ -79,6 +82,8 @@ unknown_links_per_address = limiter.shared_limit(
     deduct_when=_failed_lookup,
     exempt_when=_link_exists,
 )
+
+own_data_downloads = limiter.shared_limit(OWN_DATA_FILES_PER_LINK, scope="own-data-file", key_func=_link_key)
 
 
 def limit_link_routes(bp: Blueprint) -> None:

@@ -41,6 +41,11 @@ def _texts() -> dict[str, str]:
         "status_active": _("You are taking part and receive invitations to new waves."),
         "status_unsubscribed": _("You receive no more e-mails. You can still take part through your personal link."),
         "status_withdrawn": _("You have left the study."),
+        "own_data_title": _("See your data"),
+        "own_data_help": _(
+            "Everything the study keeps about you: your answers to every wave, your consent and the e-mails "
+            "sent to you, to read or to download (PDF, JSON or CSV)."
+        ),
         "email_title": _("Change your e-mail address"),
         "email_help": _("Is your student address about to expire? Give another one. Your earlier answers stay linked."),
         "email_label": _("New e-mail address"),

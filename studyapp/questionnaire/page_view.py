@@ -246,7 +246,7 @@ def review_pages(questionnaire: Questionnaire, answers: Answers, language: str) 
         for item in items:
             value = answers.get(item.code)
             rows.append(
-                (questionnaire.text_of(item, answers, language), _answer_text(questionnaire, item, value, language))
+                (questionnaire.text_of(item, answers, language), answer_text(questionnaire, item, value, language))
             )
         answered = sum(1 for item in items if answers.get(item.code) not in (None, ""))
         missing = len(missing_required(questionnaire, section, answers))
@@ -254,7 +254,9 @@ def review_pages(questionnaire: Questionnaire, answers: Answers, language: str) 
     return pages
 
 
-def _answer_text(questionnaire: Questionnaire, item: ItemDef, value: object, language: str) -> str:
+def answer_text(questionnaire: Questionnaire, item: ItemDef, value: object, language: str) -> str:
+    """An answer as the review shows it: a scale's value with its words ("6 · Agree"), a choice's words,
+    a number or text as given ("" when unanswered)."""
     if value is None or value == "":
         return ""
     label = next((c.label for c in questionnaire.choices(item, language) if c.value == value), "")
