@@ -39,7 +39,7 @@ from tests.factories import (
     make_user,
     make_wave,
 )
-from tests.test_browser_questionnaire import answer_page
+from tests.test_browser_questionnaire import answer_page, go_on
 
 pytestmark = pytest.mark.browser
 
@@ -141,7 +141,7 @@ def test_researcher_logs_in_and_out_over_https(tab, https_site: dict) -> None:
 def test_participant_fills_the_questionnaire_over_https(tab, https_site: dict) -> None:
     url = f"{https_site['base']}/p/{https_site['token']}"
     tab.goto(url + "?lang=en")
-    tab.get_by_role("link", name="Start the questionnaire").click()
+    go_on(tab, tab.get_by_role("link", name="Start the questionnaire"))
     with tab.expect_response(lambda r: r.url.endswith("/autosave")) as autosave:
         answer_page(tab)  # the page's script saves each answer as it is given (a same-origin fetch)
     assert autosave.value.request.method == "POST" and autosave.value.status == 200
@@ -155,7 +155,7 @@ def test_participant_fills_the_questionnaire_over_https(tab, https_site: dict) -
             tab.get_by_label("I am employed").check()
         else:
             answer_page(tab)
-        tab.get_by_role("button", name=re.compile("^(Next|Review your answers)")).click()
+        go_on(tab, tab.get_by_role("button", name=re.compile("^(Next|Review your answers)")))
     tab.get_by_role("button", name="Submit my answers").click()
     expect(tab.get_by_role("heading", name="Your personal feedback")).to_be_visible()
     shot(tab, "https-feedback")

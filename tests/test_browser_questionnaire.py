@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlmodel import Session, SQLModel, select
 from werkzeug.serving import make_server
 
@@ -101,13 +101,23 @@ def answer_page(page: Page, *, scale_value: str = "5") -> None:
             box.fill(str((low + high) // 2))
 
 
+def go_on(page: Page, control: Locator) -> None:
+    """Click a link or button that opens the next page, and wait until that page has loaded.
+
+    Reading the page right after a click can still see the page before it (Playwright waits for the
+    click, not for the navigation it starts): on a busy machine ``answer_page`` then found no questions.
+    """
+    with page.expect_navigation():
+        control.click()
+
+
 def test_complete_the_carriere_kompas(page: Page, site: dict) -> None:
     url = take_link(site, "kompas")
     page.goto(url + "?lang=en")
     expect(page.get_by_role("heading", name="Welcome to wave T1")).to_be_visible()
     expect(page.get_by_text("takes about 20 minutes")).to_be_visible()
     shot(page, "questionnaire-welcome")
-    page.get_by_role("link", name="Start the questionnaire").click()
+    go_on(page, page.get_by_role("link", name="Start the questionnaire"))
     seen = []
     while "/s/" in page.url:
         title = page.locator("h1").inner_text()
@@ -121,7 +131,7 @@ def test_complete_the_carriere_kompas(page: Page, site: dict) -> None:
             answer_page(page)
         if len(seen) in (1, 6, 7, 11):
             shot(page, f"questionnaire-page-{len(seen)}")
-        page.get_by_role("button", name=re.compile("^(Next|Review your answers)")).click()
+        go_on(page, page.get_by_role("button", name=re.compile("^(Next|Review your answers)")))
     assert seen[6] == "Identification with your profession" and "Your work" in seen
     expect(page.get_by_role("heading", name="Check your answers")).to_be_visible()
     shot(page, "questionnaire-review")

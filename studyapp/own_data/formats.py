@@ -8,7 +8,6 @@ would run as a formula, as the study's exports do.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import date, datetime
@@ -16,7 +15,7 @@ from typing import Any
 
 from flask import render_template
 
-from studyapp.core.spreadsheet_safety import neutralise_row
+from studyapp.core.spreadsheet_safety import SafeWriter
 from studyapp.own_data.collect import OwnData
 from studyapp.reports import render_report_pdf
 
@@ -165,10 +164,9 @@ def _csv_rows(data: OwnData) -> list[tuple[Any, ...]]:
 def to_csv(data: OwnData) -> bytes:
     """The copy as one UTF-8 CSV (with a byte-order mark, so that Excel reads the accents), one fact a row."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = SafeWriter(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for row in _csv_rows(data):
-        writer.writerow(neutralise_row(row))
+    writer.writerows(_csv_rows(data))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
