@@ -71,8 +71,7 @@ def seed_demo(*, session: Session, today: date | None = None) -> DemoReport:
         report.created.append(_("researcher %(email)s", email=DEMO_RESEARCHER_EMAIL))
     if session.exec(select(Study).where(Study.slug == DEMO_STUDY_SLUG)).first() is not None:
         return report
-    code, version = DEMO_INSTRUMENT
-    instrument = session.exec(select(Instrument).where(Instrument.code == code, Instrument.version == version)).one()
+    instrument = _demo_instrument(session)
     study = services.create_study(
         session=session,
         data=services.StudyData(
@@ -306,14 +305,26 @@ def _enrol_demo_participants(session: Session, study: Study, cohort: Cohort) -> 
         session.add(participant)
 
 
+def _demo_instrument(session: Session) -> Instrument:
+    """The demo's questionnaire; on a database that has none yet (`studyapp demo seed` right after
+    `db upgrade`), the bundled definitions are loaded first."""
+    code, version = DEMO_INSTRUMENT
+    query = select(Instrument).where(Instrument.code == code, Instrument.version == version)
+    instrument = session.exec(query).first()
+    if instrument is None:
+        for path in bundled_definitions():
+            load_file(session=session, path=path)
+        instrument = session.exec(query).one()
+    return instrument
+
+
 def prepare_local_instance(app: Flask) -> DemoReport:
     """Migrate the database, load the bundled instruments and seed the demo study."""
     engine = engine_of(app)
     migrate.upgrade(engine)
-    for path in bundled_definitions():
-        with session_scope(engine) as session:
-            load_file(session=session, path=path)
     with session_scope(engine) as session:
+        for path in bundled_definitions():
+            load_file(session=session, path=path)
         return seed_demo(session=session)
 
 

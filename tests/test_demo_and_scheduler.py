@@ -61,6 +61,16 @@ def test_prepare_local_instance_migrates_and_seeds_once(database: Database, sett
         assert run.status == "queued" and run.cohort_id == cohorts[0].id
 
 
+def test_demo_seed_on_a_database_without_instruments(runner, session: Session) -> None:
+    """`studyapp demo seed` right after `db upgrade` ended in a traceback (NoResultFound): no instrument yet."""
+    result = runner.invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    assert "Bridge the Gap" in result.output
+    assert session.exec(select(Study)).one().name == "Bridge the Gap"
+    again = runner.invoke(args=["demo", "seed"])
+    assert again.exit_code == 0 and "Bridge the Gap" not in again.output
+
+
 def test_demo_waves_are_six_months_apart(session: Session) -> None:
     load_carriere_kompas(session)
     seed_demo(session=session, today=date(2027, 3, 10))
