@@ -14,7 +14,17 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session, col, select
 
-from studyapp.core.models import Answer, AuditEvent, Invitation, Item, OutboxMessage, Participant, Response, Wave
+from studyapp.core.models import (
+    Answer,
+    AuditEvent,
+    Identity,
+    Invitation,
+    Item,
+    OutboxMessage,
+    Participant,
+    Response,
+    Wave,
+)
 from studyapp.participants import consent
 from studyapp.participants.rate_limits import OWN_DATA_FILES_PER_LINK
 from tests.conftest import artifact_dir
@@ -237,6 +247,21 @@ def test_a_link_that_opens_nothing_gives_no_data(client: FlaskClient, session: S
     session.commit()
     assert client.get(f"/p/{world['token']}/my-data.json").status_code == 404
     assert own_events(session) == []
+
+
+def test_contact_details_never_kept_are_not_called_deleted(client: FlaskClient, session: Session, world: dict) -> None:
+    """Someone enrolled without contact details (as the demo's simulated people) read 'deleted' beside their
+    name and address, which the study had never had; 'deleted' is for erasure, on request or on schedule."""
+    bram = world["bram"]
+    session.delete(session.exec(select(Identity).where(Identity.participant_id == bram.id)).one())
+    session.commit()
+    page = client.get(f"/p/{world['bram_token']}/my-data?lang=en").get_data(as_text=True)
+    assert "<dd>not kept</dd>" in page and "deleted" not in page
+    world["study"].identities_erased_at = world["study"].created_at
+    session.add(world["study"])
+    session.commit()
+    page = client.get(f"/p/{world['bram_token']}/my-data?lang=en").get_data(as_text=True)
+    assert "<dd>deleted</dd>" in page and "<dd>not kept</dd>" not in page
 
 
 def test_after_leaving_with_answers_deleted_a_researcher_copy_says_so(client: FlaskClient, session: Session) -> None:
