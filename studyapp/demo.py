@@ -312,10 +312,15 @@ def _demo_instrument(session: Session) -> Instrument:
     query = select(Instrument).where(Instrument.code == code, Instrument.version == version)
     instrument = session.exec(query).first()
     if instrument is None:
-        for path in bundled_definitions():
-            load_file(session=session, path=path)
+        _load_bundled_definitions(session)
         instrument = session.exec(query).one()
     return instrument
+
+
+def _load_bundled_definitions(session: Session) -> None:
+    """Store the framework's own questionnaires (each one already stored is left unchanged)."""
+    for path in bundled_definitions():
+        load_file(session=session, path=path)
 
 
 def prepare_local_instance(app: Flask) -> DemoReport:
@@ -323,8 +328,7 @@ def prepare_local_instance(app: Flask) -> DemoReport:
     engine = engine_of(app)
     migrate.upgrade(engine)
     with session_scope(engine) as session:
-        for path in bundled_definitions():
-            load_file(session=session, path=path)
+        _load_bundled_definitions(session)
         return seed_demo(session=session)
 
 
